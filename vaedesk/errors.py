@@ -1,0 +1,30 @@
+"""Exceptions raised by vaedesk's API.
+
+Every problem a user can cause (a bad file, a bad argument, an empty drawing) raises a
+subclass of :class:`VaedeskError` whose message is one clear line naming the problem; the
+command line prints that line and exits non-zero, the GUI shows it in a dialog.
+"""
+
+
+class VaedeskError(Exception):
+    """Base class for every error vaedesk reports to a user."""
+
+
+class DataError(VaedeskError):
+    """A data file (IDX) or data folder is missing, truncated or malformed."""
+
+
+class ModelError(VaedeskError):
+    """A checkpoint or model card is missing, corrupt, unsafe or inconsistent."""
+
+
+class ImageError(VaedeskError):
+    """An image file or array cannot be used as a digit."""
+
+
+class DrawingError(VaedeskError):
+    """A drawing (list of strokes) is empty or has invalid coordinates."""
+
+
+class ExportError(VaedeskError):
+    """An animation cannot be rendered or written."""
