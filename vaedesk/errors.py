@@ -28,3 +28,11 @@ class DrawingError(VaedeskError):
 
 class ExportError(VaedeskError):
     """An animation cannot be rendered or written."""
+
+
+class LatentError(VaedeskError, ValueError):
+    """A latent point, path or grid request is malformed (wrong dimension, NaN, too few frames)."""
+
+
+class ExportCancelled(VaedeskError):
+    """An export was cancelled by the user; nothing was written."""
