@@ -1,0 +1,39 @@
+import os
+from pathlib import Path
+
+import pytest
+
+# Qt tests run without a screen unless a display is explicitly requested.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parent.parent
+MNIST = REPO / "resources" / "data" / "mnist"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    """Keep the user's model folder and settings out of every test."""
+    home = tmp_path_factory.mktemp("vaedesk-home")
+    monkeypatch.setenv("VAEDESK_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tmp_path_factory):
+    """A tiny VAE trained for one short epoch, saved with its card (shared by many tests)."""
+    import torch
+
+    from vaedesk.train import TrainConfig, train
+
+    torch.manual_seed(0)
+    config = TrainConfig(epochs=1, limit=512, batch_size=64, width=8, hidden=32, seed=1)
+    model = train(config, command="test")
+    model.card["metrics"] = {"neg_elbo": 0.0}
+    return model.save(tmp_path_factory.mktemp("models") / "tiny-vae")
+
+
+@pytest.fixture
+def tiny_model(tiny_model_path):
+    from vaedesk.model import load_model
+
+    return load_model(tiny_model_path)

@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+import torch
+
+from vaedesk.model import load_model
+from vaedesk.nets import AutoEncoder, loss_terms
+from vaedesk.train import TrainConfig, TrainingError, augment, train
+
+SMALL = dict(limit=256, batch_size=64, width=8, hidden=32)
+
+
+def test_tiny_run_reports_progress_and_learns():
+    reports = []
+    model = train(TrainConfig(epochs=2, **SMALL), on_progress=reports.append, report_every=2)
+    assert reports and all(r.recon > 0 and r.kl >= 0 for r in reports)
+    ends = [r for r in reports if r.epoch_done]
+    assert [r.epoch for r in ends] == [1, 2]
+    assert ends[1].test["neg_elbo"] < ends[0].test["neg_elbo"]
+    assert model.card["epochs"] == 2 and len(model.card["history"]) == 2
+
+
+def test_seed_makes_training_deterministic():
+    a = train(TrainConfig(epochs=1, seed=3, **SMALL))
+    b = train(TrainConfig(epochs=1, seed=3, **SMALL))
+    z = np.array([[0.5, -0.5]], np.float32)
+    np.testing.assert_array_equal(a.decode(z), b.decode(z))
+
+
+def test_ae_has_no_kl_and_saves(tmp_path):
+    model = train(TrainConfig(kind="ae", epochs=1, **SMALL))
+    assert model.kind == "ae" and model.encode(np.zeros((1, 28, 28))).logvar is None
+    path = model.save(tmp_path / "ae")
+    assert load_model(path).kind == "ae"
+
+
+def test_stop_request_ends_early():
+    calls = []
+    model = train(TrainConfig(epochs=5, **SMALL), should_stop=lambda: calls.append(1) or len(calls) >= 3)
+    assert model.card["stopped_early"] and model.card["epochs"] == 0.75
+
+
+def test_divergence_stops_with_clear_error():
+    def poison(report):
+        with torch.no_grad():
+            for p in model_holder["net"].parameters():
+                p.fill_(float("nan"))
+
+    model_holder = {}
+    original = AutoEncoder.__init__
+
+    def spy(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        model_holder["net"] = self
+
+    AutoEncoder.__init__ = spy
+    try:
+        with pytest.raises(TrainingError, match="diverged"):
+            train(TrainConfig(epochs=2, **SMALL), on_progress=poison, report_every=1)
+    finally:
+        AutoEncoder.__init__ = original
+
+
+@pytest.mark.parametrize(
+    "change", [dict(kind="gan"), dict(latent_dim=0), dict(epochs=0), dict(lr=-1.0), dict(beta=float("nan")), dict(limit=0)]
+)
+def test_bad_settings(change):
+    with pytest.raises(TrainingError):
+        train(TrainConfig(**{**SMALL, **change}))
+
+
+def test_augment_keeps_range_and_changes_only_some():
+    x = torch.rand(64, 28, 28)
+    out = augment(x, torch.Generator().manual_seed(0), p=0.5)
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
+    changed = (out != x).flatten(1).any(1).float().mean().item()
+    assert 0.2 < changed < 0.8
+
+
+def test_loss_terms_match_closed_form():
+    logits = torch.zeros(1, 28, 28)
+    target = torch.zeros(1, 28, 28)
+    mean, logvar = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, np.log(4.0)]])
+    recon, kl = loss_terms(logits, target, mean, logvar)
+    assert recon.item() == pytest.approx(784 * np.log(2), rel=1e-5)
+    assert kl.item() == pytest.approx(0.5 + 0.5 * (4 - 1 - np.log(4.0)), rel=1e-5)

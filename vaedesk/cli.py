@@ -1,0 +1,261 @@
+"""The ``vaedesk`` command: the app with no arguments, headless work with a sub-command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import VaedeskError
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vaedesk",
+        description="Explore a Variational AutoEncoder by drawing. With no command, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"vaedesk {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train a VAE or autoencoder and save it with its model card")
+    p.add_argument("--kind", choices=["vae", "ae"], default="vae", help="VAE or plain autoencoder (default: vae)")
+    p.add_argument("--latent-dim", type=_positive_int, default=2, help="latent dimensions (default: 2)")
+    p.add_argument("--epochs", type=_positive_int, default=30, help="passes over the training set (default: 30)")
+    p.add_argument("--batch-size", type=_positive_int, default=128, help="images per step (default: 128)")
+    p.add_argument("--lr", type=_number, default=1e-3, help="Adam learning rate (default: 1e-3)")
+    p.add_argument("--beta", type=_number, default=1.0, help="weight of the KL term (default: 1)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--data", metavar="DIR", help="IDX data folder in the MNIST layout (default: bundled MNIST)")
+    p.add_argument("--limit", type=_positive_int, metavar="N", help="train on the first N training images only")
+    p.add_argument("--no-augment", dest="augment", action="store_false", help="train on the images as they are")
+    p.add_argument("--from-model", metavar="NAME|PATH", help="fine-tune an existing model instead of starting afresh")
+    p.add_argument("--threads", type=_positive_int, help="CPU threads for PyTorch (default: PyTorch's choice)")
+    p.add_argument("--out", metavar="PATH", help="where to save (default: the user's model folder)")
+
+    p = sub.add_parser("eval", help="measure a model on the test set")
+    p.add_argument("--model", metavar="NAME|PATH", help="model name or checkpoint path (default: the default model)")
+    p.add_argument("--data", metavar="DIR", help="IDX data folder in the MNIST layout (default: bundled MNIST)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("encode", help="print the posterior of each image")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--model", metavar="NAME|PATH")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("morph", help="render a morph through latent space to a GIF or PNG frames")
+    p.add_argument("--from", dest="start", required=True, metavar="POINT",
+                   help="image file, latent coordinates like 0.5,-1.2, or test:INDEX")
+    p.add_argument("--via", action="append", default=[], metavar="POINT", help="a waypoint (repeatable)")
+    p.add_argument("--to", dest="end", required=True, metavar="POINT")
+    p.add_argument("--out", required=True, metavar="PATH", help="NAME.gif, or a folder for PNG frames")
+    p.add_argument("--model", metavar="NAME|PATH")
+    p.add_argument("--frames", type=int, default=48, help="frames along the path (default: 48)")
+    p.add_argument("--fps", type=_number, default=24, help="frames per second (default: 24)")
+    p.add_argument("--size", type=int, default=280, help="frame size in pixels (default: 280)")
+    p.add_argument("--method", choices=["linear", "spherical"], default="linear")
+    p.add_argument("--easing", default="linear", help="linear, ease-in-out, ease-in or ease-out")
+    p.add_argument("--pingpong", action="store_true", help="play forward then backward")
+
+    sub.add_parser("models", help="list the available models")
+    return parser
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr (plain lines when stderr is not a terminal)."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.tty = stream.isatty()
+
+    def __call__(self, report) -> None:
+        done = (report.epoch - 1) * report.steps_per_epoch + (report.step - 1) % report.steps_per_epoch + 1
+        fraction = done / (report.epochs * report.steps_per_epoch)
+        bar = "#" * int(24 * fraction)
+        line = (
+            f"epoch {report.epoch}/{report.epochs} [{bar:<24}] {fraction:4.0%}  "
+            f"recon {report.recon:7.2f}  KL {report.kl:6.2f}  {report.images_per_second:6.0f} img/s"
+        )
+        if report.epoch_done:
+            test = report.test
+            line += f"  | test -ELBO {test['neg_elbo']:.2f} (recon {test['recon']:.2f} + KL {test['kl']:.2f})"
+            self.stream.write(("\r" if self.tty else "") + line + "\n")
+        elif self.tty:
+            self.stream.write("\r" + line)
+        self.stream.flush()
+
+
+def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    import torch
+
+    from .evaluate import evaluate
+    from .model import load_model
+    from .paths import user_models_dir
+    from .train import TrainConfig, train
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    config = TrainConfig(
+        kind=args.kind, latent_dim=args.latent_dim, epochs=args.epochs, batch_size=args.batch_size,
+        lr=args.lr, beta=args.beta, seed=args.seed, data_dir=args.data, limit=args.limit, augment=args.augment,
+    )
+    out = Path(args.out) if args.out else user_models_dir() / f"{_dataset_label(args.data)}-{args.kind}-{args.latent_dim}d"
+    initial = load_model(args.from_model) if args.from_model else None
+    command = "vaedesk " + shlex.join(argv)
+    model = train(config, on_progress=ProgressBar(), command=command, initial=initial)
+    print("evaluating on the test set...", file=sys.stderr)
+    model.card["metrics"] = evaluate(model, args.data, drawings=50 if args.data is None else 0)
+    path = model.save(out)
+    print(f"saved {path} and its card {path.with_suffix('.json')}")
+    _print_metrics(model.card["metrics"])
+    return 0
+
+
+def _dataset_label(data_dir: str | None) -> str:
+    from .data import dataset_name
+
+    return dataset_name(data_dir)
+
+
+_METRIC_LABELS = {
+    "neg_elbo": "test negative ELBO (nats)",
+    "recon": "  reconstruction (BCE, nats)",
+    "kl": "  KL to the prior (nats)",
+    "active_units": "active latent units",
+    "knn5_test": "5-NN accuracy, test means",
+    "knn5_drawings": "5-NN accuracy, pen drawings",
+}
+
+
+def _print_metrics(metrics: dict) -> None:
+    for key, label in _METRIC_LABELS.items():
+        if key in metrics:
+            value = metrics[key]
+            print(f"{label:<30} {value:.4g}" if isinstance(value, float) else f"{label:<30} {value}")
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate
+    from .model import load_model
+
+    model = load_model(args.model)
+    metrics = evaluate(model, args.data, drawings=50 if args.data is None else 0)
+    if args.json:
+        print(json.dumps({"model": model.name, "kind": model.kind, "latent_dim": model.latent_dim, **metrics}))
+    else:
+        print(f"{model.name}: {model.kind}, {model.latent_dim}-d latent")
+        _print_metrics(metrics)
+    return 0
+
+
+def _cmd_encode(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .model import load_model
+    from .preprocess import load_image, preprocess_image
+
+    model = load_model(args.model)
+    inputs = np.stack([preprocess_image(load_image(path)) for path in args.images])
+    posterior = model.encode(inputs)
+    rows = []
+    for i, path in enumerate(args.images):
+        std = None if posterior.std is None else posterior.std[i].round(4).tolist()
+        rows.append({"image": path, "mean": posterior.mean[i].round(4).tolist(), "std": std})
+    if args.json:
+        print(json.dumps({"model": model.name, "kind": model.kind, "images": rows}))
+    else:
+        for row in rows:
+            mean = ", ".join(f"{v:+.3f}" for v in row["mean"])
+            std = "n/a (autoencoder)" if row["std"] is None else ", ".join(f"{v:.3f}" for v in row["std"])
+            print(f"{row['image']}: mean [{mean}]  std [{std}]")
+    return 0
+
+
+def _cmd_morph(args: argparse.Namespace) -> int:
+    from .model import load_model
+    from .morph import morph
+
+    model = load_model(args.model)
+    endpoints = [args.start, *args.via, args.end]
+    path = morph(
+        model, endpoints, args.out, frames=args.frames, fps=args.fps, size=args.size,
+        method=args.method, easing=args.easing, pingpong=args.pingpong,
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_models() -> int:
+    from .model import list_models, load_model
+
+    for name in list_models():
+        try:
+            model = load_model(name)
+        except VaedeskError as exc:
+            print(f"{name}  (unusable: {exc})")
+            continue
+        metrics = model.card.get("metrics", {})
+        quality = f"  test -ELBO {metrics['neg_elbo']:.1f}" if "neg_elbo" in metrics else ""
+        print(f"{name}  {model.kind}, {model.latent_dim}-d{quality}")
+    return 0
+
+
+def _start_gui() -> int:
+    try:
+        from .gui import main as gui_main
+    except ImportError as exc:
+        raise VaedeskError(f"the desktop app cannot start: {exc}") from None
+    return gui_main()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command is None:
+            return _start_gui()
+        if args.command == "train":
+            return _cmd_train(args, argv)
+        if args.command == "eval":
+            return _cmd_eval(args)
+        if args.command == "encode":
+            return _cmd_encode(args)
+        if args.command == "morph":
+            return _cmd_morph(args)
+        return _cmd_models()
+    except VaedeskError as exc:
+        print(f"vaedesk: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nvaedesk: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

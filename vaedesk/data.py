@@ -1,0 +1,68 @@
+"""Data sets in the standard MNIST folder layout (MNIST, Fashion-MNIST, ...)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataError
+from .idx import read_idx
+from .paths import bundled_mnist_dir
+
+SPLIT_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+@dataclass(frozen=True)
+class Split:
+    """Images as float32 (N, 28, 28) in [0, 1] (white ink on black) and int64 labels."""
+
+    images: np.ndarray
+    labels: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def _find(folder: Path, stem: str) -> Path:
+    for name in (stem + ".gz", stem, stem.replace("-idx", ".idx")):
+        if (folder / name).is_file():
+            return folder / name
+    raise DataError(f"{folder}: missing {stem}.gz (expected the standard MNIST file layout)")
+
+
+def load_split(split: str, data_dir: str | os.PathLike | None = None, limit: int | None = None) -> Split:
+    """Load the ``train`` or ``test`` split of a data folder (bundled MNIST by default)."""
+    if split not in SPLIT_FILES:
+        raise DataError(f"unknown split {split!r}; expected 'train' or 'test'")
+    folder = Path(data_dir) if data_dir is not None else bundled_mnist_dir()
+    if not folder.is_dir():
+        raise DataError(f"{folder}: data folder not found")
+    image_stem, label_stem = SPLIT_FILES[split]
+    image_path, label_path = _find(folder, image_stem), _find(folder, label_stem)
+    images = read_idx(image_path)
+    labels = read_idx(label_path)
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
+        raise DataError(f"{image_path}: expected uint8 images of 28x28, got {images.dtype} {images.shape}")
+    if labels.ndim != 1 or labels.dtype != np.uint8:
+        raise DataError(f"{label_path}: expected a 1-D uint8 label array, got {labels.dtype} {labels.shape}")
+    if len(images) != len(labels):
+        raise DataError(
+            f"{folder}: {len(images)} images but {len(labels)} labels in the {split} split"
+        )
+    if len(images) == 0:
+        raise DataError(f"{image_path}: contains no images")
+    if limit is not None:
+        images, labels = images[:limit], labels[:limit]
+    return Split(images.astype(np.float32) / 255.0, labels.astype(np.int64))
+
+
+def dataset_name(data_dir: str | os.PathLike | None) -> str:
+    if data_dir is None:
+        return "mnist"
+    return Path(data_dir).resolve().name or str(data_dir)

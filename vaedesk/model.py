@@ -1,0 +1,242 @@
+"""Trained models: loading, saving and the NumPy-facing encode/decode API.
+
+A model is two files side by side: ``NAME.safetensors`` (the weights; safetensors holds
+plain tensors only, so loading a model can never execute code) and ``NAME.json``, its model
+card: kind, latent size, architecture, data, seed, epochs, the exact training command,
+measured metrics, and the SHA-256 of the weights so a card can't be paired with the wrong
+weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .atomic import atomic_path
+from .errors import ImageError, LatentError, ModelError
+from .nets import ARCHITECTURE, KINDS, AutoEncoder
+from .paths import bundled_models_dir, user_models_dir
+
+DEFAULT_MODEL = "mnist-vae-2d"
+WEIGHTS_SUFFIX = ".safetensors"
+CARD_SUFFIX = ".json"
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_MAX_LATENT = 512
+_MAX_WIDTH = 1024
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """The encoder's output for a batch: a diagonal Gaussian q(z|x) per image.
+
+    ``mean`` and ``logvar`` are (N, latent_dim) arrays; ``logvar`` is None for a plain
+    autoencoder, whose encoder returns a point, not a distribution.
+    """
+
+    mean: np.ndarray
+    logvar: np.ndarray | None
+
+    @property
+    def std(self) -> np.ndarray | None:
+        return None if self.logvar is None else np.exp(0.5 * self.logvar)
+
+    def sample(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
+        """``n`` draws z ~ q(z|x) for each image: shape (N, n, latent_dim)."""
+        rng = rng or np.random.default_rng()
+        if self.logvar is None:
+            return np.repeat(self.mean[:, None, :], n, axis=1)
+        noise = rng.standard_normal((self.mean.shape[0], n, self.mean.shape[1])).astype(np.float32)
+        return self.mean[:, None, :] + noise * self.std[:, None, :]
+
+    def __len__(self) -> int:
+        return self.mean.shape[0]
+
+
+class Model:
+    """A trained VAE or autoencoder with a NumPy API. Create with :func:`load_model`."""
+
+    def __init__(self, net: AutoEncoder, card: dict[str, Any], path: Path | None = None):
+        self.net = net.eval()
+        self.card = card
+        self.path = path
+
+    @property
+    def name(self) -> str:
+        return str(self.card.get("name", "unnamed"))
+
+    @property
+    def kind(self) -> str:
+        return self.net.kind
+
+    @property
+    def latent_dim(self) -> int:
+        return self.net.latent_dim
+
+    def __repr__(self) -> str:
+        return f"<Model {self.name!r}: {self.kind}, {self.latent_dim}-d latent>"
+
+    def encode(self, images: np.ndarray) -> Posterior:
+        """Encode float images (N, 28, 28) in [0, 1], white ink on black (a single (28, 28) too)."""
+        x = np.asarray(images, dtype=np.float32)
+        if x.shape == (28, 28):
+            x = x[None]
+        if x.ndim != 3 or x.shape[1:] != (28, 28):
+            raise ImageError(f"expected images of shape (N, 28, 28), got {x.shape}")
+        if not np.isfinite(x).all():
+            raise ImageError("images contain NaN or infinite values")
+        if x.size and (x.min() < -1e-3 or x.max() > 1 + 1e-3):
+            raise ImageError(f"image values must lie in [0, 1], got [{x.min():.3g}, {x.max():.3g}]")
+        with torch.inference_mode():
+            mean, logvar = self.net.encoder(torch.from_numpy(np.clip(x, 0.0, 1.0)))
+        return Posterior(mean.numpy(), None if logvar is None else logvar.numpy())
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        """Decode latent points (N, latent_dim) to pixel probabilities (N, 28, 28) in [0, 1]."""
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim == 1 and z.shape[0] == self.latent_dim:
+            z = z[None]
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise LatentError(f"expected latent points of shape (N, {self.latent_dim}), got {z.shape}")
+        if not np.isfinite(z).all():
+            raise LatentError("latent points contain NaN or infinite values")
+        with torch.inference_mode():
+            return torch.sigmoid(self.net.decoder(torch.from_numpy(z))).numpy()
+
+    def reconstruct(self, images: np.ndarray) -> np.ndarray:
+        """Decode the posterior mean of each image."""
+        return self.decode(self.encode(images).mean)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write weights and card (both atomically); ``path`` may name either file or the stem."""
+        from safetensors.torch import save_file
+
+        weights, card_path = _model_files(Path(path))
+        state = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
+        with atomic_path(weights) as tmp:
+            save_file(state, str(tmp))
+            digest = _sha256(tmp)
+        card = dict(self.card, name=weights.stem, weights_sha256=digest)
+        with atomic_path(card_path) as tmp:
+            tmp.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+        self.card, self.path = card, weights
+        return weights
+
+
+def _model_files(path: Path) -> tuple[Path, Path]:
+    stem = path.with_suffix("") if path.suffix in (WEIGHTS_SUFFIX, CARD_SUFFIX) else path
+    return stem.with_name(stem.name + WEIGHTS_SUFFIX), stem.with_name(stem.name + CARD_SUFFIX)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _search_dirs() -> list[Path]:
+    return [user_models_dir(), bundled_models_dir()]
+
+
+def list_models() -> list[str]:
+    """Names of the available models: the bundled ones and the user's own, default first."""
+    names: set[str] = set()
+    for folder in _search_dirs():
+        if folder.is_dir():
+            names.update(p.stem for p in folder.glob("*" + WEIGHTS_SUFFIX) if p.with_suffix(CARD_SUFFIX).is_file())
+    return sorted(names, key=lambda n: (n != DEFAULT_MODEL, n))
+
+
+def resolve_model_path(name_or_path: str | os.PathLike | None = None) -> Path:
+    """The weights file for a model name (user folder first, then bundled) or a path."""
+    if name_or_path is None:
+        name_or_path = DEFAULT_MODEL
+    text = os.fspath(name_or_path)
+    if _NAME_RE.match(text) and not text.endswith((WEIGHTS_SUFFIX, CARD_SUFFIX)):
+        for folder in _search_dirs():
+            weights = folder / (text + WEIGHTS_SUFFIX)
+            if weights.is_file():
+                return weights
+        if not Path(text).exists():
+            available = ", ".join(list_models()) or "none"
+            raise ModelError(f"no model named {text!r} (available: {available})")
+    path = Path(text)
+    if path.is_dir():
+        raise ModelError(f"{path}: is a folder, expected a model file ({WEIGHTS_SUFFIX} or {CARD_SUFFIX})")
+    return _model_files(path)[0]
+
+
+def read_card(card_path: Path) -> dict[str, Any]:
+    try:
+        text = card_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ModelError(f"{card_path}: model card not found (every model needs NAME{CARD_SUFFIX} beside its weights)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{card_path}: cannot read model card ({exc})") from None
+    try:
+        card = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{card_path}: model card is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(card, dict):
+        raise ModelError(f"{card_path}: model card must be a JSON object")
+    kind, dim, arch = card.get("kind"), card.get("latent_dim"), card.get("architecture", {})
+    if kind not in KINDS:
+        raise ModelError(f"{card_path}: card has kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if not isinstance(dim, int) or isinstance(dim, bool) or not 1 <= dim <= _MAX_LATENT:
+        raise ModelError(f"{card_path}: card has an invalid latent_dim {dim!r}")
+    if not isinstance(arch, dict) or arch.get("name") != ARCHITECTURE:
+        raise ModelError(f"{card_path}: unknown architecture {arch!r} (this version reads {ARCHITECTURE!r})")
+    for key in ("width", "hidden"):
+        value = arch.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= _MAX_WIDTH:
+            raise ModelError(f"{card_path}: card has an invalid architecture {key} {value!r}")
+    return card
+
+
+def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
+    """Load a model by name (see :func:`list_models`) or path; the default model when None."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    weights = resolve_model_path(name_or_path)
+    card_path = _model_files(weights)[1]
+    if not weights.is_file():
+        raise ModelError(f"{weights}: model weights not found")
+    card = read_card(card_path)
+    expected_digest = card.get("weights_sha256")
+    if expected_digest is not None and expected_digest != _sha256(weights):
+        raise ModelError(f"{card_path}: the card does not match its weights (SHA-256 differs): "
+                         "the weights were replaced or are corrupt")
+    try:
+        state = load_file(str(weights))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise ModelError(f"{weights}: not a valid safetensors weights file ({exc})") from None
+    arch = card["architecture"]
+    net = AutoEncoder(card["kind"], card["latent_dim"], width=arch["width"], hidden=arch["hidden"])
+    try:
+        net.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        detail = first[1].strip() if len(first) > 1 else first[0]
+        raise ModelError(f"{weights}: weights do not match the card's architecture ({detail})") from None
+    if any(not torch.isfinite(t).all() for t in state.values()):
+        raise ModelError(f"{weights}: weights contain NaN or infinite values")
+    card = dict(card, name=card.get("name", weights.stem))
+    return Model(net, card, weights)
+
+
+def new_card(kind: str, latent_dim: int, width: int = 32, hidden: int = 512) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "latent_dim": latent_dim,
+        "architecture": {"name": ARCHITECTURE, "width": width, "hidden": hidden},
+    }

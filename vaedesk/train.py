@@ -1,0 +1,256 @@
+"""Training: the VAE loss (reconstruction + beta * KL), augmentation and the training loop.
+
+Pure PyTorch with no Qt, so the command line and the GUI's training studio share it. The
+loop reports progress through a callback and stops cooperatively when asked.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from . import __version__
+from .data import dataset_name, load_split
+from .errors import VaedeskError
+from .model import Model, new_card
+from .nets import KINDS, AutoEncoder, loss_terms
+
+
+class TrainingError(VaedeskError):
+    """Training cannot start or had to stop (bad settings, a diverging loss)."""
+
+
+@dataclass
+class TrainConfig:
+    kind: str = "vae"
+    latent_dim: int = 2
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 1e-3
+    beta: float = 1.0
+    seed: int = 0
+    data_dir: str | None = None
+    limit: int | None = None
+    augment: bool = True
+    width: int = 32
+    hidden: int = 512
+
+    def validate(self) -> None:
+        problems = []
+        if self.kind not in KINDS:
+            problems.append(f"kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
+        if not 1 <= self.latent_dim <= 512:
+            problems.append(f"latent dimension must be 1..512, not {self.latent_dim}")
+        if self.epochs < 1:
+            problems.append(f"epochs must be at least 1, not {self.epochs}")
+        if not 1 <= self.batch_size <= 65536:
+            problems.append(f"batch size must be 1..65536, not {self.batch_size}")
+        if not (math.isfinite(self.lr) and 0 < self.lr <= 1):
+            problems.append(f"learning rate must be in (0, 1], not {self.lr}")
+        if not (math.isfinite(self.beta) and self.beta >= 0):
+            problems.append(f"beta must be a finite number >= 0, not {self.beta}")
+        if self.limit is not None and self.limit < 1:
+            problems.append(f"limit must be at least 1, not {self.limit}")
+        if problems:
+            raise TrainingError("; ".join(problems))
+
+
+@dataclass
+class Progress:
+    """One report from the training loop."""
+
+    epoch: int  # 1-based
+    epochs: int
+    step: int  # global step, 1-based
+    steps_per_epoch: int
+    recon: float  # mean per image over the last report interval, nats
+    kl: float
+    images_per_second: float
+    epoch_done: bool = False
+    test: dict[str, float] = field(default_factory=dict)  # filled at epoch ends
+
+
+def augment(x: torch.Tensor, generator: torch.Generator, p: float = 0.5) -> torch.Tensor:
+    """Randomly distort a fraction ``p`` of a batch so the encoder also knows mouse drawings.
+
+    Drawings differ from MNIST in slant, proportions and pen width: each chosen image gets
+    a random rotation, shear, anisotropic scale and shift, then is made thinner or bolder by
+    blending with a grey-level erosion or dilation.
+    """
+    n = x.shape[0]
+    chosen = (torch.rand(n, generator=generator) < p).nonzero().squeeze(1)
+    k = chosen.numel()
+    if k == 0:
+        return x
+
+    def uniform(low: float, high: float) -> torch.Tensor:
+        return low + (high - low) * torch.rand(k, generator=generator)
+
+    angle = uniform(-0.2, 0.2)  # about +-11 degrees
+    shear = uniform(-0.3, 0.3)
+    scale_x, scale_y = uniform(0.8, 1.1), uniform(0.85, 1.1)
+    shift_x, shift_y = uniform(-0.08, 0.08), uniform(-0.08, 0.08)  # +-1 pixel
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    # affine_grid maps output to input coordinates: rotation @ shear @ inverse scale.
+    theta = torch.stack(
+        [
+            torch.stack([cos / scale_x, (cos * shear - sin) / scale_y, shift_x], 1),
+            torch.stack([sin / scale_x, (sin * shear + cos) / scale_y, shift_y], 1),
+        ],
+        1,
+    )
+    images = x[chosen].unsqueeze(1)
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    images = F.grid_sample(images, grid, align_corners=False, padding_mode="zeros")
+    amount = uniform(-0.7, 1.0).view(k, 1, 1, 1)
+    bolder = F.max_pool2d(images, 3, stride=1, padding=1)
+    thinner = -F.max_pool2d(-images, 3, stride=1, padding=1)
+    images = torch.where(amount > 0, images + amount * (bolder - images), images - amount * (thinner - images))
+    out = x.clone()
+    out[chosen] = images.squeeze(1).clamp(0.0, 1.0)
+    return out
+
+
+def evaluate_loss(net: AutoEncoder, images: torch.Tensor, seed: int = 0, batch: int = 2000) -> dict[str, float]:
+    """Test-set loss terms with one posterior sample per image (seeded), mean nats per image."""
+    state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    recon_sum = kl_sum = 0.0
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.inference_mode():
+            for start in range(0, len(images), batch):
+                xb = images[start : start + batch]
+                logits, mean, logvar = net(xb)
+                recon, kl = loss_terms(logits, xb, mean, logvar)
+                recon_sum += recon.sum().item()
+                kl_sum += kl.sum().item()
+    finally:
+        torch.random.set_rng_state(state)
+        net.train(was_training)
+    n = len(images)
+    return {"recon": recon_sum / n, "kl": kl_sum / n, "neg_elbo": (recon_sum + kl_sum) / n}
+
+
+def train(
+    config: TrainConfig,
+    on_progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    report_every: int = 50,
+    command: str | None = None,
+    initial: Model | None = None,
+) -> Model:
+    """Train a model from scratch (or fine-tune ``initial``) and return it with its card.
+
+    Raises TrainingError if the loss becomes NaN or infinite. If ``should_stop`` returns
+    True, training ends after the current step and the model so far is returned with
+    ``card["stopped_early"] = True``.
+    """
+    config.validate()
+    torch.manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    train_split = load_split("train", config.data_dir, config.limit)
+    test_split = load_split("test", config.data_dir)
+    x_train = torch.from_numpy(train_split.images)
+    x_test = torch.from_numpy(test_split.images)
+
+    if initial is not None:
+        if initial.kind != config.kind or initial.latent_dim != config.latent_dim:
+            raise TrainingError(
+                f"cannot fine-tune a {initial.kind} with a {initial.latent_dim}-d latent as a "
+                f"{config.kind} with a {config.latent_dim}-d latent"
+            )
+        net = initial.net
+        arch = initial.card["architecture"]
+        config.width, config.hidden = arch["width"], arch["hidden"]
+    else:
+        net = AutoEncoder(config.kind, config.latent_dim, config.width, config.hidden)
+    net.train()
+    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
+    steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    # Cosine decay to 5% of the initial rate: a smooth end sharpens the final loss.
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(s, total_steps) / total_steps))
+    )
+    history: list[dict[str, float]] = []
+    step = 0
+    stopped = False
+    started = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        order = torch.randperm(len(x_train), generator=generator)
+        window_recon = window_kl = 0.0
+        window_images = 0
+        window_start = time.perf_counter()
+        for start in range(0, len(x_train), config.batch_size):
+            xb = x_train[order[start : start + config.batch_size]]
+            if config.augment:
+                xb = augment(xb, generator)
+            logits, mean, logvar = net(xb)
+            recon, kl = loss_terms(logits, xb, mean, logvar)
+            loss = (recon + config.beta * kl).mean()
+            if not torch.isfinite(loss):
+                raise TrainingError(
+                    f"training diverged at epoch {epoch}, step {step + 1} (the loss became {loss.item()}); "
+                    "try a lower learning rate"
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            step += 1
+            window_recon += recon.sum().item()
+            window_kl += kl.sum().item()
+            window_images += len(xb)
+            last_of_epoch = start + config.batch_size >= len(x_train)
+            if should_stop is not None and should_stop():
+                stopped = True
+            if step % report_every == 0 or last_of_epoch or stopped:
+                elapsed = max(time.perf_counter() - window_start, 1e-9)
+                report = Progress(
+                    epoch, config.epochs, step, steps_per_epoch,
+                    window_recon / window_images, window_kl / window_images, window_images / elapsed,
+                )
+                if last_of_epoch:
+                    report.epoch_done = True
+                    report.test = evaluate_loss(net, x_test, seed=config.seed)
+                    history.append({"epoch": epoch, **{f"test_{k}": v for k, v in report.test.items()}})
+                if on_progress is not None:
+                    on_progress(report)
+                window_recon = window_kl = 0.0
+                window_images = 0
+                window_start = time.perf_counter()
+            if stopped:
+                break
+        if stopped:
+            break
+    net.eval()
+    card = new_card(config.kind, config.latent_dim, config.width, config.hidden)
+    settings = asdict(config)
+    card.update(
+        dataset=dataset_name(config.data_dir),
+        training={k: v for k, v in settings.items() if k not in ("kind", "latent_dim", "width", "hidden")},
+        seed=config.seed,
+        epochs=config.epochs if not stopped else round(step / steps_per_epoch, 2),
+        command=command,
+        history=history,
+        train_seconds=round(time.perf_counter() - started, 1),
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        vaedesk_version=__version__,
+        torch_version=torch.__version__,
+        threads=torch.get_num_threads(),
+        fine_tuned_from=initial.name if initial is not None else None,
+    )
+    if stopped:
+        card["stopped_early"] = True
+    return Model(net, card)
