@@ -127,6 +127,7 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     initial = load_model(args.from_model) if args.from_model else None
     command = "vaedesk " + shlex.join(argv)
     model = train(config, on_progress=ProgressBar(), command=command, initial=initial)
+    path = model.save(out)  # saved before evaluating, so a failed evaluation loses no training
     print("evaluating on the test set...", file=sys.stderr)
     model.card["metrics"] = evaluate(model, args.data, drawings=50 if args.data is None else 0)
     path = model.save(out)

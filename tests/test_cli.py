@@ -1,0 +1,132 @@
+"""The command line: each sub-command, and one clear line plus a non-zero exit for bad input."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vaedesk.cli import main
+from vaedesk.data import load_split
+
+from conftest import REPO
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code, err, *words):
+    assert code != 0
+    lines = [line for line in err.strip().splitlines() if line]
+    assert len(lines) == 1 and lines[0].startswith("vaedesk: error:"), err
+    assert "Traceback" not in err
+    for word in words:
+        assert word in lines[0]
+
+
+@pytest.fixture
+def digit_png(tmp_path):
+    image = (load_split("test").images[0] * 255).astype(np.uint8)
+    path = tmp_path / "seven.png"
+    Image.fromarray(255 - image).resize((140, 140)).save(path)  # dark ink on white, larger
+    return path
+
+
+def test_train_then_eval_json(capsys, tmp_path):
+    out_path = tmp_path / "quick"
+    code, out, err = run(capsys, "train", "--limit", "256", "--epochs", "1", "--batch-size", "64", "--seed", "2",
+                         "--out", str(out_path))
+    assert code == 0, err
+    assert "epoch 1/1" in err and "recon" in err and "KL" in err
+    card = json.loads(out_path.with_suffix(".json").read_text())
+    assert card["command"].startswith("vaedesk train --limit 256")
+    assert card["seed"] == 2 and card["epochs"] == 1 and card["kind"] == "vae"
+    assert {"neg_elbo", "recon", "kl", "active_units", "knn5_test", "knn5_drawings"} <= set(card["metrics"])
+    code, out, err = run(capsys, "eval", "--model", str(out_path.with_suffix(".safetensors")), "--json")
+    assert code == 0, err
+    metrics = json.loads(out)
+    assert metrics["neg_elbo"] == pytest.approx(card["metrics"]["neg_elbo"], rel=1e-4)
+    assert metrics["neg_elbo"] == pytest.approx(metrics["recon"] + metrics["kl"], rel=1e-3)
+
+
+def test_eval_default_model_text(capsys):
+    code, out, _ = run(capsys, "eval")
+    assert code == 0 and "mnist-vae-2d" in out and "negative ELBO" in out and "5-NN" in out
+
+
+def test_encode_json(capsys, digit_png, tiny_model_path):
+    code, out, err = run(capsys, "encode", str(digit_png), str(digit_png), "--json", "--model", str(tiny_model_path))
+    assert code == 0, err
+    result = json.loads(out)
+    assert len(result["images"]) == 2 and len(result["images"][0]["mean"]) == 2
+    assert result["images"][0]["mean"] == result["images"][1]["mean"]
+    assert all(s > 0 for s in result["images"][0]["std"])
+
+
+def test_morph_gif(capsys, tmp_path, digit_png, tiny_model_path):
+    out_path = tmp_path / "m.gif"
+    code, out, err = run(capsys, "morph", "--from", "test:3", "--via", str(digit_png), "--to", "0.5,-1.2",
+                         "--frames", "10", "--fps", "20", "--size", "56", "--pingpong", "--out", str(out_path),
+                         "--model", str(tiny_model_path))
+    assert code == 0, err
+    with Image.open(out_path) as gif:
+        assert gif.n_frames == 18 and gif.size == (56, 56) and gif.info["loop"] == 0
+        assert gif.info["duration"] == 50
+
+
+def test_morph_png_frames(capsys, tmp_path, tiny_model_path):
+    folder = tmp_path / "frames"
+    code, _, err = run(capsys, "morph", "--from", "0,0", "--to", "1,1", "--frames", "5", "--out", str(folder),
+                       "--model", str(tiny_model_path))
+    assert code == 0, err
+    assert sorted(p.name for p in folder.iterdir()) == [f"frame_{i:04d}.png" for i in range(5)]
+
+
+def test_models_lists_shipped(capsys):
+    code, out, _ = run(capsys, "models")
+    assert code == 0 and out.splitlines()[0].startswith("mnist-vae-2d")
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["eval", "--model", "nope"], ["no model named 'nope'"]),
+        (["encode", "missing.png"], ["missing.png"]),
+        (["morph", "--from", "1,2,3", "--to", "0,0", "--out", "x.gif"], ["expected 2"]),
+        (["morph", "--from", "test:99999", "--to", "0,0", "--out", "x.gif"], ["out of range"]),
+        (["morph", "--from", "0,0", "--to", "1,1", "--frames", "0", "--out", "x.gif"], ["frames"]),
+        (["morph", "--from", "0,0", "--to", "nan,1", "--out", "x.gif"], []),
+        (["morph", "--from", "0,0", "--to", "1,1", "--out", "x.txt"], [".gif"]),
+        (["morph", "--from", "0,0", "--to", "1,1", "--size", "5", "--out", "x.gif"], ["size"]),
+        (["train", "--data", "/nonexistent-folder", "--epochs", "1"], ["not found"]),
+    ],
+)
+def test_bad_input_gives_one_line(capsys, tmp_path, monkeypatch, argv, words):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, *argv)
+    assert_one_line_error(code, err, *words)
+    assert not any(tmp_path.iterdir()), "no output may be left behind"
+
+
+def test_bad_image_files(capsys, tmp_path):
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "text.png").write_text("hello")
+    for name in ("empty.png", "text.png"):
+        code, _, err = run(capsys, "encode", str(tmp_path / name))
+        assert_one_line_error(code, err, name)
+
+
+def test_argparse_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--epochs", "zero"])
+    assert info.value.code == 2
+
+
+def test_entry_point_runs_as_module():
+    result = subprocess.run([sys.executable, "-m", "vaedesk", "--version"], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0 and result.stdout.startswith("vaedesk ")
