@@ -20,11 +20,11 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "list_models": "model",
+    "list_models": "catalog",
     "load_model": "model",
     "Model": "model",
     "Posterior": "model",
-    "DEFAULT_MODEL": "model",
+    "DEFAULT_MODEL": "catalog",
     "preprocess_strokes": "preprocess",
     "preprocess_image": "preprocess",
     "load_image": "preprocess",

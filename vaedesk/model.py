@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,14 +20,12 @@ import numpy as np
 import torch
 
 from .atomic import atomic_path
+from .catalog import (  # noqa: F401  (re-exported: the model API in one place)
+    CARD_SUFFIX, DEFAULT_MODEL, WEIGHTS_SUFFIX, list_models, model_files, resolve_model_path,
+)
 from .errors import ImageError, LatentError, ModelError
 from .nets import ARCHITECTURE, KINDS, AutoEncoder
-from .paths import bundled_models_dir, user_models_dir
 
-DEFAULT_MODEL = "mnist-vae-2d"
-WEIGHTS_SUFFIX = ".safetensors"
-CARD_SUFFIX = ".json"
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _MAX_LATENT = 512
 _MAX_WIDTH = 1024
 
@@ -118,7 +115,7 @@ class Model:
         """Write weights and card (both atomically); ``path`` may name either file or the stem."""
         from safetensors.torch import save_file
 
-        weights, card_path = _model_files(Path(path))
+        weights, card_path = model_files(Path(path))
         state = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
         with atomic_path(weights) as tmp:
             save_file(state, str(tmp))
@@ -130,49 +127,12 @@ class Model:
         return weights
 
 
-def _model_files(path: Path) -> tuple[Path, Path]:
-    stem = path.with_suffix("") if path.suffix in (WEIGHTS_SUFFIX, CARD_SUFFIX) else path
-    return stem.with_name(stem.name + WEIGHTS_SUFFIX), stem.with_name(stem.name + CARD_SUFFIX)
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _search_dirs() -> list[Path]:
-    return [user_models_dir(), bundled_models_dir()]
-
-
-def list_models() -> list[str]:
-    """Names of the available models: the bundled ones and the user's own, default first."""
-    names: set[str] = set()
-    for folder in _search_dirs():
-        if folder.is_dir():
-            names.update(p.stem for p in folder.glob("*" + WEIGHTS_SUFFIX) if p.with_suffix(CARD_SUFFIX).is_file())
-    return sorted(names, key=lambda n: (n != DEFAULT_MODEL, n))
-
-
-def resolve_model_path(name_or_path: str | os.PathLike | None = None) -> Path:
-    """The weights file for a model name (user folder first, then bundled) or a path."""
-    if name_or_path is None:
-        name_or_path = DEFAULT_MODEL
-    text = os.fspath(name_or_path)
-    if _NAME_RE.match(text) and not text.endswith((WEIGHTS_SUFFIX, CARD_SUFFIX)):
-        for folder in _search_dirs():
-            weights = folder / (text + WEIGHTS_SUFFIX)
-            if weights.is_file():
-                return weights
-        if not Path(text).exists():
-            available = ", ".join(list_models()) or "none"
-            raise ModelError(f"no model named {text!r} (available: {available})")
-    path = Path(text)
-    if path.is_dir():
-        raise ModelError(f"{path}: is a folder, expected a model file ({WEIGHTS_SUFFIX} or {CARD_SUFFIX})")
-    return _model_files(path)[0]
 
 
 def read_card(card_path: Path) -> dict[str, Any]:
@@ -208,7 +168,7 @@ def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
     from safetensors.torch import load_file
 
     weights = resolve_model_path(name_or_path)
-    card_path = _model_files(weights)[1]
+    card_path = model_files(weights)[1]
     if not weights.is_file():
         raise ModelError(f"{weights}: model weights not found")
     card = read_card(card_path)

@@ -32,13 +32,15 @@ def bundled_mnist_dir() -> Path:
 
 
 def user_models_dir() -> Path:
-    """The user's own trained models (a platform-appropriate data folder).
+    """The user's own trained models, in the platform's data folder."""
+    return user_data_dir() / "models"
 
-    ``VAEDESK_HOME`` overrides the base folder (used by tests and portable installs).
-    """
+
+def user_data_dir() -> Path:
+    """The folder for settings and session data (``VAEDESK_HOME`` overrides it)."""
     override = os.environ.get("VAEDESK_HOME")
     if override:
-        return Path(override) / "models"
+        return Path(override)
     import platformdirs
 
-    return Path(platformdirs.user_data_dir("vaedesk", appauthor=False)) / "models"
+    return Path(platformdirs.user_data_dir("vaedesk", appauthor=False))

@@ -194,9 +194,12 @@ def train(
         window_start = time.perf_counter()
         for start in range(0, len(x_train), config.batch_size):
             xb = x_train[order[start : start + config.batch_size]]
-            if config.augment:
-                xb = augment(xb, generator)
-            logits, mean, logvar = net(xb)
+            # Denoising criterion: the encoder sees a distorted digit, the decoder is asked
+            # for the clean one. The encoder learns to place unusual drawings with their
+            # class while the decoder only ever models real MNIST digits, so augmentation
+            # costs the clean test ELBO little.
+            inputs = augment(xb, generator) if config.augment else xb
+            logits, mean, logvar = net(inputs)
             recon, kl = loss_terms(logits, xb, mean, logvar)
             loss = (recon + config.beta * kl).mean()
             if not torch.isfinite(loss):
