@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="DIR", help="IDX data folder in the MNIST layout (default: bundled MNIST)")
     p.add_argument("--limit", type=_positive_int, metavar="N", help="train on the first N training images only")
     p.add_argument("--no-augment", dest="augment", action="store_false", help="train on the images as they are")
+    p.add_argument("--width", type=_positive_int, default=32, help="convolution channels (default: 32)")
+    p.add_argument("--hidden", type=_positive_int, default=512, help="dense layer units (default: 512)")
     p.add_argument("--from-model", metavar="NAME|PATH", help="fine-tune an existing model instead of starting afresh")
     p.add_argument("--threads", type=_positive_int, help="CPU threads for PyTorch (default: PyTorch's choice)")
     p.add_argument("--out", metavar="PATH", help="where to save (default: the user's model folder)")
@@ -122,6 +124,7 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     config = TrainConfig(
         kind=args.kind, latent_dim=args.latent_dim, epochs=args.epochs, batch_size=args.batch_size,
         lr=args.lr, beta=args.beta, seed=args.seed, data_dir=args.data, limit=args.limit, augment=args.augment,
+        width=args.width, hidden=args.hidden,
     )
     out = Path(args.out) if args.out else user_models_dir() / f"{_dataset_label(args.data)}-{args.kind}-{args.latent_dim}d"
     initial = load_model(args.from_model) if args.from_model else None

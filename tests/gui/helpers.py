@@ -1,0 +1,48 @@
+"""Helpers shared by the GUI tests: replay drawings on the canvas as real input events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QWidget
+
+
+def send_mouse(
+    widget: QWidget,
+    kind: QEvent.Type,
+    pos: QPointF,
+    button: Qt.MouseButton = Qt.MouseButton.LeftButton,
+    buttons: Qt.MouseButton = Qt.MouseButton.LeftButton,
+) -> bool:
+    """Deliver one mouse event at a (sub-pixel) widget position; return whether it was accepted.
+
+    Qt 6's QTest.mouseMove does not carry the pressed button, so moves are built by hand.
+    """
+    event = QMouseEvent(kind, pos, widget.mapToGlobal(pos), button, buttons, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+    return event.isAccepted()
+
+
+def draw_strokes(qtbot: Any, canvas: Any, strokes: Sequence[Any]) -> int:
+    """Draw canvas-space ``strokes`` on ``canvas`` with mouse press / move / release events.
+
+    Each stroke is pressed at its first point, moved (left button held) through the rest
+    and released at its last point.  Returns the number of move events sent.
+    """
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    moves = 0
+    for stroke in strokes:
+        points = [canvas.from_canvas(float(x), float(y)) for x, y in np.asarray(stroke, dtype=float)]
+        if not points:
+            continue
+        send_mouse(canvas, QEvent.Type.MouseButtonPress, points[0], left, left)
+        for pos in points[1:]:
+            send_mouse(canvas, QEvent.Type.MouseMove, pos, none, left)
+            moves += 1
+        send_mouse(canvas, QEvent.Type.MouseButtonRelease, points[-1], left, none)
+    qtbot.wait(1)  # let queued repaints run, as a real event loop would between strokes
+    return moves

@@ -1,0 +1,47 @@
+"""Start the real ``vaedesk`` command, as a user would, and check its window."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+def _start_xvfb():
+    for display in range(90, 110):
+        if os.path.exists(f"/tmp/.X11-unix/X{display}") or os.path.exists(f"/tmp/.X{display}-lock"):
+            continue
+        proc = subprocess.Popen(["Xvfb", f":{display}", "-screen", "0", "1440x900x24", "-nolisten", "tcp"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(50):
+            if os.path.exists(f"/tmp/.X11-unix/X{display}"):
+                return proc, f":{display}"
+            time.sleep(0.1)
+        proc.kill()
+    pytest.fail("could not start Xvfb")
+
+@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed (CI installs it)")
+def test_real_app_starts_in_a_window_under_xvfb(tmp_path):
+    xvfb, display = _start_xvfb()
+    shot = tmp_path / "window.png"
+    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "VAEDESK_SCREENSHOT": str(shot)}
+    try:
+        result = subprocess.run([sys.executable, "-m", "vaedesk"], env=env, cwd=tmp_path, capture_output=True,
+                                text=True, timeout=180)
+    finally:
+        xvfb.terminate()
+        xvfb.wait(10)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    with Image.open(shot) as image:
+        assert image.width >= 1000 and image.height >= 600
+        pixels = np.asarray(image.convert("L"), dtype=float)
+    assert pixels.std() > 20, "the window looks blank"
+    keep = os.environ.get("VAEDESK_KEEP_SCREENSHOT")
+    if keep:
+        shutil.copy(shot, keep)

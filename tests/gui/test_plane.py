@@ -1,0 +1,370 @@
+"""LatentPlane driven with real mouse and key events sent to its viewport."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from tests.gui.helpers import send_mouse
+from vaedesk.gui.plane import LatentPlane
+
+LEFT, RIGHT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.MouseButton.NoButton
+PRESS, MOVE, RELEASE = QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.MouseButtonRelease
+# pyqtgraph drops mouse moves closer together than 10 ms (its mouseRateLimit).
+MOVE_GAP_MS = 15
+
+
+@pytest.fixture
+def plane(qtbot) -> LatentPlane:
+    widget = LatentPlane()
+    qtbot.addWidget(widget)
+    widget.resize(600, 600)
+    widget.show()
+    qtbot.waitExposed(widget)
+    qtbot.wait(50)  # let the axes settle their widths before mapping coordinates
+    return widget
+
+
+def to_widget(plane: LatentPlane, x: float, y: float) -> QPointF:
+    """Viewport position of plane point (x, y): view → scene → viewport."""
+    scene_pos = plane.getPlotItem().getViewBox().mapViewToScene(QPointF(x, y))
+    return QPointF(plane.mapFromScene(scene_pos))
+
+
+def pixel_size(plane: LatentPlane) -> float:
+    """Plane units per screen pixel (equal in x and y: the aspect ratio is locked)."""
+    a, b = to_widget(plane, 0.0, 0.0), to_widget(plane, 1.0, 0.0)
+    return 1.0 / (b.x() - a.x())
+
+
+def click(qtbot, plane: LatentPlane, x: float, y: float, button: Qt.MouseButton = LEFT) -> None:
+    pos = to_widget(plane, x, y)
+    viewport = plane.viewport()
+    send_mouse(viewport, MOVE, pos, NONE, NONE)  # hover first, as a real pointer does
+    qtbot.wait(MOVE_GAP_MS)
+    send_mouse(viewport, PRESS, pos, button, button)
+    send_mouse(viewport, RELEASE, pos, button, NONE)
+
+
+def drag(qtbot, plane: LatentPlane, start: tuple[float, float], end: tuple[float, float], steps: int = 8) -> None:
+    viewport = plane.viewport()
+    a, b = to_widget(plane, *start), to_widget(plane, *end)
+    send_mouse(viewport, MOVE, a, NONE, NONE)
+    qtbot.wait(MOVE_GAP_MS)
+    send_mouse(viewport, PRESS, a, LEFT, LEFT)
+    for t in np.linspace(0.0, 1.0, steps + 1)[1:]:
+        qtbot.wait(MOVE_GAP_MS)
+        send_mouse(viewport, MOVE, a + (b - a) * float(t), NONE, LEFT)
+    send_mouse(viewport, RELEASE, b, LEFT, NONE)
+
+
+def fake_scatter(n: int = 10_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0.0, 1.5, (10, 2))
+    labels = np.arange(n) % 10
+    return centres[labels] + rng.normal(0.0, 0.4, (n, 2)), labels
+
+
+def test_initial_look(plane: LatentPlane) -> None:
+    assert plane.objectName() == "latent_plane"
+    x0, x1, y0, y1 = plane.view_rect()
+    # About [-4, 4]²; the locked aspect ratio widens one axis to fit the widget.
+    assert x0 <= -3.9 and x1 >= 3.9 and y0 <= -3.9 and y1 >= 3.9
+    assert max(x1 - x0, y1 - y0) < 10
+    assert plane.getPlotItem().getViewBox().state["aspectLocked"] == 1.0
+    plane.set_axis_labels("PC1 (31% var)", "PC2 (20% var)")
+    assert plane.getPlotItem().getAxis("bottom").labelText == "PC1 (31% var)"
+    assert plane.getPlotItem().getAxis("left").labelText == "PC2 (20% var)"
+
+
+def test_click_on_empty_space_emits_plane_coordinates(qtbot, plane: LatentPlane) -> None:
+    tolerance = 2 * pixel_size(plane)
+    with qtbot.waitSignal(plane.clicked, timeout=1000) as blocker:
+        click(qtbot, plane, 1.25, -2.0)
+    x, y = blocker.args
+    assert x == pytest.approx(1.25, abs=tolerance)
+    assert y == pytest.approx(-2.0, abs=tolerance)
+
+
+def test_click_over_scatter_still_counts_as_empty_space(qtbot, plane: LatentPlane) -> None:
+    plane.set_scatter(np.zeros((50, 2)) + [0.5, 0.5], np.zeros(50, dtype=int))
+    with qtbot.waitSignal(plane.clicked, timeout=1000):
+        click(qtbot, plane, 0.5, 0.5)
+
+
+def test_hover_emits_plane_coordinates_and_leaving(qtbot, plane: LatentPlane) -> None:
+    tolerance = 2 * pixel_size(plane)
+    with qtbot.waitSignal(plane.hovered, timeout=1000) as blocker:
+        send_mouse(plane.viewport(), MOVE, to_widget(plane, -1.0, 2.5), NONE, NONE)
+    assert blocker.args[0] == pytest.approx(-1.0, abs=tolerance)
+    assert blocker.args[1] == pytest.approx(2.5, abs=tolerance)
+    qtbot.wait(MOVE_GAP_MS)
+    # Onto the left axis, outside the plotting area.
+    with qtbot.waitSignal(plane.hover_left, timeout=1000):
+        send_mouse(plane.viewport(), MOVE, QPointF(3.0, 300.0), NONE, NONE)
+    # Leaving the widget also ends the hover.
+    qtbot.wait(MOVE_GAP_MS)
+    send_mouse(plane.viewport(), MOVE, to_widget(plane, 0.0, 0.0), NONE, NONE)
+    with qtbot.waitSignal(plane.hover_left, timeout=1000):
+        QApplication.sendEvent(plane, QEvent(QEvent.Type.Leave))
+
+
+def test_pins_api_keeps_order_and_ids(plane: LatentPlane) -> None:
+    a = plane.add_pin((0.0, 1.0))
+    b = plane.add_pin(np.array([2.0, -1.0]))
+    c = plane.add_pin([-3.0, 0.5])
+    assert len({a, b, c}) == 3
+    assert [pin_id for pin_id, _ in plane.pins()] == [a, b, c]
+    np.testing.assert_allclose(plane.pins()[1][1], [2.0, -1.0])
+    plane.remove_pin(b)
+    assert [pin_id for pin_id, _ in plane.pins()] == [a, c]
+    # Labels follow the order, so the third pin is now labelled 2; ids are not reused.
+    assert [plane._pins[pin_id].number for pin_id in (a, c)] == [1, 2]
+    d = plane.add_pin((1.0, 1.0))
+    assert d not in (a, b, c)
+    plane.set_selected_pin(c)
+    assert plane.selected_pin() == c and plane._pins[c].selected
+    plane.remove_pin(c)
+    assert plane.selected_pin() is None
+    plane.remove_pin(12345)  # unknown ids are ignored
+    plane.clear_pins()
+    assert plane.pins() == []
+
+
+def test_clicking_a_pin_selects_it_without_a_plane_click(qtbot, plane: LatentPlane) -> None:
+    pin = plane.add_pin((1.0, 1.0))
+    clicks: list[tuple[float, float]] = []
+    plane.clicked.connect(lambda x, y: clicks.append((x, y)))
+    with qtbot.waitSignal(plane.pin_selected, timeout=1000) as blocker:
+        click(qtbot, plane, 1.0, 1.0)
+    assert blocker.args == [pin]
+    assert plane.selected_pin() == pin
+    qtbot.wait(20)
+    assert clicks == []
+
+
+def test_dragging_a_pin_moves_it_and_does_not_pan(qtbot, plane: LatentPlane) -> None:
+    other = plane.add_pin((-2.0, -2.0))
+    pin = plane.add_pin((1.0, 1.0))
+    before = plane.view_rect()
+    changes: list[None] = []
+    plane.pins_changed.connect(lambda: changes.append(None))
+    with qtbot.waitSignal(plane.pin_moved, timeout=2000) as blocker:
+        drag(qtbot, plane, (1.0, 1.0), (2.5, -1.5))
+    tolerance = 3 * pixel_size(plane)
+    pin_id, x, y = blocker.args
+    assert pin_id == pin
+    assert (x, y) == (pytest.approx(2.5, abs=tolerance), pytest.approx(-1.5, abs=tolerance))
+    positions = dict(plane.pins())
+    np.testing.assert_allclose(positions[pin], [x, y])
+    np.testing.assert_allclose(positions[other], [-2.0, -2.0])
+    assert plane.view_rect() == pytest.approx(before)
+    assert changes  # emitted during/after the drag
+    assert plane.selected_pin() == pin
+
+
+def test_dragging_empty_space_pans_the_view(qtbot, plane: LatentPlane) -> None:
+    plane.add_pin((1.0, 1.0))
+    before = plane.view_rect()
+    drag(qtbot, plane, (-2.0, -2.0), (-1.0, -2.0))
+    after = plane.view_rect()
+    # The content follows the pointer: the view moved left by about one unit.
+    assert after[0] == pytest.approx(before[0] - 1.0, abs=0.1)
+    np.testing.assert_allclose(plane.pins()[0][1], [1.0, 1.0])
+
+
+def test_wheel_zooms(qtbot, plane: LatentPlane) -> None:
+    before = plane.view_rect()
+    pos = to_widget(plane, 0.0, 0.0)
+    event = QWheelEvent(
+        pos,
+        plane.viewport().mapToGlobal(pos),
+        QPoint(0, 0),
+        QPoint(0, 240),
+        NONE,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(plane.viewport(), event)
+    after = plane.view_rect()
+    assert after[1] - after[0] < before[1] - before[0]
+
+
+def test_right_click_removes_a_pin(qtbot, plane: LatentPlane) -> None:
+    keep = plane.add_pin((-1.0, 0.0))
+    pin = plane.add_pin((1.5, 0.5))
+    removed: list[int] = []
+    plane.pin_removed.connect(removed.append)
+    with qtbot.waitSignals([plane.pin_removed, plane.pins_changed], timeout=1000):
+        click(qtbot, plane, 1.5, 0.5, RIGHT)
+    assert removed == [pin]
+    assert [pin_id for pin_id, _ in plane.pins()] == [keep]
+
+
+def test_delete_key_removes_the_selected_pin(qtbot, plane: LatentPlane) -> None:
+    pin = plane.add_pin((0.5, -0.5))
+    other = plane.add_pin((-2.0, 2.0))
+    with qtbot.waitSignal(plane.pin_selected, timeout=1000):
+        click(qtbot, plane, 0.5, -0.5)
+    with qtbot.waitSignal(plane.pin_removed, timeout=1000) as blocker:
+        qtbot.keyClick(plane, Qt.Key.Key_Delete)
+    assert blocker.args == [pin]
+    assert [pin_id for pin_id, _ in plane.pins()] == [other]
+    # Nothing selected any more: Backspace removes nothing.
+    with qtbot.assertNotEmitted(plane.pin_removed, wait=50):
+        qtbot.keyClick(plane, Qt.Key.Key_Backspace)
+
+
+def test_scatter_of_ten_thousand_points(plane: LatentPlane, capsys) -> None:
+    xy, labels = fake_scatter()
+    start = time.perf_counter()
+    plane.set_scatter(xy, labels)
+    elapsed = time.perf_counter() - start
+    with capsys.disabled():
+        print(f"\nset_scatter(10,000 points): {elapsed * 1000:.1f} ms")
+    assert elapsed < 2.0  # generous: the CI machine may be busy
+    assert len(plane._scatter_items) == 10
+    assert sum(len(item.data) for item in plane._scatter_items) == 10_000
+    assert [label.text for _, label in plane._legend.items] == [str(k) for k in range(10)]
+    assert plane._legend.isVisible()
+    # Scatter sits below every other layer.
+    others = [plane._manifold, plane._mean, plane._samples, plane._path, *plane._ellipses]
+    assert max(item.zValue() for item in plane._scatter_items) < min(o.zValue() for o in others)
+
+    plane.reset_view()
+    x0, x1, y0, y1 = plane.view_rect()
+    assert x0 < np.percentile(xy[:, 0], 1) and x1 > np.percentile(xy[:, 0], 99)
+    assert y0 < np.percentile(xy[:, 1], 1) and y1 > np.percentile(xy[:, 1], 99)
+
+    names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    plane.set_scatter(xy[:100], labels[:100], names)
+    assert [label.text for _, label in plane._legend.items] == names
+    plane.clear_scatter()
+    assert plane._scatter_items == [] and plane._legend.items == []
+    plane.reset_view()
+    assert plane.view_rect()[0] == pytest.approx(-4.0, abs=1.5)
+
+
+def test_legend_click_toggles_a_class(qtbot, plane: LatentPlane) -> None:
+    xy, labels = fake_scatter(200)
+    plane.set_scatter(xy, labels)
+    qtbot.wait(20)  # let the legend lay itself out
+    sample, _label = plane._legend.items[3]
+    pos = QPointF(plane.mapFromScene(sample.sceneBoundingRect().center()))
+    clicks: list[tuple[float, float]] = []
+    plane.clicked.connect(lambda x, y: clicks.append((x, y)))
+    send_mouse(plane.viewport(), MOVE, pos, NONE, NONE)
+    qtbot.wait(MOVE_GAP_MS)
+    send_mouse(plane.viewport(), PRESS, pos, LEFT, LEFT)
+    send_mouse(plane.viewport(), RELEASE, pos, LEFT, NONE)
+    assert not plane._scatter_items[3].isVisible()
+    assert plane._scatter_items[2].isVisible()
+    assert clicks == []  # a legend click is not a click on the plane
+
+
+def test_prior_circles(plane: LatentPlane) -> None:
+    plane.show_prior((1.0, -1.0))
+    for k, circle in enumerate(plane._prior_circles, start=1):
+        x, y = circle.getData()
+        np.testing.assert_allclose(np.hypot(x - 1.0, y + 1.0), k)
+        assert circle.isVisible()
+    assert [label.textItem.toPlainText() for label in plane._prior_labels] == ["1σ", "2σ", "3σ"]
+    plane.show_prior(show=False)
+    assert not any(c.isVisible() for c in plane._prior_circles)
+    assert not any(label.isVisible() for label in plane._prior_labels)
+
+
+def test_posterior_with_and_without_covariance(plane: LatentPlane) -> None:
+    mean = np.array([0.5, -1.0])
+    cov = np.array([[0.3, 0.1], [0.1, 0.2]])
+    samples = np.random.default_rng(1).normal(size=(8, 2))
+    plane.set_posterior(mean, cov, samples)
+    assert all(e.isVisible() for e in plane._ellipses)
+    poly = plane._ellipses[0].polygon()
+    centre = np.mean([[poly[i].x(), poly[i].y()] for i in range(poly.size() - 1)], axis=0)
+    np.testing.assert_allclose(centre, mean, atol=1e-6)
+    # The 2σ ellipse is twice the size of the 1σ one.
+    w1 = plane._ellipses[0].polygon().boundingRect().width()
+    assert plane._ellipses[1].polygon().boundingRect().width() == pytest.approx(2 * w1)
+    assert len(plane._samples.data) == 8
+    mx, my = plane._mean.getData()
+    assert (mx[0], my[0]) == (0.5, -1.0)
+
+    plane.set_posterior(mean)  # a plain autoencoder: a point only
+    assert not any(e.isVisible() for e in plane._ellipses)
+    assert len(plane._mean.data) == 1 and len(plane._samples.data) == 0
+
+    plane.set_posterior(None)
+    assert len(plane._mean.data) == 0
+
+
+def test_mean_is_drawn_above_pins(plane: LatentPlane) -> None:
+    pin = plane.add_pin((0.0, 0.0))
+    assert plane._mean.zValue() > plane._pins[pin].zValue()
+
+
+def test_manifold_is_placed_at_its_rectangle(plane: LatentPlane) -> None:
+    image = np.zeros((56, 84))
+    image[0, 0] = 1.0  # ink in the top-left corner of the tile
+    plane.set_manifold(image, (-3.0, 3.0), (-2.0, 2.0))
+    assert plane.manifold_rect() == pytest.approx((-3.0, 3.0, -2.0, 2.0))
+    item = plane._manifold
+    assert item.isVisible() and item.opacity() == pytest.approx(0.85)
+    assert plane._scatter_items == [] or item.zValue() > plane._scatter_items[0].zValue()
+    assert item.zValue() < plane._mean.zValue()
+    # The inked pixel must land at the top-left of the rectangle (y grows upwards).
+    height, width = item.image.shape[:2]
+    top_left = item.mapToParent(QPointF(0.5, height - 0.5))
+    assert (top_left.x(), top_left.y()) == (pytest.approx(-3.0, abs=0.1), pytest.approx(2.0, abs=0.1))
+    assert item.image[height - 1, 0, 3] == 255 and item.image[0, 0, 3] < 255
+    plane.set_manifold(None, (-3.0, 3.0), (-2.0, 2.0))
+    assert plane.manifold_rect() is None
+
+
+def test_view_changed_is_debounced(qtbot, plane: LatentPlane) -> None:
+    received: list[tuple[float, ...]] = []
+    plane.view_changed.connect(lambda *args: received.append(args))
+    vb = plane.getPlotItem().getViewBox()
+    with qtbot.waitSignal(plane.view_changed, timeout=1000):
+        vb.setRange(xRange=(-1.0, 1.0), yRange=(-1.0, 1.0), padding=0.0)
+        vb.setRange(xRange=(-2.0, 2.0), yRange=(-2.0, 2.0), padding=0.0)
+    qtbot.wait(150)
+    assert len(received) == 1  # two range changes, one notification
+    assert received[0] == pytest.approx(plane.view_rect())
+    x0, x1, y0, y1 = received[0]
+    assert x0 <= -1.99 and x1 >= 1.99 and y0 <= -1.99 and y1 >= 1.99
+
+
+def test_path_and_marker(plane: LatentPlane) -> None:
+    path = np.array([[0.0, 0.0], [1.0, 0.5], [2.0, -1.0]])
+    plane.set_path(path)
+    x, y = plane._path.getData()
+    np.testing.assert_allclose(np.stack([x, y], axis=1), path)
+    plane.set_path_marker(path[1])
+    assert len(plane._path_marker.data) == 1
+    plane.set_path(None)
+    plane.set_path_marker(None)
+    assert plane._path.getData()[0] is None or len(plane._path.getData()[0]) == 0
+    assert len(plane._path_marker.data) == 0
+
+
+def test_hover_marker(plane: LatentPlane) -> None:
+    plane.set_hover_marker((1.0, 2.0))
+    assert len(plane._hover_marker.data) == 1
+    plane.set_hover_marker(None)
+    assert len(plane._hover_marker.data) == 0
+
+
+def test_bad_input_is_refused(plane: LatentPlane) -> None:
+    with pytest.raises(ValueError):
+        plane.set_scatter(np.zeros((3, 2)), np.zeros(4, dtype=int))
+    with pytest.raises(ValueError):
+        plane.add_pin((1.0, 2.0, 3.0))
+    with pytest.raises(ValueError):
+        plane.set_manifold(np.zeros((4, 4)), (1.0, 0.0), (0.0, 1.0))

@@ -1,0 +1,206 @@
+"""The main window driven like a user: real mouse events, the real worker thread and model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtWidgets import QWidget
+
+import vaedesk
+from vaedesk.gui import MainWindow
+from vaedesk.preprocess import preprocess_strokes
+from vaedesk.sketches import draw_digit
+
+from tests.gui.helpers import draw_strokes, send_mouse
+
+LOAD_TIMEOUT = 60_000
+
+
+@pytest.fixture
+def window(qtbot):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1300, 820)
+    with qtbot.waitSignal(win.model_ready, timeout=LOAD_TIMEOUT):
+        win.show()
+    yield win
+    win.close()
+
+
+def cluster_label(win, mean_xy, k=15):
+    """The majority digit among the k test-set points nearest to mean_xy on the plane."""
+    info = win.model_info
+    nearest = np.argsort(np.linalg.norm(info.scatter_xy - mean_xy, axis=1))[:k]
+    return int(np.bincount(info.scatter_labels[nearest], minlength=10).argmax())
+
+
+def wait_for_final_posterior(qtbot, win):
+    """Wait until the shown encoding is the one of the canvas's current drawing."""
+    def shown_is_current():
+        expected = preprocess_strokes(win.canvas.strokes(), win.canvas.model_pen_width())
+        assert win.last_encode is not None
+        np.testing.assert_allclose(win.last_encode.input, expected, atol=1e-6)
+
+    qtbot.waitUntil(shown_is_current, timeout=10_000)
+    return win.last_encode
+
+
+def test_window_parts_have_stable_names(window):
+    for name in ("canvas", "latent_plane", "preview", "morph_panel"):
+        assert window.findChild(QWidget, name) is not None, name
+    for name in ("action_clear", "action_undo", "action_redo", "action_export_gif", "action_open_image"):
+        assert getattr(window, name).objectName() == name
+    assert "ready" in window.statusBar().currentMessage()
+    assert len(window.model_info.scatter_xy) == 10_000
+
+
+@pytest.mark.parametrize("digit, seed", [(0, 1), (1, 2), (3, 3), (7, 4)])
+def test_drawn_digit_lands_in_its_cluster(qtbot, window, digit, seed):
+    strokes = draw_digit(digit, np.random.default_rng(seed))
+    with qtbot.waitSignal(window.posterior_changed, timeout=10_000) as blocker:
+        draw_strokes(qtbot, window.canvas, strokes)
+    assert blocker.args[0].mean.shape == (1, 2)
+    result = wait_for_final_posterior(qtbot, window)
+    assert cluster_label(window, result.mean_xy) == digit
+    assert result.cov_xy is not None and len(result.samples_xy) == 8
+
+
+def test_posterior_updates_while_the_stroke_is_drawn(qtbot, window):
+    strokes = draw_digit(0, np.random.default_rng(0))
+    points = [window.canvas.from_canvas(*p) for p in strokes[0]]
+    seen = []
+    window.posterior_changed.connect(seen.append)
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    send_mouse(window.canvas, QEvent.Type.MouseButtonPress, points[0], left, left)
+    for pos in points[1:]:
+        send_mouse(window.canvas, QEvent.Type.MouseMove, pos, none, left)
+        qtbot.wait(2)
+    assert len(seen) >= 3, "the posterior must follow the pen before the button is released"
+    send_mouse(window.canvas, QEvent.Type.MouseButtonRelease, points[-1], left, none)
+    wait_for_final_posterior(qtbot, window)
+
+
+def test_burst_of_moves_is_coalesced_and_final_state_encoded(qtbot, window):
+    encodes = []
+    window.client.worker.encoded.connect(lambda r: encodes.append(r.request_id))
+    t = np.linspace(0, 2 * np.pi, 201)
+    stroke = np.stack([140 + 80 * np.sin(t), 140 - 100 * np.cos(t)], axis=1)
+    moves = draw_strokes(qtbot, window.canvas, [stroke])
+    assert moves == 200
+    wait_for_final_posterior(qtbot, window)
+    qtbot.wait(200)
+    assert 1 <= len(encodes) < 50, f"{len(encodes)} encodes for {moves} moves"
+
+
+def plane_click(plane, x, y, button=Qt.MouseButton.LeftButton):
+    scene_pos = plane.getPlotItem().getViewBox().mapViewToScene(QPointF(x, y))
+    pos = QPointF(plane.mapFromScene(scene_pos))
+    viewport = plane.viewport()
+    send_mouse(viewport, QEvent.Type.MouseMove, pos, Qt.MouseButton.NoButton, Qt.MouseButton.NoButton)
+    send_mouse(viewport, QEvent.Type.MouseButtonPress, pos, button, button)
+    send_mouse(viewport, QEvent.Type.MouseButtonRelease, pos, button, Qt.MouseButton.NoButton)
+
+
+def test_click_on_plane_pins_and_previews_the_decoding(qtbot, window):
+    plane = window.plane
+    model = vaedesk.load_model()
+    plane.setRange(xRange=(-3, 3), yRange=(-3, 3), padding=0)
+    qtbot.wait(50)
+    with qtbot.waitSignal(window.preview_changed, timeout=10_000):
+        plane_click(plane, 1.0, -0.5)
+    pins = plane.pins()
+    assert len(pins) == 1
+    xy = pins[0][1]
+    assert np.allclose(xy, (1.0, -0.5), atol=0.05)
+
+    def preview_is_pin():
+        np.testing.assert_allclose(window.preview_view.image(), model.decode(xy[None])[0], atol=1e-5)
+
+    qtbot.waitUntil(preview_is_pin, timeout=10_000)
+
+
+def test_switch_to_autoencoder_shows_a_point(qtbot, window):
+    draw_strokes(qtbot, window.canvas, draw_digit(1, np.random.default_rng(0)))
+    wait_for_final_posterior(qtbot, window)
+    action = next(a for a in window.model_group.actions() if a.data() == "mnist-ae-2d")
+    with qtbot.waitSignal(window.model_ready, timeout=LOAD_TIMEOUT):
+        action.trigger()
+    result = wait_for_final_posterior(qtbot, window)
+    assert result.posterior.logvar is None and result.cov_xy is None
+    assert "autoencoder" in window.readout.text()
+    assert not window.resample_button.isEnabled()
+
+
+def pin_two(qtbot, window):
+    window.add_pin(-1.0, 0.5)
+    window.add_pin(1.0, -0.5)
+    qtbot.waitUntil(lambda: window.morph_panel.preview.image() is not None, timeout=10_000)
+
+
+def test_morph_export_writes_a_gif(qtbot, window, tmp_path):
+    pin_two(qtbot, window)
+    window.morph_panel.frames.setValue(12)
+    target = tmp_path / "morph.gif"
+    with qtbot.waitSignal(window.export_done, timeout=20_000):
+        window.export_to(target, "gif")
+    with Image.open(target) as gif:
+        assert gif.n_frames == 12 and gif.info["loop"] == 0 and gif.size == (280, 280)
+
+
+def test_cancelled_export_leaves_no_file(qtbot, window, tmp_path):
+    pin_two(qtbot, window)
+    window.morph_panel.frames.setValue(1000)
+    window.morph_panel.size.setValue(1024)
+    target = tmp_path / "big.gif"
+    with qtbot.waitSignal(window.client.worker.export_cancelled, timeout=30_000):
+        window.export_to(target, "gif")
+        qtbot.waitUntil(lambda: window.morph_panel.progress.value() > 0, timeout=20_000)
+        window.cancel_export()
+    assert list(tmp_path.iterdir()) == []
+    assert window.morph_panel.export_gif.isEnabled()
+
+
+def test_bad_checkpoint_is_a_message_and_the_app_keeps_working(qtbot, window, tmp_path):
+    bad = tmp_path / "broken.safetensors"
+    bad.write_bytes(b"not weights")
+    (tmp_path / "broken.json").write_text("{}")
+    with qtbot.waitSignal(window.error_shown, timeout=LOAD_TIMEOUT):
+        window._switch_model(str(bad))
+    draw_strokes(qtbot, window.canvas, draw_digit(7, np.random.default_rng(1)))
+    result = wait_for_final_posterior(qtbot, window)
+    assert window.model_info.name == "mnist-vae-2d" and result.generation == window.model_info.generation
+
+
+def test_open_image_save_and_reopen_drawing(qtbot, window, tmp_path):
+    strokes = draw_digit(2, np.random.default_rng(5))
+    draw_strokes(qtbot, window.canvas, strokes)
+    wait_for_final_posterior(qtbot, window)
+    path = tmp_path / "two.png"
+    assert window.save_drawing(path)
+    window.clear_drawing()
+    assert window.open_file(path)
+    assert len(window.canvas.strokes()) == len(strokes)
+    # A plain image (dark ink on white paper) is imported through preprocess_image.
+    plain = tmp_path / "plain.png"
+    Image.open(path).convert("RGB").save(plain)
+    assert window.open_file(plain)
+    qtbot.waitUntil(lambda: window.last_encode is not None and window.canvas.is_empty(), timeout=10_000)
+    # A file that is not an image gives a message, not a crash.
+    junk = tmp_path / "junk.png"
+    junk.write_text("hello")
+    with qtbot.waitSignal(window.error_shown, timeout=5_000):
+        assert not window.open_file(junk)
+
+
+def test_undo_redo_clear_actions(qtbot, window):
+    draw_strokes(qtbot, window.canvas, draw_digit(4, np.random.default_rng(0)))
+    count = len(window.canvas.strokes())
+    window.action_undo.trigger()
+    assert len(window.canvas.strokes()) == count - 1
+    window.action_redo.trigger()
+    assert len(window.canvas.strokes()) == count
+    window.action_clear.trigger()
+    assert window.canvas.is_empty()
+    qtbot.waitUntil(lambda: window.last_encode is None, timeout=5_000)

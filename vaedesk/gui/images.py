@@ -1,0 +1,246 @@
+"""NumPy <-> Qt image helpers and small widgets that show 28x28 digit images."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QWidget
+
+__all__ = ["array_to_qimage", "array_to_pixmap", "DigitView", "ImageStrip"]
+
+
+def _to_uint8(array: np.ndarray) -> np.ndarray:
+    """(H, W) array -> contiguous uint8; floats are intensities in [0, 1], ints 0-255."""
+    arr = np.asarray(array)
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"expected a non-empty 2-D (H, W) image, got shape {arr.shape}")
+    if arr.dtype == np.uint8:
+        return np.ascontiguousarray(arr)
+    if arr.dtype == np.bool_:
+        return arr.astype(np.uint8) * 255
+    if np.issubdtype(arr.dtype, np.integer):
+        return np.clip(arr, 0, 255).astype(np.uint8)
+    if np.issubdtype(arr.dtype, np.floating):
+        # NaN shows as background rather than raising: these are display-only images.
+        values = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=1.0, neginf=0.0)
+        return np.rint(np.clip(values, 0.0, 1.0) * 255.0).astype(np.uint8)
+    raise ValueError(f"unsupported image dtype {arr.dtype}")
+
+
+def array_to_qimage(array: np.ndarray, invert: bool = False) -> QImage:
+    """An 8-bit greyscale QImage of ``array`` that owns its pixels.
+
+    Floats are intensities in [0, 1] (clipped), uint8 is 0-255.  ``invert`` turns white ink
+    on black (MNIST) into black ink on white paper.
+    """
+    data = _to_uint8(array)
+    if invert:
+        data = 255 - data
+    data = np.ascontiguousarray(data)
+    h, w = data.shape
+    # The wrapper only borrows the NumPy buffer; copy() gives the QImage its own memory.
+    return QImage(data.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+
+
+def array_to_pixmap(
+    array: np.ndarray, size: int | None = None, smooth: bool = False, invert: bool = False
+) -> QPixmap:
+    """A pixmap of ``array``, scaled (keeping aspect) to fit ``size`` x ``size`` if given."""
+    pixmap = QPixmap.fromImage(array_to_qimage(array, invert))
+    if size is not None:
+        mode = Qt.TransformationMode.SmoothTransformation if smooth else Qt.TransformationMode.FastTransformation
+        pixmap = pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, mode)
+    return pixmap
+
+
+class DigitView(QWidget):
+    """One digit image scaled to the widget, with a caption underneath and a thin border.
+
+    Scaling is nearest-neighbour by default so each of the 28x28 pixels stays visible
+    (what the model really sees); ``smooth`` interpolates instead.
+    """
+
+    clicked = Signal()
+
+    def __init__(
+        self,
+        caption: str = "",
+        invert: bool = False,
+        smooth: bool = False,
+        hint_size: int = 140,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._array: np.ndarray | None = None
+        self._qimage: QImage | None = None
+        self._caption = caption
+        self._invert = invert
+        self._smooth = smooth
+        self._hint_size = max(16, int(hint_size))
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+
+    # ------------------------------------------------------------------ state
+
+    def set_image(self, array: np.ndarray | None) -> None:
+        """Show ``array`` ((H, W), floats in [0, 1] or uint8), or a placeholder for None."""
+        if array is None:
+            self._array, self._qimage = None, None
+        else:
+            arr = np.array(array)  # our own copy: the caller may reuse its buffer
+            self._qimage = array_to_qimage(arr, self._invert)
+            self._array = arr
+        self.update()
+
+    def image(self) -> np.ndarray | None:
+        return None if self._array is None else self._array.copy()
+
+    def caption(self) -> str:
+        return self._caption
+
+    def set_caption(self, text: str) -> None:
+        had_caption = bool(self._caption)
+        self._caption = text
+        if had_caption != bool(text):
+            self.updateGeometry()  # the caption line appears or disappears
+        self.update()
+
+    def invert(self) -> bool:
+        return self._invert
+
+    def set_invert(self, invert: bool) -> None:
+        if invert == self._invert:
+            return
+        self._invert = invert
+        if self._array is not None:
+            self._qimage = array_to_qimage(self._array, invert)
+        self.update()
+
+    def smooth(self) -> bool:
+        return self._smooth
+
+    def set_smooth(self, smooth: bool) -> None:
+        self._smooth = smooth
+        self.update()
+
+    # ------------------------------------------------------------------ geometry
+
+    def _caption_height(self) -> int:
+        return self.fontMetrics().height() + 2 if self._caption else 0
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._hint_size, self._hint_size + self._caption_height())
+
+    def minimumSizeHint(self) -> QSize:
+        side = min(56, self._hint_size)  # small enough for an inset or a strip tile
+        return QSize(side, side + self._caption_height())
+
+    def image_rect(self) -> QRectF:
+        """Where the image is drawn: the largest centred square above the caption."""
+        caption_h = self._caption_height()
+        w, h = self.width(), max(1, self.height() - caption_h)
+        side = max(1, min(w, h) - 2)  # keep one pixel each side for the border
+        return QRectF((w - side) / 2.0, (h - side) / 2.0, side, side)
+
+    # ------------------------------------------------------------------ painting / input
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        rect = self.image_rect()
+        if self._qimage is not None:
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._smooth)
+            painter.drawImage(rect, self._qimage)
+        else:
+            # Placeholder: the image's background colour, dimmed, so the layout does not jump.
+            painter.fillRect(rect, QColor(235, 235, 235) if self._invert else QColor(60, 60, 60))
+            painter.setPen(QColor(150, 150, 150))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "\u2014")
+        painter.setPen(QPen(self.palette().mid().color(), 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(rect.adjusted(-0.5, -0.5, 0.5, 0.5))
+        if self._caption:
+            painter.setPen(self.palette().windowText().color())
+            caption_rect = QRectF(0, rect.bottom() + 1, self.width(), self._caption_height())
+            text = self.fontMetrics().elidedText(self._caption, Qt.TextElideMode.ElideRight, self.width())
+            painter.drawText(caption_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, text)
+        painter.end()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
+            self.clicked.emit()
+            event.accept()
+        else:
+            super().mouseReleaseEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        # Accept the press so the release comes to this tile rather than its parent.
+        if event.button() == Qt.MouseButton.LeftButton:
+            event.accept()
+        else:
+            super().mousePressEvent(event)
+
+
+class ImageStrip(QWidget):
+    """A horizontal row of small DigitViews (posterior samples, a gallery, ...)."""
+
+    #: Index of the tile the user clicked.
+    clicked = Signal(int)
+
+    def __init__(
+        self,
+        count: int = 0,
+        invert: bool = False,
+        smooth: bool = False,
+        tile_size: int = 64,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._invert = invert
+        self._smooth = smooth
+        self._tile_size = max(16, int(tile_size))
+        self._tiles: list[DigitView] = []
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        self._layout = layout
+        self._resize_tiles(count)
+
+    def tiles(self) -> list[DigitView]:
+        return list(self._tiles)
+
+    def count(self) -> int:
+        return len(self._tiles)
+
+    def _resize_tiles(self, n: int) -> None:
+        while len(self._tiles) > n:
+            tile = self._tiles.pop()
+            self._layout.removeWidget(tile)
+            tile.deleteLater()
+        while len(self._tiles) < n:
+            index = len(self._tiles)
+            tile = DigitView(invert=self._invert, smooth=self._smooth, hint_size=self._tile_size, parent=self)
+            # Bind the index now: tiles are only ever added or removed at the end.
+            tile.clicked.connect(lambda i=index: self.clicked.emit(i))
+            self._layout.addWidget(tile)
+            self._tiles.append(tile)
+
+    def set_images(self, images: Sequence[np.ndarray | None], captions: Sequence[str] | None = None) -> None:
+        """Show one tile per image (None = placeholder), adding or removing tiles as needed."""
+        if captions is not None and len(captions) != len(images):
+            raise ValueError(f"{len(captions)} captions for {len(images)} images")
+        self._resize_tiles(len(images))
+        for i, (tile, image) in enumerate(zip(self._tiles, images)):
+            tile.set_image(image)
+            if captions is not None:
+                tile.set_caption(captions[i])
+
+    def set_captions(self, captions: Sequence[str]) -> None:
+        if len(captions) != len(self._tiles):
+            raise ValueError(f"{len(captions)} captions for {len(self._tiles)} tiles")
+        for tile, text in zip(self._tiles, captions):
+            tile.set_caption(text)
+
+    def clear(self) -> None:
+        self._resize_tiles(0)

@@ -1,0 +1,181 @@
+"""The morph panel: endpoints, settings, an animated preview and the export controls.
+
+The panel only collects what the user wants; the window resolves endpoints to latent points
+and the worker decodes and writes the frames.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QListWidget,
+    QListWidgetItem, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from ..latent import EASINGS, METHODS
+from .images import DigitView
+
+
+class MorphPanel(QGroupBox):
+    """Endpoints (pins and drawings), frames, fps, method, easing, ping-pong, preview, export."""
+
+    add_pins_requested = Signal()
+    add_drawing_requested = Signal()
+    add_gallery_requested = Signal()
+    settings_changed = Signal()
+    frame_shown = Signal(int)  # index of the preview frame on screen
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Morph", parent)
+        self.setObjectName("morph_panel")
+        self.endpoints = QListWidget()
+        self.endpoints.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.endpoints.setToolTip("Endpoints in order; drag to reorder. With none, the pins are used in order.")
+        self.endpoints.setMaximumHeight(96)
+        add_pins = QPushButton("+ Pins")
+        add_pins.setToolTip("Add every pinned point, in order")
+        add_drawing = QPushButton("+ Drawing")
+        add_drawing.setToolTip("Add the current drawing (kept in the gallery)")
+        add_gallery = QPushButton("+ Gallery")
+        add_gallery.setToolTip("Add every drawing of the gallery")
+        remove = QPushButton("Remove")
+        add_pins.clicked.connect(self.add_pins_requested)
+        add_drawing.clicked.connect(self.add_drawing_requested)
+        add_gallery.clicked.connect(self.add_gallery_requested)
+        remove.clicked.connect(self.remove_selected)
+        buttons = QHBoxLayout()
+        for button in (add_pins, add_drawing, add_gallery, remove):
+            buttons.addWidget(button)
+
+        self.frames = QSpinBox()
+        self.frames.setRange(2, 1000)
+        self.frames.setValue(48)
+        self.fps = QSpinBox()
+        self.fps.setRange(1, 50)
+        self.fps.setValue(24)
+        self.method = QComboBox()
+        self.method.addItems(list(METHODS))
+        self.easing = QComboBox()
+        self.easing.addItems(list(EASINGS))
+        self.pingpong = QCheckBox("Ping-pong")
+        self.size = QSpinBox()
+        self.size.setRange(28, 2048)
+        self.size.setValue(280)
+        self.size.setSuffix(" px")
+        form = QFormLayout()
+        row = QHBoxLayout()
+        row.addWidget(self.frames)
+        row.addWidget(self.fps)
+        self.fps.setSuffix(" fps")
+        self.frames.setSuffix(" frames")
+        form.addRow("Length", row)
+        row = QHBoxLayout()
+        row.addWidget(self.method)
+        row.addWidget(self.easing)
+        form.addRow("Path", row)
+        row = QHBoxLayout()
+        row.addWidget(self.size)
+        row.addWidget(self.pingpong)
+        form.addRow("GIF", row)
+        for widget in (self.frames, self.method, self.easing):
+            signal = widget.valueChanged if isinstance(widget, QSpinBox) else widget.currentIndexChanged
+            signal.connect(self.settings_changed)
+        self.endpoints.model().rowsMoved.connect(self.settings_changed)
+        self.fps.valueChanged.connect(self._restart_timer)
+
+        self.preview = DigitView("Morph preview", smooth=True, hint_size=120)
+        self.play = QPushButton("Play")
+        self.play.setCheckable(True)
+        self.play.toggled.connect(self._toggle_play)
+        self.export_gif = QPushButton("Export GIF…")
+        self.export_png = QPushButton("PNG frames…")
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setVisible(False)
+        controls = QHBoxLayout()
+        for button in (self.play, self.export_gif, self.export_png):
+            controls.addWidget(button)
+        export_row = QHBoxLayout()
+        export_row.addWidget(self.progress)
+        export_row.addWidget(self.cancel)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.endpoints)
+        layout.addLayout(buttons)
+        layout.addLayout(form)
+        layout.addWidget(self.preview, 1)
+        layout.addLayout(controls)
+        layout.addLayout(export_row)
+
+        self._frames: np.ndarray | None = None
+        self._index = 0
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._advance)
+
+    # -- endpoints ---------------------------------------------------------------------
+    def add_endpoint(self, label: str, source: Any) -> None:
+        item = QListWidgetItem(label)
+        item.setData(Qt.ItemDataRole.UserRole, source)
+        self.endpoints.addItem(item)
+        self.settings_changed.emit()
+
+    def remove_selected(self) -> None:
+        for item in self.endpoints.selectedItems():
+            self.endpoints.takeItem(self.endpoints.row(item))
+        self.settings_changed.emit()
+
+    def endpoint_sources(self) -> list[Any]:
+        return [self.endpoints.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.endpoints.count())]
+
+    def remove_sources(self, predicate) -> None:
+        for i in reversed(range(self.endpoints.count())):
+            if predicate(self.endpoints.item(i).data(Qt.ItemDataRole.UserRole)):
+                self.endpoints.takeItem(i)
+
+    def options(self) -> dict[str, Any]:
+        return dict(frames=self.frames.value(), fps=self.fps.value(), method=self.method.currentText(),
+                    easing=self.easing.currentText(), pingpong=self.pingpong.isChecked(), size=self.size.value())
+
+    # -- preview -----------------------------------------------------------------------
+    def set_frames(self, frames: np.ndarray | None) -> None:
+        self._frames = frames
+        self._index = 0
+        self._show_current()
+
+    def _show_current(self) -> None:
+        if self._frames is None or len(self._frames) == 0:
+            self.preview.set_image(None)
+            return
+        self._index %= len(self._frames)
+        self.preview.set_image(self._frames[self._index])
+        self.preview.set_caption(f"Frame {self._index + 1}/{len(self._frames)}")
+        self.frame_shown.emit(self._index)
+
+    def _toggle_play(self, playing: bool) -> None:
+        self.play.setText("Stop" if playing else "Play")
+        if playing:
+            self._restart_timer()
+        else:
+            self._timer.stop()
+
+    def _restart_timer(self) -> None:
+        if self.play.isChecked():
+            self._timer.start(max(1, round(1000 / self.fps.value())))
+
+    def _advance(self) -> None:
+        if self._frames is not None and len(self._frames):
+            self._index = (self._index + 1) % len(self._frames)
+            self._show_current()
+
+    def set_exporting(self, exporting: bool) -> None:
+        self.progress.setVisible(exporting)
+        self.cancel.setVisible(exporting)
+        self.cancel.setEnabled(exporting)
+        self.export_gif.setEnabled(not exporting)
+        self.export_png.setEnabled(not exporting)
+        if exporting:
+            self.progress.setValue(0)

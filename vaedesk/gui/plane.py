@@ -1,0 +1,749 @@
+"""The latent plane: a pyqtgraph plot of the 2-D view of the latent space.
+
+Everything this widget draws is given in *plane* coordinates (the window maps latent
+vectors with :class:`vaedesk.latent.Plane`); it holds no model and does no maths beyond
+drawing. Layers, bottom to top: test-set scatter, manifold overlay, prior circles, morph
+path, posterior ellipses and samples, hover marker, pins, posterior mean, legend.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
+import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import HoverEvent, MouseClickEvent, MouseDragEvent
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QKeyEvent,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPolygonF,
+)
+from PySide6.QtWidgets import QGraphicsPolygonItem, QWidget
+
+from ..latent import covariance_ellipse
+
+__all__ = ["CLASS_COLORS", "LatentPlane"]
+
+# Qualitative palette for a white background: the colour-blind-safe Okabe–Ito hues first,
+# then four more (brown, slate, olive, grey) that differ from them in lightness too.
+CLASS_COLORS: tuple[tuple[int, int, int], ...] = (
+    (0, 114, 178),  # 0 blue
+    (230, 159, 0),  # 1 orange
+    (0, 158, 115),  # 2 bluish green
+    (213, 94, 0),  # 3 vermilion
+    (204, 121, 167),  # 4 reddish purple
+    (86, 180, 233),  # 5 sky blue
+    (140, 86, 75),  # 6 brown
+    (117, 112, 179),  # 7 slate purple
+    (166, 166, 0),  # 8 olive
+    (128, 128, 128),  # 9 mid grey (lighter than the black posterior marks)
+)
+
+# Stacking order inside the view box (larger is drawn later, i.e. on top).
+_Z_SCATTER = -100
+_Z_MANIFOLD = -50
+_Z_PRIOR = -10
+_Z_PATH = 10
+_Z_POSTERIOR = 20
+_Z_SAMPLES = 25
+_Z_HOVER = 30
+_Z_PATH_MARKER = 35
+_Z_PINS = 40
+_Z_MEAN = 60
+
+_INITIAL_HALF_WIDTH = 4.0
+_VIEW_DEBOUNCE_MS = 100
+# ~25 Hz is smooth for the eye and leaves time to decode between updates.
+_PIN_THROTTLE_MS = 40
+_PIN_RADIUS_PX = 10.0
+
+_INK = QColor(33, 37, 41)
+_AXIS_COLOR = QColor(90, 90, 90)
+_PRIOR_COLOR = QColor(120, 120, 120)
+_PRIOR_TEXT = QColor(70, 70, 70)
+_POSTERIOR_COLOR = QColor(20, 20, 20)
+_MEAN_FILL = QColor(255, 214, 0)
+_PATH_COLOR = QColor(200, 70, 0)
+_PIN_FILL = QColor(38, 50, 56)
+_PIN_HOVER_FILL = QColor(84, 110, 122)
+_PIN_SELECTED_RING = QColor(255, 179, 0)
+
+
+def _as_xy(value: ArrayLike, what: str) -> np.ndarray:
+    """A single plane point as a (2,) float array."""
+    array = np.asarray(value, dtype=np.float64).reshape(-1)
+    if array.shape != (2,) or not np.all(np.isfinite(array)):
+        raise ValueError(f"{what} must be two finite numbers, got {value!r}")
+    return array
+
+
+def _as_points(value: ArrayLike, what: str) -> np.ndarray:
+    """Plane points as an (N, 2) float array (N may be 0)."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.size == 0:
+        return np.zeros((0, 2))
+    if array.ndim != 2 or array.shape[1] != 2:
+        raise ValueError(f"{what} must have shape (N, 2), got {array.shape}")
+    return array
+
+
+def _polygon(points: np.ndarray) -> QPolygonF:
+    return QPolygonF([QPointF(float(x), float(y)) for x, y in points])
+
+
+class _PinItem(pg.GraphicsObject):
+    """A numbered, draggable marker of fixed on-screen size.
+
+    The item lives in view coordinates (its position is the pin's plane point) but paints
+    in device pixels, so it keeps its size while zooming; its shape is the pixel disc
+    mapped back into item coordinates, which is what pyqtgraph's hit tests use.
+    """
+
+    def __init__(self, plane: LatentPlane, pin_id: int, xy: np.ndarray) -> None:
+        super().__init__()
+        self._plane = plane
+        self.pin_id = pin_id
+        self.number = 0
+        self.selected = False
+        self._hovering = False
+        self._dragging = False
+        self._grab_offset = QPointF()
+        self._shape: QPainterPath | None = None
+        self.setZValue(_Z_PINS)
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
+        self.setPos(QPointF(float(xy[0]), float(xy[1])))
+
+    # --- geometry -------------------------------------------------------------------
+
+    def _disc(self, radius_px: float) -> QPainterPath:
+        """A circle of ``radius_px`` device pixels around the pin, in item coordinates."""
+        device = self.deviceTransform_()  # None until the widget has been laid out
+        inverse, invertible = device.inverted() if device is not None else (None, False)
+        if not invertible:
+            # Not on screen yet: any small shape will do until the first layout.
+            path = QPainterPath()
+            path.addEllipse(QPointF(0.0, 0.0), 0.05, 0.05)
+            return path
+        centre = device.map(QPointF(0.0, 0.0))
+        on_screen = QPainterPath()
+        on_screen.addEllipse(centre, radius_px, radius_px)
+        return inverse.map(on_screen)
+
+    def viewTransformChanged(self) -> None:
+        # Zoom changes how many plane units a pixel covers, so the shape must follow.
+        self.prepareGeometryChange()
+        self._shape = None
+        self.update()
+
+    def shape(self) -> QPainterPath:
+        if self._shape is None:
+            self._shape = self._disc(_PIN_RADIUS_PX + 1.0)
+        return self._shape
+
+    def boundingRect(self) -> QRectF:
+        # Room for the selection ring, which is drawn outside the disc.
+        return self._disc(_PIN_RADIUS_PX + 6.0).boundingRect()
+
+    # --- painting -------------------------------------------------------------------
+
+    def set_number(self, number: int) -> None:
+        if number != self.number:
+            self.number = number
+            self.update()
+
+    def set_selected(self, selected: bool) -> None:
+        if selected != self.selected:
+            self.selected = selected
+            self.update()
+
+    def paint(self, painter: QPainter, *args: object) -> None:
+        centre = painter.transform().map(QPointF(0.0, 0.0))
+        painter.save()
+        painter.resetTransform()  # draw in device pixels
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = _PIN_RADIUS_PX
+        if self.selected:
+            painter.setPen(QPen(_PIN_SELECTED_RING, 4.0))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(centre, r + 2.5, r + 2.5)
+        painter.setPen(QPen(QColor(255, 255, 255), 1.5))
+        painter.setBrush(_PIN_HOVER_FILL if (self._hovering or self._dragging) else _PIN_FILL)
+        painter.drawEllipse(centre, r, r)
+        font = QFont(painter.font())
+        font.setPixelSize(12 if self.number < 10 else 10)
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(QColor(255, 255, 255))
+        box = QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, str(self.number))
+        painter.restore()
+
+    # --- mouse ----------------------------------------------------------------------
+
+    def hoverEvent(self, ev: HoverEvent) -> None:
+        # Claim drags and clicks while the cursor is over the pin so the view box does
+        # not pan underneath it and the click is not taken for empty space.
+        hovering = False
+        if not ev.isExit():
+            hovering = ev.acceptDrags(Qt.MouseButton.LeftButton)
+            ev.acceptClicks(Qt.MouseButton.LeftButton)
+            ev.acceptClicks(Qt.MouseButton.RightButton)
+        if hovering != self._hovering:
+            self._hovering = hovering
+            self.update()
+
+    def mouseDragEvent(self, ev: MouseDragEvent) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return
+        ev.accept()
+        parent_pos = self.mapToParent(ev.pos())
+        if ev.isStart():
+            # Keep the grab point under the cursor instead of snapping the centre to it.
+            self._grab_offset = self.pos() - self.mapToParent(ev.buttonDownPos())
+            self._dragging = True
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            self._plane._pin_pressed(self)
+        if not self._dragging:
+            return
+        self.setPos(parent_pos + self._grab_offset)
+        self._plane._pin_dragged(self, finished=bool(ev.isFinish()))
+        if ev.isFinish():
+            self._dragging = False
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+            self.update()
+
+    def mouseClickEvent(self, ev: MouseClickEvent) -> None:
+        button = ev.button()
+        if button == Qt.MouseButton.LeftButton:
+            ev.accept()
+            self._plane._pin_clicked(self, ev)
+        elif button == Qt.MouseButton.RightButton:
+            ev.accept()
+            self._plane._pin_right_clicked(self, ev)
+
+
+class LatentPlane(pg.PlotWidget):
+    """The latent plane: scatter of test-set means, prior, posterior, pins, overlays.
+
+    Signals:
+        clicked(x, y): left click (press and release, no drag) on empty plane space.
+        hovered(x, y): the mouse moved over the plot area (plane coordinates).
+        hover_left(): the mouse left the plot area.
+        pin_selected(id): a pin was clicked or started to be dragged.
+        pin_moved(id, x, y): a drag of pin ``id`` ended at (x, y).
+        pin_removed(id): the user removed a pin (right click, or Delete/Backspace).
+        pins_changed(): the user changed the pins (drag, throttled to ~25 Hz, and
+            removal). Programmatic calls (add_pin, remove_pin, …) emit nothing.
+        view_changed(x0, x1, y0, y1): the visible range changed by pan, zoom, resize
+            or code; debounced by 100 ms.
+    """
+
+    clicked = Signal(float, float)
+    hovered = Signal(float, float)
+    hover_left = Signal()
+    pin_selected = Signal(int)
+    pin_moved = Signal(int, float, float)
+    pin_removed = Signal(int)
+    pins_changed = Signal()
+    view_changed = Signal(float, float, float, float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent=parent, background="w")
+        self.setObjectName("latent_plane")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # for Delete on a selected pin
+        self.setMinimumSize(240, 200)
+
+        item = self.getPlotItem()
+        self._vb: pg.ViewBox = item.getViewBox()
+        item.setMenuEnabled(False)  # pyqtgraph's expert menu would confuse learners
+        item.hideButtons()
+        self._vb.setAspectLocked(True, ratio=1.0)  # circles must look like circles
+        self._vb.disableAutoRange()  # new items must not move the user's view
+        self._style_axes()
+        self.set_axis_labels("z1", "z2")
+
+        # Scatter, one item per class, plus legend-only copies with larger symbols.
+        self._scatter_items: list[pg.ScatterPlotItem] = []
+        self._legend_samples: list[pg.ScatterPlotItem] = []
+        self._scatter_xy = np.zeros((0, 2))
+        self._legend = pg.LegendItem(
+            offset=(-8, 8),
+            brush=pg.mkBrush(255, 255, 255, 215),
+            pen=pg.mkPen(200, 200, 200),
+            labelTextColor=_INK,
+            labelTextSize="8pt",
+            colCount=2,
+            verSpacing=-6,
+            horSpacing=2,
+        )
+        self._legend.setParentItem(self._vb)
+        self._legend.setZValue(1000)
+        self._legend.setVisible(False)
+
+        # Prior circles and their labels.
+        self._prior_center = np.zeros(2)
+        prior_pen = pg.mkPen(_PRIOR_COLOR, width=1.2, style=Qt.PenStyle.DashLine)
+        self._prior_circles: list[pg.PlotCurveItem] = []
+        self._prior_labels: list[pg.TextItem] = []
+        for k in (1, 2, 3):
+            circle = pg.PlotCurveItem(pen=prior_pen, antialias=True)
+            circle.setZValue(_Z_PRIOR)
+            # A white backing keeps the label legible over dense scatter.
+            label = pg.TextItem(f"{k}σ", color=_PRIOR_TEXT, anchor=(1.0, 1.0), fill=pg.mkBrush(255, 255, 255, 215))
+            label.setFont(_small_font(8))
+            label.setZValue(_Z_PRIOR)
+            self._prior_circles.append(circle)
+            self._prior_labels.append(label)
+            self._vb.addItem(circle, ignoreBounds=True)
+            self._vb.addItem(label, ignoreBounds=True)
+
+        # Current posterior: 1σ/2σ ellipses, samples and the mean.
+        self._ellipses: list[QGraphicsPolygonItem] = []
+        for k, (fill_alpha, style) in enumerate(((60, Qt.PenStyle.SolidLine), (28, Qt.PenStyle.DashLine))):
+            ellipse = QGraphicsPolygonItem()
+            ellipse.setPen(pg.mkPen(_POSTERIOR_COLOR, width=1.6, style=style))
+            fill = QColor(_POSTERIOR_COLOR)
+            fill.setAlpha(fill_alpha)
+            ellipse.setBrush(QBrush(fill))
+            ellipse.setZValue(_Z_POSTERIOR - k)  # 1σ above 2σ
+            ellipse.setVisible(False)
+            self._ellipses.append(ellipse)
+            self._vb.addItem(ellipse, ignoreBounds=True)
+        self._samples = pg.ScatterPlotItem(
+            size=7, symbol="o", pen=pg.mkPen(_POSTERIOR_COLOR, width=1.3), brush=None
+        )
+        self._samples.setZValue(_Z_SAMPLES)
+        self._mean = pg.ScatterPlotItem(
+            size=20, symbol="star", pen=pg.mkPen(_POSTERIOR_COLOR, width=1.5), brush=pg.mkBrush(_MEAN_FILL)
+        )
+        self._mean.setZValue(_Z_MEAN)
+        for scatter in (self._samples, self._mean):
+            self._vb.addItem(scatter, ignoreBounds=True)
+
+        # Hover marker.
+        self._hover_marker = pg.ScatterPlotItem(
+            size=14, symbol="+", pen=pg.mkPen(90, 90, 90, 200, width=1.2), brush=pg.mkBrush(90, 90, 90, 200)
+        )
+        self._hover_marker.setZValue(_Z_HOVER)
+        self._vb.addItem(self._hover_marker, ignoreBounds=True)
+
+        # Manifold overlay.
+        self._manifold = pg.ImageItem(axisOrder="row-major")
+        self._manifold.setZValue(_Z_MANIFOLD)
+        self._manifold.setOpacity(0.85)
+        self._manifold.setVisible(False)
+        self._vb.addItem(self._manifold, ignoreBounds=True)
+
+        # Morph path and the current frame's marker; a white halo under the dashes
+        # separates the path from scatter of any colour.
+        self._path_halo = pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 200, width=6), antialias=True)
+        self._path_halo.setZValue(_Z_PATH - 1)
+        self._path = pg.PlotDataItem(
+            pen=pg.mkPen(_PATH_COLOR, width=3, style=Qt.PenStyle.DashLine),
+            symbol="o",
+            symbolSize=6,
+            symbolPen=pg.mkPen(255, 255, 255, width=1),
+            symbolBrush=pg.mkBrush(_PATH_COLOR),
+            antialias=True,
+        )
+        self._path.setZValue(_Z_PATH)
+        self._path_marker = pg.ScatterPlotItem(
+            size=15, symbol="o", pen=pg.mkPen(_POSTERIOR_COLOR, width=2), brush=pg.mkBrush(_PATH_COLOR)
+        )
+        self._path_marker.setZValue(_Z_PATH_MARKER)
+        for path_item in (self._path_halo, self._path, self._path_marker):
+            self._vb.addItem(path_item, ignoreBounds=True)
+
+        # Pins, in the order added.
+        self._pins: dict[int, _PinItem] = {}
+        self._next_pin_id = 1
+        self._selected_pin: int | None = None
+        self._pin_timer = QTimer(self)
+        self._pin_timer.setSingleShot(True)
+        self._pin_timer.setInterval(_PIN_THROTTLE_MS)
+        self._pin_timer.timeout.connect(self.pins_changed.emit)
+        self._consumed_click: MouseClickEvent | None = None
+
+        # Mouse tracking in plane coordinates.
+        self._hover_inside = False
+        scene = self.scene()
+        scene.sigMouseMoved.connect(self._on_scene_moved)
+        scene.sigMouseClicked.connect(self._on_scene_clicked)
+
+        # Debounced view change notifications.
+        self._view_timer = QTimer(self)
+        self._view_timer.setSingleShot(True)
+        self._view_timer.setInterval(_VIEW_DEBOUNCE_MS)
+        self._view_timer.timeout.connect(self._emit_view_changed)
+        self._vb.sigRangeChanged.connect(self._view_timer.start)
+
+        self._set_square_view(0.0, 0.0, _INITIAL_HALF_WIDTH)
+        self.show_prior()
+
+    # --- look -----------------------------------------------------------------------
+
+    def _style_axes(self) -> None:
+        item = self.getPlotItem()
+        item.layout.setContentsMargins(2, 6, 10, 2)  # keep the frame off the widget edge
+        item.showGrid(x=True, y=True, alpha=0.12)
+        for name in ("bottom", "left", "top", "right"):
+            axis = item.getAxis(name)
+            axis.setPen(pg.mkPen(_AXIS_COLOR))
+            axis.setTextPen(pg.mkPen(_AXIS_COLOR))
+            axis.setTickFont(_small_font(9))
+        # Top and right axes close the frame without repeating the tick labels.
+        for name in ("top", "right"):
+            item.showAxis(name)
+            item.getAxis(name).setStyle(showValues=False)
+            item.getAxis(name).setGrid(False)
+
+    def set_axis_labels(self, x: str, y: str) -> None:
+        """Label the axes, e.g. ``("z1", "z2")`` or ``("PC1 (31% var)", "PC2 (…)")``."""
+        style = {"color": _INK.name(), "font-size": "10pt"}
+        item = self.getPlotItem()
+        item.setLabel("bottom", x, **style)
+        item.setLabel("left", y, **style)
+
+    # --- scatter --------------------------------------------------------------------
+
+    def set_scatter(self, xy: ArrayLike, labels: ArrayLike, names: Sequence[str] | None = None) -> None:
+        """Show points ``xy`` (N, 2) coloured by integer class ``labels`` (N,).
+
+        One scatter item per class (so 10 k points stay cheap: a single brush each) and a
+        legend entry per class; ``names`` defaults to "0".."9". Clicking a legend entry
+        hides or shows that class. Does not move the view; call :meth:`reset_view`.
+        """
+        points = _as_points(xy, "scatter points")
+        classes = np.asarray(labels).reshape(-1)
+        if classes.shape[0] != points.shape[0]:
+            raise ValueError(f"{points.shape[0]} points but {classes.shape[0]} labels")
+        classes = classes.astype(np.int64, copy=False)
+        n_classes = max(len(CLASS_COLORS), int(classes.max()) + 1 if classes.size else 0)
+        if names is None:
+            names = [str(k) for k in range(n_classes)]
+        elif len(names) < n_classes:
+            raise ValueError(f"need {n_classes} class names, got {len(names)}")
+        self.clear_scatter()
+        self._scatter_xy = points
+        for k in range(n_classes):
+            color = CLASS_COLORS[k % len(CLASS_COLORS)]
+            mask = classes == k
+            item = pg.ScatterPlotItem(
+                x=points[mask, 0],
+                y=points[mask, 1],
+                size=4,
+                pen=None,
+                brush=pg.mkBrush(*color, 150),
+                symbol="o",
+                antialias=False,  # pixel-sized dots look the same and paint faster
+            )
+            item.setZValue(_Z_SCATTER)
+            self._vb.addItem(item)
+            self._scatter_items.append(item)
+            sample = pg.ScatterPlotItem(size=9, pen=None, brush=pg.mkBrush(*color), symbol="o")
+            sample.setVisible(item.isVisible())
+            self._legend_samples.append(sample)
+            self._legend.addItem(sample, names[k])
+        for sample_widget, _label in self._legend.items:
+            sample_widget.sigClicked.connect(self._on_legend_clicked)
+        self._legend.setVisible(True)
+
+    def clear_scatter(self) -> None:
+        """Remove the scatter and its legend."""
+        for item in self._scatter_items:
+            self._vb.removeItem(item)
+        self._scatter_items.clear()
+        self._legend.clear()
+        self._legend_samples.clear()
+        self._legend.setVisible(False)
+        self._scatter_xy = np.zeros((0, 2))
+
+    def _on_legend_clicked(self, sample: pg.ScatterPlotItem) -> None:
+        # pyqtgraph toggled the legend's own sample; mirror that on the real scatter.
+        for legend_sample, item in zip(self._legend_samples, self._scatter_items):
+            if legend_sample is sample:
+                item.setVisible(sample.isVisible())
+
+    # --- prior ----------------------------------------------------------------------
+
+    def show_prior(self, center_xy: ArrayLike = (0.0, 0.0), show: bool = True) -> None:
+        """Dashed 1σ, 2σ, 3σ circles of the standard normal prior around ``center_xy``."""
+        centre = _as_xy(center_xy, "prior centre")
+        self._prior_center = centre
+        theta = np.linspace(0.0, 2.0 * math.pi, 129)
+        diagonal = math.sqrt(0.5)
+        for k, (circle, label) in enumerate(zip(self._prior_circles, self._prior_labels), start=1):
+            circle.setData(centre[0] + k * np.cos(theta), centre[1] + k * np.sin(theta))
+            # Upper left, just outside the circle: the legend owns the upper right.
+            label.setPos(centre[0] - k * diagonal, centre[1] + k * diagonal)
+            circle.setVisible(show)
+            label.setVisible(show)
+
+    # --- posterior ------------------------------------------------------------------
+
+    def set_posterior(
+        self,
+        mean_xy: ArrayLike | None,
+        cov_xy: ArrayLike | None = None,
+        samples_xy: ArrayLike | None = None,
+    ) -> None:
+        """Show the current drawing's posterior: mean, 1σ/2σ ellipses and samples.
+
+        ``cov_xy`` None draws the mean alone (a plain autoencoder); ``mean_xy`` None
+        clears the mean, ellipses and samples.
+        """
+        if mean_xy is None:
+            self._mean.setData([], [])
+            self._samples.setData([], [])
+            for ellipse in self._ellipses:
+                ellipse.setVisible(False)
+            return
+        mean = _as_xy(mean_xy, "posterior mean")
+        self._mean.setData([mean[0]], [mean[1]])
+        if cov_xy is None:
+            for ellipse in self._ellipses:
+                ellipse.setVisible(False)
+        else:
+            for k, ellipse in enumerate(self._ellipses, start=1):
+                ellipse.setPolygon(_polygon(covariance_ellipse(mean, cov_xy, k, n=96)))
+                ellipse.setVisible(True)
+        samples = _as_points(samples_xy if samples_xy is not None else [], "posterior samples")
+        self._samples.setData(samples[:, 0], samples[:, 1])
+
+    # --- pins -----------------------------------------------------------------------
+
+    def add_pin(self, xy: ArrayLike) -> int:
+        """Add a numbered pin at ``xy``; returns its id (ids are never reused)."""
+        point = _as_xy(xy, "pin position")
+        pin_id = self._next_pin_id
+        self._next_pin_id += 1
+        pin = _PinItem(self, pin_id, point)
+        self._pins[pin_id] = pin
+        self._vb.addItem(pin, ignoreBounds=True)
+        self._renumber_pins()
+        return pin_id
+
+    def remove_pin(self, pin_id: int) -> None:
+        """Remove a pin; unknown ids are ignored."""
+        pin = self._pins.pop(pin_id, None)
+        if pin is None:
+            return
+        self._vb.removeItem(pin)
+        if self._selected_pin == pin_id:
+            self._selected_pin = None
+        self._renumber_pins()
+
+    def clear_pins(self) -> None:
+        """Remove every pin."""
+        for pin_id in list(self._pins):
+            self.remove_pin(pin_id)
+
+    def pins(self) -> list[tuple[int, np.ndarray]]:
+        """``(id, xy)`` of every pin in the order added."""
+        return [(pin_id, np.array([pin.pos().x(), pin.pos().y()])) for pin_id, pin in self._pins.items()]
+
+    def selected_pin(self) -> int | None:
+        """The id of the selected pin, or None."""
+        return self._selected_pin
+
+    def set_selected_pin(self, pin_id: int | None) -> None:
+        """Highlight one pin (None, or an unknown id, clears the selection)."""
+        self._selected_pin = pin_id if pin_id in self._pins else None
+        for other_id, pin in self._pins.items():
+            pin.set_selected(other_id == self._selected_pin)
+
+    def _renumber_pins(self) -> None:
+        # Labels follow the order of pins(), which is the order a morph visits them.
+        for number, pin in enumerate(self._pins.values(), start=1):
+            pin.set_number(number)
+
+    def _select_by_user(self, pin: _PinItem) -> None:
+        self.setFocus(Qt.FocusReason.MouseFocusReason)  # so Delete reaches this widget
+        if self._selected_pin != pin.pin_id:
+            self.set_selected_pin(pin.pin_id)
+        self.pin_selected.emit(pin.pin_id)
+
+    def _pin_pressed(self, pin: _PinItem) -> None:
+        self._select_by_user(pin)
+
+    def _pin_dragged(self, pin: _PinItem, finished: bool) -> None:
+        if finished:
+            self._pin_timer.stop()
+            pos = pin.pos()
+            self.pin_moved.emit(pin.pin_id, float(pos.x()), float(pos.y()))
+            self.pins_changed.emit()
+        elif not self._pin_timer.isActive():
+            self._pin_timer.start()
+
+    def _pin_clicked(self, pin: _PinItem, ev: MouseClickEvent) -> None:
+        self._consumed_click = ev
+        self._select_by_user(pin)
+
+    def _pin_right_clicked(self, pin: _PinItem, ev: MouseClickEvent) -> None:
+        self._consumed_click = ev
+        self._remove_by_user(pin.pin_id)
+
+    def _remove_by_user(self, pin_id: int) -> None:
+        # Deferred: the pin is still inside its own mouse handler when this is called.
+        def remove() -> None:
+            if pin_id in self._pins:
+                self.remove_pin(pin_id)
+                self.pin_removed.emit(pin_id)
+                self.pins_changed.emit()
+
+        QTimer.singleShot(0, self, remove)  # dropped if the widget is deleted first
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self._selected_pin is not None:
+            self._remove_by_user(self._selected_pin)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    # --- mouse: clicks and hover ----------------------------------------------------
+
+    def _on_scene_clicked(self, ev: MouseClickEvent) -> None:
+        # Other items (scatter, path dots, the mean) may accept clicks too but mean
+        # nothing to the user, so only a pin or the legend keeps a click off the plane.
+        if ev is self._consumed_click:
+            self._consumed_click = None
+            return
+        if ev.button() != Qt.MouseButton.LeftButton or ev.double():
+            return
+        scene_pos = ev.scenePos()
+        if not self._vb.sceneBoundingRect().contains(scene_pos):
+            return  # on an axis, not the plane
+        if self._legend.isVisible() and self._legend.sceneBoundingRect().contains(scene_pos):
+            return
+        point = self._vb.mapSceneToView(scene_pos)
+        self.clicked.emit(float(point.x()), float(point.y()))
+
+    def _on_scene_moved(self, scene_pos: QPointF) -> None:
+        if self._vb.sceneBoundingRect().contains(scene_pos):
+            point = self._vb.mapSceneToView(scene_pos)
+            self._hover_inside = True
+            self.hovered.emit(float(point.x()), float(point.y()))
+        elif self._hover_inside:
+            self._hover_inside = False
+            self.hover_left.emit()
+
+    def leaveEvent(self, event: QEvent) -> None:
+        if self._hover_inside:
+            self._hover_inside = False
+            self.hover_left.emit()
+        super().leaveEvent(event)
+
+    def set_hover_marker(self, xy: ArrayLike | None) -> None:
+        """A small grey cross at ``xy`` (None hides it)."""
+        if xy is None:
+            self._hover_marker.setData([], [])
+            return
+        point = _as_xy(xy, "hover marker")
+        self._hover_marker.setData([point[0]], [point[1]])
+
+    # --- manifold -------------------------------------------------------------------
+
+    def set_manifold(
+        self,
+        image: ArrayLike | None,
+        x_range: tuple[float, float] = (-1.0, 1.0),
+        y_range: tuple[float, float] = (-1.0, 1.0),
+    ) -> None:
+        """Overlay a tiled grid of decoded digits covering ``x_range`` × ``y_range``.
+
+        ``image`` is (H, W) in [0, 1], white ink on black, row 0 at the top (the output
+        of :func:`vaedesk.latent.tile` for :func:`vaedesk.latent.grid` points). On the
+        white plane it is drawn as dark ink over a white wash that is half transparent,
+        so the digits read clearly while the scatter below still shows through faintly.
+        None hides it.
+        """
+        if image is None:
+            self._manifold.setVisible(False)
+            self._manifold.clear()
+            return
+        ink = np.clip(np.asarray(image, dtype=np.float64), 0.0, 1.0)
+        if ink.ndim != 2 or ink.size == 0:
+            raise ValueError(f"manifold image must have shape (H, W), got {ink.shape}")
+        x0, x1 = (float(v) for v in x_range)
+        y0, y1 = (float(v) for v in y_range)
+        if not (x1 > x0 and y1 > y0):
+            raise ValueError("manifold ranges must be (low, high) with low < high")
+        rgba = np.empty(ink.shape + (4,), dtype=np.uint8)
+        # Colour blends white → ink colour; alpha rises from a light wash to opaque ink.
+        for channel, value in enumerate((_INK.red(), _INK.green(), _INK.blue())):
+            rgba[..., channel] = np.round(255.0 + (value - 255.0) * ink)
+        rgba[..., 3] = np.round(255.0 * (0.5 + 0.5 * ink))
+        # Row-major ImageItem puts row 0 at the bottom (y up), so flip the tile.
+        self._manifold.setImage(rgba[::-1], autoLevels=False, levels=None)
+        self._manifold.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        self._manifold.setVisible(True)
+
+    def manifold_rect(self) -> tuple[float, float, float, float] | None:
+        """Where the manifold overlay is drawn, as (x0, x1, y0, y1), or None if hidden."""
+        if not self._manifold.isVisible() or self._manifold.image is None:
+            return None
+        rect = self._manifold.mapRectToParent(self._manifold.boundingRect())
+        return (rect.left(), rect.right(), rect.top(), rect.bottom())
+
+    # --- morph path -----------------------------------------------------------------
+
+    def set_path(self, xy: ArrayLike | None) -> None:
+        """Draw the morph path (M, 2) as a dashed polyline with a dot per frame."""
+        if xy is None:
+            self._path.setData([], [])
+            self._path_halo.setData([], [])
+            return
+        points = _as_points(xy, "path points")
+        self._path.setData(points[:, 0], points[:, 1])
+        self._path_halo.setData(points[:, 0], points[:, 1])
+
+    def set_path_marker(self, xy: ArrayLike | None) -> None:
+        """Mark the morph frame currently previewed (None hides the marker)."""
+        if xy is None:
+            self._path_marker.setData([], [])
+            return
+        point = _as_xy(xy, "path marker")
+        self._path_marker.setData([point[0]], [point[1]])
+
+    # --- view -----------------------------------------------------------------------
+
+    def view_rect(self) -> tuple[float, float, float, float]:
+        """The visible plane rectangle as (x0, x1, y0, y1)."""
+        (x0, x1), (y0, y1) = self._vb.viewRange()
+        return (float(x0), float(x1), float(y0), float(y1))
+
+    def _emit_view_changed(self) -> None:
+        self.view_changed.emit(*self.view_rect())
+
+    def _set_square_view(self, cx: float, cy: float, half: float) -> None:
+        self._vb.setRange(xRange=(cx - half, cx + half), yRange=(cy - half, cy + half), padding=0.0)
+
+    def reset_view(self) -> None:
+        """Fit the scatter with a margin, or show [-4, 4]² when there is none."""
+        points = self._scatter_xy
+        if points.shape[0] == 0:
+            self._set_square_view(0.0, 0.0, _INITIAL_HALF_WIDTH)
+            return
+        # Percentiles rather than min/max: a few outliers should not shrink the cloud.
+        lo = np.percentile(points, 0.5, axis=0)
+        hi = np.percentile(points, 99.5, axis=0)
+        span = np.maximum(hi - lo, 1e-6)
+        lo, hi = lo - 0.08 * span, hi + 0.08 * span
+        self._vb.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0.0)
+
+
+def _small_font(point_size: int) -> QFont:
+    font = QFont()
+    font.setPointSize(point_size)
+    return font
+

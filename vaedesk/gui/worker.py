@@ -1,0 +1,313 @@
+"""The model worker: one object on its own QThread owns the model and does all model work.
+
+Requests arrive on *channels*. Interactive channels (encode, hover, pins, grid, morph
+preview) are coalesced: each holds only its newest request, so while the worker is busy a
+burst of 200 mouse moves collapses into one encode of the newest drawing, and the final
+state is always processed. Each request carries an id; the window drops a result older
+than one it has already shown, or one made by a previous model (``generation``).
+
+Exports are jobs, not coalesced, and can be cancelled. Any exception in the worker becomes a
+``failed`` signal with a one-line message; the thread keeps running.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from ..errors import ExportCancelled, VaedeskError
+from .threads import start_thread, stop_thread
+
+SAMPLE_COUNT = 8
+SCATTER_LIMIT = 10_000
+
+
+@dataclass
+class ModelInfo:
+    """What the window needs to show a freshly loaded model."""
+
+    generation: int
+    name: str
+    kind: str
+    latent_dim: int
+    card: dict[str, Any]
+    plane: Any  # latent.Plane
+    scatter_xy: np.ndarray
+    scatter_labels: np.ndarray
+
+
+@dataclass
+class EncodeResult:
+    request_id: int
+    generation: int
+    input: np.ndarray  # the exact (28, 28) model input
+    posterior: Any  # model.Posterior, batch of one
+    reconstruction: np.ndarray  # (28, 28): decoding of the posterior mean
+    mean_xy: np.ndarray  # (2,) on the plane
+    cov_xy: np.ndarray | None  # (2, 2) on the plane; None for an autoencoder
+    samples_z: np.ndarray  # (S, D); empty for an autoencoder
+    samples_xy: np.ndarray  # (S, 2)
+    samples_images: np.ndarray  # (S, 28, 28)
+
+
+@dataclass
+class DecodeResult:
+    channel: str
+    request_id: int
+    generation: int
+    points: np.ndarray  # (N, 2) plane coordinates that were decoded
+    images: np.ndarray  # (N, 28, 28)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _Slot:
+    """The newest pending request of one coalesced channel."""
+
+    def __init__(self) -> None:
+        self.request: Any = None
+        self.pending = False
+
+
+class ModelWorker(QObject):
+    """Lives on the worker thread. Use it through :class:`WorkerClient`."""
+
+    model_loaded = Signal(object)  # ModelInfo
+    encoded = Signal(object)  # EncodeResult
+    decoded = Signal(object)  # DecodeResult
+    failed = Signal(str, str)  # channel, one-line message
+    export_progress = Signal(int, int)
+    export_finished = Signal(str)  # path
+    export_cancelled = Signal()
+    _wake = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._slots: dict[str, _Slot] = {}
+        self.model = None
+        self.plane = None
+        self.generation = 0
+        self.sample_noise = np.random.default_rng(0).standard_normal((SAMPLE_COUNT, 1)).astype(np.float32)
+        self._wake.connect(self._process, Qt.ConnectionType.QueuedConnection)
+
+    # -- called from any thread -----------------------------------------------------------
+    def submit(self, channel: str, request: Any) -> None:
+        """Replace the channel's pending request; wake the worker unless already woken."""
+        with self._lock:
+            slot = self._slots.setdefault(channel, _Slot())
+            slot.request = request
+            wake = not slot.pending
+            slot.pending = True
+        if wake:
+            self._wake.emit(channel)
+
+    # -- worker thread --------------------------------------------------------------------
+    @Slot(str)
+    def _process(self, channel: str) -> None:
+        with self._lock:
+            slot = self._slots[channel]
+            request, slot.request, slot.pending = slot.request, None, False
+        if request is None:
+            return
+        try:
+            getattr(self, f"_do_{channel}")(request)
+        except ExportCancelled:
+            self.export_cancelled.emit()
+        except VaedeskError as exc:
+            self.failed.emit(channel, str(exc))
+        except Exception as exc:  # a bug or a broken checkpoint: report, keep running
+            traceback.print_exc()
+            self.failed.emit(channel, f"{type(exc).__name__}: {exc}")
+
+    def _do_load(self, request: dict[str, Any]) -> None:
+        from ..data import load_split
+        from ..latent import Plane
+        from ..model import load_model
+
+        model = load_model(request["name"])
+        test = load_split("test")
+        images, labels = test.images[:SCATTER_LIMIT], test.labels[:SCATTER_LIMIT]
+        means = np.concatenate([model.encode(images[i : i + 2000]).mean for i in range(0, len(images), 2000)])
+        if model.latent_dim == 1:
+            raise VaedeskError(f"{model.name}: a 1-d latent space cannot be shown on a plane")
+        plane = Plane.fit(means)
+        # Warm up the forward passes so the first stroke is as fast as the rest.
+        model.decode(model.encode(images[:1]).mean)
+        self.model, self.plane = model, plane
+        self.generation = request["generation"]
+        self.model_loaded.emit(
+            ModelInfo(self.generation, model.name, model.kind, model.latent_dim, model.card, plane,
+                      plane.to_2d(means), labels)
+        )
+
+    def _require_model(self):
+        if self.model is None:
+            raise VaedeskError("no model is loaded")
+        return self.model
+
+    def _do_encode(self, request: dict[str, Any]) -> None:
+        from ..preprocess import preprocess_image, preprocess_strokes
+
+        model = self._require_model()
+        if "image" in request:
+            x = preprocess_image(request["image"])
+        else:
+            x = preprocess_strokes(request["strokes"], request.get("pen_width"))
+        if "noise" in request:
+            self.sample_noise = request["noise"]
+        posterior = model.encode(x[None])
+        mean = posterior.mean[0]
+        if posterior.logvar is None:
+            samples_z = np.zeros((0, model.latent_dim), np.float32)
+            cov_xy = None
+            decoded = model.decode(mean[None])
+        else:
+            std = posterior.std[0]
+            noise = self._noise(model.latent_dim)
+            samples_z = mean[None] + noise * std[None]
+            cov_xy = self.plane.project_covariance(std**2)
+            decoded = model.decode(np.concatenate([mean[None], samples_z]))
+        self.encoded.emit(
+            EncodeResult(
+                request["id"], self.generation, x, posterior, decoded[0],
+                self.plane.to_2d(mean[None])[0], cov_xy, samples_z,
+                self.plane.to_2d(samples_z) if len(samples_z) else np.zeros((0, 2)), decoded[1:],
+            )
+        )
+
+    def _noise(self, dim: int) -> np.ndarray:
+        if self.sample_noise.shape[1] != dim:
+            seed = int(abs(self.sample_noise[0, 0]) * 1e6)
+            self.sample_noise = np.random.default_rng(seed).standard_normal((SAMPLE_COUNT, dim)).astype(np.float32)
+        return self.sample_noise
+
+    def _decode_points(self, channel: str, request: dict[str, Any], **extra: Any) -> None:
+        model = self._require_model()
+        points = np.asarray(request["points"], np.float64).reshape(-1, 2)
+        images = model.decode(self.plane.to_latent(points)) if len(points) else np.zeros((0, 28, 28), np.float32)
+        self.decoded.emit(DecodeResult(channel, request["id"], self.generation, points, images, extra))
+
+    def _do_hover(self, request: dict[str, Any]) -> None:
+        self._decode_points("hover", request)
+
+    def _do_pins(self, request: dict[str, Any]) -> None:
+        self._decode_points("pins", request, ids=request["ids"])
+
+    def _do_grid(self, request: dict[str, Any]) -> None:
+        from ..latent import grid, tile
+
+        model = self._require_model()
+        n, x_range, y_range = request["n"], request["x_range"], request["y_range"]
+        points = grid(x_range, y_range, n)
+        images = model.decode(self.plane.to_latent(points))
+        self.decoded.emit(
+            DecodeResult("grid", request["id"], self.generation, points, images,
+                         {"tile": tile(images, n), "x_range": x_range, "y_range": y_range, "n": n})
+        )
+
+    def _resolve(self, endpoint: dict[str, Any]) -> np.ndarray:
+        """A morph endpoint as a latent vector: a plane point, or a drawing's posterior mean."""
+        from ..preprocess import preprocess_image, preprocess_strokes
+
+        if "xy" in endpoint:
+            return self.plane.to_latent(np.asarray(endpoint["xy"], np.float64).reshape(1, 2))[0]
+        if endpoint.get("image") is not None:
+            x = preprocess_image(endpoint["image"])
+        else:
+            x = preprocess_strokes(endpoint["strokes"], endpoint.get("pen_width"))
+        return self._require_model().encode(x[None]).mean[0]
+
+    def _morph_latents(self, request: dict[str, Any]) -> np.ndarray:
+        from ..latent import interpolate_path
+
+        points = np.stack([self._resolve(e) for e in request["endpoints"]])
+        return interpolate_path(points, request["frames"], request["method"], request["easing"])
+
+    def _do_morph(self, request: dict[str, Any]) -> None:
+        model = self._require_model()
+        latents = self._morph_latents(request)
+        frames = model.decode(latents)
+        self.decoded.emit(
+            DecodeResult("morph", request["id"], self.generation, self.plane.to_2d(latents), frames)
+        )
+
+    def _do_export(self, request: dict[str, Any]) -> None:
+        from ..export import save_gif, save_png_frames
+
+        model = self._require_model()
+        frames = model.decode(self._morph_latents(request))
+        cancel: threading.Event = request["cancel"]
+        options = dict(size=request["size"], pingpong=request["pingpong"],
+                       progress=self.export_progress.emit, should_cancel=cancel.is_set)
+        if request["format"] == "gif":
+            path = save_gif(frames, request["path"], fps=request["fps"], **options)
+        else:
+            path = save_png_frames(frames, request["path"], **options)
+        self.export_finished.emit(str(path))
+
+
+class WorkerClient(QObject):
+    """The GUI thread's handle on the worker: request methods, and the thread's lifetime."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = ModelWorker()
+        self._ids = itertools.count(1)
+        self._generations = itertools.count(1)
+        self.generation = 0
+        self.export_cancel = threading.Event()
+        self.thread = start_thread(self.worker, "vaedesk-model-worker")
+
+    def _next(self, channel: str, **request: Any) -> int:
+        request["id"] = next(self._ids)
+        self.worker.submit(channel, request)
+        return request["id"]
+
+    def load_model(self, name: str) -> int:
+        self.generation = next(self._generations)
+        return self._next("load", name=name, generation=self.generation)
+
+    def encode_strokes(self, strokes: list[np.ndarray], pen_width: float | None = None) -> int:
+        return self._next("encode", strokes=strokes, pen_width=pen_width)
+
+    def encode_image(self, image: Any) -> int:
+        return self._next("encode", image=image)
+
+    def resample(self, strokes: list[np.ndarray] | None, pen_width: float | None, image: Any = None) -> int:
+        seed = int(np.random.default_rng().integers(1 << 31))
+        noise = np.random.default_rng(seed).standard_normal((SAMPLE_COUNT, 1)).astype(np.float32)
+        if image is not None:
+            return self._next("encode", image=image, noise=noise)
+        return self._next("encode", strokes=strokes, pen_width=pen_width, noise=noise)
+
+    def hover(self, x: float, y: float) -> int:
+        return self._next("hover", points=[(x, y)])
+
+    def decode_pins(self, ids: list[int], points: np.ndarray) -> int:
+        return self._next("pins", ids=list(ids), points=points)
+
+    def manifold(self, x_range: tuple[float, float], y_range: tuple[float, float], n: int) -> int:
+        return self._next("grid", x_range=x_range, y_range=y_range, n=n)
+
+    def morph_preview(self, endpoints: list[dict[str, Any]], frames: int, method: str, easing: str) -> int:
+        """Endpoints: ``{"xy": plane point}``, ``{"strokes", "pen_width"}`` or ``{"image"}``."""
+        return self._next("morph", endpoints=endpoints, frames=frames, method=method, easing=easing)
+
+    def export(self, endpoints: list[dict[str, Any]], path: str, fmt: str, *, frames: int, fps: float, size: int,
+               method: str, easing: str, pingpong: bool) -> int:
+        self.export_cancel = threading.Event()
+        return self._next("export", endpoints=endpoints, path=path, format=fmt, frames=frames, fps=fps, size=size,
+                          method=method, easing=easing, pingpong=pingpong, cancel=self.export_cancel)
+
+    def cancel_export(self) -> None:
+        self.export_cancel.set()
+
+    def stop(self) -> None:
+        self.export_cancel.set()
+        stop_thread(self.thread)
