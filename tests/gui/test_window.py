@@ -204,3 +204,51 @@ def test_undo_redo_clear_actions(qtbot, window):
     window.action_clear.trigger()
     assert window.canvas.is_empty()
     qtbot.waitUntil(lambda: window.last_encode is None, timeout=5_000)
+
+
+def test_pen_width_and_model_are_remembered(qtbot):
+    first = MainWindow()
+    qtbot.addWidget(first)
+    with qtbot.waitSignal(first.model_ready, timeout=LOAD_TIMEOUT):
+        first.show()
+    first.pen_slider.setValue(170)
+    action = next(a for a in first.model_group.actions() if a.data() == "mnist-ae-2d")
+    with qtbot.waitSignal(first.model_ready, timeout=LOAD_TIMEOUT):
+        action.trigger()
+    first.close()
+    second = MainWindow()
+    qtbot.addWidget(second)
+    with qtbot.waitSignal(second.model_ready, timeout=LOAD_TIMEOUT) as blocker:
+        second.show()
+    try:
+        assert blocker.args == ["mnist-ae-2d"]
+        assert second.canvas.pen_scale == pytest.approx(1.7)
+    finally:
+        second.close()
+
+
+def test_a_remembered_checkpoint_that_vanished_falls_back_to_the_default(qtbot, tmp_path):
+    from vaedesk.gui.window import open_settings
+
+    open_settings().setValue("model", str(tmp_path / "gone.safetensors"))
+    win = MainWindow()
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.model_ready, timeout=LOAD_TIMEOUT) as blocker:
+        win.show()
+    try:
+        assert blocker.args == ["mnist-vae-2d"]
+    finally:
+        win.close()
+
+
+def test_hovering_the_plane_decodes_under_the_cursor(qtbot, window):
+    plane = window.plane
+    plane.setRange(xRange=(-3, 3), yRange=(-3, 3), padding=0)
+    qtbot.wait(50)
+    scene_pos = plane.getPlotItem().getViewBox().mapViewToScene(QPointF(-0.5, 1.5))
+    pos = QPointF(plane.mapFromScene(scene_pos))
+    with qtbot.waitSignal(window.preview_changed, timeout=10_000):
+        send_mouse(plane.viewport(), QEvent.Type.MouseMove, pos, Qt.MouseButton.NoButton, Qt.MouseButton.NoButton)
+    assert "Decoded at (-0.5" in window.preview_view.caption()
+    expected = vaedesk.load_model().decode(np.array([[-0.5, 1.5]]))[0]
+    assert np.abs(window.preview_view.image() - expected).max() < 0.05

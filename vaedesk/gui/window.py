@@ -685,7 +685,9 @@ class MainWindow(QMainWindow):
         if channel == "load":
             self.statusBar().showMessage("Model could not be loaded", 8000)
             self.show_message("critical", "Cannot load model", message)
-            if self.model_info is not None:
+            if self.model_info is None and self._pending_model != DEFAULT_MODEL:
+                self._switch_model(DEFAULT_MODEL)  # e.g. a remembered checkpoint was deleted
+            elif self.model_info is not None:
                 self.client.generation = self.model_info.generation
                 for action in self.model_group.actions():
                     action.setChecked(action.data() == self.settings.value("model", DEFAULT_MODEL, type=str))
