@@ -11,7 +11,7 @@ from PIL import Image
 from vaedesk.cli import main
 from vaedesk.data import load_split
 
-from conftest import REPO
+from tests.conftest import REPO
 
 
 def run(capsys, *argv):

@@ -7,7 +7,7 @@ from vaedesk.data import load_split
 from vaedesk.errors import DataError
 from vaedesk.idx import read_idx, write_idx
 
-from conftest import MNIST
+from tests.conftest import MNIST
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])

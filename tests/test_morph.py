@@ -4,7 +4,7 @@ from PIL import Image
 
 from vaedesk.data import load_split
 from vaedesk.errors import ExportCancelled, ExportError, LatentError
-from vaedesk.morph import morph, morph_frames, resolve_endpoint
+from vaedesk.morphing import morph, morph_frames, resolve_endpoint
 
 
 def test_endpoints_of_every_kind(tiny_model, tmp_path):

@@ -4,7 +4,7 @@ import torch
 
 from vaedesk.model import load_model
 from vaedesk.nets import AutoEncoder, loss_terms
-from vaedesk.train import TrainConfig, TrainingError, augment, train
+from vaedesk.training import TrainConfig, TrainingError, augment, train
 
 SMALL = dict(limit=256, batch_size=64, width=8, hidden=32)
 

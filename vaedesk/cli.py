@@ -90,9 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
 class ProgressBar:
     """A one-line progress bar on stderr (plain lines when stderr is not a terminal)."""
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
-        self.tty = stream.isatty()
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr  # looked up now, not at import: tests capture it
+        self.tty = self.stream.isatty()
 
     def __call__(self, report) -> None:
         done = (report.epoch - 1) * report.steps_per_epoch + (report.step - 1) % report.steps_per_epoch + 1
@@ -114,10 +114,10 @@ class ProgressBar:
 def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     import torch
 
-    from .evaluate import evaluate
+    from .evaluation import evaluate
     from .model import load_model
     from .paths import user_models_dir
-    from .train import TrainConfig, train
+    from .training import TrainConfig, train
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -163,7 +163,7 @@ def _print_metrics(metrics: dict) -> None:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate
+    from .evaluation import evaluate
     from .model import load_model
 
     model = load_model(args.model)
@@ -201,7 +201,7 @@ def _cmd_encode(args: argparse.Namespace) -> int:
 
 def _cmd_morph(args: argparse.Namespace) -> int:
     from .model import load_model
-    from .morph import morph
+    from .morphing import morph
 
     model = load_model(args.model)
     endpoints = [args.start, *args.via, args.end]

@@ -9,7 +9,7 @@ import torch
 
 from .data import load_split
 from .model import Model
-from .train import evaluate_loss
+from .training import evaluate_loss
 
 # A latent unit is "active" when its posterior mean varies across the data (Burda et al.).
 ACTIVE_UNIT_THRESHOLD = 0.01

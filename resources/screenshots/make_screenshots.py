@@ -1,0 +1,75 @@
+"""Regenerate the README's pictures with the real app: a window screenshot and a morph GIF.
+
+    QT_QPA_PLATFORM=offscreen python resources/screenshots/make_screenshots.py
+
+The digit is drawn with real mouse events, pins are placed at the centres of some digit
+clusters, and the GIF is exported through the window's own export (worker thread, atomic).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))
+
+from tests.gui.helpers import draw_strokes  # noqa: E402
+from vaedesk.gui import MainWindow  # noqa: E402
+from vaedesk.sketches import draw_digit  # noqa: E402
+
+MORPH_DIGITS = (1, 7, 9, 4)
+
+
+class _Pause:
+    """The one method of pytest-qt's qtbot that draw_strokes uses."""
+
+    @staticmethod
+    def wait(ms: int) -> None:
+        QTest.qWait(ms)
+
+
+def wait_until(condition, timeout_s: float = 120.0) -> None:
+    for _ in range(int(timeout_s * 20)):
+        if condition():
+            return
+        QTest.qWait(50)
+    raise TimeoutError("the app did not get there in time")
+
+
+def main() -> None:
+    app = QApplication.instance() or QApplication(sys.argv)
+    window = MainWindow(model="mnist-vae-2d")
+    window.resize(1440, 900)
+    window.show()
+    wait_until(lambda: window.model_info is not None)
+    info = window.model_info
+    for digit in MORPH_DIGITS:
+        centre = np.median(info.scatter_xy[info.scatter_labels == digit], axis=0)
+        window.add_pin(float(centre[0]), float(centre[1]))
+    draw_strokes(_Pause(), window.canvas, draw_digit(3, np.random.default_rng(3)))
+    wait_until(lambda: window.last_encode is not None and window.morph_panel.preview.image() is not None)
+    window.morph_panel.frames.setValue(60)
+    window.morph_panel.easing.setCurrentText("ease-in-out")
+    window.morph_panel.pingpong.setChecked(True)
+    window.morph_panel.play.setChecked(True)
+    QTest.qWait(1500)
+    window.grab().save(str(HERE / "window.png"))
+    done = []
+    window.export_done.connect(done.append)
+    window.morph_panel.size.setValue(168)
+    window.export_to(HERE / "morph.gif", "gif")
+    wait_until(lambda: bool(done))
+    window.action_manifold.setChecked(True)
+    QTest.qWait(2500)
+    window.grab().save(str(HERE / "manifold.png"))
+    window.close()
+    app.quit()
+
+
+if __name__ == "__main__":
+    main()
