@@ -252,3 +252,23 @@ def test_hovering_the_plane_decodes_under_the_cursor(qtbot, window):
     assert "Decoded at (-0.5" in window.preview_view.caption()
     expected = vaedesk.load_model().decode(np.array([[-0.5, 1.5]]))[0]
     assert np.abs(window.preview_view.image() - expected).max() < 0.05
+
+
+def test_morph_through_a_drawing_and_pins(qtbot, window):
+    draw_strokes(qtbot, window.canvas, draw_digit(0, np.random.default_rng(2)))
+    wait_for_final_posterior(qtbot, window)
+    panel = window.morph_panel
+    panel.add_drawing_requested.emit()  # "+ Drawing": keeps it in the gallery and adds it
+    first = window.add_pin(1.0, 1.0)
+    window.add_pin(-1.0, -1.0)
+    panel.add_pins_requested.emit()
+    assert panel.endpoints.count() == 3 and len(window._gallery) == 1
+    panel.frames.setValue(9)
+    qtbot.waitUntil(lambda: panel.preview.image() is not None and window._morph_points is not None
+                    and len(window._morph_points) == 9, timeout=10_000)
+    drawing_xy = window.last_encode.mean_xy
+    assert np.allclose(window._morph_points[0], drawing_xy, atol=1e-4)
+    assert np.allclose(window._morph_points[-1], (-1.0, -1.0), atol=1e-4)
+    window.plane.remove_pin(first)
+    window.plane.pin_removed.emit(first)  # as a right-click on the pin does
+    assert panel.endpoints.count() == 2

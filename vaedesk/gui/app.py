@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 # With VAEDESK_SCREENSHOT=PATH the app saves a picture of its window once the model is
 # ready and quits: CI uses it to check that the real app starts on a (virtual) screen.
 SCREENSHOT_ENV = "VAEDESK_SCREENSHOT"
+# With VAEDESK_LAUNCH_TIME=<time.time() at launch> the app prints how long it took to show
+# the window and to get the model ready, then quits (benchmarks/ measures cold start).
+LAUNCH_TIME_ENV = "VAEDESK_LAUNCH_TIME"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("vaedesk")
     win = window.MainWindow()
     win.show()
+    launched = os.environ.get(LAUNCH_TIME_ENV)
+    if launched:
+        app.processEvents()  # the first paint
+        print(f"window shown {time.time() - float(launched):.3f}", flush=True)
+        win.model_ready.connect(lambda _name: (print(f"model ready {time.time() - float(launched):.3f}", flush=True),
+                                               QTimer.singleShot(0, win.close)))
     screenshot = os.environ.get(SCREENSHOT_ENV)
     if screenshot:
         def capture(_name: str) -> None:

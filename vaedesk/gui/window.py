@@ -98,10 +98,8 @@ class MainWindow(QMainWindow):
         for button in (self.undo_button, self.redo_button, self.clear_button, self.keep_button):
             pen_row.addWidget(button)
         draw_layout.addLayout(pen_row)
-        views = QHBoxLayout()
-        views.addWidget(self.input_view)
-        views.addWidget(self.recon_view)
-        draw_layout.addLayout(views)
+        self.input_view.setMaximumHeight(130)
+        draw_layout.addWidget(self.input_view)
 
         posterior_box = QGroupBox("Posterior q(z|x)")
         posterior_layout = QVBoxLayout(posterior_box)
@@ -124,7 +122,10 @@ class MainWindow(QMainWindow):
         preview_box.setObjectName("preview")
         self.preview_box = preview_box
         preview_layout = QVBoxLayout(preview_box)
-        preview_layout.addWidget(self.preview_view, 1)
+        decoded = QHBoxLayout()
+        decoded.addWidget(self.preview_view, 2)
+        decoded.addWidget(self.recon_view, 1, Qt.AlignmentFlag.AlignBottom)
+        preview_layout.addLayout(decoded, 1)
         self.pin_strip = ImageStrip(0, tile_size=44)
         self.pin_strip.setToolTip("Pinned points: click the plane to pin, drag to move, right-click to remove")
         preview_layout.addWidget(QLabel("Pins"))
@@ -446,7 +447,7 @@ class MainWindow(QMainWindow):
 
     def _on_pin_removed(self, pin_id: int) -> None:
         self._pin_images.pop(pin_id, None)
-        self.morph_panel.remove_sources(lambda s: s == ("pin", pin_id))
+        self.morph_panel.remove_sources(lambda s: tuple(s) == ("pin", pin_id))
         self._request_pins()
 
     def _request_pins(self) -> None:

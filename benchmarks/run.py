@@ -1,0 +1,394 @@
+"""vaedesk's benchmark suite: speed and memory on this machine, against the targets.
+
+    python benchmarks/run.py            # everything (about 5 minutes on 2 cores)
+    python benchmarks/run.py --quick    # skip the training comparison
+
+Prints a table, writes benchmarks/results.json and regenerates BENCHMARKS.md. The GUI part
+runs the real MainWindow offscreen in a child process (so its peak memory is its own) and
+drives it with mouse events at 120 Hz. Targets live here, never in the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# name -> (target, unit); every target is an upper bound.
+TARGETS = {
+    "stroke_to_posterior_p95_ms": (8.0, "ms"),
+    "release_to_final_posterior_p95_ms": (16.0, "ms"),
+    "gui_block_drawing_ms": (16.0, "ms"),
+    "gui_block_hover_ms": (16.0, "ms"),
+    "gui_block_export_ms": (33.0, "ms"),
+    "gui_block_model_switch_ms": (33.0, "ms"),
+    "hover_decode_p95_ms": (8.0, "ms"),
+    "manifold_32x32_ms": (50.0, "ms"),
+    "scatter_10k_ms": (300.0, "ms"),
+    "encode_1_overhead_ratio": (1.5, "x"),
+    "cold_start_window_s": (1.0, "s"),
+    "cold_start_ready_s": (2.5, "s"),
+    "gif_96_frames_280px_s": (1.0, "s"),
+    "peak_memory_mb": (450.0, "MB"),
+}
+
+
+def stats(samples: list[float]) -> dict[str, float]:
+    a = np.asarray(samples, dtype=float)
+    return {"median": float(np.median(a)), "p95": float(np.percentile(a, 95)), "n": int(a.size)}
+
+
+def timed(fn, repeats: int) -> list[float]:
+    fn()  # warm up
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+# ---------------------------------------------------------------------------------- library
+def bench_library() -> dict[str, float]:
+    import torch
+
+    import vaedesk
+    from vaedesk.data import load_split
+    from vaedesk.export import save_gif
+    from vaedesk.latent import grid, tile
+
+    model = vaedesk.load_model()
+    test = load_split("test")
+    results: dict[str, float] = {}
+    for n, repeats in ((1, 300), (64, 100), (1000, 20)):
+        x = test.images[:n]
+        z = model.encode(x).mean
+        enc = stats(timed(lambda: model.encode(x), repeats))
+        dec = stats(timed(lambda: model.decode(z), repeats))
+        results[f"encode_{n}_median_ms"] = enc["median"]
+        results[f"decode_{n}_median_ms"] = dec["median"]
+    x1 = torch.from_numpy(test.images[:1].copy())
+
+    def bare() -> None:
+        with torch.no_grad():
+            model.net.encoder(x1)
+
+    bare_ms = stats(timed(bare, 300))["median"]
+    results["bare_forward_1_median_ms"] = bare_ms
+    results["encode_1_overhead_ratio"] = results["encode_1_median_ms"] / bare_ms
+    results["scatter_10k_ms"] = stats(timed(lambda: model.encode(test.images), 5))["median"]
+    xy = grid((-3, 3), (-3, 3), 32)  # the default model is 2-d: plane = latent space
+
+    def manifold() -> None:
+        tile(model.decode(xy), 32)
+
+    results["manifold_32x32_ms"] = stats(timed(manifold, 20))["median"]
+    frames = model.decode(np.linspace(-2, 2, 96)[:, None] * np.ones((1, model.latent_dim)))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "m.gif"
+        results["gif_96_frames_280px_s"] = stats(timed(lambda: save_gif(frames, path, size=280), 5))["median"] / 1000
+        results["gif_96_frames_280px_kb"] = path.stat().st_size / 1024
+    return results
+
+
+# -------------------------------------------------------------------------------------- GUI
+def bench_gui() -> dict[str, float]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("VAEDESK_HOME", tempfile.mkdtemp(prefix="vaedesk-bench-"))
+    from PySide6.QtCore import QElapsedTimer, QEvent, QPointF, Qt, QTimer
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    from vaedesk.gui import MainWindow
+    from vaedesk.sketches import synthetic_drawings
+
+    app = QApplication.instance() or QApplication([])
+
+    def pump_until(deadline: float) -> None:
+        while time.perf_counter() < deadline:
+            app.processEvents()
+
+    def wait_for(condition, timeout: float = 60.0) -> None:
+        end = time.perf_counter() + timeout
+        while not condition():
+            if time.perf_counter() > end:
+                raise TimeoutError
+            app.processEvents()
+            time.sleep(0.0005)
+
+    class Heartbeat:
+        """The longest gap between ticks of a 1 ms timer: how long the GUI thread was blocked."""
+
+        def __init__(self) -> None:
+            self.timer = QTimer()
+            self.timer.setInterval(1)
+            self.timer.timeout.connect(self._tick)
+            self.clock = QElapsedTimer()
+
+        def _tick(self) -> None:
+            now = self.clock.nsecsElapsed() / 1e6
+            self.longest = max(self.longest, now - self.last)
+            self.last = now
+
+        def __enter__(self):
+            self.longest, self.last = 0.0, 0.0
+            self.clock.start()
+            self.timer.start()
+            return self
+
+        def __exit__(self, *exc) -> None:
+            self.timer.stop()
+
+    def send(widget, kind, pos, button, buttons) -> None:
+        event = QMouseEvent(kind, pos, widget.mapToGlobal(pos), button, buttons, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(widget, event)
+
+    win = MainWindow(model="mnist-vae-2d")
+    win.resize(1400, 900)
+    win.show()
+    wait_for(lambda: win.model_info is not None)
+    shown: list[tuple[int, float]] = []
+    win.posterior_changed.connect(lambda _p: shown.append((win.last_encode.request_id, time.perf_counter())))
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    period = 1 / 120
+    move_latency, release_latency = [], []
+    drawings, _ = synthetic_drawings(3, seed=11)
+    with Heartbeat() as beat:
+        for strokes in drawings:
+            win.clear_drawing()
+            for stroke in strokes:
+                events: list[tuple[int, float]] = []
+                points = [win.canvas.from_canvas(float(x), float(y)) for x, y in stroke]
+                next_tick = time.perf_counter()
+                send(win.canvas, QEvent.Type.MouseButtonPress, points[0], left, left)
+                for pos in points[1:]:
+                    next_tick += period
+                    pump_until(next_tick)
+                    t = time.perf_counter()
+                    send(win.canvas, QEvent.Type.MouseMove, pos, none, left)
+                    events.append((win._latest_encode, t))
+                pump_until(time.perf_counter() + period)
+                t_release = time.perf_counter()
+                send(win.canvas, QEvent.Type.MouseButtonRelease, points[-1], left, none)
+                final_id = win._latest_encode
+                wait_for(lambda: shown and shown[-1][0] >= final_id)
+                for request_id, t in events:
+                    answer = next(ts for rid, ts in shown if rid >= request_id)
+                    move_latency.append((answer - t) * 1000)
+                release_latency.append((next(ts for rid, ts in shown if rid >= final_id) - t_release) * 1000)
+    results = {
+        "stroke_to_posterior_median_ms": stats(move_latency)["median"],
+        "stroke_to_posterior_p95_ms": stats(move_latency)["p95"],
+        "release_to_final_posterior_p95_ms": stats(release_latency)["p95"],
+        "gui_block_drawing_ms": beat.longest,
+        "stroke_events": len(move_latency),
+    }
+
+    # Hover: pointer moves over the plane at 120 Hz; latency until the preview shows them.
+    plane, viewport = win.plane, win.plane.viewport()
+    plane.setRange(xRange=(-3, 3), yRange=(-3, 3), padding=0)
+    pump_until(time.perf_counter() + 0.2)
+    hover_ids: list[int] = []
+    original_hover = win.client.hover
+    win.client.hover = lambda x, y: hover_ids.append(original_hover(x, y)) or hover_ids[-1]
+    previews: list[tuple[int, float]] = []
+    win.preview_changed.connect(lambda _img: previews.append((win._shown.get("hover", 0), time.perf_counter())))
+    hover_latency = []
+    view_box = plane.getPlotItem().getViewBox()
+    with Heartbeat() as beat:
+        next_tick = time.perf_counter()
+        for k in range(240):
+            angle = 2 * np.pi * k / 240
+            scene = view_box.mapViewToScene(QPointF(2 * np.cos(angle), 2 * np.sin(angle)))
+            pos = QPointF(plane.mapFromScene(scene))
+            next_tick += period
+            pump_until(next_tick)
+            before = len(hover_ids)
+            t = time.perf_counter()
+            send(viewport, QEvent.Type.MouseMove, pos, none, none)
+            if len(hover_ids) > before:
+                request_id = hover_ids[-1]
+                wait_for(lambda: previews and previews[-1][0] >= request_id, 5)
+                hover_latency.append((next(ts for rid, ts in previews if rid >= request_id) - t) * 1000)
+    results["hover_decode_p95_ms"] = stats(hover_latency)["p95"]
+    results["gui_block_hover_ms"] = beat.longest
+
+    # Export: 96 frames at 280 px from two pins, while the GUI thread keeps ticking.
+    win.add_pin(-1.5, 0.5)
+    win.add_pin(1.5, -0.5)
+    win.morph_panel.frames.setValue(96)
+    done: list[str] = []
+    win.export_done.connect(done.append)
+    with tempfile.TemporaryDirectory() as folder, Heartbeat() as beat:
+        start = time.perf_counter()
+        win.export_to(Path(folder) / "m.gif", "gif")
+        wait_for(lambda: bool(done))
+        results["gui_export_96_s"] = time.perf_counter() - start
+    results["gui_block_export_ms"] = beat.longest
+    for box in list(win._messages):
+        box.close()
+
+    ready: list[str] = []
+    win.model_ready.connect(ready.append)
+    with Heartbeat() as beat:
+        win._switch_model("mnist-ae-2d")
+        wait_for(lambda: bool(ready))
+        pump_until(time.perf_counter() + 0.2)
+    results["gui_block_model_switch_ms"] = beat.longest
+    win.close()
+    results["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return results
+
+
+def bench_cold_start(runs: int = 3) -> dict[str, float]:
+    shown, ready = [], []
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "VAEDESK_HOME": tempfile.mkdtemp(prefix="vaedesk-bench-")}
+    for _ in range(runs):
+        env["VAEDESK_LAUNCH_TIME"] = repr(time.time())
+        out = subprocess.run([sys.executable, "-m", "vaedesk"], env=env, capture_output=True, text=True,
+                             timeout=120, cwd=ROOT).stdout
+        values = dict(line.rsplit(" ", 1) for line in out.splitlines() if line.startswith(("window", "model")))
+        shown.append(float(values["window shown"]))
+        ready.append(float(values["model ready"]))
+    return {"cold_start_window_s": float(np.median(shown)), "cold_start_ready_s": float(np.median(ready))}
+
+
+# --------------------------------------------------------------------------------- training
+def bench_training(threshold: float = 170.0, max_seconds: float = 240.0) -> dict[str, float]:
+    """Images per second, and time to a test -ELBO, for vaedesk's VAE and the pytorch/examples
+    recipe (784-400-2 MLP, Adam 1e-3, batch 128), trained side by side in this run."""
+    import torch
+    from torch import nn
+
+    from vaedesk.data import load_split
+    from vaedesk.nets import AutoEncoder, loss_terms
+    from vaedesk.training import augment
+
+    class ExamplesVAE(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc1, self.fc21, self.fc22 = nn.Linear(784, 400), nn.Linear(400, 2), nn.Linear(400, 2)
+            self.fc3, self.fc4 = nn.Linear(2, 400), nn.Linear(400, 784)
+
+        def forward(self, x):
+            h = torch.relu(self.fc1(x.view(-1, 784)))
+            mean, logvar = self.fc21(h), self.fc22(h)
+            z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar)
+            return self.fc4(torch.relu(self.fc3(z))).view(-1, 28, 28), mean, logvar
+
+    train = torch.from_numpy(load_split("train").images)
+    test = torch.from_numpy(load_split("test").images[:2000])
+
+    def run(net, use_augment: bool) -> tuple[float, float]:
+        torch.manual_seed(0)
+        gen = torch.Generator().manual_seed(0)
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        seen, train_time, reached = 0, 0.0, float("nan")
+        order = torch.randperm(len(train), generator=gen)
+        step = 0
+        while train_time < max_seconds:
+            start = time.perf_counter()
+            idx = order[(step * 128) % len(train): (step * 128) % len(train) + 128]
+            xb = train[idx]
+            inputs = augment(xb, gen) if use_augment else xb
+            logits, mean, logvar = net(inputs)
+            recon, kl = loss_terms(logits, xb, mean, logvar)
+            opt.zero_grad()
+            (recon + kl).mean().backward()
+            opt.step()
+            train_time += time.perf_counter() - start
+            seen += len(xb)
+            step += 1
+            if step % 100 == 0:
+                with torch.no_grad():
+                    logits, mean, logvar = net(test)
+                    value = sum(t.mean().item() for t in loss_terms(logits, test, mean, logvar))
+                if value <= threshold:
+                    reached = train_time
+                    break
+        return seen / train_time, reached
+
+    ours_ips, ours_t = run(AutoEncoder("vae", 2), True)
+    ref_ips, ref_t = run(ExamplesVAE(), False)
+    return {
+        "train_images_per_s": ours_ips,
+        "train_reference_images_per_s": ref_ips,
+        "train_speed_ratio": ours_ips / ref_ips,
+        f"train_s_to_elbo_{threshold:g}": ours_t,
+        f"train_reference_s_to_elbo_{threshold:g}": ref_t,
+        "train_time_ratio": ours_t / ref_t,
+    }
+
+
+# ------------------------------------------------------------------------------------ report
+def machine() -> str:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, torch {torch.__version__}"
+
+
+def write_report(results: dict[str, float], description: str) -> str:
+    lines = ["| measurement | value | target | met |", "|---|---|---|---|"]
+    for key, value in results.items():
+        target = TARGETS.get(key)
+        shown = f"{value:.3g}" if isinstance(value, float) else str(value)
+        if target:
+            met = "yes" if value <= target[0] else "**no**"
+            lines.append(f"| {key} | {shown} | ≤ {target[0]:g} {target[1]} | {met} |")
+        else:
+            lines.append(f"| {key} | {shown} | | |")
+    table = "\n".join(lines)
+    (ROOT / "BENCHMARKS.md").write_text(
+        "# vaedesk benchmarks\n\nGenerated by `python benchmarks/run.py` on: "
+        f"{description}.\nMedians unless a name says p95; GUI numbers from the real window offscreen, "
+        f"mouse events at 120 Hz.\n\n{table}\n", encoding="utf-8")
+    return table
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the training comparison")
+    parser.add_argument("--part", choices=["gui"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.part == "gui":
+        print(json.dumps(bench_gui()))
+        return 0
+    results: dict[str, float] = {}
+    results.update(bench_library())
+    gui = subprocess.run([sys.executable, __file__, "--part", "gui"], capture_output=True, text=True, cwd=ROOT)
+    if gui.returncode != 0:
+        print(gui.stderr[-3000:], file=sys.stderr)
+        return 1
+    results.update(json.loads(gui.stdout.strip().splitlines()[-1]))
+    results.update(bench_cold_start())
+    if not args.quick:
+        results.update(bench_training())
+    description = machine()
+    (ROOT / "benchmarks" / "results.json").write_text(
+        json.dumps({"machine": description, "results": results}, indent=2) + "\n", encoding="utf-8")
+    print(f"{description}\n\n{write_report(results, description)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
