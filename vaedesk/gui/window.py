@@ -63,11 +63,12 @@ class MainWindow(QMainWindow):
         self._morph_points: np.ndarray | None = None
         self._hovering = False
         self._messages: list[QMessageBox] = []
+        self._opened_checkpoints: list[str] = []
         self._build_widgets()
         self._build_actions()
         self._connect()
         self._restore_settings()
-        self._switch_model(model or self.settings.value("model", DEFAULT_MODEL, type=str), remember=False)
+        self._switch_model(model or self.settings.value("model", DEFAULT_MODEL, type=str))
 
     # ------------------------------------------------------------------ building
     def _build_widgets(self) -> None:
@@ -213,12 +214,14 @@ class MainWindow(QMainWindow):
             toolbar.addSeparator() if action is None else toolbar.addAction(action)
 
     def _populate_model_menu(self, extra: str | None = None) -> None:
+        """The shipped and user models, then any checkpoints opened by path this session."""
+        if extra and extra not in self._opened_checkpoints:
+            self._opened_checkpoints.append(extra)
         self.model_menu.clear()
         for action in self.model_group.actions():
             self.model_group.removeAction(action)
         names = list_models()
-        if extra and extra not in names:
-            names.append(extra)
+        names += [path for path in self._opened_checkpoints if path not in names]
         for index, name in enumerate(names):
             action = QAction(Path(name).name if os.sep in name else name, self, checkable=True)
             action.setData(name)
@@ -286,17 +289,19 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     # ------------------------------------------------------------------ model
-    def _switch_model(self, name: str, remember: bool = True) -> None:
+    def _switch_model(self, name: str) -> None:
+        """Load a model by name or checkpoint path on the worker; the window updates when ready."""
+        if name not in [action.data() for action in self.model_group.actions()]:
+            self._populate_model_menu(extra=name)  # a checkpoint opened by path
         self.statusBar().showMessage(f"Loading model {Path(name).name}…")
         self._pending_model = name
-        self._remember_model = remember
         self.client.load_model(name)
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
         if info.generation != self.client.generation:
             return
         self.model_info = info
-        self.settings.setValue("model", info.name if self._pending_model in list_models() else self._pending_model)
+        self.settings.setValue("model", self._pending_model)
         for action in self.model_group.actions():
             action.setChecked(action.data() == self._pending_model)
         plane = info.plane
@@ -322,7 +327,6 @@ class MainWindow(QMainWindow):
     def open_model_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", "", "vaedesk models (*.safetensors *.json)")
         if path:
-            self._populate_model_menu(extra=path)
             self._switch_model(path)
 
     # ------------------------------------------------------------------ drawing
