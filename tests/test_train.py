@@ -83,3 +83,13 @@ def test_loss_terms_match_closed_form():
     recon, kl = loss_terms(logits, target, mean, logvar)
     assert recon.item() == pytest.approx(784 * np.log(2), rel=1e-5)
     assert kl.item() == pytest.approx(0.5 + 0.5 * (4 - 1 - np.log(4.0)), rel=1e-5)
+
+
+def test_fine_tuning_records_its_parent(tmp_path):
+    parent = train(TrainConfig(epochs=1, **SMALL), command="vaedesk train --parent")
+    parent.save(tmp_path / "parent")
+    child = train(TrainConfig(epochs=1, **SMALL), command="vaedesk train --child", initial=load_model(tmp_path / "parent"))
+    assert child.card["fine_tuned_from"]["command"] == "vaedesk train --parent"
+    assert child.card["fine_tuned_from"]["weights_sha256"] == parent.card["weights_sha256"]
+    with pytest.raises(TrainingError, match="cannot fine-tune"):
+        train(TrainConfig(kind="ae", epochs=1, **SMALL), initial=load_model(tmp_path / "parent"))

@@ -252,7 +252,10 @@ def train(
         vaedesk_version=__version__,
         torch_version=torch.__version__,
         threads=torch.get_num_threads(),
-        fine_tuned_from=initial.name if initial is not None else None,
+        # A fine-tuned model is reproduced by its parent's recipe, then this one's command.
+        fine_tuned_from=None if initial is None else {
+            key: initial.card.get(key) for key in ("name", "command", "seed", "epochs", "fine_tuned_from", "weights_sha256")
+        },
     )
     if stopped:
         card["stopped_early"] = True
