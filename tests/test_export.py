@@ -339,3 +339,16 @@ def test_save_png_errors(tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="between 28 and 2048"):
         save_png(np.zeros((28, 28)), tmp_path / "x.png", size=5000)
     assert _entries(tmp_path) == []
+
+
+def test_written_files_have_ordinary_permissions(tmp_path):
+    import os
+
+    from vaedesk.export import save_gif as _save
+
+    old = os.umask(0o022)
+    try:
+        path = _save(np.zeros((2, 28, 28)), tmp_path / "p.gif", size=28)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644

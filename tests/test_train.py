@@ -61,7 +61,9 @@ def test_divergence_stops_with_clear_error():
 
 
 @pytest.mark.parametrize(
-    "change", [dict(kind="gan"), dict(latent_dim=0), dict(epochs=0), dict(lr=-1.0), dict(beta=float("nan")), dict(limit=0)]
+    "change",
+    [dict(kind="gan"), dict(latent_dim=0), dict(epochs=0), dict(lr=-1.0), dict(beta=float("nan")), dict(limit=0),
+     dict(augment=1.5), dict(pen_style=-0.1)],
 )
 def test_bad_settings(change):
     with pytest.raises(TrainingError):
@@ -93,3 +95,18 @@ def test_fine_tuning_records_its_parent(tmp_path):
     assert child.card["fine_tuned_from"]["weights_sha256"] == parent.card["weights_sha256"]
     with pytest.raises(TrainingError, match="cannot fine-tune"):
         train(TrainConfig(kind="ae", epochs=1, **SMALL), initial=load_model(tmp_path / "parent"))
+
+
+def test_pen_style_redraws_digits_with_a_uniform_pen():
+    from vaedesk.data import load_split
+    from vaedesk.penstyle import pen_style
+
+    images = load_split("train", limit=64).images
+    pen = pen_style(images)
+    assert pen.shape == images.shape and pen.min() >= 0 and pen.max() <= 1
+    # Same digit, same place: the ink overlaps; about MNIST's ink mass.
+    overlap = (np.minimum(pen, images).sum((1, 2)) / images.sum((1, 2))).mean()
+    assert overlap > 0.6
+    assert 0.7 < pen.sum() / images.sum() < 1.3
+    # Uniform pen: nearly binary strokes, unlike handwriting's grey pressure.
+    assert ((pen > 0.2) & (pen < 0.8)).mean() < ((images > 0.2) & (images < 0.8)).mean()

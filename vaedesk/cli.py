@@ -52,7 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--data", metavar="DIR", help="IDX data folder in the MNIST layout (default: bundled MNIST)")
     p.add_argument("--limit", type=_positive_int, metavar="N", help="train on the first N training images only")
-    p.add_argument("--no-augment", dest="augment", action="store_false", help="train on the images as they are")
+    p.add_argument("--augment", type=_number, default=0.5, metavar="P",
+                   help="fraction of each batch distorted so mouse drawings are encoded well (default: 0.5)")
+    p.add_argument("--no-augment", dest="augment", action="store_const", const=0.0, help="same as --augment 0")
+    p.add_argument("--pen-style", type=_number, default=0.5, metavar="F",
+                   help="of the distorted images, the fraction re-drawn with a uniform mouse-like pen (default: 0.5)")
     p.add_argument("--width", type=_positive_int, default=32, help="convolution channels (default: 32)")
     p.add_argument("--hidden", type=_positive_int, default=512, help="dense layer units (default: 512)")
     p.add_argument("--from-model", metavar="NAME|PATH", help="fine-tune an existing model instead of starting afresh")
@@ -124,6 +128,7 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     config = TrainConfig(
         kind=args.kind, latent_dim=args.latent_dim, epochs=args.epochs, batch_size=args.batch_size,
         lr=args.lr, beta=args.beta, seed=args.seed, data_dir=args.data, limit=args.limit, augment=args.augment,
+        pen_style=args.pen_style,
         width=args.width, hidden=args.hidden,
     )
     out = Path(args.out) if args.out else user_models_dir() / f"{_dataset_label(args.data)}-{args.kind}-{args.latent_dim}d"

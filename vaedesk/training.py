@@ -40,7 +40,8 @@ class TrainConfig:
     seed: int = 0
     data_dir: str | None = None
     limit: int | None = None
-    augment: bool = True
+    augment: float = 0.5  # fraction of each batch distorted for robustness; 0 = off
+    pen_style: float = 0.5  # of the distorted ones, the fraction re-drawn with a uniform pen
     width: int = 32
     hidden: int = 512
 
@@ -58,6 +59,9 @@ class TrainConfig:
             problems.append(f"learning rate must be in (0, 1], not {self.lr}")
         if not (math.isfinite(self.beta) and self.beta >= 0):
             problems.append(f"beta must be a finite number >= 0, not {self.beta}")
+        for name in ("augment", "pen_style"):
+            if not 0 <= getattr(self, name) <= 1:
+                problems.append(f"{name.replace('_', ' ')} must be a fraction in [0, 1], not {getattr(self, name)}")
         if self.limit is not None and self.limit < 1:
             problems.append(f"limit must be at least 1, not {self.limit}")
         if problems:
@@ -79,18 +83,30 @@ class Progress:
     test: dict[str, float] = field(default_factory=dict)  # filled at epoch ends
 
 
-def augment(x: torch.Tensor, generator: torch.Generator, p: float = 0.5) -> torch.Tensor:
+def augment(
+    x: torch.Tensor,
+    generator: torch.Generator,
+    p: float = 0.5,
+    pen: torch.Tensor | None = None,
+    pen_fraction: float = 0.0,
+) -> torch.Tensor:
     """Randomly distort a fraction ``p`` of a batch so the encoder also knows mouse drawings.
 
-    Drawings differ from MNIST in slant, proportions and pen width: each chosen image gets
-    a random rotation, shear, anisotropic scale and shift, then is made thinner or bolder by
-    blending with a grey-level erosion or dilation.
+    Drawings differ from MNIST in slant, proportions and pen: a fraction ``pen_fraction``
+    of the chosen images is replaced by its uniform-pen version ``pen`` (see
+    :mod:`vaedesk.penstyle`); then each chosen image gets a random rotation, shear,
+    anisotropic scale and shift, and is made thinner or bolder by blending with a
+    grey-level erosion or dilation.
     """
     n = x.shape[0]
     chosen = (torch.rand(n, generator=generator) < p).nonzero().squeeze(1)
     k = chosen.numel()
     if k == 0:
         return x
+    source = x
+    if pen is not None and pen_fraction > 0:
+        use_pen = torch.rand(n, generator=generator) < pen_fraction
+        source = torch.where(use_pen[:, None, None], pen, x)
 
     def uniform(low: float, high: float) -> torch.Tensor:
         return low + (high - low) * torch.rand(k, generator=generator)
@@ -108,7 +124,7 @@ def augment(x: torch.Tensor, generator: torch.Generator, p: float = 0.5) -> torc
         ],
         1,
     )
-    images = x[chosen].unsqueeze(1)
+    images = source[chosen].unsqueeze(1)
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
     images = F.grid_sample(images, grid, align_corners=False, padding_mode="zeros")
     amount = uniform(-0.7, 1.0).view(k, 1, 1, 1)
@@ -163,6 +179,11 @@ def train(
     test_split = load_split("test", config.data_dir)
     x_train = torch.from_numpy(train_split.images)
     x_test = torch.from_numpy(test_split.images)
+    x_pen = None
+    if config.augment > 0 and config.pen_style > 0:
+        from .penstyle import pen_style
+
+        x_pen = torch.from_numpy(pen_style(train_split.images))
 
     if initial is not None:
         if initial.kind != config.kind or initial.latent_dim != config.latent_dim:
@@ -193,12 +214,17 @@ def train(
         window_images = 0
         window_start = time.perf_counter()
         for start in range(0, len(x_train), config.batch_size):
-            xb = x_train[order[start : start + config.batch_size]]
+            batch = order[start : start + config.batch_size]
+            xb = x_train[batch]
             # Denoising criterion: the encoder sees a distorted digit, the decoder is asked
             # for the clean one. The encoder learns to place unusual drawings with their
             # class while the decoder only ever models real MNIST digits, so augmentation
             # costs the clean test ELBO little.
-            inputs = augment(xb, generator) if config.augment else xb
+            if config.augment > 0:
+                pen = x_pen[batch] if x_pen is not None else None
+                inputs = augment(xb, generator, config.augment, pen, config.pen_style)
+            else:
+                inputs = xb
             logits, mean, logvar = net(inputs)
             recon, kl = loss_terms(logits, xb, mean, logvar)
             loss = (recon + config.beta * kl).mean()
