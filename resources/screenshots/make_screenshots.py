@@ -22,7 +22,7 @@ from tests.gui.helpers import draw_strokes  # noqa: E402
 from vaedesk.gui import MainWindow  # noqa: E402
 from vaedesk.sketches import draw_digit  # noqa: E402
 
-MORPH_DIGITS = (1, 7, 9, 4)
+MORPH_DIGITS = (1, 7, 2, 0)
 
 
 class _Pause:
