@@ -273,3 +273,22 @@ def test_morph_through_a_drawing_and_pins(qtbot, window):
     window.plane.remove_pin(first)
     window.plane.pin_removed.emit(first)  # as a right-click on the pin does
     assert panel.endpoints.count() == 2
+
+
+def test_manifold_overlay_follows_the_view_with_square_cells(qtbot, window):
+    window.plane.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
+    window.action_manifold.setChecked(True)
+
+    def covers_view_with_square_cells():
+        rect = window.plane.manifold_rect()
+        assert rect is not None
+        x0, x1, y0, y1 = rect
+        assert x1 - x0 == pytest.approx(y1 - y0, rel=1e-6)
+        vx0, vx1, vy0, vy1 = window.plane.view_rect()
+        assert x0 <= vx0 + 1e-6 and x1 >= vx1 - 1e-6 and y0 <= vy0 + 1e-6 and y1 >= vy1 - 1e-6
+
+    qtbot.waitUntil(covers_view_with_square_cells, timeout=10_000)
+    window.plane.setRange(xRange=(2, 3), yRange=(2, 3), padding=0)  # pan and zoom: it follows
+    qtbot.waitUntil(covers_view_with_square_cells, timeout=10_000)
+    window.action_manifold.setChecked(False)
+    assert window.plane.manifold_rect() is None

@@ -493,7 +493,9 @@ class MainWindow(QMainWindow):
         if self.model_info is None or not self.action_manifold.isChecked():
             return
         x0, x1, y0, y1 = self.plane.view_rect()
-        self.client.manifold((x0, x1), (y0, y1), MANIFOLD_GRID)
+        # A square region around the view keeps the grid's cells (and digits) square.
+        cx, cy, half = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) / 2
+        self.client.manifold((cx - half, cx + half), (cy - half, cy + half), MANIFOLD_GRID)
 
     def _on_decoded(self, result: DecodeResult) -> None:
         # Stale: made by a previous model, or older than a result already shown. Newer
