@@ -28,7 +28,7 @@ from PySide6.QtGui import (
     QPen,
     QPolygonF,
 )
-from PySide6.QtWidgets import QGraphicsPolygonItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPolygonItem, QWidget
 
 from ..latent import covariance_ellipse
 
@@ -448,6 +448,9 @@ class LatentPlane(pg.PlotWidget):
                 antialias=False,  # pixel-sized dots look the same and paint faster
             )
             item.setZValue(_Z_SCATTER)
+            # The scatter changes only with the view: cache its pixels so that the posterior,
+            # pins and hover marker, which change on every stroke, repaint without it.
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self._vb.addItem(item)
             self._scatter_items.append(item)
             sample = pg.ScatterPlotItem(size=9, pen=None, brush=pg.mkBrush(*color), symbol="o")
