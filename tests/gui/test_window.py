@@ -18,13 +18,19 @@ from tests.gui.helpers import draw_strokes, send_mouse
 LOAD_TIMEOUT = 60_000
 
 
-@pytest.fixture
-def window(qtbot):
+def open_window(qtbot):
+    """A shown MainWindow and the name of the model it loaded."""
     win = MainWindow()
     qtbot.addWidget(win)
     win.resize(1300, 820)
-    with qtbot.waitSignal(win.model_ready, timeout=LOAD_TIMEOUT):
+    with qtbot.waitSignal(win.model_ready, timeout=LOAD_TIMEOUT) as blocker:
         win.show()
+    return win, blocker.args[0]
+
+
+@pytest.fixture
+def window(qtbot):
+    win, _ = open_window(qtbot)
     yield win
     win.close()
 
@@ -208,21 +214,15 @@ def test_undo_redo_clear_actions(qtbot, window):
 
 
 def test_pen_width_and_model_are_remembered(qtbot):
-    first = MainWindow()
-    qtbot.addWidget(first)
-    with qtbot.waitSignal(first.model_ready, timeout=LOAD_TIMEOUT):
-        first.show()
+    first, _ = open_window(qtbot)
     first.pen_slider.setValue(170)
     action = next(a for a in first.model_group.actions() if a.data() == "mnist-ae-2d")
     with qtbot.waitSignal(first.model_ready, timeout=LOAD_TIMEOUT):
         action.trigger()
     first.close()
-    second = MainWindow()
-    qtbot.addWidget(second)
-    with qtbot.waitSignal(second.model_ready, timeout=LOAD_TIMEOUT) as blocker:
-        second.show()
+    second, loaded = open_window(qtbot)
     try:
-        assert blocker.args == ["mnist-ae-2d"]
+        assert loaded == "mnist-ae-2d"
         assert second.canvas.pen_scale == pytest.approx(1.7)
     finally:
         second.close()
@@ -232,12 +232,9 @@ def test_a_remembered_checkpoint_that_vanished_falls_back_to_the_default(qtbot, 
     from vaedesk.gui.window import open_settings
 
     open_settings().setValue("model", str(tmp_path / "gone.safetensors"))
-    win = MainWindow()
-    qtbot.addWidget(win)
-    with qtbot.waitSignal(win.model_ready, timeout=LOAD_TIMEOUT) as blocker:
-        win.show()
+    win, loaded = open_window(qtbot)
     try:
-        assert blocker.args == ["mnist-vae-2d"]
+        assert loaded == "mnist-vae-2d"
     finally:
         win.close()
 
@@ -292,3 +289,13 @@ def test_manifold_overlay_follows_the_view_with_square_cells(qtbot, window):
     qtbot.waitUntil(covers_view_with_square_cells, timeout=10_000)
     window.action_manifold.setChecked(False)
     assert window.plane.manifold_rect() is None
+
+
+def test_resample_draws_new_samples_from_the_same_posterior(qtbot, window):
+    draw_strokes(qtbot, window.canvas, draw_digit(6, np.random.default_rng(1)))
+    before = wait_for_final_posterior(qtbot, window)
+    window.resample_button.click()
+    qtbot.waitUntil(lambda: window.last_encode.request_id > before.request_id, timeout=10_000)
+    after = window.last_encode
+    np.testing.assert_allclose(after.posterior.mean, before.posterior.mean, atol=1e-6)
+    assert not np.allclose(after.samples_z, before.samples_z)

@@ -93,7 +93,9 @@ class ModelWorker(QObject):
         self.model = None
         self.plane = None
         self.generation = 0
-        self.sample_noise = np.random.default_rng(0).standard_normal((SAMPLE_COUNT, 1)).astype(np.float32)
+        # Samples z = mean + std * noise reuse one noise draw, so they move smoothly with the
+        # drawing; "Resample" picks a new seed.
+        self.sample_seed = 0
         self._wake.connect(self._process, Qt.ConnectionType.QueuedConnection)
 
     # -- called from any thread -----------------------------------------------------------
@@ -159,8 +161,8 @@ class ModelWorker(QObject):
             x = preprocess_image(request["image"])
         else:
             x = preprocess_strokes(request["strokes"], request.get("pen_width"))
-        if "noise" in request:
-            self.sample_noise = request["noise"]
+        if "seed" in request:
+            self.sample_seed = request["seed"]
         posterior = model.encode(x[None])
         mean = posterior.mean[0]
         if posterior.logvar is None:
@@ -182,10 +184,7 @@ class ModelWorker(QObject):
         )
 
     def _noise(self, dim: int) -> np.ndarray:
-        if self.sample_noise.shape[1] != dim:
-            seed = int(abs(self.sample_noise[0, 0]) * 1e6)
-            self.sample_noise = np.random.default_rng(seed).standard_normal((SAMPLE_COUNT, dim)).astype(np.float32)
-        return self.sample_noise
+        return np.random.default_rng(self.sample_seed).standard_normal((SAMPLE_COUNT, dim)).astype(np.float32)
 
     def _decode_points(self, channel: str, request: dict[str, Any], **extra: Any) -> None:
         model = self._require_model()
@@ -281,10 +280,9 @@ class WorkerClient(QObject):
 
     def resample(self, strokes: list[np.ndarray] | None, pen_width: float | None, image: Any = None) -> int:
         seed = int(np.random.default_rng().integers(1 << 31))
-        noise = np.random.default_rng(seed).standard_normal((SAMPLE_COUNT, 1)).astype(np.float32)
         if image is not None:
-            return self._next("encode", image=image, noise=noise)
-        return self._next("encode", strokes=strokes, pen_width=pen_width, noise=noise)
+            return self._next("encode", image=image, seed=seed)
+        return self._next("encode", strokes=strokes, pen_width=pen_width, seed=seed)
 
     def hover(self, x: float, y: float) -> int:
         return self._next("hover", points=[(x, y)])
