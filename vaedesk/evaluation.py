@@ -15,10 +15,6 @@ from .training import evaluate_loss
 ACTIVE_UNIT_THRESHOLD = 0.01
 
 
-def encode_means(model: Model, images: np.ndarray, batch: int = 2000) -> np.ndarray:
-    return np.concatenate([model.encode(images[i : i + batch]).mean for i in range(0, len(images), batch)])
-
-
 def knn_accuracy(
     train_points: np.ndarray, train_labels: np.ndarray, query_points: np.ndarray, query_labels: np.ndarray, k: int = 5
 ) -> float:
@@ -47,8 +43,8 @@ def evaluate(model: Model, data_dir: str | os.PathLike | None = None, seed: int 
     metrics = evaluate_loss(model.net, torch.from_numpy(test_split.images), seed=seed)
     if model.kind == "ae":
         metrics = {"recon": metrics["recon"]}
-    train_means = encode_means(model, train_split.images)
-    test_means = encode_means(model, test_split.images)
+    train_means = model.encode(train_split.images).mean
+    test_means = model.encode(test_split.images).mean
     metrics["active_units"] = int((test_means.var(axis=0) > ACTIVE_UNIT_THRESHOLD).sum())
     metrics["knn5_test"] = knn_accuracy(train_means, train_split.labels, test_means, test_split.labels)
     if drawings:

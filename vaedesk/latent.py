@@ -23,6 +23,7 @@ __all__ = [
     "Plane",
     "covariance_ellipse",
     "ease",
+    "ellipse_axes",
     "grid",
     "interpolate_path",
     "parse_point",
@@ -580,6 +581,14 @@ def covariance_ellipse(mean: ArrayLike, cov: ArrayLike, k: float, n: int = 64) -
     eigenvalues from rounding are treated as zero).
     """
     centre = _as_vector(mean, "ellipse mean", 2)
+    theta = _ellipse_angles(n)
+    unit = np.stack([np.cos(theta), np.sin(theta)], axis=1)
+    return _close(centre + unit @ ellipse_axes(cov, k).T)
+
+
+def ellipse_axes(cov: ArrayLike, k: float) -> np.ndarray:
+    """The 2 × 2 matrix A mapping the unit circle onto the k-σ ellipse of covariance ``cov``
+    (centred at 0): its columns are the semi-axes, eigenvectors scaled by k·√eigenvalue."""
     matrix = _as_float_array(cov, "covariance")
     if matrix.shape != (2, 2):
         raise LatentError(f"covariance must have shape (2, 2), got {matrix.shape}")
@@ -594,6 +603,4 @@ def covariance_ellipse(mean: ArrayLike, cov: ArrayLike, k: float, n: int = 64) -
     if eigvals.min() < -1e-9 * scale_ref:
         raise LatentError("covariance must be positive semi-definite")
     radii = scale * np.sqrt(np.clip(eigvals, 0.0, None))
-    theta = _ellipse_angles(n)
-    unit = np.stack([np.cos(theta), np.sin(theta)], axis=1)
-    return _close(centre + (unit * radii) @ eigvecs.T)
+    return eigvecs * radii

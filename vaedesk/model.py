@@ -28,6 +28,10 @@ from .nets import ARCHITECTURE, KINDS, AutoEncoder
 
 _MAX_LATENT = 512
 _MAX_WIDTH = 1024
+# Large batches run in chunks: 256 images keep the convolutions' working buffers in cache
+# (measured: encoding 10k test images takes 0.59 s in chunks of 256, 1.26 s in chunks of
+# 2000) and bound the memory a big batch needs.
+CHUNK = 256
 
 
 @dataclass(frozen=True)
@@ -60,10 +64,11 @@ class Posterior:
 class Model:
     """A trained VAE or autoencoder with a NumPy API. Create with :func:`load_model`."""
 
-    def __init__(self, net: AutoEncoder, card: dict[str, Any], path: Path | None = None):
+    def __init__(self, net: AutoEncoder, card: dict[str, Any], path: Path | None = None, digest: str | None = None):
         self.net = net.eval()
         self.card = card
         self.path = path
+        self.digest = digest  # SHA-256 of the weights file it was loaded from, if any
 
     @property
     def name(self) -> str:
@@ -91,9 +96,12 @@ class Model:
             raise ImageError("images contain NaN or infinite values")
         if x.size and (x.min() < -1e-3 or x.max() > 1 + 1e-3):
             raise ImageError(f"image values must lie in [0, 1], got [{x.min():.3g}, {x.max():.3g}]")
+        x = torch.from_numpy(np.clip(x, 0.0, 1.0))
         with torch.inference_mode():
-            mean, logvar = self.net.encoder(torch.from_numpy(np.clip(x, 0.0, 1.0)))
-        return Posterior(mean.numpy(), None if logvar is None else logvar.numpy())
+            parts = [self.net.encoder(x[i : i + CHUNK]) for i in range(0, max(len(x), 1), CHUNK)]
+        mean = torch.cat([m for m, _ in parts]).numpy()
+        logvar = None if parts[0][1] is None else torch.cat([v for _, v in parts]).numpy()
+        return Posterior(mean, logvar)
 
     def decode(self, z: np.ndarray) -> np.ndarray:
         """Decode latent points (N, latent_dim) to pixel probabilities (N, 28, 28) in [0, 1]."""
@@ -104,8 +112,10 @@ class Model:
             raise LatentError(f"expected latent points of shape (N, {self.latent_dim}), got {z.shape}")
         if not np.isfinite(z).all():
             raise LatentError("latent points contain NaN or infinite values")
+        z = torch.from_numpy(z)
         with torch.inference_mode():
-            return torch.sigmoid(self.net.decoder(torch.from_numpy(z))).numpy()
+            parts = [torch.sigmoid(self.net.decoder(z[i : i + CHUNK])) for i in range(0, max(len(z), 1), CHUNK)]
+        return torch.cat(parts).numpy()
 
     def reconstruct(self, images: np.ndarray) -> np.ndarray:
         """Decode the posterior mean of each image."""
@@ -173,7 +183,8 @@ def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
         raise ModelError(f"{weights}: model weights not found")
     card = read_card(card_path)
     expected_digest = card.get("weights_sha256")
-    if expected_digest is not None and expected_digest != _sha256(weights):
+    digest = _sha256(weights)
+    if expected_digest is not None and expected_digest != digest:
         raise ModelError(f"{card_path}: the card does not match its weights (SHA-256 differs): "
                          "the weights were replaced or are corrupt")
     try:
@@ -191,7 +202,7 @@ def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
     if any(not torch.isfinite(t).all() for t in state.values()):
         raise ModelError(f"{weights}: weights contain NaN or infinite values")
     card = dict(card, name=card.get("name", weights.stem))
-    return Model(net, card, weights)
+    return Model(net, card, weights, digest)
 
 
 def new_card(kind: str, latent_dim: int, width: int = 32, hidden: int = 512) -> dict[str, Any]:

@@ -44,3 +44,13 @@ def user_data_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("vaedesk", appauthor=False))
+
+
+def user_cache_dir() -> Path:
+    """The folder for data vaedesk can recompute, e.g. encoded test sets (``VAEDESK_HOME/cache``)."""
+    override = os.environ.get("VAEDESK_HOME")
+    if override:
+        return Path(override) / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("vaedesk", appauthor=False))

@@ -11,7 +11,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from tests.gui.helpers import send_mouse
-from vaedesk.gui.plane import LatentPlane
+from vaedesk.gui.plane import CLASS_COLORS, LatentPlane
 
 LEFT, RIGHT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.MouseButton.NoButton
 PRESS, MOVE, RELEASE = QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.MouseButtonRelease
@@ -229,13 +229,15 @@ def test_scatter_of_ten_thousand_points(plane: LatentPlane, capsys) -> None:
     with capsys.disabled():
         print(f"\nset_scatter(10,000 points): {elapsed * 1000:.1f} ms")
     assert elapsed < 2.0  # generous: the CI machine may be busy
-    assert len(plane._scatter_items) == 10
-    assert sum(len(item.data) for item in plane._scatter_items) == 10_000
+    assert len(plane._scatter.data) == 10_000
+    # Each point has its class's colour.
+    colors = {brush.color().getRgb()[:3] for brush in plane._scatter.data["brush"][labels == 3]}
+    assert colors == {CLASS_COLORS[3]}
     assert [label.text for _, label in plane._legend.items] == [str(k) for k in range(10)]
     assert plane._legend.isVisible()
     # Scatter sits below every other layer.
     others = [plane._manifold, plane._mean, plane._samples, plane._path, *plane._ellipses]
-    assert max(item.zValue() for item in plane._scatter_items) < min(o.zValue() for o in others)
+    assert plane._scatter.zValue() < min(o.zValue() for o in others)
 
     plane.reset_view()
     x0, x1, y0, y1 = plane.view_rect()
@@ -246,7 +248,7 @@ def test_scatter_of_ten_thousand_points(plane: LatentPlane, capsys) -> None:
     plane.set_scatter(xy[:100], labels[:100], names)
     assert [label.text for _, label in plane._legend.items] == names
     plane.clear_scatter()
-    assert plane._scatter_items == [] and plane._legend.items == []
+    assert len(plane._scatter.data) == 0 and plane._legend.items == []
     plane.reset_view()
     assert plane.view_rect()[0] == pytest.approx(-4.0, abs=1.5)
 
@@ -263,8 +265,8 @@ def test_legend_click_toggles_a_class(qtbot, plane: LatentPlane) -> None:
     qtbot.wait(MOVE_GAP_MS)
     send_mouse(plane.viewport(), PRESS, pos, LEFT, LEFT)
     send_mouse(plane.viewport(), RELEASE, pos, LEFT, NONE)
-    assert not plane._scatter_items[3].isVisible()
-    assert plane._scatter_items[2].isVisible()
+    assert plane.visible_classes() == [0, 1, 2, 4, 5, 6, 7, 8, 9]
+    np.testing.assert_array_equal(plane._scatter.data["visible"], labels != 3)
     assert clicks == []  # a legend click is not a click on the plane
 
 
@@ -286,12 +288,13 @@ def test_posterior_with_and_without_covariance(plane: LatentPlane) -> None:
     samples = np.random.default_rng(1).normal(size=(8, 2))
     plane.set_posterior(mean, cov, samples)
     assert all(e.isVisible() for e in plane._ellipses)
-    poly = plane._ellipses[0].polygon()
-    centre = np.mean([[poly[i].x(), poly[i].y()] for i in range(poly.size() - 1)], axis=0)
-    np.testing.assert_allclose(centre, mean, atol=1e-6)
-    # The 2σ ellipse is twice the size of the 1σ one.
-    w1 = plane._ellipses[0].polygon().boundingRect().width()
-    assert plane._ellipses[1].polygon().boundingRect().width() == pytest.approx(2 * w1)
+    for k, ellipse in enumerate(plane._ellipses, start=1):
+        # Drawn in plane coordinates: every vertex lies on the k-sigma ellipse x' cov^-1 x = k^2.
+        poly = ellipse.transform().map(ellipse.polygon())
+        points = np.array([[poly[i].x(), poly[i].y()] for i in range(poly.size())]) - mean
+        mahalanobis = np.einsum("ni,ij,nj->n", points, np.linalg.inv(cov), points)
+        np.testing.assert_allclose(mahalanobis, k**2, rtol=1e-6)
+        np.testing.assert_allclose(points[:-1].mean(axis=0), 0, atol=1e-9)  # last repeats first
     assert len(plane._samples.data) == 8
     mx, my = plane._mean.getData()
     assert (mx[0], my[0]) == (0.5, -1.0)
@@ -316,7 +319,7 @@ def test_manifold_is_placed_at_its_rectangle(plane: LatentPlane) -> None:
     assert plane.manifold_rect() == pytest.approx((-3.0, 3.0, -2.0, 2.0))
     item = plane._manifold
     assert item.isVisible() and item.opacity() == pytest.approx(0.85)
-    assert plane._scatter_items == [] or item.zValue() > plane._scatter_items[0].zValue()
+    assert item.zValue() > plane._scatter.zValue()
     assert item.zValue() < plane._mean.zValue()
     # The inked pixel must land at the top-left of the rectangle (y grows upwards).
     height, width = item.image.shape[:2]

@@ -299,3 +299,18 @@ def test_resample_draws_new_samples_from_the_same_posterior(qtbot, window):
     after = window.last_encode
     np.testing.assert_allclose(after.posterior.mean, before.posterior.mean, atol=1e-6)
     assert not np.allclose(after.samples_z, before.samples_z)
+
+
+def test_the_final_drawing_gets_its_reconstruction_and_sample_decodings(qtbot, window):
+    decoded: list[np.ndarray] = []
+    window.samples_shown.connect(decoded.append)
+    draw_strokes(qtbot, window.canvas, draw_digit(2, np.random.default_rng(9)))
+    final = wait_for_final_posterior(qtbot, window)
+    qtbot.waitUntil(lambda: decoded and window._shown.get("samples") == final.request_id, timeout=10_000)
+    model = vaedesk.load_model(window.model_info.name)
+    np.testing.assert_allclose(decoded[-1][0], model.decode(final.posterior.mean)[0], atol=1e-5)
+    np.testing.assert_allclose(decoded[-1][1:], model.decode(final.samples_z), atol=1e-5)
+    np.testing.assert_array_equal(window.recon_view.image(), decoded[-1][0])
+    # A cleared drawing drops decodings that arrive late.
+    window.clear_drawing()
+    assert window.recon_view.image() is None

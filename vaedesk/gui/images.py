@@ -24,9 +24,13 @@ def _to_uint8(array: np.ndarray) -> np.ndarray:
     if np.issubdtype(arr.dtype, np.integer):
         return np.clip(arr, 0, 255).astype(np.uint8)
     if np.issubdtype(arr.dtype, np.floating):
-        # NaN shows as background rather than raising: these are display-only images.
-        values = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=1.0, neginf=0.0)
-        return np.rint(np.clip(values, 0.0, 1.0) * 255.0).astype(np.uint8)
+        values = arr * np.float32(255.0)  # a new array, so the in-place steps below are safe
+        if not np.isfinite(values).all():
+            # NaN shows as background rather than raising: these are display-only images.
+            values = np.nan_to_num(values, nan=0.0, posinf=255.0, neginf=0.0)
+        np.clip(values, 0.0, 255.0, out=values)
+        values += 0.5
+        return values.astype(np.uint8)
     raise ValueError(f"unsupported image dtype {arr.dtype}")
 
 

@@ -27,10 +27,11 @@ from PySide6.QtGui import (
     QPainterPath,
     QPen,
     QPolygonF,
+    QTransform,
 )
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPolygonItem, QWidget
 
-from ..latent import covariance_ellipse
+from ..latent import ellipse_axes
 
 __all__ = ["CLASS_COLORS", "LatentPlane"]
 
@@ -97,8 +98,30 @@ def _as_points(value: ArrayLike, what: str) -> np.ndarray:
     return array
 
 
-def _polygon(points: np.ndarray) -> QPolygonF:
-    return QPolygonF([QPointF(float(x), float(y)) for x, y in points])
+def _unit_circle(n: int = 96) -> QPolygonF:
+    theta = np.linspace(0.0, 2.0 * math.pi, n + 1)
+    return QPolygonF([QPointF(math.cos(t), math.sin(t)) for t in theta])
+
+
+class _Scatter(pg.ScatterPlotItem):
+    """A ScatterPlotItem that remembers its bounding rectangle.
+
+    Qt asks every item for its bounds many times per repaint, and pyqtgraph recomputes
+    them (pixel size included) each time: most of the plane's repaint cost. pyqtgraph
+    replaces ``self.bounds`` with a fresh list whenever the data or the view change, so
+    the cached rectangle is valid while that list is the same object.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._rect_for: list | None = None
+        self._rect = QRectF()
+        super().__init__(*args, **kwargs)
+
+    def boundingRect(self) -> QRectF:
+        if self._rect_for is not self.bounds:
+            self._rect = super().boundingRect()
+            self._rect_for = self.bounds
+        return self._rect
 
 
 class _PinItem(pg.GraphicsObject):
@@ -272,8 +295,15 @@ class LatentPlane(pg.PlotWidget):
         self._style_axes()
         self.set_axis_labels("z1", "z2")
 
-        # Scatter, one item per class, plus legend-only copies with larger symbols.
-        self._scatter_items: list[pg.ScatterPlotItem] = []
+        # Test-set scatter: one item for all classes (each item repaints its own full-size
+        # cache), plus legend-only samples with larger symbols.
+        self._scatter = _Scatter(size=4, pen=None, symbol="o", antialias=False)  # pixel dots
+        self._scatter.setZValue(_Z_SCATTER)
+        # The scatter changes only with the view: cache its pixels so that the posterior,
+        # pins and hover marker, which change on every stroke, repaint without it.
+        self._scatter.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self._vb.addItem(self._scatter)
+        self._scatter_labels = np.zeros(0, np.int64)
         self._legend_samples: list[pg.ScatterPlotItem] = []
         self._scatter_xy = np.zeros((0, 2))
         self._legend = pg.LegendItem(
@@ -310,7 +340,9 @@ class LatentPlane(pg.PlotWidget):
         # Current posterior: 1σ/2σ ellipses, samples and the mean.
         self._ellipses: list[QGraphicsPolygonItem] = []
         for k, (fill_alpha, style) in enumerate(((60, Qt.PenStyle.SolidLine), (28, Qt.PenStyle.DashLine))):
-            ellipse = QGraphicsPolygonItem()
+            # A unit circle that set_posterior maps onto the ellipse with a transform (the
+            # cosmetic pen keeps its width in pixels).
+            ellipse = QGraphicsPolygonItem(_unit_circle())
             ellipse.setPen(pg.mkPen(_POSTERIOR_COLOR, width=1.6, style=style))
             fill = QColor(_POSTERIOR_COLOR)
             fill.setAlpha(fill_alpha)
@@ -319,11 +351,11 @@ class LatentPlane(pg.PlotWidget):
             ellipse.setVisible(False)
             self._ellipses.append(ellipse)
             self._vb.addItem(ellipse, ignoreBounds=True)
-        self._samples = pg.ScatterPlotItem(
+        self._samples = _Scatter(
             size=7, symbol="o", pen=pg.mkPen(_POSTERIOR_COLOR, width=1.3), brush=None
         )
         self._samples.setZValue(_Z_SAMPLES)
-        self._mean = pg.ScatterPlotItem(
+        self._mean = _Scatter(
             size=20, symbol="star", pen=pg.mkPen(_POSTERIOR_COLOR, width=1.5), brush=pg.mkBrush(_MEAN_FILL)
         )
         self._mean.setZValue(_Z_MEAN)
@@ -331,7 +363,7 @@ class LatentPlane(pg.PlotWidget):
             self._vb.addItem(scatter, ignoreBounds=True)
 
         # Hover marker.
-        self._hover_marker = pg.ScatterPlotItem(
+        self._hover_marker = _Scatter(
             size=14, symbol="+", pen=pg.mkPen(90, 90, 90, 200, width=1.2), brush=pg.mkBrush(90, 90, 90, 200)
         )
         self._hover_marker.setZValue(_Z_HOVER)
@@ -357,7 +389,7 @@ class LatentPlane(pg.PlotWidget):
             antialias=True,
         )
         self._path.setZValue(_Z_PATH)
-        self._path_marker = pg.ScatterPlotItem(
+        self._path_marker = _Scatter(
             size=15, symbol="o", pen=pg.mkPen(_POSTERIOR_COLOR, width=2), brush=pg.mkBrush(_PATH_COLOR)
         )
         self._path_marker.setZValue(_Z_PATH_MARKER)
@@ -435,26 +467,11 @@ class LatentPlane(pg.PlotWidget):
             raise ValueError(f"need {n_classes} class names, got {len(names)}")
         self.clear_scatter()
         self._scatter_xy = points
+        self._scatter_labels = classes
+        palette = [pg.mkBrush(*CLASS_COLORS[k % len(CLASS_COLORS)], 150) for k in range(n_classes)]
+        self._scatter.setData(x=points[:, 0], y=points[:, 1], brush=[palette[k] for k in classes])
         for k in range(n_classes):
-            color = CLASS_COLORS[k % len(CLASS_COLORS)]
-            mask = classes == k
-            item = pg.ScatterPlotItem(
-                x=points[mask, 0],
-                y=points[mask, 1],
-                size=4,
-                pen=None,
-                brush=pg.mkBrush(*color, 150),
-                symbol="o",
-                antialias=False,  # pixel-sized dots look the same and paint faster
-            )
-            item.setZValue(_Z_SCATTER)
-            # The scatter changes only with the view: cache its pixels so that the posterior,
-            # pins and hover marker, which change on every stroke, repaint without it.
-            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-            self._vb.addItem(item)
-            self._scatter_items.append(item)
-            sample = pg.ScatterPlotItem(size=9, pen=None, brush=pg.mkBrush(*color), symbol="o")
-            sample.setVisible(item.isVisible())
+            sample = _Scatter(size=9, pen=None, brush=pg.mkBrush(*CLASS_COLORS[k % len(CLASS_COLORS)]), symbol="o")
             self._legend_samples.append(sample)
             self._legend.addItem(sample, names[k])
         for sample_widget, _label in self._legend.items:
@@ -463,19 +480,20 @@ class LatentPlane(pg.PlotWidget):
 
     def clear_scatter(self) -> None:
         """Remove the scatter and its legend."""
-        for item in self._scatter_items:
-            self._vb.removeItem(item)
-        self._scatter_items.clear()
+        self._scatter.clear()
+        self._scatter_labels = np.zeros(0, np.int64)
         self._legend.clear()
         self._legend_samples.clear()
         self._legend.setVisible(False)
         self._scatter_xy = np.zeros((0, 2))
 
-    def _on_legend_clicked(self, sample: pg.ScatterPlotItem) -> None:
-        # pyqtgraph toggled the legend's own sample; mirror that on the real scatter.
-        for legend_sample, item in zip(self._legend_samples, self._scatter_items):
-            if legend_sample is sample:
-                item.setVisible(sample.isVisible())
+    def visible_classes(self) -> list[int]:
+        """The classes whose points are shown (a legend click hides or shows one)."""
+        return [k for k, sample in enumerate(self._legend_samples) if sample.isVisible()]
+
+    def _on_legend_clicked(self, _sample: pg.ScatterPlotItem) -> None:
+        # pyqtgraph toggled the legend's own sample; mirror that on the scatter's points.
+        self._scatter.setPointsVisible(np.isin(self._scatter_labels, self.visible_classes()))
 
     # --- prior ----------------------------------------------------------------------
 
@@ -518,7 +536,9 @@ class LatentPlane(pg.PlotWidget):
                 ellipse.setVisible(False)
         else:
             for k, ellipse in enumerate(self._ellipses, start=1):
-                ellipse.setPolygon(_polygon(covariance_ellipse(mean, cov_xy, k, n=96)))
+                # Clamp so that a vanishing σ still gives an invertible transform.
+                a = ellipse_axes(cov_xy, k) + np.eye(2) * 1e-9
+                ellipse.setTransform(QTransform(a[0, 0], a[1, 0], a[0, 1], a[1, 1], mean[0], mean[1]))
                 ellipse.setVisible(True)
         samples = _as_points(samples_xy if samples_xy is not None else [], "posterior samples")
         self._samples.setData(samples[:, 0], samples[:, 1])

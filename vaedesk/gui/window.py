@@ -3,6 +3,7 @@ the model worker. It holds view state only; every model computation runs on the 
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ class MainWindow(QMainWindow):
     posterior_changed = Signal(object)  # model.Posterior, batch of one
     model_ready = Signal(str)  # model name, once its plane is shown
     preview_changed = Signal(object)  # (28, 28) array shown in the decoder preview
+    samples_shown = Signal(object)  # (1 + S, 28, 28): the shown posterior's mean and samples, decoded
     export_done = Signal(str)
     error_shown = Signal(str)
 
@@ -322,6 +324,10 @@ class MainWindow(QMainWindow):
         self._request_pins()
         self._request_manifold()
         self.request_morph_preview()
+        # torch, Qt and pyqtgraph leave ~240k long-lived objects that every full garbage
+        # collection walks again: 50-100 ms pauses in the middle of a stroke. Freezing
+        # them once everything is loaded takes them out of future collections.
+        gc.freeze()
         self.model_ready.emit(info.name)
 
     def open_model_dialog(self) -> None:
@@ -364,11 +370,18 @@ class MainWindow(QMainWindow):
         self._shown_request = result.request_id
         self.last_encode = result
         self.input_view.set_image(result.input)
-        self.recon_view.set_image(result.reconstruction)
         self.plane.set_posterior(result.mean_xy, result.cov_xy, result.samples_xy if len(result.samples_xy) else None)
-        self.samples.set_images(list(result.samples_images) if len(result.samples_images) else [None] * SAMPLE_COUNT)
         self.readout.setText(self._describe_posterior(result))
         self.posterior_changed.emit(result.posterior)
+
+    def _show_samples(self, result: DecodeResult) -> None:
+        """The decodings of the shown posterior: its mean, then its samples."""
+        if result.request_id != self._shown_request or self._latest_encode == 0:
+            return  # of a drawing that is no longer shown
+        self.recon_view.set_image(result.images[0])
+        samples = list(result.images[1:])
+        self.samples.set_images(samples if samples else [None] * SAMPLE_COUNT)
+        self.samples_shown.emit(result.images)
 
     def _describe_posterior(self, result: EncodeResult) -> str:
         posterior = result.posterior
@@ -503,7 +516,9 @@ class MainWindow(QMainWindow):
         if result.generation != self.client.generation or result.request_id <= self._shown.get(result.channel, 0):
             return
         self._shown[result.channel] = result.request_id
-        if result.channel == "hover":
+        if result.channel == "samples":
+            self._show_samples(result)
+        elif result.channel == "hover":
             if self._hovering:
                 x, y = result.points[0]
                 self._set_preview(result.images[0], f"Decoded at ({x:+.2f}, {y:+.2f})")

@@ -26,6 +26,7 @@ from .threads import start_thread, stop_thread
 
 SAMPLE_COUNT = 8
 SCATTER_LIMIT = 10_000
+_BATCH_CHANNELS = frozenset({"load", "grid", "export"})
 
 
 @dataclass
@@ -44,16 +45,17 @@ class ModelInfo:
 
 @dataclass
 class EncodeResult:
+    """A drawing's posterior. Its decodings follow as a ``DecodeResult`` on the "samples"
+    channel with the same request id: images[0] decodes the mean, images[1:] the samples."""
+
     request_id: int
     generation: int
     input: np.ndarray  # the exact (28, 28) model input
     posterior: Any  # model.Posterior, batch of one
-    reconstruction: np.ndarray  # (28, 28): decoding of the posterior mean
     mean_xy: np.ndarray  # (2,) on the plane
     cov_xy: np.ndarray | None  # (2, 2) on the plane; None for an autoencoder
     samples_z: np.ndarray  # (S, D); empty for an autoencoder
     samples_xy: np.ndarray  # (S, 2)
-    samples_images: np.ndarray  # (S, 28, 28)
 
 
 @dataclass
@@ -96,6 +98,7 @@ class ModelWorker(QObject):
         # Samples z = mean + std * noise reuse one noise draw, so they move smoothly with the
         # drawing; "Resample" picks a new seed.
         self.sample_seed = 0
+        self._all_cores: int | None = None
         self._wake.connect(self._process, Qt.ConnectionType.QueuedConnection)
 
     # -- called from any thread -----------------------------------------------------------
@@ -109,6 +112,11 @@ class ModelWorker(QObject):
         if wake:
             self._wake.emit(channel)
 
+    def _is_pending(self, channel: str) -> bool:
+        with self._lock:
+            slot = self._slots.get(channel)
+            return slot is not None and slot.pending
+
     # -- worker thread --------------------------------------------------------------------
     @Slot(str)
     def _process(self, channel: str) -> None:
@@ -117,6 +125,15 @@ class ModelWorker(QObject):
             request, slot.request, slot.pending = slot.request, None, False
         if request is None:
             return
+        # Interactive requests are single images: one thread does them as fast as two and
+        # leaves the other core to the GUI thread (on two cores, a second torch thread
+        # made encodes 5x slower at the 95th percentile while the user drew). Batch jobs
+        # (the test set, the manifold, exports) use every core.
+        import torch  # here, not at the top: the window must not wait for torch to import
+
+        if self._all_cores is None:
+            self._all_cores = torch.get_num_threads()
+        torch.set_num_threads(self._all_cores if channel in _BATCH_CHANNELS else 1)
         try:
             getattr(self, f"_do_{channel}")(request)
         except ExportCancelled:
@@ -129,13 +146,14 @@ class ModelWorker(QObject):
 
     def _do_load(self, request: dict[str, Any]) -> None:
         from ..data import load_split
+        from ..encodings import cached_means
         from ..latent import Plane
         from ..model import load_model
 
         model = load_model(request["name"])
         test = load_split("test")
         images, labels = test.images[:SCATTER_LIMIT], test.labels[:SCATTER_LIMIT]
-        means = np.concatenate([model.encode(images[i : i + 2000]).mean for i in range(0, len(images), 2000)])
+        means = cached_means(model, images)
         if model.latent_dim == 1:
             raise VaedeskError(f"{model.name}: a 1-d latent space cannot be shown on a plane")
         plane = Plane.fit(means)
@@ -168,20 +186,28 @@ class ModelWorker(QObject):
         if posterior.logvar is None:
             samples_z = np.zeros((0, model.latent_dim), np.float32)
             cov_xy = None
-            decoded = model.decode(mean[None])
         else:
             std = posterior.std[0]
-            noise = self._noise(model.latent_dim)
-            samples_z = mean[None] + noise * std[None]
+            samples_z = mean[None] + self._noise(model.latent_dim) * std[None]
             cov_xy = self.plane.project_covariance(std**2)
-            decoded = model.decode(np.concatenate([mean[None], samples_z]))
         self.encoded.emit(
-            EncodeResult(
-                request["id"], self.generation, x, posterior, decoded[0],
-                self.plane.to_2d(mean[None])[0], cov_xy, samples_z,
-                self.plane.to_2d(samples_z) if len(samples_z) else np.zeros((0, 2)), decoded[1:],
-            )
+            EncodeResult(request["id"], self.generation, x, posterior, self.plane.to_2d(mean[None])[0], cov_xy,
+                         samples_z, self.plane.to_2d(samples_z) if len(samples_z) else np.zeros((0, 2)))
         )
+        # The posterior is shown first; its decodings take twice as long as the encoding.
+        # When a newer drawing is already waiting they would be replaced before anyone saw
+        # them, so skip them: the last drawing of a stroke always gets its decodings.
+        # Decoded in two halves, so that a new drawing waits for at most half of them.
+        latents = np.concatenate([mean[None], samples_z])
+        half = (len(latents) + 1) // 2
+        images = []
+        for part in (latents[:half], latents[half:]):
+            if self._is_pending("encode"):
+                return
+            if len(part):
+                images.append(model.decode(part))
+        self.decoded.emit(DecodeResult("samples", request["id"], self.generation, np.zeros((0, 2)),
+                                       np.concatenate(images)))
 
     def _noise(self, dim: int) -> np.ndarray:
         return np.random.default_rng(self.sample_seed).standard_normal((SAMPLE_COUNT, dim)).astype(np.float32)
