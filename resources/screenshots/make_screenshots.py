@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtTest import QTest
+from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 HERE = Path(__file__).resolve().parent
@@ -30,14 +30,21 @@ class _Pause:
 
     @staticmethod
     def wait(ms: int) -> None:
-        QTest.qWait(ms)
+        pause(ms)
+
+
+def pause(ms: int) -> None:
+    # A real event loop: unlike QTest.qWait it lets the worker thread run Python meanwhile.
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
 
 
 def wait_until(condition, timeout_s: float = 120.0) -> None:
     for _ in range(int(timeout_s * 20)):
         if condition():
             return
-        QTest.qWait(50)
+        pause(50)
     raise TimeoutError("the app did not get there in time")
 
 
@@ -57,7 +64,7 @@ def main() -> None:
     window.morph_panel.easing.setCurrentText("ease-in-out")
     window.morph_panel.pingpong.setChecked(True)
     window.morph_panel.play.setChecked(True)
-    QTest.qWait(1500)
+    pause(1500)
     window.grab().save(str(HERE / "window.png"))
     done = []
     window.export_done.connect(done.append)
@@ -65,7 +72,7 @@ def main() -> None:
     window.export_to(HERE / "morph.gif", "gif")
     wait_until(lambda: bool(done))
     window.action_manifold.setChecked(True)
-    QTest.qWait(2500)
+    pause(2500)
     window.grab().save(str(HERE / "manifold.png"))
     window.close()
     app.quit()

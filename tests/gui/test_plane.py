@@ -229,10 +229,7 @@ def test_scatter_of_ten_thousand_points(plane: LatentPlane, capsys) -> None:
     with capsys.disabled():
         print(f"\nset_scatter(10,000 points): {elapsed * 1000:.1f} ms")
     assert elapsed < 2.0  # generous: the CI machine may be busy
-    assert len(plane._scatter.data) == 10_000
-    # Each point has its class's colour.
-    colors = {brush.color().getRgb()[:3] for brush in plane._scatter.data["brush"][labels == 3]}
-    assert colors == {CLASS_COLORS[3]}
+    assert len(plane._scatter.points()) == 10_000
     assert [label.text for _, label in plane._legend.items] == [str(k) for k in range(10)]
     assert plane._legend.isVisible()
     # Scatter sits below every other layer.
@@ -248,7 +245,7 @@ def test_scatter_of_ten_thousand_points(plane: LatentPlane, capsys) -> None:
     plane.set_scatter(xy[:100], labels[:100], names)
     assert [label.text for _, label in plane._legend.items] == names
     plane.clear_scatter()
-    assert len(plane._scatter.data) == 0 and plane._legend.items == []
+    assert len(plane._scatter.points()) == 0 and plane._legend.items == []
     plane.reset_view()
     assert plane.view_rect()[0] == pytest.approx(-4.0, abs=1.5)
 
@@ -266,7 +263,8 @@ def test_legend_click_toggles_a_class(qtbot, plane: LatentPlane) -> None:
     send_mouse(plane.viewport(), PRESS, pos, LEFT, LEFT)
     send_mouse(plane.viewport(), RELEASE, pos, LEFT, NONE)
     assert plane.visible_classes() == [0, 1, 2, 4, 5, 6, 7, 8, 9]
-    np.testing.assert_array_equal(plane._scatter.data["visible"], labels != 3)
+    shown = plane._scatter.points()[plane._scatter.visible_points()]
+    np.testing.assert_array_equal(np.sort(shown, axis=0), np.sort(xy[labels != 3], axis=0))
     assert clicks == []  # a legend click is not a click on the plane
 
 
@@ -371,3 +369,34 @@ def test_bad_input_is_refused(plane: LatentPlane) -> None:
         plane.add_pin((1.0, 2.0, 3.0))
     with pytest.raises(ValueError):
         plane.set_manifold(np.zeros((4, 4)), (1.0, 0.0), (0.0, 1.0))
+
+
+def test_scatter_dots_are_drawn_in_their_class_colour(qtbot, plane: LatentPlane) -> None:
+    # Three far-apart clusters of one class each, then look at the pixels under them.
+    xy = np.repeat([[-2.0, -2.0], [0.0, 1.5], [2.0, -1.0]], 30, axis=0)
+    labels = np.repeat([1, 4, 7], 30)
+    plane.resize(400, 400)
+    plane.show()
+    plane.set_scatter(xy, labels)
+    plane.setRange(xRange=(-3, 3), yRange=(-3, 3), padding=0)
+    qtbot.wait(50)
+    image = plane.grab().toImage()
+    view_box = plane.getPlotItem().getViewBox()
+    for (x, y), label in zip(xy[::30], labels[::30]):
+        pos = plane.mapFromScene(view_box.mapViewToScene(QPointF(x, y)))
+        around = [image.pixelColor(pos.x() + dx, pos.y() + dy).getRgb()[:3] for dx in (-2, -1, 0, 1) for dy in (-2, -1, 0, 1)]
+        # Alpha 150 over the white background.
+        expected = np.array([round(c * 150 / 255 + 255 * (1 - 150 / 255)) for c in CLASS_COLORS[label]])
+        assert np.abs(np.array(around) - expected).max(axis=1).min() <= 3, (label, around)
+
+
+def test_rasterize_dots_clips_and_lets_later_points_cover_earlier_ones() -> None:
+    from vaedesk.gui.plane import rasterize_dots
+
+    px, py = np.array([5.2, 5.7, -10.0, 9.5]), np.array([5.0, 5.0, 3.0, 0.2])
+    image = rasterize_dots(px, py, np.array([1, 2, 3, 4], np.uint32), 10, 8)
+    assert image.shape == (8, 10)
+    assert image[5, 5] == 2  # the second dot covers the first
+    assert (image == 3).sum() == 0  # off the image
+    assert 0 < (image == 4).sum() < 12  # clipped at the border
+    assert (image == 2).sum() == 12  # a dot 4 pixels across

@@ -306,7 +306,7 @@ def test_the_final_drawing_gets_its_reconstruction_and_sample_decodings(qtbot, w
     window.samples_shown.connect(decoded.append)
     draw_strokes(qtbot, window.canvas, draw_digit(2, np.random.default_rng(9)))
     final = wait_for_final_posterior(qtbot, window)
-    qtbot.waitUntil(lambda: decoded and window._shown.get("samples") == final.request_id, timeout=10_000)
+    qtbot.waitUntil(lambda: bool(decoded) and window._shown.get("samples") == final.request_id, timeout=10_000)
     model = vaedesk.load_model(window.model_info.name)
     np.testing.assert_allclose(decoded[-1][0], model.decode(final.posterior.mean)[0], atol=1e-5)
     np.testing.assert_allclose(decoded[-1][1:], model.decode(final.samples_z), atol=1e-5)

@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
+    QImage,
     QKeyEvent,
     QPainter,
     QPainterPath,
@@ -101,6 +102,89 @@ def _as_points(value: ArrayLike, what: str) -> np.ndarray:
 def _unit_circle(n: int = 96) -> QPolygonF:
     theta = np.linspace(0.0, 2.0 * math.pi, n + 1)
     return QPolygonF([QPointF(math.cos(t), math.sin(t)) for t in theta])
+
+
+# A dot of 4 pixels across, as offsets from the pixel a point falls in.
+_DOT = [(dx, dy) for dy in range(-2, 2) for dx in range(-2, 2) if (dx + 0.5) ** 2 + (dy + 0.5) ** 2 <= 4.0]
+
+
+def _premultiplied_argb(rgb: tuple[int, int, int], alpha: int) -> int:
+    r, g, b = (round(c * alpha / 255) for c in rgb)
+    return (alpha << 24) | (r << 16) | (g << 8) | b
+
+
+def rasterize_dots(px: np.ndarray, py: np.ndarray, colors: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Dots at device pixel positions (px, py) as a (height, width) uint32 ARGB32 image;
+    later points cover earlier ones, points outside the image are dropped."""
+    image = np.zeros((height, width), np.uint32)
+    ix, iy = np.floor(px).astype(np.int64), np.floor(py).astype(np.int64)
+    for dx, dy in _DOT:
+        x, y = ix + dx, iy + dy
+        inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
+        image[y[inside], x[inside]] = colors[inside]
+    return image
+
+
+class _PointCloud(pg.GraphicsObject):
+    """The test-set scatter: thousands of dots of one size, rasterised with NumPy.
+
+    pyqtgraph's ScatterPlotItem spends ~90 ms of Python setting 10,000 points with their
+    colours and ~50 ms drawing them after each pan or zoom; here both are a few
+    milliseconds. The item caches its pixels (DeviceCoordinateCache), so repaints caused
+    by other items (the posterior, on every stroke) only copy them.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._xy = np.zeros((0, 2))
+        self._colors = np.zeros(0, np.uint32)
+        self._visible = np.zeros(0, bool)
+        self._rect = QRectF()
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def set_points(self, xy: np.ndarray, colors: np.ndarray) -> None:
+        """Points (N, 2) and their premultiplied ARGB32 colours (N,), drawn in this order."""
+        self.prepareGeometryChange()
+        self._xy, self._colors = xy, colors
+        self._visible = np.ones(len(xy), bool)
+        if len(xy):
+            (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
+            pad = 0.05 * max(x1 - x0, y1 - y0, 1e-6)  # room for the dots' radius
+            self._rect = QRectF(x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad)
+        else:
+            self._rect = QRectF()
+        self.update()
+
+    def set_visible_points(self, visible: np.ndarray) -> None:
+        self._visible = visible
+        self.update()
+
+    def points(self) -> np.ndarray:
+        return self._xy
+
+    def visible_points(self) -> np.ndarray:
+        return self._visible
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(self, painter: QPainter, *args: object) -> None:
+        device = painter.device()
+        if not self._visible.any() or device is None:
+            return
+        t = painter.deviceTransform()  # item -> device pixels (pyqtgraph views never rotate)
+        xy, colors = self._xy[self._visible], self._colors[self._visible]
+        px = t.m11() * xy[:, 0] + t.m21() * xy[:, 1] + t.dx()
+        py = t.m12() * xy[:, 0] + t.m22() * xy[:, 1] + t.dy()
+        ratio = device.devicePixelRatioF()
+        width, height = round(device.width() * ratio), round(device.height() * ratio)
+        pixels = rasterize_dots(px, py, colors, width, height)
+        image = QImage(pixels.data, width, height, 4 * width, QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(ratio)
+        painter.save()
+        painter.resetTransform()
+        painter.drawImage(0, 0, image)
+        painter.restore()
 
 
 class _Scatter(pg.ScatterPlotItem):
@@ -297,13 +381,11 @@ class LatentPlane(pg.PlotWidget):
 
         # Test-set scatter: one item for all classes (each item repaints its own full-size
         # cache), plus legend-only samples with larger symbols.
-        self._scatter = _Scatter(size=4, pen=None, symbol="o", antialias=False)  # pixel dots
+        self._scatter = _PointCloud()
         self._scatter.setZValue(_Z_SCATTER)
-        # The scatter changes only with the view: cache its pixels so that the posterior,
-        # pins and hover marker, which change on every stroke, repaint without it.
-        self._scatter.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._vb.addItem(self._scatter)
         self._scatter_labels = np.zeros(0, np.int64)
+        self._scatter_order = np.zeros(0, np.int64)
         self._legend_samples: list[pg.ScatterPlotItem] = []
         self._scatter_xy = np.zeros((0, 2))
         self._legend = pg.LegendItem(
@@ -468,8 +550,12 @@ class LatentPlane(pg.PlotWidget):
         self.clear_scatter()
         self._scatter_xy = points
         self._scatter_labels = classes
-        palette = [pg.mkBrush(*CLASS_COLORS[k % len(CLASS_COLORS)], 150) for k in range(n_classes)]
-        self._scatter.setData(x=points[:, 0], y=points[:, 1], brush=[palette[k] for k in classes])
+        palette = np.array([_premultiplied_argb(CLASS_COLORS[k % len(CLASS_COLORS)], 150) for k in range(n_classes)],
+                           np.uint32)
+        # A fixed shuffle, so that no class is always drawn on top of the others.
+        order = np.random.default_rng(0).permutation(len(points))
+        self._scatter_order = order
+        self._scatter.set_points(points[order], palette[classes[order]])
         for k in range(n_classes):
             sample = _Scatter(size=9, pen=None, brush=pg.mkBrush(*CLASS_COLORS[k % len(CLASS_COLORS)]), symbol="o")
             self._legend_samples.append(sample)
@@ -480,7 +566,8 @@ class LatentPlane(pg.PlotWidget):
 
     def clear_scatter(self) -> None:
         """Remove the scatter and its legend."""
-        self._scatter.clear()
+        self._scatter.set_points(np.zeros((0, 2)), np.zeros(0, np.uint32))
+        self._scatter_order = np.zeros(0, np.int64)
         self._scatter_labels = np.zeros(0, np.int64)
         self._legend.clear()
         self._legend_samples.clear()
@@ -493,7 +580,8 @@ class LatentPlane(pg.PlotWidget):
 
     def _on_legend_clicked(self, _sample: pg.ScatterPlotItem) -> None:
         # pyqtgraph toggled the legend's own sample; mirror that on the scatter's points.
-        self._scatter.setPointsVisible(np.isin(self._scatter_labels, self.visible_classes()))
+        visible = np.isin(self._scatter_labels, self.visible_classes())
+        self._scatter.set_visible_points(visible[self._scatter_order])
 
     # --- prior ----------------------------------------------------------------------
 
