@@ -80,7 +80,8 @@ class Progress:
     kl: float
     images_per_second: float
     epoch_done: bool = False
-    test: dict[str, float] = field(default_factory=dict)  # filled at epoch ends
+    train: dict[str, float] = field(default_factory=dict)  # at epoch ends: the epoch's mean recon and kl
+    test: dict[str, float] = field(default_factory=dict)  # at epoch ends: test recon, kl, neg_elbo
 
 
 def augment(
@@ -165,12 +166,16 @@ def train(
     report_every: int = 50,
     command: str | None = None,
     initial: Model | None = None,
+    on_step: Callable[[int, AutoEncoder], None] | None = None,
+    on_epoch: Callable[[Model], None] | None = None,
 ) -> Model:
     """Train a model from scratch (or fine-tune ``initial``) and return it with its card.
 
     Raises TrainingError if the loss becomes NaN or infinite. If ``should_stop`` returns
     True, training ends after the current step and the model so far is returned with
-    ``card["stopped_early"] = True``.
+    ``card["stopped_early"] = True``. ``on_step(step, net)`` runs after every optimiser
+    step (it may pause there, or look at the weights in eval mode); ``on_epoch(model)``
+    gets the model after each completed epoch with its card, e.g. to save a checkpoint.
     """
     config.validate()
     torch.manual_seed(config.seed)
@@ -208,10 +213,15 @@ def train(
     step = 0
     stopped = False
     started = time.perf_counter()
+
+    def card_now(epochs_done: float) -> dict[str, Any]:
+        return _card(config, command, history, epochs_done, time.perf_counter() - started, initial)
+
     for epoch in range(1, config.epochs + 1):
         order = torch.randperm(len(x_train), generator=generator)
         window_recon = window_kl = 0.0
         window_images = 0
+        epoch_recon = epoch_kl = 0.0
         window_start = time.perf_counter()
         for start in range(0, len(x_train), config.batch_size):
             batch = order[start : start + config.batch_size]
@@ -238,9 +248,16 @@ def train(
             optimizer.step()
             schedule.step()
             step += 1
-            window_recon += recon.sum().item()
-            window_kl += kl.sum().item()
+            recon_sum, kl_sum = recon.sum().item(), kl.sum().item()
+            window_recon += recon_sum
+            window_kl += kl_sum
+            epoch_recon += recon_sum
+            epoch_kl += kl_sum
             window_images += len(xb)
+            if on_step is not None:
+                net.eval()
+                on_step(step, net)
+                net.train()
             last_of_epoch = start + config.batch_size >= len(x_train)
             if should_stop is not None and should_stop():
                 stopped = True
@@ -252,10 +269,16 @@ def train(
                 )
                 if last_of_epoch:
                     report.epoch_done = True
+                    report.train = {"recon": epoch_recon / len(x_train), "kl": epoch_kl / len(x_train)}
                     report.test = evaluate_loss(net, x_test, seed=config.seed)
-                    history.append({"epoch": epoch, **{f"test_{k}": v for k, v in report.test.items()}})
+                    history.append({"epoch": epoch, **{f"train_{k}": v for k, v in report.train.items()},
+                                    **{f"test_{k}": v for k, v in report.test.items()}})
                 if on_progress is not None:
                     on_progress(report)
+                if last_of_epoch and on_epoch is not None and not stopped:
+                    net.eval()
+                    on_epoch(Model(net, card_now(epoch)))
+                    net.train()
                 window_recon = window_kl = 0.0
                 window_images = 0
                 window_start = time.perf_counter()
@@ -264,16 +287,24 @@ def train(
         if stopped:
             break
     net.eval()
+    card = card_now(config.epochs if not stopped else round(step / steps_per_epoch, 2))
+    if stopped:
+        card["stopped_early"] = True
+    return Model(net, card)
+
+
+def _card(config: TrainConfig, command: str | None, history: list[dict[str, float]], epochs: float,
+          seconds: float, initial: Model | None) -> dict[str, Any]:
     card = new_card(config.kind, config.latent_dim, config.width, config.hidden)
     settings = asdict(config)
     card.update(
         dataset=dataset_name(config.data_dir),
         training={k: v for k, v in settings.items() if k not in ("kind", "latent_dim", "width", "hidden")},
         seed=config.seed,
-        epochs=config.epochs if not stopped else round(step / steps_per_epoch, 2),
+        epochs=epochs,
         command=command,
-        history=history,
-        train_seconds=round(time.perf_counter() - started, 1),
+        history=list(history),
+        train_seconds=round(seconds, 1),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         vaedesk_version=__version__,
         torch_version=torch.__version__,
@@ -283,6 +314,4 @@ def train(
             key: initial.card.get(key) for key in ("name", "command", "seed", "epochs", "fine_tuned_from", "weights_sha256")
         },
     )
-    if stopped:
-        card["stopped_early"] = True
-    return Model(net, card)
+    return card
