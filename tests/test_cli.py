@@ -130,3 +130,17 @@ def test_argparse_errors_exit_2(capsys):
 def test_entry_point_runs_as_module():
     result = subprocess.run([sys.executable, "-m", "vaedesk", "--version"], capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0 and result.stdout.startswith("vaedesk ")
+
+
+def test_train_argv_reproduces_a_config_through_the_parser():
+    from vaedesk.cli import build_parser, train_argv
+    from vaedesk.training import TrainConfig
+
+    config = TrainConfig(kind="vae", latent_dim=3, epochs=4, batch_size=64, lr=3e-4, beta=0.0, seed=7,
+                         data_dir="/data/fashion", limit=500, augment=0.0, pen_style=0.25, width=16, hidden=128)
+    args = build_parser().parse_args(train_argv(config, "/tmp/out", from_model="mnist-vae-2d"))
+    parsed = TrainConfig(kind=args.kind, latent_dim=args.latent_dim, epochs=args.epochs, batch_size=args.batch_size,
+                         lr=args.lr, beta=args.beta, seed=args.seed, data_dir=args.data, limit=args.limit,
+                         augment=args.augment, pen_style=args.pen_style, width=args.width, hidden=args.hidden)
+    assert parsed == config
+    assert (args.out, args.from_model) == ("/tmp/out", "mnist-vae-2d")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import time
@@ -142,6 +143,22 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     print(f"saved {path} and its card {path.with_suffix('.json')}")
     _print_metrics(model.card["metrics"])
     return 0
+
+
+def train_argv(config, out: str | os.PathLike, from_model: str | None = None) -> list[str]:
+    """The ``vaedesk train`` arguments that reproduce a run of ``config`` (a TrainConfig):
+    the training studio records them in the card, exactly as the command line does."""
+    argv = ["train", "--kind", config.kind, "--latent-dim", str(config.latent_dim), "--epochs", str(config.epochs),
+            "--batch-size", str(config.batch_size), "--lr", repr(config.lr), "--beta", repr(config.beta),
+            "--seed", str(config.seed), "--augment", repr(config.augment), "--pen-style", repr(config.pen_style),
+            "--width", str(config.width), "--hidden", str(config.hidden)]
+    if config.data_dir is not None:
+        argv += ["--data", os.fspath(config.data_dir)]
+    if config.limit is not None:
+        argv += ["--limit", str(config.limit)]
+    if from_model:
+        argv += ["--from-model", from_model]
+    return argv + ["--out", os.fspath(out)]
 
 
 def _dataset_label(data_dir: str | None) -> str:

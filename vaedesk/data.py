@@ -62,6 +62,12 @@ def load_split(split: str, data_dir: str | os.PathLike | None = None, limit: int
     return Split(images.astype(np.float32) / 255.0, labels.astype(np.int64))
 
 
+# Fashion-MNIST as installed by Debian's dataset-fashion-mnist package (same IDX layout).
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                   "Ankle boot")
+
+
 def dataset_name(data_dir: str | os.PathLike | None) -> str:
     if data_dir is None:
         return "mnist"

@@ -1,14 +1,17 @@
-"""Regenerate the README's pictures with the real app: a window screenshot and a morph GIF.
+"""Regenerate the README's pictures with the real app: window, manifold, morph GIF, training studio.
 
     QT_QPA_PLATFORM=offscreen python resources/screenshots/make_screenshots.py
 
 The digit is drawn with real mouse events, pins are placed at the centres of some digit
 clusters, and the GIF is exported through the window's own export (worker thread, atomic).
+The training studio runs a real short training (saved in a temporary VAEDESK_HOME).
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -74,9 +77,27 @@ def main() -> None:
     window.action_manifold.setChecked(True)
     pause(2500)
     window.grab().save(str(HERE / "manifold.png"))
+    window.action_manifold.setChecked(False)
+    training_screenshot(window)
     window.close()
     app.quit()
 
 
+def training_screenshot(window: MainWindow) -> None:
+    """A 2-D VAE trained for a few epochs on 6,000 images, with the user's drawing on its plane."""
+    panel = window.open_training()
+    panel.limit.setValue(6000)
+    panel.epochs.setValue(4)
+    ended = []
+    panel.run_ended.connect(ended.append)
+    panel.start()
+    wait_until(lambda: bool(ended), timeout_s=600)
+    panel.plane.hovered.emit(0.0, 0.0)
+    pause(1000)
+    panel.grab().save(str(HERE / "training.png"))
+    panel.close()
+
+
 if __name__ == "__main__":
+    os.environ["VAEDESK_HOME"] = tempfile.mkdtemp(prefix="vaedesk-screenshots-")
     main()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
@@ -24,6 +24,9 @@ from .images import DigitView, ImageStrip
 from .morph_panel import MorphPanel
 from .plane import LatentPlane
 from .worker import SAMPLE_COUNT, DecodeResult, EncodeResult, ModelInfo, WorkerClient
+
+if TYPE_CHECKING:
+    from .training_panel import TrainingPanel
 
 SETTINGS_VERSION = 1
 MANIFOLD_GRID = 20
@@ -56,6 +59,7 @@ class MainWindow(QMainWindow):
         self.client = WorkerClient(self)
         self.model_info: ModelInfo | None = None
         self.last_encode: EncodeResult | None = None
+        self.training_panel: TrainingPanel | None = None
         self._shown_request = 0
         self._latest_encode = 0
         self._shown: dict[str, int] = {}  # per channel: id of the newest decode result shown
@@ -187,6 +191,7 @@ class MainWindow(QMainWindow):
         self._action("action_reset_view", "&Reset view", "Ctrl+0", self.plane.reset_view)
         self._action("action_play_morph", "&Play morph", "Ctrl+P", lambda: self.morph_panel.play.toggle())
         self._action("action_open_model", "Open &checkpoint…", "Ctrl+Shift+O", self.open_model_dialog)
+        self._action("action_train", "&Train new model…", "Ctrl+T", self.open_training)
         self._action("action_about", "&About vaedesk and this model", S.HelpContents, self.show_about)
 
         menu = self.menuBar()
@@ -234,6 +239,7 @@ class MainWindow(QMainWindow):
             self.model_menu.addAction(action)
         self.model_menu.addSeparator()
         self.model_menu.addAction(self.action_open_model)
+        self.model_menu.addAction(self.action_train)
 
     def _connect(self) -> None:
         worker = self.client.worker
@@ -737,9 +743,37 @@ class MainWindow(QMainWindow):
         box.setTextFormat(Qt.TextFormat.RichText)
 
     # ------------------------------------------------------------------ lifetime
+    # ------------------------------------------------------------------ training studio
+    def open_training(self) -> TrainingPanel:
+        """Show the training studio (created on first use: it owns the training thread)."""
+        if self.training_panel is None:
+            from .training_panel import TrainingPanel
+
+            self.training_panel = TrainingPanel(self)
+            self.training_panel.model_saved.connect(self._on_model_trained)
+            self.posterior_changed.connect(self._send_drawing_to_training)
+            self._send_drawing_to_training()
+        self.training_panel.show()
+        self.training_panel.raise_()
+        self.training_panel.activateWindow()
+        return self.training_panel
+
+    def _send_drawing_to_training(self, _posterior: Any = None) -> None:
+        drawing = self.last_encode.input if self.last_encode is not None else None
+        self.training_panel.set_drawing(drawing)
+
+    def _on_model_trained(self, path: str) -> None:
+        self._populate_model_menu()
+        for action in self.model_group.actions():
+            action.setChecked(action.data() == self._pending_model)
+        self.statusBar().showMessage(f"Trained {Path(path).stem}: choose it in the Model menu to explore it.")
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_settings()
         self.morph_panel.play.setChecked(False)
+        if self.training_panel is not None:
+            self.training_panel.shutdown()
+            self.training_panel.close()
         self.client.stop()
         for box in list(self._messages):
             box.close()

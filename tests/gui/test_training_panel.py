@@ -1,0 +1,186 @@
+"""The training studio, driven from the real window: runs, curves, plane, cancel, NaN, beta = 0."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import vaedesk
+from vaedesk.paths import user_models_dir
+from vaedesk.sketches import draw_digit
+
+from tests.gui.helpers import draw_strokes
+from tests.gui.test_window import open_window, wait_for_final_posterior
+
+RUN_TIMEOUT = 180_000
+
+
+@pytest.fixture
+def studio(qtbot):
+    win, _ = open_window(qtbot)
+    panel = win.open_training()
+    # Small and quick: a narrow network on 512 images.
+    panel.limit.setValue(512)
+    panel.epochs.setValue(2)
+    panel.batch.setValue(64)
+    yield win, panel
+    win.close()
+
+
+def small_config(panel, monkeypatch):
+    """Narrow the network the panel asks for (width and hidden are not in the panel)."""
+    original = type(panel).config
+
+    def config(self):
+        c = original(self)
+        c.width, c.hidden = 8, 32
+        return c
+
+    monkeypatch.setattr(type(panel), "config", config)
+
+
+def run(qtbot, panel, how="finished"):
+    with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT) as ended:
+        assert panel.start()
+    assert ended.args == [how], panel.status.text()
+
+
+def test_action_opens_the_panel(studio):
+    win, panel = studio
+    assert win.action_train.objectName() == "action_train"
+    assert win.action_train in win.model_menu.actions()
+    assert panel.objectName() == "training_panel" and panel.isVisible()
+    assert win.open_training() is panel  # one studio per window
+
+
+def test_a_short_run_reports_draws_curves_and_plane_and_saves_a_model_that_loads(qtbot, studio, monkeypatch):
+    win, panel = studio
+    small_config(panel, monkeypatch)
+    draw_strokes(qtbot, win.canvas, draw_digit(3, np.random.default_rng(3)))
+    wait_for_final_posterior(qtbot, win)
+    reports, snapshots, saved = [], [], []
+    panel.worker.progress.connect(reports.append)
+    panel.worker.snapshot.connect(snapshots.append)
+    panel.model_saved.connect(saved.append)
+    run(qtbot, panel)
+
+    assert [r.epoch for r in reports if r.epoch_done] == [1, 2]
+    assert len(panel.curves["step_recon"].getData()[0]) == len(reports)
+    epochs_x, test_total = panel.curves["test_total"].getData()
+    assert list(epochs_x) == [1, 2] and np.all(np.isfinite(test_total))
+    # The plane was re-encoded with the weights as they changed, and shows the drawing.
+    assert len(snapshots) >= 2 and len(panel.plane._scatter.points()) == 2000
+    assert not np.allclose(snapshots[0].scatter_xy, snapshots[-1].scatter_xy)
+    assert snapshots[-1].drawing is not None and panel.drawing_view.image() is not None
+
+    # Saved with its card in the user's folder, listed, loadable, reproducible from the CLI.
+    path = user_models_dir() / (panel.run_name() + ".safetensors")
+    assert saved == [str(path)]
+    name = panel.run_name()
+    assert name in vaedesk.list_models()
+    model = vaedesk.load_model(name)
+    assert model.card["epochs"] == 2 and "neg_elbo" in model.card["metrics"]
+    assert model.card["command"].startswith("vaedesk train --kind vae --latent-dim 2 --epochs 2")
+    assert "--limit 512" in model.card["command"]
+    assert [h["epoch"] for h in model.card["history"]] == [1, 2]
+    assert name in [a.data() for a in win.model_group.actions()]  # in the window's Model menu
+    assert not [p for p in user_models_dir().iterdir() if p.name.startswith(".")]  # no temporary files
+
+
+def test_hovering_the_training_plane_decodes_with_the_current_weights(qtbot, studio, monkeypatch):
+    _win, panel = studio
+    small_config(panel, monkeypatch)
+    panel.epochs.setValue(50)
+    decoded, snapshots = [], []
+    panel.worker.hover_decoded.connect(lambda x, y, image: decoded.append((x, y, image)))
+    panel.worker.snapshot.connect(snapshots.append)
+    with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT):
+        panel.start()
+        qtbot.waitUntil(lambda: bool(snapshots), timeout=RUN_TIMEOUT)
+        panel.pause_button.click()  # paused, the loop still answers hovers with its weights
+        panel.plane.hovered.emit(0.5, -0.25)
+        qtbot.waitUntil(lambda: bool(decoded), timeout=10_000)
+        panel.cancel()
+    x, y, image = decoded[-1]
+    assert (x, y) == (0.5, -0.25) and image.shape == (28, 28) and np.all((image >= 0) & (image <= 1))
+    assert panel.hover_view.image() is not None and "(+0.50, -0.25)" in panel.hover_view.caption()
+
+    # After the run the plane still decodes, with the final weights.
+    decoded.clear()
+    panel.plane.hovered.emit(-1.0, 1.0)
+    qtbot.waitUntil(lambda: bool(decoded), timeout=10_000)
+    assert decoded[-1][:2] == (-1.0, 1.0)
+
+
+def test_cancel_keeps_the_last_complete_epoch_and_leaves_no_partial_file(qtbot, studio, monkeypatch):
+    _win, panel = studio
+    small_config(panel, monkeypatch)
+    panel.epochs.setValue(50)
+    checkpoints = []
+    panel.worker.checkpoint_saved.connect(lambda path, epoch: checkpoints.append(epoch))
+    with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT) as ended:
+        panel.start()
+        qtbot.waitUntil(lambda: len(checkpoints) >= 1, timeout=RUN_TIMEOUT)
+        panel.pause_button.click()  # pausing first: a paused run must still cancel
+        assert panel.pause_button.text() == "Resume"
+        panel.cancel()
+    assert ended.args == ["cancelled"]
+    assert "kept" in panel.status.text()
+    files = sorted(p.name for p in user_models_dir().iterdir())
+    assert files == [panel.run_name() + ".json", panel.run_name() + ".safetensors"]
+    model = vaedesk.load_model(panel.run_name())
+    assert model.card["epochs"] == checkpoints[-1] < 50
+    assert panel.start_button.isEnabled() and not panel.cancel_button.isEnabled()
+
+
+def test_a_diverging_run_stops_safely_and_says_so(qtbot, studio, monkeypatch):
+    _win, panel = studio
+    small_config(panel, monkeypatch)
+    import vaedesk.training as training
+
+    original = training.loss_terms
+    calls = {"n": 0}
+
+    def exploding(*args):
+        recon, kl = original(*args)
+        calls["n"] += 1
+        return (recon * float("nan"), kl) if calls["n"] > 3 else (recon, kl)
+
+    monkeypatch.setattr(training, "loss_terms", exploding)
+    run(qtbot, panel, how="failed")
+    assert "diverged" in panel.status.text()
+    assert [d.title for d in panel.diagnoses] == ["Training diverged"]
+    assert not user_models_dir().exists() or not any(user_models_dir().iterdir())  # no epoch completed
+
+
+def test_beta_zero_is_flagged_before_and_during_the_run(qtbot, studio, monkeypatch):
+    _win, panel = studio
+    small_config(panel, monkeypatch)
+    panel.beta.setValue(0.0)
+    assert "β = 0: no pull toward the prior" in [d.title for d in panel.diagnoses]
+    panel.epochs.setValue(1)
+    run(qtbot, panel)
+    assert "β = 0: no pull toward the prior" in [d.title for d in panel.diagnoses]
+    assert "--beta 0.0" in vaedesk.load_model(panel.run_name()).card["command"]
+
+
+def test_invalid_settings_are_refused_with_a_message(studio):
+    _win, panel = studio
+    panel.name.setText("no spaces / allowed")
+    assert not panel.start()
+    assert "cannot be a model name" in panel.status.text()
+    assert not panel.is_running()
+
+
+def test_the_window_stays_usable_while_training(qtbot, studio, monkeypatch):
+    win, panel = studio
+    small_config(panel, monkeypatch)
+    panel.epochs.setValue(3)
+    with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT):
+        panel.start()
+        # Drawing still gets its posterior from the app's own model while training runs.
+        with qtbot.waitSignal(win.posterior_changed, timeout=20_000):
+            draw_strokes(qtbot, win.canvas, draw_digit(0, np.random.default_rng(1)))
+        assert panel.is_running()
+    assert torch.get_num_threads() >= 1

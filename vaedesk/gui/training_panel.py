@@ -1,0 +1,470 @@
+"""The training studio: train a VAE in the app and watch its loss terms and latent space.
+
+A window of its own (objectName ``training_panel``): settings on the left, live curves of
+the reconstruction and KL terms in the middle, and on the right a latent plane re-encoded
+with the current weights every few hundred steps, with the user's drawing and a hover
+preview decoded by those same weights. Training runs on its own thread
+(:mod:`.training_worker`); this widget only shows what it reports.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..catalog import list_models
+from ..data import FASHION_CLASSES, FASHION_MNIST_DIR
+from ..diagnostics import Diagnosis, diagnose, divergence
+from ..paths import user_models_dir
+from .images import DigitView
+from .plane import LatentPlane
+from .training_worker import Snapshot, TrainingClient
+
+_SMOOTHING = 0.9  # exponential moving average of the per-report losses
+_TERMS = (("recon", "reconstruction", (0, 114, 178)), ("kl", "KL", (213, 94, 0)), ("total", "sum", (40, 40, 40)))
+
+
+class TrainingPanel(QWidget):
+    """Settings, controls, live curves and latent plane of one training run at a time.
+
+    Signals: ``model_saved(path)`` when a run finished and saved its model, ``run_ended(how)``
+    with "finished", "cancelled" or "failed".
+    """
+
+    model_saved = Signal(str)
+    run_ended = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setObjectName("training_panel")
+        self.setWindowTitle("vaedesk — training studio")
+        self.client = TrainingClient(self)
+        self.worker = self.client.worker
+        self._data_dir: str | None = None
+        self._reset_run_state()
+        self._build()
+        self._connect()
+        self._update_buttons(running=False)
+
+    # ------------------------------------------------------------------ layout
+    def _build(self) -> None:
+        self.dataset = QComboBox(objectName="train_dataset")
+        self.dataset.addItem("MNIST digits (bundled)", None)
+        if FASHION_MNIST_DIR.is_dir():
+            self.dataset.addItem("Fashion-MNIST", str(FASHION_MNIST_DIR))
+        self.dataset.addItem("Other IDX folder…", "choose")
+        self.kind = QComboBox(objectName="train_kind")
+        self.kind.addItem("VAE", "vae")
+        self.kind.addItem("Plain autoencoder", "ae")
+        self.latent = QSpinBox(objectName="train_latent", minimum=2, maximum=64, value=2)
+        self.beta = _number_box("train_beta", 0.0, 100.0, 1.0, decimals=2, step=0.1)
+        self.beta.setToolTip("Weight of the KL term. 0 switches the pull toward N(0, I) off; above 1 it is stronger.")
+        self.epochs = QSpinBox(objectName="train_epochs", minimum=1, maximum=1000, value=10)
+        self.batch = QSpinBox(objectName="train_batch", minimum=1, maximum=4096, value=128)
+        self.lr = _number_box("train_lr", 1e-5, 1.0, 1e-3, decimals=5, step=1e-4)
+        self.augment = QCheckBox("distort inputs (robust to drawings)", objectName="train_augment", checked=True)
+        self.seed = QSpinBox(objectName="train_seed", minimum=0, maximum=2**31 - 1, value=0)
+        self.limit = QSpinBox(objectName="train_limit", minimum=0, maximum=1_000_000, value=0, singleStep=1000)
+        self.limit.setSpecialValueText("all")
+        self.start_from = QComboBox(objectName="train_start_from")
+        self.name = QLineEdit(objectName="train_name")
+        self.name.setPlaceholderText("chosen from the settings")
+
+        form = QFormLayout()
+        for label, widget in (("Data", self.dataset), ("Model", self.kind), ("Latent dimensions", self.latent),
+                              ("β (KL weight)", self.beta), ("Epochs", self.epochs), ("Batch size", self.batch),
+                              ("Learning rate", self.lr), ("Augmentation", self.augment), ("Seed", self.seed),
+                              ("Training images", self.limit), ("Start from", self.start_from),
+                              ("Save as", self.name)):
+            form.addRow(label, widget)
+        self.start_button = QPushButton("Start", objectName="train_start")
+        self.pause_button = QPushButton("Pause", objectName="train_pause", checkable=True)
+        self.cancel_button = QPushButton("Cancel", objectName="train_cancel")
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.cancel_button):
+            buttons.addWidget(button)
+        self.progress_bar = QProgressBar(objectName="train_progress")
+        self.status = QLabel("Choose settings and press Start.", objectName="train_status", wordWrap=True)
+        self.command = QLabel(objectName="train_command", wordWrap=True)
+        self.command.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.diagnosis = QLabel(objectName="train_diagnosis", wordWrap=True)
+        self.diagnosis.setTextFormat(Qt.TextFormat.RichText)
+        settings = QVBoxLayout()
+        settings.addLayout(form)
+        settings.addLayout(buttons)
+        settings.addWidget(self.progress_bar)
+        settings.addWidget(self.status)
+        settings.addWidget(self.command)
+        settings.addWidget(self.diagnosis)
+        settings.addStretch(1)
+        left = QWidget()
+        left.setLayout(settings)
+        left.setFixedWidth(330)
+
+        # Curves: per step (smoothed) on top, per epoch below with train solid and test dashed;
+        # the KL term has its own plots because it is tens of times smaller than the rest.
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        grid = QGridLayout()
+        for row, (when, x_label) in enumerate((("step", "step"), ("epoch", "epoch"))):
+            for column, keys in enumerate((("recon", "total"), ("kl",))):
+                what = "Reconstruction, sum" if column == 0 else "KL"
+                plot = pg.PlotWidget(background="w", title=f"{what} per {when}")
+                plot.setObjectName(f"train_plot_{when}_{'recon' if column == 0 else 'kl'}")
+                plot.setLabel("bottom", x_label)
+                plot.setLabel("left", "nats per image")
+                plot.showGrid(x=True, y=True, alpha=0.15)
+                plot.setMinimumSize(220, 170)
+                if when == "step" and column == 0:
+                    plot.addLegend(offset=(-10, 10))
+                for key, label, color in _TERMS:
+                    if key not in keys:
+                        continue
+                    if when == "step":
+                        self.curves[f"step_{key}"] = plot.plot(name=label, pen=pg.mkPen(color, width=2))
+                        continue
+                    for split, style in (("train", Qt.PenStyle.SolidLine), ("test", Qt.PenStyle.DashLine)):
+                        self.curves[f"{split}_{key}"] = plot.plot(
+                            pen=pg.mkPen(color, width=2, style=style), symbol="o", symbolSize=5, symbolBrush=color,
+                            symbolPen=None)
+                grid.addWidget(plot, row, column)
+        curves = QVBoxLayout()
+        curves.addLayout(grid)
+        curves.addWidget(QLabel("Per step: smoothed over the last steps. Per epoch: training (solid) and test "
+                                "(dashed) means; the sum is reconstruction + β·KL.", wordWrap=True))
+
+        # The latent space under the current weights.
+        self.plane = LatentPlane()
+        self.plane.setObjectName("train_plane")
+        self.plane.setMinimumSize(360, 320)
+        self.plane_caption = QLabel("The test set appears here once training starts.", wordWrap=True)
+        self.drawing_view = DigitView(caption="Your drawing, decoded now")
+        self.hover_view = DigitView(caption="Hover the plane")
+        previews = QHBoxLayout()
+        previews.addWidget(self.drawing_view)
+        previews.addWidget(self.hover_view)
+        right = QVBoxLayout()
+        right.addWidget(self.plane, 1)
+        right.addWidget(self.plane_caption)
+        right.addLayout(previews)
+
+        layout = QHBoxLayout(self)
+        layout.addWidget(left)
+        layout.addLayout(curves, 1)
+        layout.addLayout(right, 1)
+        self.resize(1500, 780)
+        self.refresh_models()
+
+    def _connect(self) -> None:
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.toggled.connect(self._pause_toggled)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.dataset.activated.connect(self._dataset_chosen)
+        for widget in (self.kind, self.dataset, self.start_from):
+            widget.currentIndexChanged.connect(self._settings_changed)
+        for spin in (self.latent, self.beta, self.epochs, self.batch, self.lr, self.seed, self.limit):
+            spin.valueChanged.connect(self._settings_changed)
+        self.augment.toggled.connect(self._settings_changed)
+        self.kind.currentIndexChanged.connect(lambda: self.beta.setEnabled(self.kind.currentData() == "vae"))
+        # Through a panel method, not the worker's: a worker slot would be queued to the
+        # training thread, whose event loop is busy for the whole run.
+        self.plane.hovered.connect(self._hovered)
+        w = self.worker
+        w.progress.connect(self._on_progress)
+        w.snapshot.connect(self._on_snapshot)
+        w.hover_decoded.connect(self._on_hover_decoded)
+        w.checkpoint_saved.connect(self._on_checkpoint)
+        w.finished.connect(self._on_finished)
+        w.cancelled.connect(self._on_cancelled)
+        w.failed.connect(self._on_failed)
+        w.status.connect(self.status.setText)
+        self._settings_changed()
+
+    # ------------------------------------------------------------------ settings
+    def refresh_models(self) -> None:
+        """Models a run can fine-tune (the kind and latent size must match)."""
+        current = self.start_from.currentData()
+        self.start_from.blockSignals(True)
+        self.start_from.clear()
+        self.start_from.addItem("new weights", None)
+        for name in list_models():
+            self.start_from.addItem(f"fine-tune {name}", name)
+        index = self.start_from.findData(current)
+        self.start_from.setCurrentIndex(max(index, 0))
+        self.start_from.blockSignals(False)
+
+    def _dataset_chosen(self, index: int) -> None:
+        if self.dataset.itemData(index) != "choose":
+            return
+        folder = QFileDialog.getExistingDirectory(self, "IDX data folder (MNIST layout)")
+        if folder:
+            self.set_data_folder(folder)
+        else:
+            self.dataset.setCurrentIndex(0)
+
+    def set_data_folder(self, folder: str | None) -> None:
+        """Train on an IDX folder in the MNIST layout (None: bundled MNIST)."""
+        if folder is None:
+            self.dataset.setCurrentIndex(0)
+            return
+        index = self.dataset.findData(folder)
+        if index < 0:
+            self.dataset.insertItem(self.dataset.count() - 1, Path(folder).name, folder)
+            index = self.dataset.findData(folder)
+        self.dataset.setCurrentIndex(index)
+
+    def _data_dir_setting(self) -> str | None:
+        data = self.dataset.currentData()
+        return None if data in (None, "choose") else data
+
+    def config(self):
+        """The TrainConfig the settings describe."""
+        from ..training import TrainConfig
+
+        augment = 0.5 if self.augment.isChecked() else 0.0
+        return TrainConfig(kind=self.kind.currentData(), latent_dim=self.latent.value(), epochs=self.epochs.value(),
+                           batch_size=self.batch.value(), lr=self.lr.value(),
+                           beta=self.beta.value() if self.kind.currentData() == "vae" else 1.0,
+                           seed=self.seed.value(), data_dir=self._data_dir_setting(),
+                           limit=self.limit.value() or None, augment=augment)
+
+    def run_name(self) -> str:
+        typed = self.name.text().strip()
+        if typed:
+            return typed
+        config = self.config()
+        dataset = "mnist" if config.data_dir is None else Path(config.data_dir).name
+        beta = f"-b{config.beta:g}" if config.kind == "vae" and config.beta != 1 else ""
+        return f"{dataset}-{config.kind}-{config.latent_dim}d{beta}-s{config.seed}".replace(".", "p")
+
+    def out_path(self) -> Path:
+        return user_models_dir() / self.run_name()
+
+    def command_argv(self) -> list[str]:
+        from ..cli import train_argv
+
+        return train_argv(self.config(), self.out_path(), self.start_from.currentData())
+
+    def _settings_changed(self) -> None:
+        if self._running:
+            return
+        self.command.setText("Same run from the command line:\nvaedesk " + shlex.join(self.command_argv()))
+        self._show_diagnoses(diagnose(self.kind.currentData(), self.config().beta, self.latent.value(), []))
+
+    # ------------------------------------------------------------------ run control
+    def _reset_run_state(self) -> None:
+        self._running = False
+        self._steps: list[int] = []
+        self._smoothed: dict[str, list[float]] = {key: [] for key, _, _ in _TERMS}
+        self._epochs: list[dict[str, float]] = []
+        self._active: int | None = None
+        self._last_checkpoint = ""
+        self._run_config = None
+
+    def start(self) -> bool:
+        """Start a run with the current settings; False (with a message) if they are invalid."""
+        from ..training import TrainingError
+
+        if self._running:
+            return False
+        name = self.run_name()
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", name):
+            self.status.setText(f"“{name}” cannot be a model name: use letters, digits, '.', '_' and '-'.")
+            return False
+        config = self.config()
+        try:
+            config.validate()
+        except TrainingError as exc:
+            self.status.setText(str(exc))
+            return False
+        self._reset_run_state()
+        self._running = True
+        self._run_config = config
+        for curve in self.curves.values():
+            curve.setData([], [])
+        self.progress_bar.setValue(0)
+        self.pause_button.setChecked(False)
+        self._update_buttons(running=True)
+        argv = self.command_argv()
+        self.status.setText(f"Training {name}…")
+        self.worker.start({"config": config, "out": str(self.out_path()), "initial": self.start_from.currentData(),
+                           "command": "vaedesk " + shlex.join(argv)})
+        self._show_diagnoses(diagnose(config.kind, config.beta, config.latent_dim, []))
+        return True
+
+    def _pause_toggled(self, paused: bool) -> None:
+        if not self._running:
+            return
+        if paused:
+            self.worker.pause()
+            self.pause_button.setText("Resume")
+            self.status.setText("Paused. The plane and the hover preview still show the current weights.")
+        else:
+            self.worker.resume()
+            self.pause_button.setText("Pause")
+            self.status.setText("Training…")
+
+    def cancel(self) -> None:
+        if self._running:
+            self.status.setText("Cancelling after the current step…")
+            self.worker.cancel()
+
+    def is_running(self) -> bool:
+        return self._running
+
+    def set_drawing(self, image: np.ndarray | None) -> None:
+        """The model input of the user's current drawing, shown under the current weights."""
+        self.worker.set_drawing(image)
+
+    def _update_buttons(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.cancel_button.setEnabled(running)
+        for widget in (self.dataset, self.kind, self.latent, self.beta, self.epochs, self.batch, self.lr,
+                       self.augment, self.seed, self.limit, self.start_from, self.name):
+            widget.setEnabled(not running and (widget is not self.beta or self.kind.currentData() == "vae"))
+        if not running:
+            self.pause_button.setChecked(False)
+            self.pause_button.setText("Pause")
+
+    # ------------------------------------------------------------------ reports
+    def _on_progress(self, report: Any) -> None:
+        config = self._run_config
+        if config is None:
+            return
+        beta = config.beta if config.kind == "vae" else 0.0
+        values = {"recon": report.recon, "kl": report.kl, "total": report.recon + beta * report.kl}
+        self._steps.append(report.step)
+        for key, value in values.items():
+            series = self._smoothed[key]
+            series.append(value if not series else _SMOOTHING * series[-1] + (1 - _SMOOTHING) * value)
+            self.curves[f"step_{key}"].setData(self._steps, series)
+        total_steps = report.steps_per_epoch * report.epochs
+        self.progress_bar.setValue(round(100 * report.step / total_steps))
+        if report.epoch_done:
+            train = dict(report.train, total=report.train["recon"] + beta * report.train["kl"])
+            test = {"recon": report.test["recon"], "kl": report.test["kl"], "total": report.test["neg_elbo"]}
+            if config.kind == "vae" and beta != 1.0:
+                test["total"] = test["recon"] + beta * test["kl"]
+            self._epochs.append({"epoch": report.epoch, "train_recon": train["recon"], "train_kl": train["kl"],
+                                 "test_neg_elbo": test["total"], **{f"test_{k}": v for k, v in test.items()}})
+            epochs = [e["epoch"] for e in self._epochs]
+            for key in ("recon", "kl", "total"):
+                train_values = [e["train_recon"] if key == "recon" else e["train_kl"] if key == "kl"
+                                else e["train_recon"] + beta * e["train_kl"] for e in self._epochs]
+                self.curves[f"train_{key}"].setData(epochs, train_values)
+                self.curves[f"test_{key}"].setData(epochs, [e[f"test_{key}"] for e in self._epochs])
+        if not self.pause_button.isChecked():
+            self.status.setText(
+                f"Epoch {report.epoch}/{report.epochs}, step {report.step}/{total_steps}: reconstruction "
+                f"{report.recon:.1f}, KL {report.kl:.2f} nats per image ({report.images_per_second:.0f} images/s)")
+        self._refresh_diagnoses(recent_kl=self._smoothed["kl"][-1] if len(self._steps) >= 5 else None)
+
+    def _on_snapshot(self, snap: Snapshot) -> None:
+        config = self._run_config
+        names = FASHION_CLASSES if config is not None and config.data_dir == str(FASHION_MNIST_DIR) else None
+        self.plane.set_scatter(snap.scatter_xy, snap.labels, names)
+        self.plane.set_axis_labels(*snap.axis_labels)
+        self.plane.reset_view()
+        if snap.drawing is not None:
+            self.plane.set_posterior(snap.drawing["mean_xy"], snap.drawing["cov_xy"])
+            self.drawing_view.set_image(snap.drawing["reconstruction"])
+        else:
+            self.plane.set_posterior(None)
+        when = "after training" if snap.step < 0 else f"at step {snap.step}"
+        self.plane_caption.setText(f"Test set encoded with the weights {when} (epoch {snap.epoch:.1f}); "
+                                   f"{snap.active_units} active latent units.")
+        self._active = snap.active_units
+        self._refresh_diagnoses()
+
+    def _hovered(self, x: float, y: float) -> None:
+        self.worker.set_hover(x, y)
+
+    def _on_hover_decoded(self, x: float, y: float, image: np.ndarray) -> None:
+        self.hover_view.set_image(image)
+        self.hover_view.set_caption(f"Decoded now at ({x:+.2f}, {y:+.2f})")
+
+    def _on_checkpoint(self, path: str, epoch: int) -> None:
+        self._last_checkpoint = path
+
+    def _finish(self, how: str) -> None:
+        self._running = False
+        self._update_buttons(running=False)
+        self.refresh_models()
+        self.run_ended.emit(how)
+
+    def _on_finished(self, path: str, metrics: dict) -> None:
+        self.progress_bar.setValue(100)
+        quality = f"test −ELBO {metrics['neg_elbo']:.1f} nats, " if "neg_elbo" in metrics else ""
+        knn = f"5-NN accuracy {metrics['knn5_test']:.3f}" if "knn5_test" in metrics else ""
+        self.status.setText(f"Done: saved {Path(path).stem} ({quality}{knn}). It is now in the Model menu.")
+        self._finish("finished")
+        self.model_saved.emit(path)
+
+    def _on_cancelled(self, checkpoint: str) -> None:
+        kept = f"the checkpoint of the last complete epoch is kept as {Path(checkpoint).stem}" if checkpoint else \
+            "no epoch was complete, so nothing was saved"
+        self.status.setText(f"Cancelled: {kept}.")
+        self._finish("cancelled")
+
+    def _on_failed(self, message: str, checkpoint: str) -> None:
+        kept = f" Kept: {Path(checkpoint).stem} (last complete epoch)." if checkpoint else ""
+        self.status.setText(f"Training stopped: {message}.{kept}")
+        if "diverged" in message:
+            self._show_diagnoses([divergence(message)])
+        self._finish("failed")
+
+    # ------------------------------------------------------------------ diagnoses
+    def _refresh_diagnoses(self, recent_kl: float | None = None) -> None:
+        config = self._run_config
+        if config is None:
+            return
+        self._show_diagnoses(diagnose(config.kind, config.beta, config.latent_dim, self._epochs, self._active,
+                                      recent_kl))
+
+    def _show_diagnoses(self, found: list[Diagnosis]) -> None:
+        self.diagnoses = found
+        colors = {"info": "#333", "warning": "#a15c00", "error": "#b00020"}
+        self.diagnosis.setText("".join(f"<p><b style='color:{colors[d.level]}'>{d.title}.</b> {d.text}</p>"
+                                       for d in found))
+
+    def closeEvent(self, event) -> None:
+        # Closing the studio does not stop a run: it keeps training and saving; the window's
+        # Model menu reopens it.
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop any run (keeping its last checkpoint) and the training thread."""
+        self.client.stop()
+
+
+def _number_box(name: str, low: float, high: float, value: float, decimals: int, step: float) -> QDoubleSpinBox:
+    box = QDoubleSpinBox(objectName=name)
+    box.setDecimals(decimals)  # before the value, which would otherwise be rounded to 2 decimals
+    box.setRange(low, high)
+    box.setSingleStep(step)
+    box.setValue(value)
+    return box

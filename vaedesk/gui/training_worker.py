@@ -1,0 +1,209 @@
+"""The training thread: runs :func:`vaedesk.training.train` for the training studio.
+
+Training is one long call, so the thread's event loop is busy for its whole length; the GUI
+controls it through thread-safe flags (pause, cancel) and slots (hover point, drawing) that
+the loop reads between optimiser steps. Everything it reports goes out as queued signals.
+Every completed epoch is saved atomically, so a cancelled or diverged run keeps its last
+good checkpoint and never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from ..errors import VaedeskError
+from .threads import start_thread, stop_thread
+
+SNAPSHOT_EVERY = 200  # steps between re-encodings of the test set
+SNAPSHOT_IMAGES = 2000  # test images per snapshot: 0.1 s of encoding, enough to see clusters
+
+
+@dataclass
+class Snapshot:
+    """The latent space under the current weights."""
+
+    step: int
+    epoch: float
+    scatter_xy: np.ndarray  # (N, 2) plane coordinates of the test means
+    labels: np.ndarray
+    axis_labels: tuple[str, str]
+    active_units: int
+    drawing: dict[str, Any] | None  # mean_xy, cov_xy, reconstruction of the current drawing
+
+
+class TrainingWorker(QObject):
+    progress = Signal(object)  # training.Progress
+    snapshot = Signal(object)  # Snapshot
+    hover_decoded = Signal(float, float, object)  # x, y, (28, 28) image under the current weights
+    checkpoint_saved = Signal(str, int)  # path, epoch
+    finished = Signal(str, object)  # path, metrics
+    cancelled = Signal(str)  # path of the last checkpoint, or "" when no epoch was completed
+    failed = Signal(str, str)  # one-line message, path of the last checkpoint or ""
+    status = Signal(str)
+    _start = Signal(object)
+    _hover_requested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._running = threading.Event()  # cleared while paused
+        self._running.set()
+        self._hover: tuple[float, float] | None = None
+        self._drawing: np.ndarray | None = None
+        self._net = None  # the latest weights: hovering after a run still decodes with them
+        self._plane = None
+        self.busy = False
+        self._start.connect(self._run, Qt.ConnectionType.QueuedConnection)
+        self._hover_requested.connect(self._serve_idle_hover, Qt.ConnectionType.QueuedConnection)
+
+    # -- any thread -----------------------------------------------------------------------
+    def start(self, request: dict[str, Any]) -> None:
+        """``request``: config (TrainConfig), out (path stem), initial (model name or None), command."""
+        self._cancel.clear()
+        self._running.set()
+        self.busy = True
+        self._start.emit(request)
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        self._running.set()  # a paused run must wake up to stop
+
+    def set_hover(self, x: float, y: float) -> None:
+        """Decode (x, y) with the current weights: between steps while training, at once when idle."""
+        with self._lock:
+            self._hover = (x, y)
+        self._hover_requested.emit()
+
+    def set_drawing(self, image: np.ndarray | None) -> None:
+        with self._lock:
+            self._drawing = None if image is None else np.array(image, np.float32)
+
+    # -- training thread ------------------------------------------------------------------
+    @Slot()
+    def _serve_idle_hover(self) -> None:
+        # While a run is going this slot waits in the queue; the loop serves hovers itself.
+        if self._net is not None:
+            self._serve_hover(self._net)
+
+    @Slot(object)
+    def _run(self, request: dict[str, Any]) -> None:
+        import torch
+
+        from ..evaluation import evaluate
+        from ..model import load_model
+        from ..training import TrainingError, train
+
+        # One thread: the other core stays with the window and the model worker, so the
+        # app remains fully usable while it trains.
+        torch.set_num_threads(1)
+        out = Path(request["out"])
+        saved = {"path": ""}
+        config = request["config"]
+        try:
+            from ..data import load_split
+
+            test = load_split("test", config.data_dir)
+            self._test_images = test.images[:SNAPSHOT_IMAGES]
+            self._test_labels = test.labels[:SNAPSHOT_IMAGES]
+            self._plane = None
+            self._epoch_of_step = 0.0
+            initial = load_model(request["initial"]) if request.get("initial") else None
+
+            def on_epoch(model) -> None:
+                saved["path"] = str(model.save(out))
+                self.checkpoint_saved.emit(saved["path"], int(model.card["epochs"]))
+
+            def on_progress(report) -> None:
+                self._epoch_of_step = report.epoch - 1 + (report.step - (report.epoch - 1) * report.steps_per_epoch) / report.steps_per_epoch
+                self.progress.emit(report)
+
+            def on_step(step: int, net) -> None:
+                self._net = net
+                self._serve_hover(net)
+                if step == 1 or step % SNAPSHOT_EVERY == 0:
+                    self._snapshot(step, net)
+                while not self._running.wait(0.05):  # paused: still answer the hover preview
+                    self._serve_hover(net)
+
+            model = train(config, on_progress=on_progress, should_stop=self._cancel.is_set, command=request["command"],
+                          initial=initial, on_step=on_step, on_epoch=on_epoch)
+            if self._cancel.is_set():
+                self.cancelled.emit(saved["path"])
+                return
+            self._net = model.net
+            self._snapshot(-1, model.net)
+            self.status.emit("Evaluating on the test set…")
+            torch.set_num_threads(request.get("eval_threads", 1))
+            path = model.save(out)  # saved before evaluating, so a failed evaluation loses no training
+            model.card["metrics"] = evaluate(model, config.data_dir, drawings=50 if config.data_dir is None else 0)
+            path = model.save(out)
+            self.finished.emit(str(path), model.card["metrics"])
+        except (TrainingError, VaedeskError) as exc:
+            self.failed.emit(str(exc), saved["path"])
+        except Exception as exc:  # a bug: report it, keep the app running
+            traceback.print_exc()
+            self.failed.emit(f"{type(exc).__name__}: {exc}", saved["path"])
+        finally:
+            self.busy = False
+
+    def _serve_hover(self, net) -> None:
+        with self._lock:
+            point, self._hover = self._hover, None
+        if point is None or self._plane is None:
+            return
+        import torch
+
+        z = self._plane.to_latent(np.array([point], np.float64)).astype(np.float32)
+        with torch.inference_mode():
+            image = torch.sigmoid(net.decoder(torch.from_numpy(z)))[0].numpy()
+        self.hover_decoded.emit(point[0], point[1], image)
+
+    def _snapshot(self, step: int, net) -> None:
+        import torch
+
+        from ..diagnostics import active_units
+        from ..latent import Plane
+
+        with torch.inference_mode():
+            mean, logvar = net.encoder(torch.from_numpy(self._test_images))
+        means = mean.numpy()
+        plane = self._plane = Plane.fit(means)  # the studio trains latent spaces of 2 or more dimensions
+        with self._lock:
+            drawing = self._drawing
+        shown = None
+        if drawing is not None:
+            with torch.inference_mode():
+                d_mean, d_logvar = net.encoder(torch.from_numpy(drawing[None]))
+                recon = torch.sigmoid(net.decoder(d_mean))[0].numpy()
+            m = d_mean.numpy()
+            cov = plane.project_covariance(np.exp(d_logvar.numpy()[0])) if d_logvar is not None else None
+            shown = {"mean_xy": plane.to_2d(m)[0], "cov_xy": cov, "reconstruction": recon}
+        self.snapshot.emit(Snapshot(step, self._epoch_of_step, plane.to_2d(means), self._test_labels,
+                                    plane.axis_labels, active_units(means), shown))
+
+
+class TrainingClient(QObject):
+    """The GUI's handle: owns the training thread for the window's lifetime."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = TrainingWorker()
+        self.thread = start_thread(self.worker, "vaedesk-training")
+
+    def stop(self) -> None:
+        self.worker.cancel()
+        stop_thread(self.thread)
