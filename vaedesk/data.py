@@ -72,3 +72,21 @@ def dataset_name(data_dir: str | os.PathLike | None) -> str:
     if data_dir is None:
         return "mnist"
     return Path(data_dir).resolve().name or str(data_dir)
+
+
+def class_names(data_dir: str | os.PathLike | None) -> tuple[str, ...] | None:
+    """Names of the ten classes of a data folder; None for digits (named "0".."9")."""
+    if data_dir is not None and dataset_name(data_dir) == FASHION_MNIST_DIR.name:
+        return FASHION_CLASSES
+    return None
+
+
+def trained_on(card: dict) -> tuple[str | None, str]:
+    """The data folder a model card says it was trained on, when it is on this machine
+    (None: the bundled MNIST), and a note for the user when it is not."""
+    folder = (card.get("training") or {}).get("data_dir")
+    if not folder:
+        return None, ""
+    if Path(folder).is_dir():
+        return str(folder), ""
+    return None, f"its data set ({folder}) is not on this machine, so the MNIST test set is shown"

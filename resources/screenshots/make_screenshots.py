@@ -84,15 +84,15 @@ def main() -> None:
 
 
 def training_screenshot(window: MainWindow) -> None:
-    """A 2-D VAE trained for a few epochs on 6,000 images, with the user's drawing on its plane."""
+    """A 2-D VAE trained for a few epochs on 20,000 images, with the user's drawing on its plane."""
     panel = window.open_training()
-    panel.limit.setValue(6000)
+    panel.limit.setValue(20000)
     panel.epochs.setValue(4)
     ended = []
     panel.run_ended.connect(ended.append)
     panel.start()
     wait_until(lambda: bool(ended), timeout_s=600)
-    panel.plane.hovered.emit(0.0, 0.0)
+    panel.plane.hovered.emit(1.0, -1.0)
     pause(1000)
     panel.grab().save(str(HERE / "training.png"))
     panel.close()

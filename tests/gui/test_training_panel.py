@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import vaedesk
+from vaedesk.data import FASHION_CLASSES, FASHION_MNIST_DIR
 from vaedesk.paths import user_models_dir
 from vaedesk.sketches import draw_digit
 
@@ -75,9 +76,9 @@ def test_a_short_run_reports_draws_curves_and_plane_and_saves_a_model_that_loads
     assert snapshots[-1].drawing is not None and panel.drawing_view.image() is not None
 
     # Saved with its card in the user's folder, listed, loadable, reproducible from the CLI.
-    path = user_models_dir() / (panel.run_name() + ".safetensors")
+    path = user_models_dir() / (panel.last_run_name + ".safetensors")
     assert saved == [str(path)]
-    name = panel.run_name()
+    name = panel.last_run_name
     assert name in vaedesk.list_models()
     model = vaedesk.load_model(name)
     assert model.card["epochs"] == 2 and "neg_elbo" in model.card["metrics"]
@@ -128,8 +129,8 @@ def test_cancel_keeps_the_last_complete_epoch_and_leaves_no_partial_file(qtbot, 
     assert ended.args == ["cancelled"]
     assert "kept" in panel.status.text()
     files = sorted(p.name for p in user_models_dir().iterdir())
-    assert files == [panel.run_name() + ".json", panel.run_name() + ".safetensors"]
-    model = vaedesk.load_model(panel.run_name())
+    assert files == [panel.last_run_name + ".json", panel.last_run_name + ".safetensors"]
+    model = vaedesk.load_model(panel.last_run_name)
     assert model.card["epochs"] == checkpoints[-1] < 50
     assert panel.start_button.isEnabled() and not panel.cancel_button.isEnabled()
 
@@ -162,7 +163,7 @@ def test_beta_zero_is_flagged_before_and_during_the_run(qtbot, studio, monkeypat
     panel.epochs.setValue(1)
     run(qtbot, panel)
     assert "β = 0: no pull toward the prior" in [d.title for d in panel.diagnoses]
-    assert "--beta 0.0" in vaedesk.load_model(panel.run_name()).card["command"]
+    assert "--beta 0.0" in vaedesk.load_model(panel.last_run_name).card["command"]
 
 
 def test_invalid_settings_are_refused_with_a_message(studio):
@@ -170,7 +171,28 @@ def test_invalid_settings_are_refused_with_a_message(studio):
     panel.name.setText("no spaces / allowed")
     assert not panel.start()
     assert "cannot be a model name" in panel.status.text()
+    panel.name.setText("mnist-vae-2d")  # never overwrites a model
+    assert not panel.start()
+    assert "already exists" in panel.status.text()
     assert not panel.is_running()
+
+
+def test_fine_tuning_takes_the_parents_network_and_never_reuses_a_name(qtbot, studio, monkeypatch):
+    _win, panel = studio
+    panel.latent.setValue(5)
+    panel.start_from.setCurrentIndex(panel.start_from.findData("mnist-ae-2d"))
+    assert panel.kind.currentData() == "ae" and panel.latent.value() == 2
+    assert not panel.kind.isEnabled() and not panel.latent.isEnabled()
+    assert "--from-model mnist-ae-2d" in panel.command.text()
+    panel.epochs.setValue(1)
+    panel.limit.setValue(128)
+    run(qtbot, panel)
+    model = vaedesk.load_model(panel.last_run_name)
+    assert model.card["fine_tuned_from"]["name"] == "mnist-ae-2d" and model.kind == "ae"
+    first = panel.last_run_name
+    assert panel.run_name() != first  # the next automatic name is a new one
+    panel.start_from.setCurrentIndex(0)
+    assert panel.kind.isEnabled() and panel.latent.isEnabled()
 
 
 def test_the_window_stays_usable_while_training(qtbot, studio, monkeypatch):
@@ -184,3 +206,22 @@ def test_the_window_stays_usable_while_training(qtbot, studio, monkeypatch):
             draw_strokes(qtbot, win.canvas, draw_digit(0, np.random.default_rng(1)))
         assert panel.is_running()
     assert torch.get_num_threads() >= 1
+
+
+@pytest.mark.skipif(not FASHION_MNIST_DIR.is_dir(), reason="Debian's dataset-fashion-mnist is not installed")
+def test_a_fashion_mnist_model_is_trained_and_explored_on_its_own_test_set(qtbot, studio, monkeypatch):
+    win, panel = studio
+    small_config(panel, monkeypatch)
+    panel.set_data_folder(str(FASHION_MNIST_DIR))
+    assert panel.dataset.currentText() == "Fashion-MNIST"
+    panel.epochs.setValue(1)
+    run(qtbot, panel)
+    assert panel.last_run_name.startswith("fashion-mnist-vae-2d")
+    legend = [label.text for _sample, label in panel.plane._legend.items]
+    assert legend == list(FASHION_CLASSES)
+    # In the main window the model's test set is Fashion-MNIST's, with its class names.
+    with qtbot.waitSignal(win.model_ready, timeout=60_000):
+        win._switch_model(panel.last_run_name)
+    assert [label.text for _sample, label in win.plane._legend.items] == list(FASHION_CLASSES)
+    fashion_test = vaedesk.data.load_split("test", FASHION_MNIST_DIR)
+    assert np.array_equal(win.model_info.scatter_labels, fashion_test.labels)

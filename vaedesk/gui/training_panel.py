@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..catalog import list_models
-from ..data import FASHION_CLASSES, FASHION_MNIST_DIR
+from ..data import FASHION_MNIST_DIR, class_names
 from ..diagnostics import Diagnosis, diagnose, divergence
 from ..paths import user_models_dir
 from .images import DigitView
@@ -86,7 +86,9 @@ class TrainingPanel(QWidget):
         self.epochs = QSpinBox(objectName="train_epochs", minimum=1, maximum=1000, value=10)
         self.batch = QSpinBox(objectName="train_batch", minimum=1, maximum=4096, value=128)
         self.lr = _number_box("train_lr", 1e-5, 1.0, 1e-3, decimals=5, step=1e-4)
-        self.augment = QCheckBox("distort inputs (robust to drawings)", objectName="train_augment", checked=True)
+        self.augment = QCheckBox("distort inputs", objectName="train_augment", checked=True)
+        self.augment.setToolTip("Show the encoder rotated, slanted, thinner or bolder digits and uniform-pen "
+                                "re-drawings, so it also places mouse drawings well.")
         self.seed = QSpinBox(objectName="train_seed", minimum=0, maximum=2**31 - 1, value=0)
         self.limit = QSpinBox(objectName="train_limit", minimum=0, maximum=1_000_000, value=0, singleStep=1000)
         self.limit.setSpecialValueText("all")
@@ -131,7 +133,7 @@ class TrainingPanel(QWidget):
         grid = QGridLayout()
         for row, (when, x_label) in enumerate((("step", "step"), ("epoch", "epoch"))):
             for column, keys in enumerate((("recon", "total"), ("kl",))):
-                what = "Reconstruction, sum" if column == 0 else "KL"
+                what = "Loss" if column == 0 else "KL"
                 plot = pg.PlotWidget(background="w", title=f"{what} per {when}")
                 plot.setObjectName(f"train_plot_{when}_{'recon' if column == 0 else 'kl'}")
                 plot.setLabel("bottom", x_label)
@@ -189,6 +191,7 @@ class TrainingPanel(QWidget):
             spin.valueChanged.connect(self._settings_changed)
         self.augment.toggled.connect(self._settings_changed)
         self.kind.currentIndexChanged.connect(lambda: self.beta.setEnabled(self.kind.currentData() == "vae"))
+        self.start_from.currentIndexChanged.connect(self._start_from_changed)
         # Through a panel method, not the worker's: a worker slot would be queued to the
         # training thread, whose event loop is busy for the whole run.
         self.plane.hovered.connect(self._hovered)
@@ -215,6 +218,26 @@ class TrainingPanel(QWidget):
         index = self.start_from.findData(current)
         self.start_from.setCurrentIndex(max(index, 0))
         self.start_from.blockSignals(False)
+
+    def _start_from_changed(self) -> None:
+        """Fine-tuning keeps the parent's network: take its kind and latent size."""
+        from ..catalog import model_files, resolve_model_path
+        from ..errors import ModelError
+        from ..model import read_card
+
+        name = self.start_from.currentData()
+        fixed = name is not None
+        if fixed:
+            try:
+                card = read_card(model_files(resolve_model_path(name))[1])
+            except ModelError as exc:
+                self.status.setText(f"Cannot fine-tune {name}: {exc}")
+                self.start_from.setCurrentIndex(0)
+                return
+            self.kind.setCurrentIndex(self.kind.findData(card["kind"]))
+            self.latent.setValue(card["latent_dim"])
+        self.kind.setEnabled(not fixed)
+        self.latent.setEnabled(not fixed)
 
     def _dataset_chosen(self, index: int) -> None:
         if self.dataset.itemData(index) != "choose":
@@ -252,21 +275,22 @@ class TrainingPanel(QWidget):
                            limit=self.limit.value() or None, augment=augment)
 
     def run_name(self) -> str:
+        """The typed name, or one made from the settings that no model has yet."""
         typed = self.name.text().strip()
         if typed:
             return typed
         config = self.config()
         dataset = "mnist" if config.data_dir is None else Path(config.data_dir).name
         beta = f"-b{config.beta:g}" if config.kind == "vae" and config.beta != 1 else ""
-        return f"{dataset}-{config.kind}-{config.latent_dim}d{beta}-s{config.seed}".replace(".", "p")
+        base = f"{dataset}-{config.kind}-{config.latent_dim}d{beta}-s{config.seed}".replace(".", "p")
+        taken = set(list_models())
+        return next(name for n in range(1, 10_000) if (name := base if n == 1 else f"{base}-{n}") not in taken)
 
-    def out_path(self) -> Path:
-        return user_models_dir() / self.run_name()
-
-    def command_argv(self) -> list[str]:
+    def command_argv(self, name: str | None = None) -> list[str]:
         from ..cli import train_argv
 
-        return train_argv(self.config(), self.out_path(), self.start_from.currentData())
+        out = user_models_dir() / (name or self.run_name())
+        return train_argv(self.config(), out, self.start_from.currentData())
 
     def _settings_changed(self) -> None:
         if self._running:
@@ -283,6 +307,7 @@ class TrainingPanel(QWidget):
         self._active: int | None = None
         self._last_checkpoint = ""
         self._run_config = None
+        self.last_run_name = ""
 
     def start(self) -> bool:
         """Start a run with the current settings; False (with a message) if they are invalid."""
@@ -293,6 +318,9 @@ class TrainingPanel(QWidget):
         name = self.run_name()
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", name):
             self.status.setText(f"“{name}” cannot be a model name: use letters, digits, '.', '_' and '-'.")
+            return False
+        if name in list_models():  # only a typed name can clash: never overwrite a model
+            self.status.setText(f"A model named “{name}” already exists: choose another name.")
             return False
         config = self.config()
         try:
@@ -308,9 +336,11 @@ class TrainingPanel(QWidget):
         self.progress_bar.setValue(0)
         self.pause_button.setChecked(False)
         self._update_buttons(running=True)
-        argv = self.command_argv()
+        self.last_run_name = name
+        argv = self.command_argv(name)
         self.status.setText(f"Training {name}…")
-        self.worker.start({"config": config, "out": str(self.out_path()), "initial": self.start_from.currentData(),
+        self.worker.start({"config": config, "out": str(user_models_dir() / name),
+                           "initial": self.start_from.currentData(),
                            "command": "vaedesk " + shlex.join(argv)})
         self._show_diagnoses(diagnose(config.kind, config.beta, config.latent_dim, []))
         return True
@@ -343,9 +373,15 @@ class TrainingPanel(QWidget):
         self.start_button.setEnabled(not running)
         self.pause_button.setEnabled(running)
         self.cancel_button.setEnabled(running)
+        fine_tuning = self.start_from.currentData() is not None
         for widget in (self.dataset, self.kind, self.latent, self.beta, self.epochs, self.batch, self.lr,
                        self.augment, self.seed, self.limit, self.start_from, self.name):
-            widget.setEnabled(not running and (widget is not self.beta or self.kind.currentData() == "vae"))
+            enabled = not running
+            if widget is self.beta:
+                enabled = enabled and self.kind.currentData() == "vae"
+            elif widget in (self.kind, self.latent):
+                enabled = enabled and not fine_tuning
+            widget.setEnabled(enabled)
         if not running:
             self.pause_button.setChecked(False)
             self.pause_button.setText("Pause")
@@ -385,7 +421,7 @@ class TrainingPanel(QWidget):
 
     def _on_snapshot(self, snap: Snapshot) -> None:
         config = self._run_config
-        names = FASHION_CLASSES if config is not None and config.data_dir == str(FASHION_MNIST_DIR) else None
+        names = class_names(config.data_dir) if config is not None else None
         self.plane.set_scatter(snap.scatter_xy, snap.labels, names)
         self.plane.set_axis_labels(*snap.axis_labels)
         self.plane.reset_view()

@@ -22,6 +22,7 @@ from ..errors import VaedeskError
 from .threads import start_thread, stop_thread
 
 SNAPSHOT_EVERY = 200  # steps between re-encodings of the test set
+REPORT_EVERY = 10  # steps between loss reports: enough points for smooth live curves
 SNAPSHOT_IMAGES = 2000  # test images per snapshot: 0.1 s of encoding, enough to see clusters
 
 
@@ -139,7 +140,8 @@ class TrainingWorker(QObject):
                 while not self._running.wait(0.05):  # paused: still answer the hover preview
                     self._serve_hover(net)
 
-            model = train(config, on_progress=on_progress, should_stop=self._cancel.is_set, command=request["command"],
+            model = train(config, on_progress=on_progress, should_stop=self._cancel.is_set, report_every=REPORT_EVERY,
+                          command=request["command"],
                           initial=initial, on_step=on_step, on_epoch=on_epoch)
             if self._cancel.is_set():
                 self.cancelled.emit(saved["path"])

@@ -313,7 +313,7 @@ class MainWindow(QMainWindow):
         for action in self.model_group.actions():
             action.setChecked(action.data() == self._pending_model)
         plane = info.plane
-        self.plane.set_scatter(info.scatter_xy, info.scatter_labels)
+        self.plane.set_scatter(info.scatter_xy, info.scatter_labels, info.class_names)
         self.plane.set_axis_labels(*plane.axis_labels)
         self.plane.show_prior(tuple(plane.to_2d(np.zeros((1, info.latent_dim)))[0]))
         self.plane.set_posterior(None)
@@ -324,7 +324,9 @@ class MainWindow(QMainWindow):
         self.action_resample.setEnabled(info.kind == "vae")
         metrics = info.card.get("metrics", {})
         quality = f" — test −ELBO {metrics['neg_elbo']:.1f} nats" if "neg_elbo" in metrics else ""
-        self.statusBar().showMessage(f"Model {info.name} ready: {info.kind.upper()}, {info.latent_dim}-d latent{quality}")
+        note = f" ({info.data_note})" if info.data_note else ""
+        self.statusBar().showMessage(
+            f"Model {info.name} ready: {info.kind.upper()}, {info.latent_dim}-d latent{quality}{note}")
         self.setWindowTitle(f"vaedesk — {info.name}")
         self._encode_current()
         self._request_pins()

@@ -41,6 +41,8 @@ class ModelInfo:
     plane: Any  # latent.Plane
     scatter_xy: np.ndarray
     scatter_labels: np.ndarray
+    class_names: tuple[str, ...] | None = None  # None: digits
+    data_note: str = ""  # why the shown test set is not the model's own, if it is not
 
 
 @dataclass
@@ -145,13 +147,14 @@ class ModelWorker(QObject):
             self.failed.emit(channel, f"{type(exc).__name__}: {exc}")
 
     def _do_load(self, request: dict[str, Any]) -> None:
-        from ..data import load_split
+        from ..data import class_names, load_split, trained_on
         from ..encodings import cached_means
         from ..latent import Plane
         from ..model import load_model
 
         model = load_model(request["name"])
-        test = load_split("test")
+        data_dir, data_note = trained_on(model.card)  # a Fashion-MNIST model shows Fashion-MNIST
+        test = load_split("test", data_dir)
         images, labels = test.images[:SCATTER_LIMIT], test.labels[:SCATTER_LIMIT]
         means = cached_means(model, images)
         if model.latent_dim == 1:
@@ -163,7 +166,7 @@ class ModelWorker(QObject):
         self.generation = request["generation"]
         self.model_loaded.emit(
             ModelInfo(self.generation, model.name, model.kind, model.latent_dim, model.card, plane,
-                      plane.to_2d(means), labels)
+                      plane.to_2d(means), labels, class_names(data_dir), data_note)
         )
 
     def _require_model(self):
