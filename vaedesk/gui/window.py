@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 SETTINGS_VERSION = 1
 MANIFOLD_GRID = 20
+AUTOSAVE_DELAY_MS = 800  # a change is on disk this soon after it was made
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 
 
@@ -50,8 +51,9 @@ class MainWindow(QMainWindow):
     samples_shown = Signal(object)  # (1 + S, 28, 28): the shown posterior's mean and samples, decoded
     export_done = Signal(str)
     error_shown = Signal(str)
+    session_saved = Signal(str)  # path of the autosaved session
 
-    def __init__(self, model: str | None = None) -> None:
+    def __init__(self, model: str | None = None, restore_session: bool = True) -> None:
         super().__init__()
         self.setWindowTitle("vaedesk — draw into a VAE's latent space")
         self.setAcceptDrops(True)
@@ -70,10 +72,17 @@ class MainWindow(QMainWindow):
         self._hovering = False
         self._messages: list[QMessageBox] = []
         self._opened_checkpoints: list[str] = []
+        self._unsaved_drawings = False  # drawn or kept since the last "Save drawing"
+        self._restored_note = ""
+        self._autosave_failed = False
+        self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
+        self._autosave.timeout.connect(self.save_session)
         self._build_widgets()
         self._build_actions()
         self._connect()
         self._restore_settings()
+        if restore_session:
+            self._restore_session()
         self._switch_model(model or self.settings.value("model", DEFAULT_MODEL, type=str))
 
     # ------------------------------------------------------------------ building
@@ -180,7 +189,7 @@ class MainWindow(QMainWindow):
         self._action("action_open_image", "&Import image…", "Ctrl+I", self.open_image_dialog)
         self._action("action_export_gif", "Export morph as &GIF…", "Ctrl+E", lambda: self.export_dialog("gif"))
         self._action("action_export_png", "Export morph as PNG &frames…", "Ctrl+Shift+E", lambda: self.export_dialog("png"))
-        self._action("action_quit", "&Quit", S.Quit, self.close)
+        self._action("action_quit", "&Quit", S.Quit, self._quit)
         self._action("action_undo", "&Undo", S.Undo, self.canvas.undo)
         self._action("action_redo", "&Redo", S.Redo, self.canvas.redo)
         self._action("action_clear", "&Clear drawing", "Ctrl+L", self.clear_drawing)
@@ -252,6 +261,9 @@ class MainWindow(QMainWindow):
         worker.export_cancelled.connect(self._on_export_cancelled)
 
         self.canvas.drawing_changed.connect(self._on_drawing_changed)
+        self.canvas.drawing_changed.connect(self._drawings_changed)
+        self.plane.pins_changed.connect(self._autosave.start)
+        self.plane.pin_removed.connect(self._autosave.start)
         self.canvas.history_changed.connect(self._update_history_actions)
         self.pen_slider.valueChanged.connect(lambda v: self.canvas.set_pen_scale(v / 100))
         self.undo_button.clicked.connect(self.canvas.undo)
@@ -325,6 +337,8 @@ class MainWindow(QMainWindow):
         metrics = info.card.get("metrics", {})
         quality = f" — test −ELBO {metrics['neg_elbo']:.1f} nats" if "neg_elbo" in metrics else ""
         note = f" ({info.data_note})" if info.data_note else ""
+        if self._restored_note:
+            note, self._restored_note = f"{note}; {self._restored_note}", ""
         self.statusBar().showMessage(
             f"Model {info.name} ready: {info.kind.upper()}, {info.latent_dim}-d latent{quality}{note}")
         self.setWindowTitle(f"vaedesk — {info.name}")
@@ -433,10 +447,14 @@ class MainWindow(QMainWindow):
         entry = {"strokes": self.canvas.strokes(), "image": self._image_input,
                  "pen_width": self.canvas.model_pen_width(), "input": self.last_encode.input}
         self._gallery.append(entry)
-        self.gallery_strip.set_images([g["input"] for g in self._gallery],
-                                      [f"#{i + 1}" for i in range(len(self._gallery))])
+        self._show_gallery()
+        self._drawings_changed()
         self.statusBar().showMessage(f"Kept drawing #{len(self._gallery)} in the gallery", 4000)
         return len(self._gallery) - 1
+
+    def _show_gallery(self) -> None:
+        self.gallery_strip.set_images([g["input"] for g in self._gallery],
+                                      [f"#{i + 1}" for i in range(len(self._gallery))])
 
     def _restore_gallery_drawing(self, index: int) -> None:
         entry = self._gallery[index]
@@ -462,6 +480,7 @@ class MainWindow(QMainWindow):
         self.plane.set_selected_pin(pin_id)
         self._selected_pin = pin_id
         self._request_pins()
+        self._autosave.start()
         return pin_id
 
     def clear_pins(self) -> None:
@@ -469,6 +488,7 @@ class MainWindow(QMainWindow):
         self._pin_images.clear()
         self.morph_panel.remove_sources(lambda s: s[0] == "pin")
         self._request_pins()
+        self._autosave.start()
 
     def _on_pin_removed(self, pin_id: int) -> None:
         self._pin_images.pop(pin_id, None)
@@ -662,6 +682,7 @@ class MainWindow(QMainWindow):
                 self.canvas.clear()
                 self._image_input = image
                 self._encode_current()
+                self._drawings_changed()
         except VaedeskError as exc:
             self.show_message("warning", "Cannot open file", str(exc))
             return False
@@ -684,6 +705,7 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             self.show_message("warning", "Cannot save drawing", f"{path}: {exc.strerror or exc}")
             return False
+        self._unsaved_drawings = False
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
 
@@ -744,6 +766,97 @@ class MainWindow(QMainWindow):
         box = self.show_message("information", "About vaedesk", text)
         box.setTextFormat(Qt.TextFormat.RichText)
 
+    # ------------------------------------------------------------------ session (autosave)
+    def _drawings_changed(self, _strokes: Any = None) -> None:
+        self._unsaved_drawings = True
+        self._autosave.start()
+
+    def current_session(self):
+        """The drawing, gallery and pins as a :class:`vaedesk.session.Session`."""
+        from ..session import Drawing, Session
+
+        from ..preprocess import preprocess_image
+
+        # An imported picture is kept as its 28x28 model input, not as the original file.
+        image = preprocess_image(self._image_input) if self._image_input is not None else None
+        drawing = Drawing(self.canvas.strokes(), self.canvas.model_pen_width(), image)
+        gallery = [Drawing(g["strokes"], g["pen_width"], g["input"] if g["image"] is not None else None)
+                   for g in self._gallery]
+        return Session(drawing, gallery, [tuple(xy) for _, xy in self.plane.pins()], self._pending_model)
+
+    def save_session(self) -> bool:
+        """Write the session now (it is also written shortly after every change)."""
+        from ..session import save_session
+
+        self._autosave.stop()
+        try:
+            path = save_session(self.current_session())
+        except (OSError, VaedeskError) as exc:
+            if not self._autosave_failed:  # say it once, not after every stroke
+                self.statusBar().showMessage(f"Cannot autosave the session: {exc}", 10_000)
+            self._autosave_failed = True
+            return False
+        self._autosave_failed = False
+        self.session_saved.emit(str(path))
+        return True
+
+    def _restore_session(self) -> None:
+        from ..preprocess import preprocess_strokes
+        from ..session import SessionError, load_session, set_aside
+
+        try:
+            session = load_session()
+        except SessionError as exc:
+            kept = set_aside()
+            where = f" It was kept as {kept}." if kept else ""
+            self.show_message("warning", "Session not restored",
+                              f"Your last session could not be restored: {exc}.{where}")
+            return
+        if session is None:
+            return
+        for entry in session.gallery:
+            if entry.image is not None:
+                self._gallery.append({"strokes": [], "image": entry.image, "pen_width": None, "input": entry.image})
+            else:
+                self._gallery.append({"strokes": entry.strokes, "image": None, "pen_width": entry.pen_width,
+                                      "input": preprocess_strokes(entry.strokes, entry.pen_width)})
+        self._show_gallery()
+        for x, y in session.pins:
+            self.plane.add_pin(np.array([x, y]))
+        if session.drawing.image is not None:
+            self._image_input = session.drawing.image
+        elif session.drawing.strokes:
+            self.canvas.set_strokes(session.drawing.strokes)
+        self._unsaved_drawings = False  # restored, and still in the session file
+        restored = len(session.gallery) + (not session.drawing.is_empty())
+        if restored or session.pins:  # said with the first "model ready" message
+            self._restored_note = f"restored your last session: {restored} drawing(s), {len(session.pins)} pin(s)"
+
+    def confirm_close(self) -> bool:
+        """Ask before closing with drawings that were never saved to a file; True to close."""
+        if not self._unsaved_drawings or self.settings.value("ask_on_close", True, type=bool) is False:
+            return True
+        from PySide6.QtWidgets import QCheckBox
+
+        count = len(self._gallery) + (not self.canvas.is_empty() or self._image_input is not None)
+        box = QMessageBox(QMessageBox.Icon.Question, "Close vaedesk",
+                          f"You have {count} drawing(s) not saved as files. They stay in your session and "
+                          "come back the next time you start vaedesk.", parent=self)
+        box.setObjectName("close_question")
+        close = box.addButton("Close", QMessageBox.ButtonRole.AcceptRole)
+        save = box.addButton("Save drawing…", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(close)
+        never = QCheckBox("Don't ask again")
+        box.setCheckBox(never)
+        box.exec()
+        if never.isChecked():
+            self.settings.setValue("ask_on_close", False)
+        if box.clickedButton() is save:
+            self.save_drawing_dialog()
+            return not self._unsaved_drawings
+        return box.clickedButton() is close
+
     # ------------------------------------------------------------------ lifetime
     # ------------------------------------------------------------------ training studio
     def open_training(self) -> TrainingPanel:
@@ -770,7 +883,18 @@ class MainWindow(QMainWindow):
             action.setChecked(action.data() == self._pending_model)
         self.statusBar().showMessage(f"Trained {Path(path).stem}: choose it in the Model menu to explore it.")
 
+    def _quit(self) -> None:
+        if self.confirm_close():
+            self._confirmed_close = True
+            self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        # A close by the user (window manager) asks first; a close from code (tests, the
+        # screenshot mode) does not. Either way the session is written before anything stops.
+        if event.spontaneous() and not getattr(self, "_confirmed_close", False) and not self.confirm_close():
+            event.ignore()
+            return
+        self.save_session()
         self._save_settings()
         self.morph_panel.play.setChecked(False)
         if self.training_panel is not None:
