@@ -314,3 +314,21 @@ def test_the_final_drawing_gets_its_reconstruction_and_sample_decodings(qtbot, w
     # A cleared drawing drops decodings that arrive late.
     window.clear_drawing()
     assert window.recon_view.image() is None
+
+
+def test_a_crash_in_the_model_thread_is_a_message_and_another_model_can_be_chosen(qtbot, window):
+    # A checkpoint that loads but fails at its first real forward pass.
+    def broken(_images):
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (1x9 and 8x4)")
+
+    window.client.worker.model.encode = broken
+    with qtbot.waitSignal(window.error_shown, timeout=10_000) as shown:
+        draw_strokes(qtbot, window.canvas, draw_digit(4, np.random.default_rng(2)))
+    assert "RuntimeError: mat1 and mat2 shapes" in shown.args[0]
+    draw_strokes(qtbot, window.canvas, draw_digit(4, np.random.default_rng(3)))  # fails again...
+    qtbot.wait(300)
+    assert len([b for b in window._messages if b.windowTitle() == "Model error"]) == 1  # ...said once
+    assert window.client.thread.isRunning()
+    with qtbot.waitSignal(window.model_ready, timeout=LOAD_TIMEOUT):
+        window._switch_model("mnist-vae-16d")
+    wait_for_final_posterior(qtbot, window)  # the same drawing, encoded by the new model

@@ -724,6 +724,9 @@ class MainWindow(QMainWindow):
         """A non-blocking message box (the app keeps running behind it)."""
         icons = {"information": QMessageBox.Icon.Information, "warning": QMessageBox.Icon.Warning,
                  "critical": QMessageBox.Icon.Critical}
+        for open_box in self._messages:  # a failure repeated on every stroke is said once
+            if open_box.windowTitle() == title and open_box.text() == text:
+                return open_box
         box = QMessageBox(icons[kind], title, text, QMessageBox.StandardButton.Ok, self)
         box.setWindowModality(Qt.WindowModality.NonModal)
         box.finished.connect(lambda _=0, b=box: self._messages.remove(b) if b in self._messages else None)
