@@ -37,3 +37,18 @@ def tiny_model(tiny_model_path):
     from vaedesk.model import load_model
 
     return load_model(tiny_model_path)
+
+
+# Property-based tests (tests/test_fuzz_*.py): "ci" keeps them to about a minute on two
+# cores; HYPOTHESIS_PROFILE=soak runs many more cases. Found failures are replayed from
+# .pytest_cache (git-ignored) on the next run.
+from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis.database import DirectoryBasedExampleDatabase  # noqa: E402
+
+_FUZZ_DB = DirectoryBasedExampleDatabase(str(REPO / ".pytest_cache" / "hypothesis"))
+_FUZZ_CHECKS = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+settings.register_profile("ci", max_examples=150, deadline=None, database=_FUZZ_DB,
+                          suppress_health_check=_FUZZ_CHECKS)
+settings.register_profile("soak", max_examples=2000, deadline=None, database=_FUZZ_DB,
+                          suppress_health_check=_FUZZ_CHECKS)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -37,6 +37,15 @@ def list_models() -> list[str]:
     return sorted(names, key=lambda n: (n != DEFAULT_MODEL, n))
 
 
+def probe_path(path: Path, test: str) -> bool:
+    """``path.exists()`` / ``is_file()`` / ``is_dir()``, as a ModelError when the system
+    refuses the name outright (too long), which pathlib raises as OSError."""
+    try:
+        return getattr(path, test)()
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot open ({exc.strerror or exc})") from None
+
+
 def resolve_model_path(name_or_path: str | os.PathLike | None = None) -> Path:
     """The weights file for a model name (user folder first, then bundled) or a path."""
     if name_or_path is None:
@@ -45,12 +54,12 @@ def resolve_model_path(name_or_path: str | os.PathLike | None = None) -> Path:
     if _NAME_RE.match(text) and not text.endswith((WEIGHTS_SUFFIX, CARD_SUFFIX)):
         for folder in _search_dirs():
             weights = folder / (text + WEIGHTS_SUFFIX)
-            if weights.is_file():
+            if probe_path(weights, "is_file"):
                 return weights
-        if not Path(text).exists():
+        if not probe_path(Path(text), "exists"):
             available = ", ".join(list_models()) or "none"
             raise ModelError(f"no model named {text!r} (available: {available})")
     path = Path(text)
-    if path.is_dir():
+    if probe_path(path, "is_dir"):
         raise ModelError(f"{path}: is a folder, expected a model file ({WEIGHTS_SUFFIX} or {CARD_SUFFIX})")
     return model_files(path)[0]

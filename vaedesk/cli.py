@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import sys
 import time
@@ -22,6 +23,18 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+# PyTorch raises above 2**31 - 1 threads and crashes (SIGSEGV) on its next matrix product
+# with 100000; no machine vaedesk runs on has more cores than this.
+_MAX_THREADS = 1024
+
+
+def _threads(text: str) -> int:
+    value = _positive_int(text)
+    if value > _MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"must be at most {_MAX_THREADS}, got {value}")
     return value
 
 
@@ -61,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width", type=_positive_int, default=32, help="convolution channels (default: 32)")
     p.add_argument("--hidden", type=_positive_int, default=512, help="dense layer units (default: 512)")
     p.add_argument("--from-model", metavar="NAME|PATH", help="fine-tune an existing model instead of starting afresh")
-    p.add_argument("--threads", type=_positive_int, help="CPU threads for PyTorch (default: PyTorch's choice)")
+    p.add_argument("--threads", type=_threads, help="CPU threads for PyTorch (default: PyTorch's choice)")
     p.add_argument("--out", metavar="PATH", help="where to save (default: the user's model folder)")
 
     p = sub.add_parser("eval", help="measure a model on the test set")
@@ -202,10 +215,10 @@ def _cmd_encode(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .model import load_model
-    from .preprocess import load_image, preprocess_image
+    from .preprocess import preprocess_file
 
     model = load_model(args.model)
-    inputs = np.stack([preprocess_image(load_image(path)) for path in args.images])
+    inputs = np.stack([preprocess_file(path) for path in args.images])
     posterior = model.encode(inputs)
     rows = []
     for i, path in enumerate(args.images):
@@ -258,9 +271,25 @@ def _start_gui() -> int:
     return gui_main()
 
 
+_POINT_OPTIONS = ("--from", "--via", "--to")
+
+
+def _glue_points(argv: list[str]) -> list[str]:
+    """``--via -0.5,1`` -> ``--via=-0.5,1``: argparse takes a value that starts with "-" and
+    is not a plain number for an option, so a point with a negative first coordinate
+    would be refused as a missing argument."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in _POINT_OPTIONS and re.match(r"-\.?\d", arg):
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_glue_points(argv))
     try:
         if args.command is None:
             return _start_gui()
@@ -274,7 +303,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_morph(args)
         return _cmd_models()
     except VaedeskError as exc:
-        print(f"vaedesk: error: {exc}", file=sys.stderr)
+        # One line, even when it quotes a file name with a line break in it.
+        message = str(exc).replace("\r", "\\r").replace("\n", "\\n")
+        print(f"vaedesk: error: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nvaedesk: interrupted; nothing was written", file=sys.stderr)

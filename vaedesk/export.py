@@ -198,7 +198,11 @@ def _export_target(
 
 def _check_file_target(path: str | os.PathLike[str]) -> Path:
     target = Path(path)
-    if target.is_dir():
+    try:
+        is_dir = target.is_dir()
+    except OSError as exc:  # a name the system refuses outright, e.g. too long
+        raise ExportError(f"cannot write {target}: {_describe(exc)}") from exc
+    if is_dir:
         raise ExportError(f"cannot write {target}: it is a folder")
     return target
 
@@ -342,9 +346,13 @@ def save_png_frames(
 
 
 def _check_frames_folder(target: Path) -> None:
-    if not target.exists():
+    try:
+        exists, is_dir = target.exists(), target.is_dir()
+    except OSError as exc:  # a name the system refuses outright, e.g. too long
+        raise ExportError(f"cannot write frames to {target}: {_describe(exc)}") from exc
+    if not exists:
         return
-    if not target.is_dir():
+    if not is_dir:
         raise ExportError(f"cannot write frames to {target}: it is a file, not a folder")
     try:
         names = [entry.name for entry in target.iterdir()]

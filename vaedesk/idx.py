@@ -8,10 +8,12 @@ gzip-compressed. Every problem raises :class:`DataError` naming the file.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -31,55 +33,81 @@ _CODES = {dtype.newbyteorder("="): code for code, dtype in _DTYPES.items()}
 _GZIP_MAGIC = b"\x1f\x8b"
 # Refuse headers that claim absurd sizes before allocating anything.
 _MAX_ELEMENTS = 2_000_000_000
+_CHUNK = 1 << 20
 
 
-def _raw_bytes(path: Path) -> bytes:
+def _open(path: Path) -> tuple[BinaryIO, bool]:
+    """The open file and whether it is gzipped."""
     try:
-        data = path.read_bytes()
+        fh = open(path, "rb")
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except IsADirectoryError:
         raise DataError(f"{path}: is a folder, expected an IDX file") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if data[:2] == _GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
+    try:
+        return fh, fh.peek(2)[:2] == _GZIP_MAGIC
+    except OSError as exc:
+        fh.close()
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _read(stream: BinaryIO, size: int, path: Path) -> bytearray:
+    """Up to ``size`` bytes, read in chunks: memory grows with what the file really holds,
+    never with what its header claims (``read(size)`` would allocate ``size`` up front)."""
+    out = bytearray()
+    try:
+        while len(out) < size:
+            chunk = stream.read(min(size - len(out), _CHUNK))
+            if not chunk:
+                break
+            out += chunk
+    except (OSError, EOFError, zlib.error) as exc:
+        if isinstance(stream, gzip.GzipFile):
             raise DataError(f"{path}: corrupt or truncated gzip data ({exc})") from None
-    return data
+        raise DataError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    return out
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Return the array stored in an IDX file (gzipped or not), in native byte order."""
     path = Path(path)
-    data = _raw_bytes(path)
-    if len(data) < 4:
-        raise DataError(f"{path}: too short to be an IDX file ({len(data)} bytes)")
-    zero, type_code, ndim = struct.unpack(">HBB", data[:4])
+    fh, gzipped = _open(path)
+    with fh:
+        return _parse(gzip.GzipFile(fileobj=fh, mode="rb") if gzipped else fh, path)
+
+
+def _parse(stream: BinaryIO, path: Path) -> np.ndarray:
+    # Read the header first and then no more than it declares (plus one byte to detect
+    # extra data): a small gzip file that inflates to gigabytes is never inflated.
+    head = _read(stream, 4, path)
+    if len(head) < 4:
+        raise DataError(f"{path}: too short to be an IDX file ({len(head)} bytes)")
+    zero, type_code, ndim = struct.unpack(">HBB", head)
     if zero != 0 or type_code not in _DTYPES:
-        raise DataError(f"{path}: not an IDX file (bad magic number 0x{data[:4].hex()})")
+        raise DataError(f"{path}: not an IDX file (bad magic number 0x{head.hex()})")
     if ndim == 0:
         raise DataError(f"{path}: IDX header declares zero dimensions")
-    header_len = 4 + 4 * ndim
-    if len(data) < header_len:
+    dims = _read(stream, 4 * ndim, path)
+    if len(dims) < 4 * ndim:
         raise DataError(f"{path}: truncated IDX header")
-    shape = struct.unpack(f">{ndim}I", data[4:header_len])
+    shape = struct.unpack(f">{ndim}I", dims)
     dtype = _DTYPES[type_code]
-    count = int(np.prod(shape, dtype=np.int64))
-    if count > _MAX_ELEMENTS:
+    # Python's exact product: NumPy's int64 one wraps around, (65536,) * 4 -> 0 elements. Zero
+    # sides count as 1, as NumPy cannot even describe an empty (0, 2**31, 2**31) array.
+    if math.prod(max(side, 1) for side in shape) > _MAX_ELEMENTS:
         raise DataError(f"{path}: IDX header claims an implausible size {shape}")
+    count = math.prod(shape)
     expected = count * dtype.itemsize
-    actual = len(data) - header_len
-    if actual < expected:
+    data = _read(stream, expected + 1, path)
+    if len(data) < expected:
         raise DataError(
-            f"{path}: truncated: header says {shape} ({expected} bytes of data), found {actual}"
+            f"{path}: truncated: header says {shape} ({expected} bytes of data), found {len(data)}"
         )
-    if actual > expected:
-        raise DataError(
-            f"{path}: {actual - expected} unexpected bytes after the data declared by the header {shape}"
-        )
-    array = np.frombuffer(data, dtype=dtype, count=count, offset=header_len).reshape(shape)
+    if len(data) > expected:
+        raise DataError(f"{path}: unexpected bytes after the data declared by the header {shape}")
+    array = np.frombuffer(data, dtype=dtype, count=count).reshape(shape)
     return array.astype(dtype.newbyteorder("="))
 
 

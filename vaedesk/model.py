@@ -23,6 +23,7 @@ from .atomic import atomic_path
 from .catalog import (  # noqa: F401  (re-exported: the model API in one place)
     CARD_SUFFIX, DEFAULT_MODEL, WEIGHTS_SUFFIX, list_models, model_files, resolve_model_path,
 )
+from .catalog import probe_path
 from .errors import ImageError, LatentError, ModelError
 from .nets import ARCHITECTURE, KINDS, AutoEncoder
 
@@ -156,6 +157,8 @@ def read_card(card_path: Path) -> dict[str, Any]:
         card = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ModelError(f"{card_path}: model card is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except (ValueError, RecursionError) as exc:  # an integer of over 4300 digits; nesting too deep
+        raise ModelError(f"{card_path}: model card is not usable JSON ({exc})") from None
     if not isinstance(card, dict):
         raise ModelError(f"{card_path}: model card must be a JSON object")
     kind, dim, arch = card.get("kind"), card.get("latent_dim"), card.get("architecture", {})
@@ -179,7 +182,7 @@ def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
 
     weights = resolve_model_path(name_or_path)
     card_path = model_files(weights)[1]
-    if not weights.is_file():
+    if not probe_path(weights, "is_file"):
         raise ModelError(f"{weights}: model weights not found")
     card = read_card(card_path)
     expected_digest = card.get("weights_sha256")
@@ -192,9 +195,13 @@ def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise ModelError(f"{weights}: not a valid safetensors weights file ({exc})") from None
     arch = card["architecture"]
-    net = AutoEncoder(card["kind"], card["latent_dim"], width=arch["width"], hidden=arch["hidden"])
+    # Built on the meta device (no memory) and then handed the file's own tensors, so a card
+    # that lies about the size never allocates the network it claims (1 GB at the limits).
+    with torch.device("meta"):
+        net = AutoEncoder(card["kind"], card["latent_dim"], width=arch["width"], hidden=arch["hidden"])
+    state = {key: tensor.to(torch.float32) for key, tensor in state.items()}
     try:
-        net.load_state_dict(state, strict=True)
+        net.load_state_dict(state, strict=True, assign=True)
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()
         detail = first[1].strip() if len(first) > 1 else first[0]

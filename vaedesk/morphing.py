@@ -15,7 +15,9 @@ from .latent import interpolate_path, parse_point
 from .model import Model
 
 _TEST_INDEX = re.compile(r"^test:(\d+)$")
-_NUMBERS = re.compile(r"^[\s+\-0-9.eE,naifNAIF]+$")
+_NUMBERS = re.compile(r"^[\s+\-0-9.eE,naifNAIF()\[\]]+$")  # what parse_point reads, brackets too
+# Far beyond any animation (the app offers 1000); each frame costs a decode and memory.
+MAX_FRAMES = 10_000
 
 Endpoint = Any  # str spec, (28, 28) image array, (latent_dim,) vector, or a PIL image
 
@@ -28,7 +30,7 @@ def resolve_endpoint(model: Model, endpoint: Endpoint) -> np.ndarray:
     (encoded as is) or a latent vector of the model's dimension. Images are encoded to
     their posterior mean.
     """
-    from .preprocess import load_image, preprocess_image
+    from .preprocess import preprocess_file, preprocess_image
 
     if isinstance(endpoint, os.PathLike):
         endpoint = os.fspath(endpoint)
@@ -38,13 +40,15 @@ def resolve_endpoint(model: Model, endpoint: Endpoint) -> np.ndarray:
             from .data import load_split
 
             test = load_split("test")
-            index = int(match.group(1))
-            if index >= len(test):
-                raise LatentError(f"test index {index} out of range (the test set has {len(test)} images)")
-            return model.encode(test.images[index][None]).mean[0]
-        if not Path(endpoint).exists() and _NUMBERS.match(endpoint):
+            digits = match.group(1)
+            # int() refuses over 4300 digits, and an index that long is out of range anyway.
+            if len(digits) > 18 or int(digits) >= len(test):
+                shown = digits if len(digits) <= 18 else digits[:18] + "..."
+                raise LatentError(f"test index {shown} out of range (the test set has {len(test)} images)")
+            return model.encode(test.images[int(digits)][None]).mean[0]
+        if _NUMBERS.match(endpoint) and not _exists(endpoint):
             return parse_point(endpoint, model.latent_dim)
-        return model.encode(preprocess_image(load_image(endpoint))[None]).mean[0]
+        return model.encode(preprocess_file(endpoint)[None]).mean[0]
     if hasattr(endpoint, "getbands"):  # a PIL image
         return model.encode(preprocess_image(endpoint)[None]).mean[0]
     array = np.asarray(endpoint, dtype=np.float32)
@@ -60,6 +64,13 @@ def resolve_endpoint(model: Model, endpoint: Endpoint) -> np.ndarray:
     )
 
 
+def _exists(path: str) -> bool:
+    try:
+        return Path(path).exists()
+    except OSError:  # a name the system refuses (too long) is no file: read it as numbers
+        return False
+
+
 def morph_frames(
     model: Model,
     endpoints: Sequence[Endpoint],
@@ -72,6 +83,8 @@ def morph_frames(
         raise LatentError(f"a morph needs at least 2 endpoints, got {len(endpoints)}")
     if frames < 2:
         raise ExportError(f"a morph needs at least 2 frames, got {frames}")
+    if frames > MAX_FRAMES:
+        raise ExportError(f"a morph has at most {MAX_FRAMES} frames, got {frames}")
     points = np.stack([resolve_endpoint(model, e) for e in endpoints])
     return model.decode(interpolate_path(points, frames, method=method, easing=easing))
 

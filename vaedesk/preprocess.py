@@ -33,6 +33,7 @@ Measured on the 60,000 MNIST training images (pixel values scaled to [0, 1]):
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import struct
 import warnings
@@ -50,12 +51,15 @@ __all__ = [
     "FIELD_SIZE",
     "BOX_SIZE",
     "MNIST_CENTRE",
+    "MIN_PEN_WIDTH",
+    "MAX_PEN_WIDTH",
     "MAX_POINTS",
     "MAX_COORDINATE",
     "MAX_IMAGE_PIXELS",
     "preprocess_strokes",
     "preprocess_image",
     "load_image",
+    "preprocess_file",
 ]
 
 FIELD_SIZE = 28
@@ -67,6 +71,9 @@ MNIST_CENTRE = 14.0
 # from vaedesk.sketches: pen 2.4 -> mass 97.2, width 2.35; pen 2.5 -> mass 100.6, width
 # 2.41; pen 2.6 -> mass 104.7, width 2.53.  2.5 sits between MNIST's median and mean.
 DEFAULT_PEN_WIDTH = 2.5
+# Thinner pens fall below the 8x canvas's resolution (measured: a dot of 0.125 px or less
+# leaves no ink at all, and lines under 0.5 px come out up to twice as wide as asked).
+MIN_PEN_WIDTH = 0.5
 MAX_PEN_WIDTH = 10.0
 MAX_POINTS = 100_000
 MAX_COORDINATE = 1e6
@@ -94,8 +101,10 @@ def _pen(pen_width: float | None) -> float:
     if isinstance(pen_width, bool) or not isinstance(pen_width, (int, float, np.integer, np.floating)):
         raise DrawingError(f"pen width must be a number, got {type(pen_width).__name__}")
     width = float(pen_width)
-    if not (math.isfinite(width) and 0.0 < width <= MAX_PEN_WIDTH):
-        raise DrawingError(f"pen width must be in (0, {MAX_PEN_WIDTH:g}] pixels, got {pen_width!r}")
+    if not (math.isfinite(width) and MIN_PEN_WIDTH <= width <= MAX_PEN_WIDTH):
+        raise DrawingError(
+            f"pen width must be in [{MIN_PEN_WIDTH:g}, {MAX_PEN_WIDTH:g}] pixels, got {pen_width!r}"
+        )
     return width
 
 
@@ -112,6 +121,8 @@ def _validate_strokes(strokes: Any) -> list[np.ndarray]:
     total = 0
     for i, stroke in enumerate(strokes):
         # Count before converting so a huge drawing is refused without copying it.
+        if isinstance(stroke, (str, bytes)):  # text has a length but holds no points
+            raise DrawingError(f"stroke {i} is not a sequence of points")
         try:
             n = len(stroke)
         except TypeError:
@@ -122,10 +133,10 @@ def _validate_strokes(strokes: Any) -> list[np.ndarray]:
         if n == 0:
             continue
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", np.exceptions.ComplexWarning)
-                arr = np.asarray(stroke, dtype=np.float64)
-        except (TypeError, ValueError, np.exceptions.ComplexWarning):
+            arr = _as_coordinates(stroke)
+        except OverflowError:  # a Python int too large for a float
+            raise DrawingError(f"stroke {i} has coordinates out of range (|value| > {MAX_COORDINATE:g})") from None
+        except (TypeError, ValueError):
             raise DrawingError(f"stroke {i} is not an array of numeric (x, y) points") from None
         if arr.size == 0:
             continue
@@ -139,6 +150,17 @@ def _validate_strokes(strokes: Any) -> list[np.ndarray]:
     if not parts:
         raise DrawingError("drawing is empty (no points)")
     return parts
+
+
+def _as_coordinates(stroke: Any) -> np.ndarray:
+    """float64 array of a stroke's real numbers; TypeError for anything else."""
+    arr = np.asarray(stroke)
+    # NumPy would parse numeric text, turn None into NaN and drop imaginary parts: refuse them.
+    if arr.dtype.kind == "O" and all(isinstance(v, numbers.Real) for v in arr.flat):
+        arr = arr.astype(np.float64)  # huge Python ints raise OverflowError here
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"not real numbers: {arr.dtype}")
+    return arr.astype(np.float64, copy=False)
 
 
 def _decimate(q: np.ndarray, spacing: float) -> np.ndarray:
@@ -303,14 +325,14 @@ def _array_to_unit(arr: np.ndarray) -> np.ndarray:
     """Map a 2-D numeric array to float32 intensities in [0, 1]."""
     if arr.dtype == np.bool_:
         return arr.astype(np.float32)
-    if np.issubdtype(arr.dtype, np.integer):
+    if arr.dtype.kind in "iu":  # not np.integer, which includes timedelta64
         lo, hi = int(arr.min()), int(arr.max())
         if lo >= 0:
             # Usual bit depths first, so the contrast of a faint digit is not exaggerated.
             full = 255 if hi <= 255 else 65535 if hi <= 65535 else hi
             return (arr.astype(np.float64) / full).astype(np.float32)
         return ((arr.astype(np.float64) - lo) / max(hi - lo, 1)).astype(np.float32)
-    if np.issubdtype(arr.dtype, np.floating):
+    if arr.dtype.kind == "f":
         if not np.isfinite(arr).all():
             raise ImageError("image has NaN or infinite values")
         lo, hi = float(arr.min()), float(arr.max())
@@ -318,10 +340,11 @@ def _array_to_unit(arr: np.ndarray) -> np.ndarray:
             return arr.astype(np.float32)
         if lo >= 0.0 and hi <= 255.0:
             return (arr / 255.0).astype(np.float32)
-        span = hi - lo
-        if span <= 0.0:
+        # Halved, so that a range wider than the largest float does not overflow to inf.
+        half_lo, half_span = 0.5 * lo, 0.5 * hi - 0.5 * lo
+        if half_span <= 0.0:
             return np.zeros(arr.shape, dtype=np.float32)
-        return ((arr.astype(np.float64) - lo) / span).astype(np.float32)
+        return ((0.5 * arr.astype(np.float64) - half_lo) / half_span).astype(np.float32)
     raise ImageError(f"image array has unsupported dtype {arr.dtype}")
 
 
@@ -504,9 +527,13 @@ def load_image(path: str | os.PathLike[str]) -> Image.Image:
     refused without allocating its pixels.  The file handle is always closed.
     """
     p = Path(path)
-    if not p.exists():
+    try:
+        exists, is_dir = p.exists(), p.is_dir()
+    except OSError as exc:  # a name the system refuses outright, e.g. too long
+        raise ImageError(f"{p}: cannot open ({exc.strerror or exc})") from None
+    if not exists:
         raise ImageError(f"{p}: file not found")
-    if p.is_dir():
+    if is_dir:
         raise ImageError(f"{p}: is a folder, not an image file")
     try:
         if p.stat().st_size == 0:
@@ -539,6 +566,15 @@ def load_image(path: str | os.PathLike[str]) -> Image.Image:
         raise ImageError(f"{p}: truncated or corrupt image ({_one_line(exc)})") from None
     except Exception as exc:  # a corrupt file can trip any error inside a Pillow decoder
         raise ImageError(f"{p}: cannot decode image ({_one_line(exc)})") from None
+
+
+def preprocess_file(path: str | os.PathLike[str]) -> np.ndarray:
+    """:func:`load_image` then :func:`preprocess_image`; every ImageError names the file."""
+    image = load_image(path)
+    try:
+        return preprocess_image(image)
+    except ImageError as exc:  # "image is blank" alone would not say which file
+        raise ImageError(f"{Path(path)}: {exc}") from None
 
 
 def _one_line(exc: BaseException) -> str:
