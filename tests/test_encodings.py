@@ -56,3 +56,20 @@ def test_an_unwritable_cache_folder_still_returns_the_means(tiny_model, tmp_path
     blocker.write_text("not a folder")
     images = _images()
     np.testing.assert_array_equal(cached_means(tiny_model, images, blocker), tiny_model.encode(images).mean)
+
+
+def test_uint8_images_give_the_means_of_their_float_pixels(tiny_model, tmp_path):
+    raw = np.random.default_rng(1).integers(0, 256, (1500, 28, 28), dtype=np.uint8)
+    means = cached_means(tiny_model, raw, tmp_path)
+    np.testing.assert_allclose(means, tiny_model.encode(raw / np.float32(255)).mean, atol=1e-6)
+    assert means.dtype == np.float32 and means.shape == (1500, tiny_model.latent_dim)
+    np.testing.assert_array_equal(cached_means(tiny_model, raw, tmp_path), means)  # from the cache
+
+
+def test_load_split_as_uint8_keeps_the_file_bytes():
+    from vaedesk.data import load_split
+
+    raw, scaled = load_split("test", limit=50, as_uint8=True), load_split("test", limit=50)
+    assert raw.images.dtype == np.uint8
+    np.testing.assert_array_equal(raw.labels, scaled.labels)
+    np.testing.assert_allclose(raw.images / np.float32(255), scaled.images)

@@ -110,3 +110,26 @@ def test_pen_style_redraws_digits_with_a_uniform_pen():
     assert 0.7 < pen.sum() / images.sum() < 1.3
     # Uniform pen: nearly binary strokes, unlike handwriting's grey pressure.
     assert ((pen > 0.2) & (pen < 0.8)).mean() < ((images > 0.2) & (images < 0.8)).mean()
+
+
+def test_pen_style_is_computed_once_per_data_set(tmp_path, monkeypatch):
+    from vaedesk import penstyle
+    from vaedesk.data import load_split
+
+    images = load_split("train", limit=40).images
+    first = penstyle.cached_pen_style(images, tmp_path)
+    np.testing.assert_array_equal(first, penstyle.pen_style(images))
+    assert [p.suffix for p in tmp_path.iterdir()] == [".npy"]  # one file, no temporary left
+    monkeypatch.setattr(penstyle, "pen_style", lambda _images: pytest.fail("thinned again"))
+    np.testing.assert_array_equal(penstyle.cached_pen_style(images, tmp_path), first)
+    next(tmp_path.iterdir()).write_bytes(b"damaged")  # a damaged cache is recomputed
+    monkeypatch.undo()
+    np.testing.assert_array_equal(penstyle.cached_pen_style(images, tmp_path), first)
+
+
+def test_pen_style_batches_give_the_same_drawings():
+    from vaedesk.data import load_split
+    from vaedesk.penstyle import pen_style
+
+    images = load_split("train", limit=50).images
+    np.testing.assert_array_equal(pen_style(images, batch=7), pen_style(images, batch=50))

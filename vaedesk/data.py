@@ -20,7 +20,8 @@ SPLIT_FILES = {
 
 @dataclass(frozen=True)
 class Split:
-    """Images as float32 (N, 28, 28) in [0, 1] (white ink on black) and int64 labels."""
+    """Images as float32 (N, 28, 28) in [0, 1] (white ink on black; or the file's uint8
+    bytes, see :func:`load_split`) and int64 labels."""
 
     images: np.ndarray
     labels: np.ndarray
@@ -36,12 +37,21 @@ def _find(folder: Path, stem: str) -> Path:
     raise DataError(f"{folder}: missing {stem}.gz (expected the standard MNIST file layout)")
 
 
-def load_split(split: str, data_dir: str | os.PathLike | None = None, limit: int | None = None) -> Split:
-    """Load the ``train`` or ``test`` split of a data folder (bundled MNIST by default)."""
+def load_split(split: str, data_dir: str | os.PathLike | None = None, limit: int | None = None,
+               as_uint8: bool = False) -> Split:
+    """Load the ``train`` or ``test`` split of a data folder (bundled MNIST by default).
+
+    ``as_uint8`` keeps the file's 0..255 bytes (a quarter of the memory of the float
+    images) for callers that may not need the pixels as numbers at all.
+    """
     if split not in SPLIT_FILES:
         raise DataError(f"unknown split {split!r}; expected 'train' or 'test'")
     folder = Path(data_dir) if data_dir is not None else bundled_mnist_dir()
-    if not folder.is_dir():
+    try:
+        is_dir = folder.is_dir()
+    except OSError as exc:  # a path the system refuses outright, e.g. too long
+        raise DataError(f"{folder}: cannot open ({exc.strerror or exc})") from None
+    if not is_dir:
         raise DataError(f"{folder}: data folder not found")
     image_stem, label_stem = SPLIT_FILES[split]
     image_path, label_path = _find(folder, image_stem), _find(folder, label_stem)
@@ -59,6 +69,8 @@ def load_split(split: str, data_dir: str | os.PathLike | None = None, limit: int
         raise DataError(f"{image_path}: contains no images")
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
+    if as_uint8:
+        return Split(images, labels.astype(np.int64))
     return Split(images.astype(np.float32) / 255.0, labels.astype(np.int64))
 
 

@@ -42,14 +42,23 @@ def _read(path: Path, expected_shape: tuple[int, int]) -> np.ndarray | None:
 
 
 def cached_means(model: Model, images: np.ndarray, folder: Path | None = None) -> np.ndarray:
-    """``model.encode(images).mean``, from the cache when it holds them; fills the cache."""
+    """``model.encode(images).mean``, from the cache when it holds them; fills the cache.
+
+    ``images`` may be float in [0, 1] or the data file's uint8 bytes; uint8 images are
+    converted only when they have to be encoded, so a cache hit costs no float copy.
+    """
     path = cache_path(model, images, folder)
     shape = (len(images), model.latent_dim)
     if path is not None and path.is_file():
         means = _read(path, shape)
         if means is not None:
             return means
-    means = model.encode(images).mean.astype(np.float32, copy=False)
+    if images.dtype == np.uint8:
+        means = np.concatenate([model.encode(images[i : i + 1000] / np.float32(255)).mean
+                                for i in range(0, len(images), 1000)])
+    else:
+        means = model.encode(images).mean
+    means = means.astype(np.float32, copy=False)
     if path is not None:
         try:
             with atomic_path(path) as tmp, open(tmp, "wb") as f:

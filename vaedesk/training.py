@@ -64,6 +64,12 @@ class TrainConfig:
                 problems.append(f"{name.replace('_', ' ')} must be a fraction in [0, 1], not {getattr(self, name)}")
         if self.limit is not None and self.limit < 1:
             problems.append(f"limit must be at least 1, not {self.limit}")
+        # A model card holds at most 1024 of each (vaedesk.model): wider could never be loaded.
+        for name in ("width", "hidden"):
+            if not 1 <= getattr(self, name) <= 1024:
+                problems.append(f"{name} must be 1..1024, not {getattr(self, name)}")
+        if not -(2**63) <= self.seed < 2**64:  # what torch.manual_seed accepts
+            problems.append(f"seed must be in -2**63..2**64-1, not {self.seed}")
         if problems:
             raise TrainingError("; ".join(problems))
 
@@ -138,7 +144,11 @@ def augment(
 
 
 def evaluate_loss(net: AutoEncoder, images: torch.Tensor, seed: int = 0, batch: int = 2000) -> dict[str, float]:
-    """Test-set loss terms with one posterior sample per image (seeded), mean nats per image."""
+    """Test-set loss terms with one posterior sample per image (seeded), mean nats per image.
+
+    The samples depend on ``batch`` (the noise is drawn batch by batch): the model cards'
+    numbers were measured with 2,000, which ``vaedesk eval`` must keep to reproduce them.
+    """
     state = torch.random.get_rng_state()
     torch.manual_seed(seed)
     recon_sum = kl_sum = 0.0
@@ -186,9 +196,9 @@ def train(
     x_test = torch.from_numpy(test_split.images)
     x_pen = None
     if config.augment > 0 and config.pen_style > 0:
-        from .penstyle import pen_style
+        from .penstyle import cached_pen_style
 
-        x_pen = torch.from_numpy(pen_style(train_split.images))
+        x_pen = torch.from_numpy(cached_pen_style(train_split.images))
 
     if initial is not None:
         if initial.kind != config.kind or initial.latent_dim != config.latent_dim:

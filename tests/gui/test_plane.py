@@ -266,6 +266,13 @@ def test_legend_click_toggles_a_class(qtbot, plane: LatentPlane) -> None:
     shown = plane._scatter.points()[plane._scatter.visible_points()]
     np.testing.assert_array_equal(np.sort(shown, axis=0), np.sort(xy[labels != 3], axis=0))
     assert clicks == []  # a legend click is not a click on the plane
+    # New points with the same classes (a training run re-encoding): class 3 stays hidden.
+    legend_items = list(plane._legend.items)
+    moved = xy + 1.0
+    plane.set_scatter(moved, labels)
+    assert plane._legend.items == legend_items and plane.visible_classes() == [0, 1, 2, 4, 5, 6, 7, 8, 9]
+    shown = plane._scatter.points()[plane._scatter.visible_points()]
+    np.testing.assert_array_equal(np.sort(shown, axis=0), np.sort(moved[labels != 3], axis=0))
 
 
 def test_prior_circles(plane: LatentPlane) -> None:

@@ -387,6 +387,7 @@ class LatentPlane(pg.PlotWidget):
         self._scatter_labels = np.zeros(0, np.int64)
         self._scatter_order = np.zeros(0, np.int64)
         self._legend_samples: list[pg.ScatterPlotItem] = []
+        self._legend_names: tuple[str, ...] = ()
         self._scatter_xy = np.zeros((0, 2))
         self._legend = pg.LegendItem(
             offset=(-8, 8),
@@ -533,9 +534,9 @@ class LatentPlane(pg.PlotWidget):
     def set_scatter(self, xy: ArrayLike, labels: ArrayLike, names: Sequence[str] | None = None) -> None:
         """Show points ``xy`` (N, 2) coloured by integer class ``labels`` (N,).
 
-        One scatter item per class (so 10 k points stay cheap: a single brush each) and a
-        legend entry per class; ``names`` defaults to "0".."9". Clicking a legend entry
-        hides or shows that class. Does not move the view; call :meth:`reset_view`.
+        One rasterised item for all points and a legend entry per class; ``names`` defaults
+        to "0".."9". Clicking a legend entry hides or shows that class. Does not move the
+        view; call :meth:`reset_view`.
         """
         points = _as_points(xy, "scatter points")
         classes = np.asarray(labels).reshape(-1)
@@ -547,7 +548,6 @@ class LatentPlane(pg.PlotWidget):
             names = [str(k) for k in range(n_classes)]
         elif len(names) < n_classes:
             raise ValueError(f"need {n_classes} class names, got {len(names)}")
-        self.clear_scatter()
         self._scatter_xy = points
         self._scatter_labels = classes
         palette = np.array([_premultiplied_argb(CLASS_COLORS[k % len(CLASS_COLORS)], 150) for k in range(n_classes)],
@@ -556,12 +556,20 @@ class LatentPlane(pg.PlotWidget):
         order = np.random.default_rng(0).permutation(len(points))
         self._scatter_order = order
         self._scatter.set_points(points[order], palette[classes[order]])
-        for k in range(n_classes):
-            sample = _Scatter(size=9, pen=None, brush=pg.mkBrush(*CLASS_COLORS[k % len(CLASS_COLORS)]), symbol="o")
-            self._legend_samples.append(sample)
-            self._legend.addItem(sample, names[k])
-        for sample_widget, _label in self._legend.items:
-            sample_widget.sigClicked.connect(self._on_legend_clicked)
+        # The legend is rebuilt only for new class names (30 ms of text layout); with the
+        # same classes, those the user hid stay hidden, e.g. while a training run re-encodes.
+        names = tuple(names[:n_classes])
+        if names != self._legend_names:
+            self._legend.clear()
+            self._legend_samples.clear()
+            for k in range(n_classes):
+                sample = _Scatter(size=9, pen=None, brush=pg.mkBrush(*CLASS_COLORS[k % len(CLASS_COLORS)]), symbol="o")
+                self._legend_samples.append(sample)
+                self._legend.addItem(sample, names[k])
+            for sample_widget, _label in self._legend.items:
+                sample_widget.sigClicked.connect(self._on_legend_clicked)
+            self._legend_names = names
+        self._scatter.set_visible_points(np.isin(classes, self.visible_classes())[order])
         self._legend.setVisible(True)
 
     def clear_scatter(self) -> None:
@@ -571,6 +579,7 @@ class LatentPlane(pg.PlotWidget):
         self._scatter_labels = np.zeros(0, np.int64)
         self._legend.clear()
         self._legend_samples.clear()
+        self._legend_names: tuple[str, ...] = ()
         self._legend.setVisible(False)
         self._scatter_xy = np.zeros((0, 2))
 

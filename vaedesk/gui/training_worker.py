@@ -180,9 +180,9 @@ class TrainingWorker(QObject):
         from ..diagnostics import active_units
         from ..latent import Plane
 
-        with torch.inference_mode():
-            mean, logvar = net.encoder(torch.from_numpy(self._test_images))
-        means = mean.numpy()
+        images = torch.from_numpy(self._test_images)
+        with torch.inference_mode():  # in slices: a 2,000-image batch would cost 200 MB at once
+            means = torch.cat([net.encoder(images[i : i + 250])[0] for i in range(0, len(images), 250)]).numpy()
         plane = self._plane = Plane.fit(means)  # the studio trains latent spaces of 2 or more dimensions
         with self._lock:
             drawing = self._drawing

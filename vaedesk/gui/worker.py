@@ -154,14 +154,14 @@ class ModelWorker(QObject):
 
         model = load_model(request["name"])
         data_dir, data_note = trained_on(model.card)  # a Fashion-MNIST model shows Fashion-MNIST
-        test = load_split("test", data_dir)
+        test = load_split("test", data_dir, as_uint8=True)  # pixels needed only on a cache miss
         images, labels = test.images[:SCATTER_LIMIT], test.labels[:SCATTER_LIMIT]
         means = cached_means(model, images)
         if model.latent_dim == 1:
             raise VaedeskError(f"{model.name}: a 1-d latent space cannot be shown on a plane")
         plane = Plane.fit(means)
         # Warm up the forward passes so the first stroke is as fast as the rest.
-        model.decode(model.encode(images[:1]).mean)
+        model.decode(model.encode(images[:1] / np.float32(255)).mean)
         self.model, self.plane = model, plane
         self.generation = request["generation"]
         self.model_loaded.emit(
