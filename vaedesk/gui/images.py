@@ -211,8 +211,24 @@ class ImageStrip(QWidget):
         self._layout = layout
         self._resize_tiles(count)
 
+    #: The strip asks for at most this many tiles' minimum width; more tiles share that room.
+    MIN_TILES_SHOWN = 8
+
     def tiles(self) -> list[DigitView]:
         return list(self._tiles)
+
+    def minimumSizeHint(self) -> QSize:
+        # The layout's own minimum is the sum of every tile's: a gallery or pin strip that
+        # keeps growing in a long session widened its pane, then the whole window, without
+        # bound (a soak run reached 1910 px after 24 kept drawings). Past MIN_TILES_SHOWN
+        # tiles the layout shrinks them instead.
+        hint = super().minimumSizeHint()
+        if len(self._tiles) > self.MIN_TILES_SHOWN:
+            tile = self._tiles[0].minimumSizeHint().width()
+            spacing, margins = self._layout.spacing(), self._layout.contentsMargins()
+            n = self.MIN_TILES_SHOWN
+            hint.setWidth(n * tile + (n - 1) * spacing + margins.left() + margins.right())
+        return hint
 
     def count(self) -> int:
         return len(self._tiles)

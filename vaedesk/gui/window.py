@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self._gallery: list[dict[str, Any]] = []
         self._pin_images: dict[int, np.ndarray] = {}
         self._morph_points: np.ndarray | None = None
+        self._morph_request = 0  # the morph preview asked for; 0 when there is none to show
         self._hovering = False
         self._messages: list[QMessageBox] = []
         self._opened_checkpoints: list[str] = []
@@ -560,6 +561,8 @@ class MainWindow(QMainWindow):
             if self.action_manifold.isChecked():
                 self.plane.set_manifold(result.extra["tile"], result.extra["x_range"], result.extra["y_range"])
         elif result.channel == "morph":
+            if not self._morph_request:
+                return  # its endpoints were removed after it was asked for
             self._morph_points = result.points
             self.plane.set_path(result.points)
             self.morph_panel.set_frames(result.images)
@@ -602,12 +605,14 @@ class MainWindow(QMainWindow):
             return
         endpoints = self.morph_endpoints()
         if len(endpoints) < 2:
+            self._morph_request = 0  # a preview still on its way is of endpoints now gone
             self.plane.set_path(None)
             self.plane.set_path_marker(None)
             self.morph_panel.set_frames(None)
             return
         options = self.morph_panel.options()
-        self.client.morph_preview(endpoints, options["frames"], options["method"], options["easing"])
+        self._morph_request = self.client.morph_preview(endpoints, options["frames"], options["method"],
+                                                        options["easing"])
 
     def _on_morph_frame(self, index: int) -> None:
         if self._morph_points is not None and index < len(self._morph_points):
