@@ -18,7 +18,7 @@ import numpy as np
 
 import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -45,6 +45,7 @@ from .plane import LatentPlane
 from .training_worker import Snapshot, TrainingClient
 
 _SMOOTHING = 0.9  # exponential moving average of the per-report losses
+REDRAW_MS = 250  # curves and texts are redrawn at most this often while a run reports
 _TERMS = (("recon", "reconstruction", (0, 114, 178)), ("kl", "KL", (213, 94, 0)), ("total", "sum", (40, 40, 40)))
 
 
@@ -64,6 +65,8 @@ class TrainingPanel(QWidget):
         self.setWindowTitle("vaedesk — training studio")
         self.client = TrainingClient(self)
         self.worker = self.client.worker
+        self._redraw_timer = QTimer(self, interval=REDRAW_MS)
+        self._redraw_timer.timeout.connect(self._redraw)
         self._data_dir: str | None = None
         self._reset_run_state()
         self._build()
@@ -203,7 +206,7 @@ class TrainingPanel(QWidget):
         w.finished.connect(self._on_finished)
         w.cancelled.connect(self._on_cancelled)
         w.failed.connect(self._on_failed)
-        w.status.connect(self.status.setText)
+        w.status.connect(self._on_status)
         self._settings_changed()
 
     # ------------------------------------------------------------------ settings
@@ -307,6 +310,7 @@ class TrainingPanel(QWidget):
         self._active: int | None = None
         self._last_checkpoint = ""
         self._run_config = None
+        self._last_report = None  # the newest report not yet drawn
         self.last_run_name = ""
 
     def start(self) -> bool:
@@ -336,6 +340,7 @@ class TrainingPanel(QWidget):
         self.progress_bar.setValue(0)
         self.pause_button.setChecked(False)
         self._update_buttons(running=True)
+        self._redraw_timer.start()
         self.last_run_name = name
         argv = self.command_argv(name)
         self.status.setText(f"Training {name}…")
@@ -388,6 +393,8 @@ class TrainingPanel(QWidget):
 
     # ------------------------------------------------------------------ reports
     def _on_progress(self, report: Any) -> None:
+        """Record a report; the curves and texts are redrawn by a timer (see _redraw), so a
+        run with tiny batches (hundreds of reports a second) never floods the window."""
         config = self._run_config
         if config is None:
             return
@@ -397,23 +404,29 @@ class TrainingPanel(QWidget):
         for key, value in values.items():
             series = self._smoothed[key]
             series.append(value if not series else _SMOOTHING * series[-1] + (1 - _SMOOTHING) * value)
-            self.curves[f"step_{key}"].setData(self._steps, series)
+        if report.epoch_done:
+            test_total = report.test["neg_elbo"]
+            if config.kind == "vae" and beta != 1.0:
+                test_total = report.test["recon"] + beta * report.test["kl"]
+            self._epochs.append({"epoch": report.epoch, "train_recon": report.train["recon"],
+                                 "train_kl": report.train["kl"],
+                                 "train_total": report.train["recon"] + beta * report.train["kl"],
+                                 "test_neg_elbo": test_total, "test_recon": report.test["recon"],
+                                 "test_kl": report.test["kl"], "test_total": test_total})
+        self._last_report = report
+
+    def _redraw(self) -> None:
+        report, self._last_report = self._last_report, None
+        if report is None:
+            return
+        for key in ("recon", "kl", "total"):
+            self.curves[f"step_{key}"].setData(self._steps, self._smoothed[key])
+            epochs = [e["epoch"] for e in self._epochs]
+            self.curves[f"train_{key}"].setData(epochs, [e[f"train_{key}"] for e in self._epochs])
+            self.curves[f"test_{key}"].setData(epochs, [e[f"test_{key}"] for e in self._epochs])
         total_steps = report.steps_per_epoch * report.epochs
         self.progress_bar.setValue(round(100 * report.step / total_steps))
-        if report.epoch_done:
-            train = dict(report.train, total=report.train["recon"] + beta * report.train["kl"])
-            test = {"recon": report.test["recon"], "kl": report.test["kl"], "total": report.test["neg_elbo"]}
-            if config.kind == "vae" and beta != 1.0:
-                test["total"] = test["recon"] + beta * test["kl"]
-            self._epochs.append({"epoch": report.epoch, "train_recon": train["recon"], "train_kl": train["kl"],
-                                 "test_neg_elbo": test["total"], **{f"test_{k}": v for k, v in test.items()}})
-            epochs = [e["epoch"] for e in self._epochs]
-            for key in ("recon", "kl", "total"):
-                train_values = [e["train_recon"] if key == "recon" else e["train_kl"] if key == "kl"
-                                else e["train_recon"] + beta * e["train_kl"] for e in self._epochs]
-                self.curves[f"train_{key}"].setData(epochs, train_values)
-                self.curves[f"test_{key}"].setData(epochs, [e[f"test_{key}"] for e in self._epochs])
-        if not self.pause_button.isChecked():
+        if self._running and not self.pause_button.isChecked():
             self.status.setText(
                 f"Epoch {report.epoch}/{report.epochs}, step {report.step}/{total_steps}: reconstruction "
                 f"{report.recon:.1f}, KL {report.kl:.2f} nats per image ({report.images_per_second:.0f} images/s)")
@@ -446,6 +459,15 @@ class TrainingPanel(QWidget):
     def _on_checkpoint(self, path: str, epoch: int) -> None:
         self._last_checkpoint = path
 
+    def _on_status(self, text: str) -> None:
+        self._redraw()  # so that a late redraw cannot replace this newer text
+        self.status.setText(text)
+
+    def _draw_last_reports(self) -> None:
+        """The run has ended: stop the redraw timer and draw what it had not drawn yet."""
+        self._redraw_timer.stop()
+        self._redraw()
+
     def _finish(self, how: str) -> None:
         self._running = False
         self._update_buttons(running=False)
@@ -453,6 +475,7 @@ class TrainingPanel(QWidget):
         self.run_ended.emit(how)
 
     def _on_finished(self, path: str, metrics: dict) -> None:
+        self._draw_last_reports()
         self.progress_bar.setValue(100)
         quality = f"test −ELBO {metrics['neg_elbo']:.1f} nats, " if "neg_elbo" in metrics else ""
         knn = f"5-NN accuracy {metrics['knn5_test']:.3f}" if "knn5_test" in metrics else ""
@@ -461,12 +484,14 @@ class TrainingPanel(QWidget):
         self.model_saved.emit(path)
 
     def _on_cancelled(self, checkpoint: str) -> None:
+        self._draw_last_reports()
         kept = f"the checkpoint of the last complete epoch is kept as {Path(checkpoint).stem}" if checkpoint else \
             "no epoch was complete, so nothing was saved"
         self.status.setText(f"Cancelled: {kept}.")
         self._finish("cancelled")
 
     def _on_failed(self, message: str, checkpoint: str) -> None:
+        self._draw_last_reports()
         kept = f" Kept: {Path(checkpoint).stem} (last complete epoch)." if checkpoint else ""
         self.status.setText(f"Training stopped: {message}.{kept}")
         if "diverged" in message:
