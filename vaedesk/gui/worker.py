@@ -70,6 +70,27 @@ class DecodeResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _return_free_memory() -> None:
+    """Hand the heap memory a batch job freed back to the system (glibc keeps it otherwise).
+
+    Loading a model, the manifold and exports allocate tens of MB for a moment; without
+    this the process keeps that high-water mark, and the next job's peak comes on top of it.
+    """
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            import ctypes
+
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):  # not glibc: nothing to do
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim = None
+
+
 class _Slot:
     """The newest pending request of one coalesced channel."""
 
@@ -138,6 +159,8 @@ class ModelWorker(QObject):
         torch.set_num_threads(self._all_cores if channel in _BATCH_CHANNELS else 1)
         try:
             getattr(self, f"_do_{channel}")(request)
+            if channel in _BATCH_CHANNELS:
+                _return_free_memory()
         except ExportCancelled:
             self.export_cancelled.emit()
         except VaedeskError as exc:
