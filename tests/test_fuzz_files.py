@@ -176,6 +176,17 @@ def write_gzip_of_zeros(path: Path, prefix: bytes, zeros: int) -> None:
             fh.write(block[: min(len(block), zeros - start)])
 
 
+def refused_idx_with_peak(path):
+    """read_idx's DataError for ``path``, and the peak of the memory it allocated meanwhile."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError) as info:
+            read_idx(path)
+        return info, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 @settings(max_examples=3)
 @given(st.integers(1, 1000), st.integers(8, 32))
 def test_idx_gzip_bomb_is_not_inflated(tmp_path, declared, megabytes):
@@ -183,13 +194,7 @@ def test_idx_gzip_bomb_is_not_inflated(tmp_path, declared, megabytes):
     path = tmp_path / "bomb.gz"
     write_gzip_of_zeros(path, b"\x00\x00\x08\x01" + struct.pack(">I", declared), megabytes << 20)
     assert path.stat().st_size < (megabytes << 20) // 100
-    tracemalloc.start()
-    try:
-        with pytest.raises(DataError) as info:
-            read_idx(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    info, peak = refused_idx_with_peak(path)
     assert_names_file(info.value, path, r"unexpected bytes after the data")
     assert peak < 4 << 20, f"read {peak / 2**20:.0f} MB of a bomb"
 
@@ -203,13 +208,7 @@ def test_idx_lying_size_allocates_only_what_is_there(tmp_path, shape, code, gz):
     raw = struct.pack(">HBB", 0, code, len(shape)) + struct.pack(f">{len(shape)}I", *shape) + bytes(1000)
     path = tmp_path / "liar.idx"
     path.write_bytes(gzip.compress(raw) if gz else raw)
-    tracemalloc.start()
-    try:
-        with pytest.raises(DataError) as info:
-            read_idx(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    info, peak = refused_idx_with_peak(path)
     assert_names_file(info.value, path, rf"truncated: header says .* \({math.prod(shape) * itemsize} bytes")
     assert peak < 4 << 20, f"allocated {peak / 2**20:.0f} MB for a 1 kB file"
 
