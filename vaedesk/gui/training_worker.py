@@ -208,4 +208,6 @@ class TrainingClient(QObject):
 
     def stop(self) -> None:
         self.worker.cancel()
-        stop_thread(self.thread)
+        # A run notices the cancel within one step, but a final evaluation (a few seconds)
+        # cannot be interrupted: wait for it rather than leave a thread running at exit.
+        stop_thread(self.thread, timeout_ms=120_000)

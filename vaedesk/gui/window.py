@@ -841,7 +841,18 @@ class MainWindow(QMainWindow):
             self._restored_note = f"restored your last session: {restored} drawing(s), {len(session.pins)} pin(s)"
 
     def confirm_close(self) -> bool:
-        """Ask before closing with drawings that were never saved to a file; True to close."""
+        """Ask before closing during a training run, or with drawings never saved to a file;
+        True to close."""
+        if self.training_panel is not None and self.training_panel.is_running():
+            box = QMessageBox(QMessageBox.Icon.Question, "Close vaedesk",
+                              "A model is still training. Closing stops it; the last complete epoch is kept "
+                              "in your model folder.", parent=self)
+            box.setObjectName("close_question")
+            stop = box.addButton("Stop training and close", QMessageBox.ButtonRole.AcceptRole)
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            box.exec()
+            if box.clickedButton() is not stop:
+                return False
         if not self._unsaved_drawings or self.settings.value("ask_on_close", True, type=bool) is False:
             return True
         from PySide6.QtWidgets import QCheckBox
