@@ -311,6 +311,7 @@ class TrainingPanel(QWidget):
         self._last_checkpoint = ""
         self._run_config = None
         self._last_report = None  # the newest report not yet drawn
+        self._epochs_drawn = 0
         self.last_run_name = ""
 
     def start(self) -> bool:
@@ -419,11 +420,16 @@ class TrainingPanel(QWidget):
         report, self._last_report = self._last_report, None
         if report is None:
             return
+        # Each setData repaints its plot (50 ms for all four while a run takes a core), so
+        # the per-epoch plots are touched only when an epoch has ended.
+        epochs_changed = len(self._epochs) != self._epochs_drawn
+        self._epochs_drawn = len(self._epochs)
+        epochs = [e["epoch"] for e in self._epochs]
         for key in ("recon", "kl", "total"):
             self.curves[f"step_{key}"].setData(self._steps, self._smoothed[key])
-            epochs = [e["epoch"] for e in self._epochs]
-            self.curves[f"train_{key}"].setData(epochs, [e[f"train_{key}"] for e in self._epochs])
-            self.curves[f"test_{key}"].setData(epochs, [e[f"test_{key}"] for e in self._epochs])
+            if epochs_changed:
+                self.curves[f"train_{key}"].setData(epochs, [e[f"train_{key}"] for e in self._epochs])
+                self.curves[f"test_{key}"].setData(epochs, [e[f"test_{key}"] for e in self._epochs])
         total_steps = report.steps_per_epoch * report.epochs
         self.progress_bar.setValue(round(100 * report.step / total_steps))
         if self._running and not self.pause_button.isChecked():
