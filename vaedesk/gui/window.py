@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPushButton, QSlider, QSplitter,
+    QCheckBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPushButton, QSlider, QSplitter,
     QVBoxLayout, QWidget,
 )
 
@@ -53,7 +53,7 @@ class MainWindow(QMainWindow):
     error_shown = Signal(str)
     session_saved = Signal(str)  # path of the autosaved session
 
-    def __init__(self, model: str | None = None, restore_session: bool = True) -> None:
+    def __init__(self, model: str | None = None) -> None:
         super().__init__()
         self.setWindowTitle("vaedesk — draw into a VAE's latent space")
         self.setAcceptDrops(True)
@@ -76,14 +76,14 @@ class MainWindow(QMainWindow):
         self._unsaved_drawings = False  # drawn or kept since the last "Save drawing"
         self._restored_note = ""
         self._autosave_failed = False
+        self._close_confirmed = False  # by the Quit action, so closeEvent does not ask again
         self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
         self._autosave.timeout.connect(self.save_session)
         self._build_widgets()
         self._build_actions()
         self._connect()
         self._restore_settings()
-        if restore_session:
-            self._restore_session()
+        self._restore_session()
         self._switch_model(model or self.settings.value("model", DEFAULT_MODEL, type=str))
 
     # ------------------------------------------------------------------ building
@@ -781,9 +781,8 @@ class MainWindow(QMainWindow):
 
     def current_session(self):
         """The drawing, gallery and pins as a :class:`vaedesk.session.Session`."""
-        from ..session import Drawing, Session
-
         from ..preprocess import preprocess_image
+        from ..session import Drawing, Session
 
         # An imported picture is kept as its 28x28 model input, not as the original file.
         image = preprocess_image(self._image_input) if self._image_input is not None else None
@@ -855,8 +854,6 @@ class MainWindow(QMainWindow):
                 return False
         if not self._unsaved_drawings or self.settings.value("ask_on_close", True, type=bool) is False:
             return True
-        from PySide6.QtWidgets import QCheckBox
-
         count = len(self._gallery) + (not self.canvas.is_empty() or self._image_input is not None)
         box = QMessageBox(QMessageBox.Icon.Question, "Close vaedesk",
                           f"You have {count} drawing(s) not saved as files. They stay in your session and "
@@ -904,13 +901,13 @@ class MainWindow(QMainWindow):
 
     def _quit(self) -> None:
         if self.confirm_close():
-            self._confirmed_close = True
+            self._close_confirmed = True
             self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # A close by the user (window manager) asks first; a close from code (tests, the
         # screenshot mode) does not. Either way the session is written before anything stops.
-        if event.spontaneous() and not getattr(self, "_confirmed_close", False) and not self.confirm_close():
+        if event.spontaneous() and not self._close_confirmed and not self.confirm_close():
             event.ignore()
             return
         self.save_session()
