@@ -129,7 +129,7 @@ class TrainingWorker(QObject):
                 self.checkpoint_saved.emit(saved["path"], int(model.card["epochs"]))
 
             def on_progress(report) -> None:
-                self._epoch_of_step = report.epoch - 1 + (report.step - (report.epoch - 1) * report.steps_per_epoch) / report.steps_per_epoch
+                self._epoch_of_step = report.step / report.steps_per_epoch  # epochs done, fractional
                 self.progress.emit(report)
 
             def on_step(step: int, net) -> None:
@@ -149,7 +149,6 @@ class TrainingWorker(QObject):
             self._net = model.net
             self._snapshot(-1, model.net)
             self.status.emit("Evaluating on the test set…")
-            torch.set_num_threads(request.get("eval_threads", 1))
             path = model.save(out)  # saved before evaluating, so a failed evaluation loses no training
             model.card["metrics"] = evaluate(model, config.data_dir, drawings=50 if config.data_dir is None else 0)
             path = model.save(out)
