@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -46,3 +46,13 @@ def draw_strokes(qtbot: Any, canvas: Any, strokes: Sequence[Any]) -> int:
         send_mouse(canvas, QEvent.Type.MouseButtonRelease, points[-1], left, none)
     qtbot.wait(1)  # let queued repaints run, as a real event loop would between strokes
     return moves
+
+
+def answer_close_question(button_text: str, seen: list[str]) -> None:
+    """Click ``button_text`` in the window's modal close question once it shows (its text goes to ``seen``)."""
+    def answer() -> None:
+        box = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "close_question" and w.isVisible())
+        seen.append(box.text())
+        next(b for b in box.buttons() if b.text() == button_text).click()
+
+    QTimer.singleShot(200, answer)

@@ -7,13 +7,11 @@ import subprocess
 import sys
 
 import numpy as np
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
 
 from vaedesk.session import load_session, session_path
 from vaedesk.sketches import draw_digit
 
-from tests.gui.helpers import draw_strokes
+from tests.gui.helpers import answer_close_question, draw_strokes
 from tests.conftest import REPO
 from tests.gui.test_window import open_window, wait_for_final_posterior
 
@@ -90,24 +88,15 @@ def test_a_damaged_session_is_set_aside_with_a_message(qtbot):
     assert len(load_session().drawing.strokes) > 0
 
 
-def _answer_close_question(button_text: str, seen: list[str]) -> None:
-    def answer() -> None:
-        box = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "close_question" and w.isVisible())
-        seen.append(box.text())
-        next(b for b in box.buttons() if b.text() == button_text).click()
-
-    QTimer.singleShot(200, answer)
-
-
 def test_closing_with_unsaved_drawings_asks_first(qtbot, tmp_path):
     win, _ = open_window(qtbot)
     assert win.confirm_close()  # nothing drawn: no question
     _draw(qtbot, win, 5, 4)
     seen: list[str] = []
-    _answer_close_question("Cancel", seen)
+    answer_close_question("Cancel", seen)
     assert win.confirm_close() is False
     assert "1 drawing(s) not saved as files" in seen[0] and "come back" in seen[0]
-    _answer_close_question("Close", seen)
+    answer_close_question("Close", seen)
     assert win.confirm_close() is True
     assert win.save_drawing(tmp_path / "five.png")
     assert win.confirm_close()  # saved: no question

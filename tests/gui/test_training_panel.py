@@ -11,7 +11,7 @@ from vaedesk.data import FASHION_CLASSES, FASHION_MNIST_DIR
 from vaedesk.paths import user_models_dir
 from vaedesk.sketches import draw_digit
 
-from tests.gui.helpers import draw_strokes
+from tests.gui.helpers import answer_close_question, draw_strokes
 from tests.gui.test_window import open_window, wait_for_final_posterior
 
 RUN_TIMEOUT = 180_000
@@ -228,9 +228,6 @@ def test_a_fashion_mnist_model_is_trained_and_explored_on_its_own_test_set(qtbot
 
 
 def test_closing_the_window_during_a_run_asks_and_keeps_the_last_epoch(qtbot, studio, monkeypatch):
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
     win, panel = studio
     small_config(panel, monkeypatch)
     panel.epochs.setValue(50)
@@ -238,17 +235,11 @@ def test_closing_the_window_during_a_run_asks_and_keeps_the_last_epoch(qtbot, st
     panel.worker.checkpoint_saved.connect(lambda path, epoch: checkpoints.append(epoch))
     panel.start()
     qtbot.waitUntil(lambda: len(checkpoints) >= 1, timeout=RUN_TIMEOUT)
-    seen = []
-
-    def answer(text):
-        box = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "close_question" and w.isVisible())
-        seen.append(box.text())
-        next(b for b in box.buttons() if b.text() == text).click()
-
-    QTimer.singleShot(200, lambda: answer("Cancel"))
+    seen: list[str] = []
+    answer_close_question("Cancel", seen)
     assert win.confirm_close() is False and panel.is_running()
     assert "still training" in seen[0]
-    QTimer.singleShot(200, lambda: answer("Stop training and close"))
+    answer_close_question("Stop training and close", seen)
     assert win.confirm_close() is True
     win.close()  # stops the run and its thread (the fixture checks no thread is left)
     assert vaedesk.load_model(panel.last_run_name).card["epochs"] >= 1
