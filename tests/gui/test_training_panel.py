@@ -47,6 +47,17 @@ def run(qtbot, panel, how="finished"):
     assert ended.args == [how], panel.status.text()
 
 
+def start_a_long_run(qtbot, panel, monkeypatch) -> list[int]:
+    """Start a 50-epoch run and wait for its first checkpoint; returns the epochs saved so far."""
+    small_config(panel, monkeypatch)
+    panel.epochs.setValue(50)
+    checkpoints: list[int] = []
+    panel.worker.checkpoint_saved.connect(lambda path, epoch: checkpoints.append(epoch))
+    assert panel.start()
+    qtbot.waitUntil(lambda: len(checkpoints) >= 1, timeout=RUN_TIMEOUT)
+    return checkpoints
+
+
 def test_action_opens_the_panel(studio):
     win, panel = studio
     assert win.action_train.objectName() == "action_train"
@@ -116,13 +127,8 @@ def test_hovering_the_training_plane_decodes_with_the_current_weights(qtbot, stu
 
 def test_cancel_keeps_the_last_complete_epoch_and_leaves_no_partial_file(qtbot, studio, monkeypatch):
     _win, panel = studio
-    small_config(panel, monkeypatch)
-    panel.epochs.setValue(50)
-    checkpoints = []
-    panel.worker.checkpoint_saved.connect(lambda path, epoch: checkpoints.append(epoch))
     with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT) as ended:
-        panel.start()
-        qtbot.waitUntil(lambda: len(checkpoints) >= 1, timeout=RUN_TIMEOUT)
+        checkpoints = start_a_long_run(qtbot, panel, monkeypatch)
         panel.pause_button.click()  # pausing first: a paused run must still cancel
         assert panel.pause_button.text() == "Resume"
         panel.cancel()
@@ -229,12 +235,7 @@ def test_a_fashion_mnist_model_is_trained_and_explored_on_its_own_test_set(qtbot
 
 def test_closing_the_window_during_a_run_asks_and_keeps_the_last_epoch(qtbot, studio, monkeypatch):
     win, panel = studio
-    small_config(panel, monkeypatch)
-    panel.epochs.setValue(50)
-    checkpoints = []
-    panel.worker.checkpoint_saved.connect(lambda path, epoch: checkpoints.append(epoch))
-    panel.start()
-    qtbot.waitUntil(lambda: len(checkpoints) >= 1, timeout=RUN_TIMEOUT)
+    start_a_long_run(qtbot, panel, monkeypatch)
     seen: list[str] = []
     answer_close_question("Cancel", seen)
     assert win.confirm_close() is False and panel.is_running()
