@@ -1,0 +1,11 @@
+"""Bounds shared by every part of vaedesk that checks them, so a writer and a reader agree.
+
+Each bound is documented in the README's Reliability section.
+"""
+
+from __future__ import annotations
+
+#: Latent coordinates lie within ±LATENT_LIMIT. The prior N(0, I) puts all but a vanishing
+#: fraction of its mass within ±10 and trained posteriors sit within ±5; far beyond that the
+#: decoder's activations overflow float32 and its images turn to NaN.
+LATENT_LIMIT = 1000.0
