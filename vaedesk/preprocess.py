@@ -53,6 +53,7 @@ __all__ = [
     "MNIST_CENTRE",
     "MIN_PEN_WIDTH",
     "MAX_PEN_WIDTH",
+    "check_drawing",
     "MAX_POINTS",
     "MAX_COORDINATE",
     "MAX_IMAGE_PIXELS",
@@ -150,6 +151,13 @@ def _validate_strokes(strokes: Any) -> list[np.ndarray]:
     if not parts:
         raise DrawingError("drawing is empty (no points)")
     return parts
+
+
+def check_drawing(strokes: Any, pen_width: float | None = None) -> tuple[list[np.ndarray], float]:
+    """The drawing's non-empty strokes as float64 (K, 2) arrays and its pen width, checked
+    against the limits every part of vaedesk shares (points, coordinates, pen); raises
+    DrawingError naming the first problem. Whatever passes here can be rendered and saved."""
+    return _validate_strokes(strokes), _pen(pen_width)
 
 
 def _as_coordinates(stroke: Any) -> np.ndarray:
@@ -260,8 +268,7 @@ def preprocess_strokes(strokes: Sequence[Any], pen_width: float | None = None) -
     A drawing that is a single point becomes a centred dot.  Raises DrawingError for
     malformed, empty, non-finite, out-of-range or oversized drawings.
     """
-    pen = _pen(pen_width)
-    parts = _validate_strokes(strokes)
+    parts, pen = check_drawing(strokes, pen_width)
     points = np.concatenate(parts)
     low, high = points.min(axis=0), points.max(axis=0)
     extent = float((high - low).max())

@@ -2,37 +2,48 @@
 
 The window writes the session a moment after every change and when it closes; the next
 start restores it, also after the process was killed. The file is JSON written atomically
-(a crash never leaves half a file), and reading it is strict: a damaged file is set aside
-beside the original (never overwritten) and the app starts with an empty session.
-No Qt here: the window only converts to and from :class:`Session`.
+(a crash never leaves half a file). Writer and reader share one set of limits, so a file
+the app wrote is always one it reads back, and every drawing is checked exactly as a drawn
+one is (:func:`vaedesk.preprocess.check_drawing`). Reading is strict but local: a drawing
+or pin that cannot be used is dropped alone and named in :attr:`Session.problems`; a file
+that cannot be read at all raises :class:`SessionError`, and the window sets it aside
+(never deleting it). No Qt here: the window only converts to and from :class:`Session`.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_path
-from .errors import VaedeskError
+from .atomic import atomic_path, write_new
+from .errors import DrawingError, VaedeskError
+from .limits import LATENT_LIMIT
 from .paths import user_data_dir
+from .preprocess import FIELD_SIZE, MAX_COORDINATE, MAX_POINTS, check_drawing
+from .safe_read import read_limited
 
 FORMAT = "vaedesk-session"
 VERSION = 1
-# Bounds that keep a hostile or damaged file from costing memory or time.
-MAX_FILE_BYTES = 32 * 1024 * 1024
 MAX_GALLERY = 500
 MAX_PINS = 1000
-MAX_STROKE_POINTS = 100_000
+#: All the points of a session together (current drawing and gallery). With coordinates
+#: written to 2 decimals and within ±MAX_COORDINATE, a point takes at most 27 bytes of JSON,
+#: so a session at every limit at once (tested) stays below MAX_FILE_BYTES.
+MAX_SESSION_POINTS = 1_000_000
+MAX_FILE_BYTES = 32 * 1024 * 1024
+_DECIMALS = 2  # canvas units: 1/1000 of a 28x28 pixel, far below what the model can see
 
 
 class SessionError(VaedeskError):
-    """A session file that cannot be read."""
+    """A session file that cannot be read, or a session that cannot be written."""
 
 
 @dataclass
@@ -46,6 +57,9 @@ class Drawing:
     def is_empty(self) -> bool:
         return not self.strokes and self.image is None
 
+    def point_count(self) -> int:
+        return sum(len(s) for s in self.strokes)
+
 
 @dataclass
 class Session:
@@ -53,14 +67,83 @@ class Session:
     gallery: list[Drawing] = field(default_factory=list)
     pins: list[tuple[float, float]] = field(default_factory=list)
     model: str | None = None  # the pins' plane belongs to this model
+    #: What a loaded file held that could not be restored, one line each (each dropped alone).
+    problems: list[str] = field(default_factory=list)
+
+    def point_count(self) -> int:
+        return self.drawing.point_count() + sum(d.point_count() for d in self.gallery)
 
 
 def session_path() -> Path:
     return user_data_dir() / "session.json"
 
 
+# --------------------------------------------------------------------------- checks shared by writer and reader
+
+
+def check_drawing_entry(drawing: Drawing, what: str) -> Drawing:
+    """The drawing as it is saved and restored, or SessionError naming what is wrong."""
+    image = drawing.image
+    if image is not None:
+        try:
+            image = np.asarray(image, dtype=np.float32)
+        except (TypeError, ValueError, OverflowError):
+            raise SessionError(f"{what}: image is not a 28x28 grid of numbers") from None
+        if (image.shape != (FIELD_SIZE, FIELD_SIZE) or not np.isfinite(image).all()
+                or image.min() < 0 or image.max() > 1):
+            raise SessionError(f"{what}: image must be 28x28 values in [0, 1]")
+        return Drawing([], None, image)
+    try:
+        # An empty drawing (nothing drawn yet) is fine; its pen is checked all the same.
+        strokes, pen = check_drawing(drawing.strokes or [[[0.0, 0.0]]], drawing.pen_width)
+    except DrawingError as exc:
+        raise SessionError(f"{what}: {exc}") from None
+    return Drawing(strokes if drawing.strokes else [], None if drawing.pen_width is None else pen)
+
+
+def check_pin(pin: Any, what: str) -> tuple[float, float]:
+    """A pin as (x, y) plane coordinates within ±LATENT_LIMIT, or SessionError."""
+    if not isinstance(pin, (list, tuple, np.ndarray)) or len(pin) != 2:
+        raise SessionError(f"{what} must be [x, y]")
+    values = []
+    for value in pin:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise SessionError(f"{what} must be a finite number, not {_short(value)}")
+        number = float(value) if abs(value) < 1e300 else math.inf  # ints too large for a float
+        if not math.isfinite(number) or abs(number) > LATENT_LIMIT:
+            raise SessionError(f"{what} must be a finite number within ±{LATENT_LIMIT:g}, not {_short(value)}")
+        values.append(number)
+    return values[0], values[1]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_session(session: Session) -> Session:
+    """Raise SessionError when the session breaks a limit the reader enforces."""
+    if len(session.gallery) > MAX_GALLERY:
+        raise SessionError(f"the gallery holds more than {MAX_GALLERY} drawings")
+    if len(session.pins) > MAX_PINS:
+        raise SessionError(f"more than {MAX_PINS} pins")
+    if session.point_count() > MAX_SESSION_POINTS:
+        raise SessionError(f"the drawings hold more than {MAX_SESSION_POINTS:,} points together")
+    check_drawing_entry(session.drawing, "current drawing")
+    for i, drawing in enumerate(session.gallery):
+        check_drawing_entry(drawing, f"gallery drawing {i + 1}")
+    for i, pin in enumerate(session.pins):
+        check_pin(pin, f"pin {i + 1}")
+    if session.model is not None and not isinstance(session.model, str):
+        raise SessionError("model must be a name")
+    return session
+
+
+# --------------------------------------------------------------------------- writing
+
+
 def _drawing_to_json(drawing: Drawing) -> dict[str, Any]:
-    out: dict[str, Any] = {"strokes": [np.round(np.asarray(s, float), 3).tolist() for s in drawing.strokes]}
+    out: dict[str, Any] = {"strokes": [np.round(np.asarray(s, float), _DECIMALS).tolist() for s in drawing.strokes]}
     if drawing.pen_width is not None:
         out["pen_width"] = float(drawing.pen_width)
     if drawing.image is not None:
@@ -68,9 +151,9 @@ def _drawing_to_json(drawing: Drawing) -> dict[str, Any]:
     return out
 
 
-def save_session(session: Session, path: str | os.PathLike | None = None) -> Path:
-    """Write the session atomically; returns the path."""
-    target = Path(path) if path is not None else session_path()
+def session_text(session: Session) -> str:
+    """The session as the JSON text that :func:`save_session` writes (checked first)."""
+    check_session(session)
     data = {
         "format": FORMAT,
         "version": VERSION,
@@ -80,109 +163,169 @@ def save_session(session: Session, path: str | os.PathLike | None = None) -> Pat
         "pins": [[float(x), float(y)] for x, y in session.pins],
     }
     text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    if len(text) > MAX_FILE_BYTES:  # cannot happen within the limits above; never write what can't be read
+        raise SessionError(f"the session would take {len(text):,} bytes, over the {MAX_FILE_BYTES:,} a session may")
+    return text
+
+
+def save_session(session: Session, path: str | os.PathLike | None = None) -> Path:
+    """Write the session atomically; returns the path. SessionError for a session that
+    breaks a limit (nothing is written), OSError when the file system refuses."""
+    target = Path(path) if path is not None else session_path()
+    text = session_text(session)
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return target
 
 
-def _finite_number(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise SessionError(f"{what} must be a finite number, not {value!r}")
-    return float(value)
-
-
-def _drawing_from_json(data: Any, what: str) -> Drawing:
-    if not isinstance(data, dict):
-        raise SessionError(f"{what} must be an object")
-    strokes_data = data.get("strokes", [])
-    if not isinstance(strokes_data, list):
-        raise SessionError(f"{what}: strokes must be a list")
-    strokes, points = [], 0
-    for i, stroke in enumerate(strokes_data):
-        try:
-            array = np.asarray(stroke, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise SessionError(f"{what}: stroke {i + 1} is not a list of points") from None
-        if array.ndim != 2 or array.shape[1] != 2 or len(array) == 0:
-            raise SessionError(f"{what}: stroke {i + 1} must be a list of [x, y] points")
-        if not np.isfinite(array).all():
-            raise SessionError(f"{what}: stroke {i + 1} has a NaN or infinite coordinate")
-        points += len(array)
-        if points > MAX_STROKE_POINTS:
-            raise SessionError(f"{what}: more than {MAX_STROKE_POINTS} points")
-        strokes.append(array)
-    pen = data.get("pen_width")
-    pen = None if pen is None else _finite_number(pen, f"{what}: pen width")
-    image = data.get("image")
-    if image is not None:
-        try:
-            image = np.asarray(image, dtype=np.float32)
-        except (TypeError, ValueError):
-            raise SessionError(f"{what}: image is not a 28x28 grid of numbers") from None
-        if image.shape != (28, 28) or not np.isfinite(image).all() or image.min() < 0 or image.max() > 1:
-            raise SessionError(f"{what}: image must be 28x28 values in [0, 1]")
-    return Drawing(strokes, pen, image)
+# --------------------------------------------------------------------------- reading
 
 
 def load_session(path: str | os.PathLike | None = None) -> Session | None:
-    """The saved session, or None when there is none. Raises SessionError for a damaged file."""
+    """The saved session, or None when there is none.
+
+    Raises SessionError for a file that cannot be read at all (not a regular file, too
+    large, not JSON, not a session). A drawing or pin that breaks a limit is dropped alone
+    and named in the result's ``problems``.
+    """
     source = Path(path) if path is not None else session_path()
     try:
-        size = source.stat().st_size
-    except FileNotFoundError:
-        return None
+        if not source.exists() and not source.is_symlink():
+            return None
     except OSError as exc:
         raise SessionError(f"{source}: cannot read ({exc.strerror or exc})") from None
-    if size > MAX_FILE_BYTES:
-        raise SessionError(f"{source}: {size} bytes is too large for a session file")
+    raw = read_limited(source, MAX_FILE_BYTES, SessionError, "session file")
     try:
-        data = json.loads(source.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SessionError(f"{source}: cannot read ({exc})") from None
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SessionError(f"{source}: not a text file (invalid UTF-8)") from None
     except json.JSONDecodeError as exc:
         raise SessionError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except (ValueError, RecursionError) as exc:  # an integer of over 4300 digits; nesting too deep
+        raise SessionError(f"{source}: not usable JSON ({_one_line(exc)})") from None
     try:
         return _parse(data)
     except SessionError as exc:
         raise SessionError(f"{source}: {exc}") from None
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
+
+
 def _parse(data: Any) -> Session:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise SessionError("not a vaedesk session file")
     if data.get("version") != VERSION:
-        raise SessionError(f"session version {data.get('version')!r} is not {VERSION}")
+        raise SessionError(f"session version {_short(data.get('version'))} is not {VERSION}")
     gallery, pins = data.get("gallery", []), data.get("pins", [])
-    if not isinstance(gallery, list) or len(gallery) > MAX_GALLERY:
-        raise SessionError(f"gallery must be a list of at most {MAX_GALLERY} drawings")
-    if not isinstance(pins, list) or len(pins) > MAX_PINS:
-        raise SessionError(f"pins must be a list of at most {MAX_PINS} points")
-    parsed_pins = []
-    for i, pin in enumerate(pins):
-        if not isinstance(pin, list) or len(pin) != 2:
-            raise SessionError(f"pin {i + 1} must be [x, y]")
-        parsed_pins.append((_finite_number(pin[0], f"pin {i + 1}"), _finite_number(pin[1], f"pin {i + 1}")))
+    if not isinstance(gallery, list):
+        raise SessionError("gallery must be a list of drawings")
+    if not isinstance(pins, list):
+        raise SessionError("pins must be a list of points")
     model = data.get("model")
     if model is not None and not isinstance(model, str):
         raise SessionError("model must be a name")
-    return Session(
-        drawing=_drawing_from_json(data.get("drawing", {}), "current drawing"),
-        gallery=[_drawing_from_json(d, f"gallery drawing {i + 1}") for i, d in enumerate(gallery)],
-        pins=parsed_pins,
-        model=model,
-    )
+    session = Session(model=model)
+    problems = session.problems
+    points = 0
+
+    def restore(entry: Any, what: str) -> Drawing | None:
+        nonlocal points
+        try:
+            drawing = check_drawing_entry(_drawing_from_json(entry, what), what)
+        except SessionError as exc:
+            problems.append(str(exc))
+            return None
+        if points + drawing.point_count() > MAX_SESSION_POINTS:
+            problems.append(f"{what}: over the session's {MAX_SESSION_POINTS:,} points")
+            return None
+        points += drawing.point_count()
+        return drawing
+
+    session.drawing = restore(data.get("drawing", {}), "current drawing") or Drawing()
+    for i, entry in enumerate(gallery):
+        if len(session.gallery) == MAX_GALLERY:
+            problems.append(f"gallery drawings {i + 1}-{len(gallery)}: over the gallery's {MAX_GALLERY}")
+            break
+        drawing = restore(entry, f"gallery drawing {i + 1}")
+        if drawing is not None:
+            session.gallery.append(drawing)
+    for i, pin in enumerate(pins):
+        if len(session.pins) == MAX_PINS:
+            problems.append(f"pins {i + 1}-{len(pins)}: over the limit of {MAX_PINS}")
+            break
+        try:
+            session.pins.append(check_pin(pin, f"pin {i + 1}"))
+        except SessionError as exc:
+            problems.append(str(exc))
+    return session
 
 
-def set_aside(path: str | os.PathLike | None = None) -> Path | None:
-    """Rename a damaged session file out of the way (never deleting it); returns its new name."""
+def _drawing_from_json(data: Any, what: str) -> Drawing:
+    """The drawing's parts as found in the file; the limits are checked afterwards."""
+    if not isinstance(data, dict):
+        raise SessionError(f"{what} must be an object")
+    strokes = data.get("strokes", [])
+    if not isinstance(strokes, list):
+        raise SessionError(f"{what}: strokes must be a list")
+    for i, stroke in enumerate(strokes):
+        # check_drawing drops empty strokes silently; a file holding one was not written by us.
+        if not isinstance(stroke, list) or not stroke:
+            raise SessionError(f"{what}: stroke {i + 1} must be a list of [x, y] points")
+    pen = data.get("pen_width")
+    if pen is not None and (isinstance(pen, bool) or not isinstance(pen, (int, float))):
+        raise SessionError(f"{what}: pen width must be a number, not {_short(pen)}")
+    return Drawing(strokes, pen, data.get("image"))
+
+
+# --------------------------------------------------------------------------- damaged files
+
+_DAMAGED = re.compile(r"\.damaged-(\d+)$")
+
+
+def _damaged_names(source: Path):
+    """Free names ``STEM.damaged-N.SUFFIX``, from one above the highest in use (no upper bound)."""
+    highest = 0
+    try:
+        for entry in os.scandir(source.parent):
+            stem, suffix = os.path.splitext(entry.name)
+            match = _DAMAGED.search(stem)
+            if suffix == source.suffix and match and stem[: match.start()] == source.stem:
+                highest = max(highest, int(match.group(1)))
+    except OSError:
+        pass
+    n = highest + 1
+    while True:
+        yield source.with_name(f"{source.stem}.damaged-{n}{source.suffix}")
+        n += 1
+
+
+def set_aside(path: str | os.PathLike | None = None, *, copy: bytes | None = None) -> Path | None:
+    """Keep a damaged session file under a new name, never replacing another; returns it.
+
+    Without ``copy`` the file is moved; with it, those bytes (the file as it was read) are
+    written under the new name and the original stays, for a file that was partly restored.
+    None when the file system refuses.
+    """
     source = Path(path) if path is not None else session_path()
-    for n in range(1, 1000):
-        target = source.with_name(f"{source.stem}.damaged-{n}{source.suffix}")
-        if not target.exists():
-            try:
-                source.rename(target)
-            except OSError:
-                return None
+    for _attempt, target in zip(range(100), _damaged_names(source)):
+        try:
+            if copy is not None:
+                write_new(target, copy)
+            else:
+                try:  # link + unlink, unlike rename, never replaces a file that appeared meanwhile
+                    os.link(source, target, follow_symlinks=False)
+                except OSError as exc:
+                    if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+                        raise
+                    source.rename(target)  # a file system without hard links
+                else:
+                    source.unlink()
             return target
+        except FileExistsError:
+            continue
+        except OSError:
+            return None
     return None
