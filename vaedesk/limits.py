@@ -9,3 +9,8 @@ from __future__ import annotations
 #: fraction of its mass within ±10 and trained posteriors sit within ±5; far beyond that the
 #: decoder's activations overflow float32 and its images turn to NaN.
 LATENT_LIMIT = 1000.0
+
+#: A model card is at most CARD_LIMIT bytes. The shipped cards are 3-4 kB and a card grows by
+#: about 200 bytes per epoch of training history, so this holds some 20,000 epochs, while a
+#: hostile card can't make a reader parse gigabytes.
+CARD_LIMIT = 4 * 1024 * 1024
