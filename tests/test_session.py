@@ -220,7 +220,7 @@ def test_setting_aside_has_no_upper_bound_and_never_overwrites(tmp_path):
 
 def test_a_partly_restored_file_is_kept_as_a_copy(tmp_path):
     path = _write(tmp_path, "original bytes")
-    kept = set_aside(path, copy=b"original bytes")
+    kept = set_aside(path, copy=True)
     assert kept.read_bytes() == b"original bytes" and (tmp_path / "session.json").read_text() == "original bytes"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["session.damaged-1.json", "session.json"]
 

@@ -37,7 +37,7 @@ import numbers
 import os
 import struct
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ import numpy as np
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
 from vaedesk.errors import DrawingError, ImageError
+from vaedesk.safe_read import open_regular
 
 __all__ = [
     "DEFAULT_PEN_WIDTH",
@@ -57,6 +58,7 @@ __all__ = [
     "MAX_POINTS",
     "MAX_COORDINATE",
     "MAX_IMAGE_PIXELS",
+    "MAX_IMAGE_BYTES",
     "preprocess_strokes",
     "preprocess_image",
     "load_image",
@@ -79,6 +81,10 @@ MAX_PEN_WIDTH = 10.0
 MAX_POINTS = 100_000
 MAX_COORDINATE = 1e6
 MAX_IMAGE_PIXELS = 40_000_000
+# Memory decoding an image may take (Pillow keeps 1, 2 or 4 bytes a pixel, see
+# _BYTES_PER_PIXEL): a 33 MP RGB photo. Pixels alone do not bound it: a 0.7 MB PNG of
+# 1 x 40 M RGBA pixels decodes to 480 MB.
+MAX_IMAGE_BYTES = 128 * 2**20
 
 # Supersampling factor for stroke rendering: 8x keeps the pen width and position errors
 # of Pillow's integer rasteriser at 1/16 px while a 224x224 canvas stays fast to draw.
@@ -88,6 +94,8 @@ _SUPERSAMPLE = 8
 _VERTEX_SPACING = 0.5
 # Images are shrunk to this working size first: plenty for a 20 px result, bounded memory.
 _WORK_SIDE = 1024
+# Images are converted to grey (or floats) and shrunk one tile of this side at a time.
+_TILE_SIDE = 1024
 # Crops larger than this are box-filtered down before the final resample so that the
 # padded canvas for the subpixel resample stays small.
 _PRESHRINK_SIDE = 80
@@ -109,7 +117,7 @@ def _pen(pen_width: float | None) -> float:
     return width
 
 
-def _validate_strokes(strokes: Any) -> list[np.ndarray]:
+def _validate_strokes(strokes: Any, allow_empty: bool = False) -> list[np.ndarray]:
     """Return the non-empty strokes as float64 (K, 2) arrays or raise DrawingError."""
     if isinstance(strokes, np.ndarray):
         if strokes.ndim != 3:
@@ -148,16 +156,18 @@ def _validate_strokes(strokes: Any) -> list[np.ndarray]:
         if np.abs(arr).max() > MAX_COORDINATE:
             raise DrawingError(f"stroke {i} has coordinates out of range (|value| > {MAX_COORDINATE:g})")
         parts.append(arr)
-    if not parts:
+    if not parts and not allow_empty:
         raise DrawingError("drawing is empty (no points)")
     return parts
 
 
-def check_drawing(strokes: Any, pen_width: float | None = None) -> tuple[list[np.ndarray], float]:
+def check_drawing(strokes: Any, pen_width: float | None = None,
+                  allow_empty: bool = False) -> tuple[list[np.ndarray], float]:
     """The drawing's non-empty strokes as float64 (K, 2) arrays and its pen width, checked
     against the limits every part of vaedesk shares (points, coordinates, pen); raises
-    DrawingError naming the first problem. Whatever passes here can be rendered and saved."""
-    return _validate_strokes(strokes), _pen(pen_width)
+    DrawingError naming the first problem. Whatever passes here can be rendered and saved.
+    The arrays may be the caller's own: copy them to keep them."""
+    return _validate_strokes(strokes, allow_empty), _pen(pen_width)
 
 
 def _as_coordinates(stroke: Any) -> np.ndarray:
@@ -305,6 +315,8 @@ def preprocess_strokes(strokes: Sequence[Any], pen_width: float | None = None) -
 
 _HIGH_BIT_MODES = {"I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
 _ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
+# Bytes a pixel of each mode takes in Pillow; every other mode takes 4 (three and four bands too).
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
 
 
 def _check_pixels(height: int, width: int) -> None:
@@ -328,31 +340,89 @@ def _shrink(arr: np.ndarray, max_side: int) -> np.ndarray:
     return np.asarray(img.resize(size, Image.Resampling.BOX), dtype=np.float32)
 
 
-def _array_to_unit(arr: np.ndarray) -> np.ndarray:
-    """Map a 2-D numeric array to float32 intensities in [0, 1]."""
-    if arr.dtype == np.bool_:
-        return arr.astype(np.float32)
-    if arr.dtype.kind in "iu":  # not np.integer, which includes timedelta64
-        lo, hi = int(arr.min()), int(arr.max())
+def _boxes(height: int, width: int, side: int) -> Iterator[tuple[int, int, int, int]]:
+    """(left, top, right, bottom) of the tiles of at most ``side`` x ``side`` covering an image."""
+    for top in range(0, height, side):
+        for left in range(0, width, side):
+            yield left, top, min(width, left + side), min(height, top + side)
+
+
+def _reduce_tiles(height: int, width: int, tile: Callable[[tuple[int, int, int, int]], Image.Image]) -> np.ndarray:
+    """An image area-averaged to the working size, converted and reduced one tile at a time.
+
+    ``tile(box)`` gives the pixels of ``box`` as a Pillow image in mode L, LA or F. Returns
+    float32 (H', W', bands), values as the tiles hold them. Converting a whole large image
+    at once would hold one or two more copies of it (an LA or float copy is 4 to 8 bytes a
+    pixel); tiles keep that to a megapixel. Tiles are a multiple of the reduction factor, so
+    the result equals reducing the whole image.
+    """
+    factor = -(-max(height, width) // _WORK_SIDE)
+    side = max(factor, _TILE_SIDE // factor * factor)
+    out: np.ndarray | None = None
+    for box in _boxes(height, width, side):
+        part = tile(box)
+        if factor > 1:
+            part = part.reduce(factor)  # premultiplies alpha for LA, as a BOX average must
+        pixels = np.asarray(part, dtype=np.float32)
+        if pixels.ndim == 2:
+            pixels = pixels[:, :, None]
+        if out is None:
+            out = np.empty((-(-height // factor), -(-width // factor), pixels.shape[2]), np.float32)
+        top, left = box[1] // factor, box[0] // factor
+        out[top : top + pixels.shape[0], left : left + pixels.shape[1]] = pixels
+    assert out is not None  # _check_pixels refused empty images
+    return out
+
+
+def _unit_scale(kind: str, lo: float, hi: float) -> Callable[[np.ndarray], np.ndarray]:
+    """The map of pixel values of an image spanning [lo, hi] to float32 intensities in [0, 1].
+
+    ``kind`` is the NumPy dtype kind: "b" (bool), "i"/"u" (integers) or "f" (floats, already
+    known to be finite). The same map applies to every tile of the image.
+    """
+    if kind == "b":
+        return lambda a: a.astype(np.float32)
+    if kind in "iu":
         if lo >= 0:
             # Usual bit depths first, so the contrast of a faint digit is not exaggerated.
             full = 255 if hi <= 255 else 65535 if hi <= 65535 else hi
-            return (arr.astype(np.float64) / full).astype(np.float32)
-        return ((arr.astype(np.float64) - lo) / max(hi - lo, 1)).astype(np.float32)
-    if arr.dtype.kind == "f":
-        if not np.isfinite(arr).all():
-            raise ImageError("image has NaN or infinite values")
-        lo, hi = float(arr.min()), float(arr.max())
-        if lo >= 0.0 and hi <= 1.0:
-            return arr.astype(np.float32)
-        if lo >= 0.0 and hi <= 255.0:
-            return (arr / 255.0).astype(np.float32)
-        # Halved, so that a range wider than the largest float does not overflow to inf.
-        half_lo, half_span = 0.5 * lo, 0.5 * hi - 0.5 * lo
-        if half_span <= 0.0:
-            return np.zeros(arr.shape, dtype=np.float32)
-        return ((0.5 * arr.astype(np.float64) - half_lo) / half_span).astype(np.float32)
-    raise ImageError(f"image array has unsupported dtype {arr.dtype}")
+            return lambda a: (a.astype(np.float64) / full).astype(np.float32)
+        return lambda a: ((a.astype(np.float64) - lo) / max(hi - lo, 1)).astype(np.float32)
+    if lo >= 0.0 and hi <= 1.0:
+        return lambda a: a.astype(np.float32)
+    if lo >= 0.0 and hi <= 255.0:
+        return lambda a: (a / 255.0).astype(np.float32)
+    # Halved, so that a range wider than the largest float does not overflow to inf.
+    half_lo, half_span = 0.5 * lo, 0.5 * hi - 0.5 * lo
+    if half_span <= 0.0:
+        return lambda a: np.zeros(a.shape, dtype=np.float32)
+    return lambda a: ((0.5 * a.astype(np.float64) - half_lo) / half_span).astype(np.float32)
+
+
+def _extrema(kind: str, tiles: Iterator[np.ndarray]) -> tuple[float, float]:
+    """Smallest and largest value over the tiles; ImageError for NaN or infinity."""
+    lo, hi = math.inf, -math.inf
+    for part in tiles:
+        lo, hi = min(lo, part.min().item()), max(hi, part.max().item())
+    if kind == "f" and not (math.isfinite(lo) and math.isfinite(hi)):  # min and max are NaN if any pixel is
+        raise ImageError("image has NaN or infinite values")
+    return lo, hi
+
+
+def _array_to_unit(arr: np.ndarray) -> np.ndarray:
+    """A 2-D numeric array as float32 intensities in [0, 1] at working size."""
+    kind = "b" if arr.dtype == np.bool_ else arr.dtype.kind
+    if kind not in "biuf":  # not np.integer, which includes timedelta64
+        raise ImageError(f"image array has unsupported dtype {arr.dtype}")
+    height, width = arr.shape
+    lo, hi = (0, 1) if kind == "b" else _extrema(kind, iter([arr]))
+    scale = _unit_scale(kind, lo, hi)
+
+    def tile(box: tuple[int, int, int, int]) -> Image.Image:
+        left, top, right, bottom = box
+        return Image.fromarray(scale(arr[top:bottom, left:right]))
+
+    return _reduce_tiles(height, width, tile)[:, :, 0]
 
 
 def _convert(image: Image.Image, target: str, via: str) -> Image.Image:
@@ -372,25 +442,16 @@ def _pil_to_unit(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
     mode = image.mode
     try:
         if mode in _HIGH_BIT_MODES:
-            src = image if mode in ("I", "F") else image.convert("I")
-            gray = _array_to_unit(np.asarray(src))
-            return _shrink(gray, _WORK_SIDE), None
+            # NumPy reads I;16 as uint16, I as int32 and F as float32, tile by tile.
+            kind = np.asarray(image.crop((0, 0, 1, 1))).dtype.kind
+            lo, hi = _extrema(kind, (np.asarray(image.crop(box)) for box in _boxes(height, width, _TILE_SIDE)))
+            scale = _unit_scale(kind, lo, hi)
+            gray = _reduce_tiles(height, width, lambda box: Image.fromarray(scale(np.asarray(image.crop(box)))))
+            return gray[:, :, 0], None
         has_alpha = mode in _ALPHA_MODES or "transparency" in image.info
-        if has_alpha:
-            # Pillow premultiplies alpha while resizing LA, so the shrink stays correct.
-            la = _convert(image, "LA", "RGBA")
-            if max(la.size) > _WORK_SIDE:
-                f = _WORK_SIDE / max(la.size)
-                size = (max(1, round(width * f)), max(1, round(height * f)))
-                la = la.resize(size, Image.Resampling.BOX)
-            arr = np.asarray(la, dtype=np.float32) / 255.0
-            return arr[:, :, 0], arr[:, :, 1]
-        gray_img = _convert(image, "L", "RGB")
-        if max(gray_img.size) > _WORK_SIDE:
-            f = _WORK_SIDE / max(gray_img.size)
-            size = (max(1, round(width * f)), max(1, round(height * f)))
-            gray_img = gray_img.resize(size, Image.Resampling.BOX)
-        return np.asarray(gray_img, dtype=np.float32) / 255.0, None
+        target, via = ("LA", "RGBA") if has_alpha else ("L", "RGB")
+        bands = _reduce_tiles(height, width, lambda box: _convert(image.crop(box), target, via)) / np.float32(255)
+        return bands[:, :, 0], (bands[:, :, 1] if has_alpha else None)
     except ImageError:
         raise
     except (OSError, ValueError) as exc:
@@ -512,7 +573,7 @@ def preprocess_image(image: Image.Image | np.ndarray) -> np.ndarray:
         if image.ndim != 2:
             raise ImageError(f"image array must be 2-D, got shape {image.shape}")
         _check_pixels(*image.shape)
-        gray, alpha = _shrink(_array_to_unit(image), _WORK_SIDE), None
+        gray, alpha = _array_to_unit(image), None
     else:
         raise ImageError(f"expected a PIL image or a 2-D numpy array, got {type(image).__name__}")
     if not np.isfinite(gray).all():
@@ -527,52 +588,59 @@ def preprocess_image(image: Image.Image | np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- files
 
 
+def _decoded_bytes(width: int, height: int, mode: str) -> int:
+    """What Pillow allocates to decode an image: its pixels plus a pointer for each row
+    (a 1 x 40 M pixel image needs 320 MB of row pointers for 40 MB of pixels)."""
+    return width * height * _BYTES_PER_PIXEL.get(mode, 4) + height * 8
+
+
 def load_image(path: str | os.PathLike[str]) -> Image.Image:
     """Open and fully decode an image file (its first frame); raise ImageError if unusable.
 
-    The pixel count is checked from the header before decoding, so a decompression bomb is
-    refused without allocating its pixels.  The file handle is always closed.
+    The pixel count and the memory decoding takes (:data:`MAX_IMAGE_BYTES`) are checked
+    from the header before decoding, so a decompression bomb is refused without allocating
+    its pixels.  Only regular files are read.  The file handle is always closed.
     """
-    p = Path(path)
-    try:
-        exists, is_dir = p.exists(), p.is_dir()
-    except OSError as exc:  # a name the system refuses outright, e.g. too long
-        raise ImageError(f"{p}: cannot open ({exc.strerror or exc})") from None
-    if not exists:
-        raise ImageError(f"{p}: file not found")
-    if is_dir:
-        raise ImageError(f"{p}: is a folder, not an image file")
-    try:
-        if p.stat().st_size == 0:
-            raise ImageError(f"{p}: file is empty")
-        with warnings.catch_warnings():
-            # Pillow only warns below twice its own limit; treat the warning as fatal.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with open(p, "rb") as fh, Image.open(fh) as img:
-                width, height = img.size
-                if width * height > MAX_IMAGE_PIXELS:
-                    raise ImageError(
-                        f"{p}: image too large ({width}x{height} pixels, limit "
-                        f"{MAX_IMAGE_PIXELS}); possible decompression bomb"
-                    )
-                if width <= 0 or height <= 0:
-                    raise ImageError(f"{p}: image has no pixels ({width}x{height})")
-                img.seek(0)
-                img.load()
-                # copy() detaches the pixels from the file so the handle can close.
-                return img.copy()
-    except ImageError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"{p}: image too large (possible decompression bomb)") from None
-    except UnidentifiedImageError:
-        raise ImageError(f"{p}: not an image file (or an unsupported format)") from None
-    except PermissionError:
-        raise ImageError(f"{p}: permission denied") from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as exc:
-        raise ImageError(f"{p}: truncated or corrupt image ({_one_line(exc)})") from None
-    except Exception as exc:  # a corrupt file can trip any error inside a Pillow decoder
-        raise ImageError(f"{p}: cannot decode image ({_one_line(exc)})") from None
+    with open_regular(path, ImageError, "an image file") as fh:
+        p = Path(path)
+        try:
+            if os.fstat(fh.fileno()).st_size == 0:
+                raise ImageError(f"{p}: file is empty")
+            with warnings.catch_warnings():
+                # Pillow only warns below twice its own limit; treat the warning as fatal.
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                with Image.open(fh) as img:
+                    width, height = img.size
+                    if width * height > MAX_IMAGE_PIXELS:
+                        raise ImageError(
+                            f"{p}: image too large ({width}x{height} pixels, limit "
+                            f"{MAX_IMAGE_PIXELS}); possible decompression bomb"
+                        )
+                    if width <= 0 or height <= 0:
+                        raise ImageError(f"{p}: image has no pixels ({width}x{height})")
+                    img.seek(0)
+                    needed = _decoded_bytes(width, height, img.mode)
+                    if needed > MAX_IMAGE_BYTES:
+                        raise ImageError(
+                            f"{p}: image too large to decode ({width}x{height} {img.mode} needs "
+                            f"{needed / 2**20:,.0f} MB, limit {MAX_IMAGE_BYTES // 2**20} MB)"
+                        )
+                    img.load()
+                    # The decoded pixels in an image of their own, detached from the file so
+                    # the handle can close; copy() would hold them twice for a moment.
+                    return img._new(img.im)
+        except ImageError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageError(f"{p}: image too large (possible decompression bomb)") from None
+        except UnidentifiedImageError:
+            raise ImageError(f"{p}: not an image file (or an unsupported format)") from None
+        except PermissionError:
+            raise ImageError(f"{p}: permission denied") from None
+        except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as exc:
+            raise ImageError(f"{p}: truncated or corrupt image ({_one_line(exc)})") from None
+        except Exception as exc:  # a corrupt file can trip any error inside a Pillow decoder
+            raise ImageError(f"{p}: cannot decode image ({_one_line(exc)})") from None
 
 
 def preprocess_file(path: str | os.PathLike[str]) -> np.ndarray:

@@ -94,11 +94,10 @@ def check_drawing_entry(drawing: Drawing, what: str) -> Drawing:
             raise SessionError(f"{what}: image must be 28x28 values in [0, 1]")
         return Drawing([], None, image)
     try:
-        # An empty drawing (nothing drawn yet) is fine; its pen is checked all the same.
-        strokes, pen = check_drawing(drawing.strokes or [[[0.0, 0.0]]], drawing.pen_width)
+        strokes, pen = check_drawing(drawing.strokes, drawing.pen_width, allow_empty=True)
     except DrawingError as exc:
         raise SessionError(f"{what}: {exc}") from None
-    return Drawing(strokes if drawing.strokes else [], None if drawing.pen_width is None else pen)
+    return Drawing(strokes, None if drawing.pen_width is None else pen)
 
 
 def check_pin(pin: Any, what: str) -> tuple[float, float]:
@@ -302,18 +301,21 @@ def _damaged_names(source: Path):
         n += 1
 
 
-def set_aside(path: str | os.PathLike | None = None, *, copy: bytes | None = None) -> Path | None:
+def set_aside(path: str | os.PathLike | None = None, *, copy: bool = False) -> Path | None:
     """Keep a damaged session file under a new name, never replacing another; returns it.
 
-    Without ``copy`` the file is moved; with it, those bytes (the file as it was read) are
-    written under the new name and the original stays, for a file that was partly restored.
-    None when the file system refuses.
+    The file is moved; with ``copy`` it is copied instead and stays, for a file that was
+    partly restored (the next autosave replaces it). None when the file system refuses.
     """
     source = Path(path) if path is not None else session_path()
+    try:
+        data = read_limited(source, MAX_FILE_BYTES, SessionError, "session file") if copy else None
+    except SessionError:
+        return None
     for _attempt, target in zip(range(100), _damaged_names(source)):
         try:
-            if copy is not None:
-                write_new(target, copy)
+            if data is not None:
+                write_new(target, data)
             else:
                 try:  # link + unlink, unlike rename, never replaces a file that appeared meanwhile
                     os.link(source, target, follow_symlinks=False)

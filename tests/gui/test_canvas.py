@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QApplication
 
 from tests.gui.helpers import draw_strokes, send_mouse
 from vaedesk.gui.canvas import CANVAS_SIZE, DrawingCanvas
-from vaedesk.preprocess import DEFAULT_PEN_WIDTH, preprocess_strokes
+from vaedesk.errors import DrawingError
+from vaedesk.preprocess import DEFAULT_PEN_WIDTH, MAX_POINTS, preprocess_strokes
 from vaedesk.sketches import synthetic_drawings
 
 LEFT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
@@ -164,17 +165,39 @@ def test_new_stroke_clears_redo(canvas: DrawingCanvas, qtbot) -> None:
 
 
 def test_set_strokes_validates_and_copies(canvas: DrawingCanvas) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(DrawingError):
         canvas.set_strokes([np.zeros((3, 3))])
-    with pytest.raises(ValueError):
+    with pytest.raises(DrawingError):
         canvas.set_strokes([np.array([[0.0, np.nan]])])
-    with pytest.raises(ValueError):
+    with pytest.raises(DrawingError):
         canvas.set_strokes("7")
+    with pytest.raises(DrawingError, match="out of range"):  # the limits every part shares
+        canvas.set_strokes([np.array([[0.0, 2e6]])])
+    with pytest.raises(DrawingError, match="more than 100000 points"):
+        canvas.set_strokes([np.zeros((MAX_POINTS + 1, 2))])
     assert canvas.is_empty() and not canvas.can_undo()
     mine = [np.array([[1.0, 2.0], [3.0, 4.0]]), np.zeros((0, 2))]
     canvas.set_strokes(mine)
     mine[0][:] = -1.0
     _assert_same_drawing(canvas.strokes(), [np.array([[1.0, 2.0], [3.0, 4.0]])])
+
+
+def test_drawing_stops_at_the_point_limit_before_breaking_it(canvas: DrawingCanvas, qtbot, monkeypatch) -> None:
+    import vaedesk.gui.canvas as canvas_module
+
+    monkeypatch.setattr(canvas_module, "MAX_POINTS", 50)  # the real limit, 100,000, is the same code path
+    said = _record(canvas.limit_reached)
+    finished = _record(canvas.stroke_finished)
+    scribble = np.column_stack([np.linspace(10, 270, 80), 100 + 50 * np.sin(np.linspace(0, 20, 80))])
+    draw_strokes(qtbot, canvas, [scribble[:30], scribble[30:]])
+    assert sum(len(s) for s in canvas.strokes()) == 50  # the second stroke ended at the limit
+    assert len(finished) == 2 and len(said) == 1 and "50 points" in said[0]
+    draw_strokes(qtbot, canvas, [scribble[:10]])  # no new stroke starts
+    assert sum(len(s) for s in canvas.strokes()) == 50 and len(said) == 2
+    canvas.undo()
+    draw_strokes(qtbot, canvas, [scribble[:10]])  # room again
+    assert [len(s) for s in canvas.strokes()] == [30, 10]
+    assert preprocess_strokes(canvas.strokes()).shape == (28, 28)
 
 
 def test_resize_keeps_canvas_space_strokes(canvas: DrawingCanvas, qtbot, seven) -> None:

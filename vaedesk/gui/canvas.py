@@ -30,7 +30,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from vaedesk.preprocess import BOX_SIZE, DEFAULT_PEN_WIDTH, FIELD_SIZE
+from vaedesk.errors import DrawingError
+from vaedesk.preprocess import BOX_SIZE, DEFAULT_PEN_WIDTH, FIELD_SIZE, MAX_POINTS, check_drawing
 
 __all__ = ["CANVAS_SIZE", "PEN_SCALE_MIN", "PEN_SCALE_MAX", "DrawingCanvas", "ink_width"]
 
@@ -59,18 +60,13 @@ def ink_width(pen_width: float) -> float:
 
 
 def _as_strokes(strokes: Any) -> Strokes:
-    """Validate a drawing and return read-only float64 (K, 2) copies, empty strokes dropped."""
-    if isinstance(strokes, (str, bytes)) or not isinstance(strokes, (Sequence, np.ndarray)):
-        raise ValueError(f"a drawing must be a list of (K, 2) strokes, got {type(strokes).__name__}")
+    """Read-only float64 (K, 2) copies of a drawing checked against the limits every part of
+    vaedesk shares (so whatever the canvas holds can be encoded and saved); empty strokes
+    dropped. Raises DrawingError."""
+    parts, _pen = check_drawing(strokes, allow_empty=True)
     out: Strokes = []
-    for i, stroke in enumerate(strokes):
-        arr = np.array(stroke, dtype=np.float64)  # always a copy: the caller keeps theirs
-        if arr.size == 0:
-            continue
-        if arr.ndim != 2 or arr.shape[1] != 2:
-            raise ValueError(f"stroke {i} has shape {arr.shape}, expected (K, 2)")
-        if not np.isfinite(arr).all():
-            raise ValueError(f"stroke {i} has NaN or infinite coordinates")
+    for part in parts:
+        arr = np.array(part, dtype=np.float64)  # always a copy: the caller keeps theirs
         arr.setflags(write=False)
         out.append(arr)
     return out
@@ -119,6 +115,9 @@ class DrawingCanvas(QWidget):
     #: Emitted when can_undo() / can_redo() may have changed.
     history_changed = Signal()
     pen_scale_changed = Signal(float)
+    #: Emitted with a message when the drawing holds the most points a drawing may
+    #: (preprocess.MAX_POINTS): the stroke ends there and no new one starts.
+    limit_reached = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -129,6 +128,7 @@ class DrawingCanvas(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self._strokes: Strokes = []
+        self._points = 0  # in self._strokes
         self._current: _PointBuffer | None = None
         self._undo: list[Strokes] = []
         self._redo: list[Strokes] = []
@@ -222,7 +222,7 @@ class DrawingCanvas(QWidget):
         return bool(self._redo)
 
     def set_strokes(self, strokes: Sequence[Any]) -> None:
-        """Replace the drawing (undoable).  Raises ValueError for a malformed drawing."""
+        """Replace the drawing (undoable).  Raises DrawingError for a malformed drawing."""
         new = _as_strokes(strokes)
         self._finish_current(emit=False)
         if not new and not self._strokes:
@@ -264,6 +264,7 @@ class DrawingCanvas(QWidget):
         self._redo.clear()
 
     def _after_edit(self) -> None:
+        self._points = sum(len(s) for s in self._strokes)
         self._invalidate()
         self._emit_changed()
         self.history_changed.emit()
@@ -275,6 +276,9 @@ class DrawingCanvas(QWidget):
 
     def _begin(self, pos: QPointF) -> bool:
         if self._current is not None or not self._in_paper(pos):
+            return False
+        if self._points >= MAX_POINTS:
+            self._refuse_more()
             return False
         x, y = self._clamped(pos)
         self._current = _PointBuffer(x, y)
@@ -291,7 +295,17 @@ class DrawingCanvas(QWidget):
             return  # a repeated position adds nothing to the drawing
         self._current.append(x, y)
         self._ink_segment(last, (x, y))
+        if self._points + len(self._current) >= MAX_POINTS:
+            self._finish_current(emit=True)
+            self._refuse_more()
+            return
         self._emit_changed()
+
+    def _refuse_more(self) -> None:
+        # Refused here, before any limit is broken: the drawing stays one that can be
+        # encoded, autosaved and restored.
+        self.limit_reached.emit(f"This drawing holds {MAX_POINTS:,} points, the most a drawing may: "
+                                "undo or clear to draw more.")
 
     def _end(self, pos: QPointF) -> None:
         if self._current is None:
@@ -308,6 +322,7 @@ class DrawingCanvas(QWidget):
         self._current = None
         self._record()
         self._strokes = [*self._strokes, stroke]
+        self._points += len(stroke)
         # The cache already holds the stroke, inked segment by segment, so there is nothing
         # to repaint: re-rendering here would stall the pen lift on a large drawing.
         self.history_changed.emit()

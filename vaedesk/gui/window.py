@@ -65,7 +65,9 @@ class MainWindow(QMainWindow):
         self._shown_request = 0
         self._latest_encode = 0
         self._shown: dict[str, int] = {}  # per channel: id of the newest decode result shown
-        self._image_input: Any = None  # an imported image replaces the strokes until the user draws
+        # An imported picture's 28x28 model input, made once on import; it replaces the
+        # strokes until the user draws.
+        self._image_input: np.ndarray | None = None
         self._gallery: list[dict[str, Any]] = []
         self._pin_images: dict[int, np.ndarray] = {}
         self._morph_points: np.ndarray | None = None
@@ -75,7 +77,11 @@ class MainWindow(QMainWindow):
         self._opened_checkpoints: list[str] = []
         self._unsaved_drawings = False  # drawn or kept since the last "Save drawing"
         self._restored_note = ""
-        self._autosave_failed = False
+        #: Why the session cannot be autosaved right now (None while autosave works): the
+        #: user is told once, the status bar keeps saying it, and closing warns of the loss.
+        self.autosave_error: str | None = None
+        # A damaged session file that could not be set aside is never overwritten.
+        self._session_blocked: str | None = None
         self._close_confirmed = False  # by the Quit action, so closeEvent does not ask again
         self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
         self._autosave.timeout.connect(self.save_session)
@@ -169,6 +175,11 @@ class MainWindow(QMainWindow):
         splitter.setSizes([340, 640, 300])
         self.splitter = splitter
         self.setCentralWidget(splitter)
+        self.autosave_label = QLabel()
+        self.autosave_label.setObjectName("autosave_status")
+        self.autosave_label.setStyleSheet("color: #b00020;")
+        self.autosave_label.hide()
+        self.statusBar().addPermanentWidget(self.autosave_label)
         self.statusBar().showMessage("Loading model…")
 
     def _action(self, name: str, text: str, shortcut: Any = None, slot=None, checkable: bool = False) -> QAction:
@@ -262,6 +273,7 @@ class MainWindow(QMainWindow):
         worker.export_cancelled.connect(self._on_export_cancelled)
 
         self.canvas.drawing_changed.connect(self._on_drawing_changed)
+        self.canvas.limit_reached.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         self.canvas.drawing_changed.connect(self._drawings_changed)
         self.plane.pins_changed.connect(self._autosave.start)
         self.plane.pin_removed.connect(self._autosave.start)
@@ -442,8 +454,19 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ gallery
     def keep_drawing(self) -> int | None:
         """Keep the current drawing (or imported image) in the gallery; returns its index."""
+        from ..session import MAX_GALLERY, MAX_SESSION_POINTS
+
         if self.last_encode is None:
             self.statusBar().showMessage("Nothing to keep: draw a digit first", 4000)
+            return None
+        # The session's limits, checked here so that what is kept can always be autosaved.
+        # The kept copy and the drawing still on the canvas both count.
+        points = (sum(len(s) for g in self._gallery for s in g["strokes"])
+                  + 2 * sum(len(s) for s in self.canvas.strokes()))
+        if len(self._gallery) >= MAX_GALLERY or points > MAX_SESSION_POINTS:
+            self.show_message("warning", "Gallery full",
+                              f"The gallery holds at most {MAX_GALLERY} drawings and {MAX_SESSION_POINTS:,} points "
+                              "in all. Save drawings to files to keep more.")
             return None
         entry = {"strokes": self.canvas.strokes(), "image": self._image_input,
                  "pen_width": self.canvas.model_pen_width(), "input": self.last_encode.input}
@@ -682,10 +705,9 @@ class MainWindow(QMainWindow):
                 self._image_input = None
                 self.canvas.set_strokes(strokes)
             else:
-                image = load_image(path)
-                preprocess_image(image)  # fail here, with a clear message, on a blank image
+                model_input = preprocess_image(load_image(path))  # a blank image fails here, clearly
                 self.canvas.clear()
-                self._image_input = image
+                self._image_input = model_input
                 self._encode_current()
                 self._drawings_changed()
         except VaedeskError as exc:
@@ -733,6 +755,7 @@ class MainWindow(QMainWindow):
             if open_box.windowTitle() == title and open_box.text() == text:
                 return open_box
         box = QMessageBox(icons[kind], title, text, QMessageBox.StandardButton.Ok, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # file names and card text are never markup
         box.setWindowModality(Qt.WindowModality.NonModal)
         box.finished.connect(lambda _=0, b=box: self._messages.remove(b) if b in self._messages else None)
         self._messages.append(box)
@@ -768,11 +791,11 @@ class MainWindow(QMainWindow):
 
         card = self.model_info.card if self.model_info else {}
         shown = {k: v for k, v in card.items() if k not in ("history",)}
-        text = (f"<b>vaedesk {__version__}</b> — explore a Variational AutoEncoder by drawing.<br>"
-                "MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges (CC BY-SA 3.0).<br><br>"
-                f"<b>Model card</b><pre>{json.dumps(shown, indent=1)[:4000]}</pre>")
-        box = self.show_message("information", "About vaedesk", text)
-        box.setTextFormat(Qt.TextFormat.RichText)
+        # The card is untrusted text: shown as plain text (show_message), never as markup.
+        text = (f"vaedesk {__version__} — explore a Variational AutoEncoder by drawing.\n"
+                "MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges (CC BY-SA 3.0).\n\n"
+                f"Model card:\n{json.dumps(shown, indent=1)[:4000]}")
+        self.show_message("information", "About vaedesk", text)
 
     # ------------------------------------------------------------------ session (autosave)
     def _drawings_changed(self, _strokes: Any = None) -> None:
@@ -781,46 +804,76 @@ class MainWindow(QMainWindow):
 
     def current_session(self):
         """The drawing, gallery and pins as a :class:`vaedesk.session.Session`."""
-        from ..preprocess import preprocess_image
         from ..session import Drawing, Session
 
         # An imported picture is kept as its 28x28 model input, not as the original file.
-        image = preprocess_image(self._image_input) if self._image_input is not None else None
-        drawing = Drawing(self.canvas.strokes(), self.canvas.model_pen_width(), image)
+        drawing = Drawing(self.canvas.strokes(), self.canvas.model_pen_width(), self._image_input)
         gallery = [Drawing(g["strokes"], g["pen_width"], g["input"] if g["image"] is not None else None)
                    for g in self._gallery]
         return Session(drawing, gallery, [tuple(xy) for _, xy in self.plane.pins()], self._pending_model)
 
     def save_session(self) -> bool:
-        """Write the session now (it is also written shortly after every change)."""
+        """Write the session now (it is also written shortly after every change). On failure
+        the user is told (once, then in the status bar until it works again); never raises."""
         from ..session import save_session
 
         self._autosave.stop()
         try:
+            if self._session_blocked:
+                raise VaedeskError(self._session_blocked)
             path = save_session(self.current_session())
-        except (OSError, VaedeskError) as exc:
-            if not self._autosave_failed:  # say it once, not after every stroke
-                self.statusBar().showMessage(f"Cannot autosave the session: {exc}", 10_000)
-            self._autosave_failed = True
+        except Exception as exc:  # noqa: BLE001  (whatever it is, the user must hear of it)
+            message = " ".join(str(exc).split()) or type(exc).__name__
+            if self.autosave_error is None:
+                self.show_message("warning", "Autosave failed",
+                                  f"Your work could not be saved to the session file: {message}\n\n"
+                                  "Until this is fixed, save drawings you want to keep with File → Save drawing. "
+                                  "vaedesk tries again after every change.")
+            self.autosave_error = message
+            self.autosave_label.setText(f"⚠ Autosave failed: {message}")
+            self.autosave_label.show()
             return False
-        self._autosave_failed = False
+        if self.autosave_error is not None:
+            self.statusBar().showMessage("Autosave works again: your session is saved.", 8000)
+        self.autosave_error = None
+        self.autosave_label.hide()
         self.session_saved.emit(str(path))
         return True
 
     def _restore_session(self) -> None:
-        from ..preprocess import preprocess_strokes
-        from ..session import SessionError, load_session, set_aside
+        """Restore the last session; whatever is wrong with its file, the app starts."""
+        from ..atomic import sweep_stale
+        from ..paths import user_data_dir, user_models_dir
+        from ..session import SessionError, load_session, session_path, set_aside
 
+        for folder in (user_data_dir(), user_models_dir()):
+            sweep_stale(folder)  # temporaries of writes that a crash or a kill cut short
         try:
             session = load_session()
-        except SessionError as exc:
+            if session is not None:
+                self._apply_session(session)
+        except Exception as exc:  # noqa: BLE001  (a SessionError, or anything a damaged file provokes)
+            self._clear_restored()
+            reason = str(exc) if isinstance(exc, SessionError) else f"{type(exc).__name__}: {exc}"
             kept = set_aside()
+            if kept is None and session_path().exists():
+                self._session_blocked = (f"the damaged session file {session_path()} could not be set aside, "
+                                         "so it is not overwritten")
             where = f" It was kept as {kept}." if kept else ""
             self.show_message("warning", "Session not restored",
-                              f"Your last session could not be restored: {exc}.{where}")
+                              f"Your last session could not be restored: {' '.join(reason.split())}.{where}")
             return
-        if session is None:
-            return
+        if session is not None and session.problems:
+            kept = set_aside(copy=True)
+            shown = "; ".join(session.problems[:3]) + ("; …" if len(session.problems) > 3 else "")
+            where = f" The file as it was is kept as {kept}." if kept else ""
+            self.show_message("warning", "Session partly restored",
+                              f"{len(session.problems)} part(s) of your last session could not be restored and "
+                              f"were left out ({shown}). Everything else is back.{where}")
+
+    def _apply_session(self, session) -> None:
+        from ..preprocess import preprocess_strokes
+
         for entry in session.gallery:
             if entry.image is not None:
                 self._gallery.append({"strokes": [], "image": entry.image, "pen_width": None, "input": entry.image})
@@ -839,6 +892,16 @@ class MainWindow(QMainWindow):
         if restored or session.pins:  # said with the first "model ready" message
             self._restored_note = f"restored your last session: {restored} drawing(s), {len(session.pins)} pin(s)"
 
+    def _clear_restored(self) -> None:
+        """Undo a restore that failed half-way, so the window starts clean."""
+        self._gallery.clear()
+        self._show_gallery()
+        self.plane.clear_pins()
+        self._image_input = None
+        self.canvas.clear()
+        self._unsaved_drawings = False
+        self._restored_note = ""
+
     def confirm_close(self) -> bool:
         """Ask before closing during a training run, or with drawings never saved to a file;
         True to close."""
@@ -852,19 +915,26 @@ class MainWindow(QMainWindow):
             box.exec()
             if box.clickedButton() is not stop:
                 return False
-        if not self._unsaved_drawings or self.settings.value("ask_on_close", True, type=bool) is False:
-            return True
         count = len(self._gallery) + (not self.canvas.is_empty() or self._image_input is not None)
-        box = QMessageBox(QMessageBox.Icon.Question, "Close vaedesk",
-                          f"You have {count} drawing(s) not saved as files. They stay in your session and "
-                          "come back the next time you start vaedesk.", parent=self)
+        at_risk = self.autosave_error is not None and count > 0 and not self.save_session()
+        if at_risk:
+            # Never claim the work is safe when it is not: this asks whatever the setting.
+            text = (f"Your session cannot be saved ({self.autosave_error}). Your {count} drawing(s) will be "
+                    "lost when vaedesk closes unless you save them as files.")
+        elif not self._unsaved_drawings or self.settings.value("ask_on_close", True, type=bool) is False:
+            return True
+        else:
+            text = (f"You have {count} drawing(s) not saved as files. They stay in your session and "
+                    "come back the next time you start vaedesk.")
+        box = QMessageBox(QMessageBox.Icon.Question, "Close vaedesk", text, parent=self)
         box.setObjectName("close_question")
         close = box.addButton("Close", QMessageBox.ButtonRole.AcceptRole)
         save = box.addButton("Save drawing…", QMessageBox.ButtonRole.ActionRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(close)
         never = QCheckBox("Don't ask again")
-        box.setCheckBox(never)
+        if not at_risk:
+            box.setCheckBox(never)
         box.exec()
         if never.isChecked():
             self.settings.setValue("ask_on_close", False)

@@ -198,11 +198,11 @@ class ModelWorker(QObject):
         return self.model
 
     def _do_encode(self, request: dict[str, Any]) -> None:
-        from ..preprocess import preprocess_image, preprocess_strokes
+        from ..preprocess import preprocess_strokes
 
         model = self._require_model()
-        if "image" in request:
-            x = preprocess_image(request["image"])
+        if "image" in request:  # an imported picture, already the model's 28x28 input
+            x = np.asarray(request["image"], np.float32)
         else:
             x = preprocess_strokes(request["strokes"], request.get("pen_width"))
         if "seed" in request:
@@ -264,12 +264,12 @@ class ModelWorker(QObject):
 
     def _resolve(self, endpoint: dict[str, Any]) -> np.ndarray:
         """A morph endpoint as a latent vector: a plane point, or a drawing's posterior mean."""
-        from ..preprocess import preprocess_image, preprocess_strokes
+        from ..preprocess import preprocess_strokes
 
         if "xy" in endpoint:
             return self.plane.to_latent(np.asarray(endpoint["xy"], np.float64).reshape(1, 2))[0]
         if endpoint.get("image") is not None:
-            x = preprocess_image(endpoint["image"])
+            x = np.asarray(endpoint["image"], np.float32)
         else:
             x = preprocess_strokes(endpoint["strokes"], endpoint.get("pen_width"))
         return self._require_model().encode(x[None]).mean[0]
@@ -327,13 +327,16 @@ class WorkerClient(QObject):
     def encode_strokes(self, strokes: list[np.ndarray], pen_width: float | None = None) -> int:
         return self._next("encode", strokes=strokes, pen_width=pen_width)
 
-    def encode_image(self, image: Any) -> int:
-        return self._next("encode", image=image)
+    def encode_image(self, model_input: np.ndarray) -> int:
+        """Encode an imported picture's 28x28 model input (preprocess_image's result: a
+        picture is preprocessed once, when imported, so re-encoding never changes it)."""
+        return self._next("encode", image=model_input)
 
-    def resample(self, strokes: list[np.ndarray] | None, pen_width: float | None, image: Any = None) -> int:
+    def resample(self, strokes: list[np.ndarray] | None, pen_width: float | None,
+                 model_input: np.ndarray | None = None) -> int:
         seed = int(np.random.default_rng().integers(1 << 31))
-        if image is not None:
-            return self._next("encode", image=image, seed=seed)
+        if model_input is not None:
+            return self._next("encode", image=model_input, seed=seed)
         return self._next("encode", strokes=strokes, pen_width=pen_width, seed=seed)
 
     def hover(self, x: float, y: float) -> int:
@@ -346,7 +349,7 @@ class WorkerClient(QObject):
         return self._next("grid", x_range=x_range, y_range=y_range, n=n)
 
     def morph_preview(self, endpoints: list[dict[str, Any]], frames: int, method: str, easing: str) -> int:
-        """Endpoints: ``{"xy": plane point}``, ``{"strokes", "pen_width"}`` or ``{"image"}``."""
+        """Endpoints: ``{"xy": plane point}``, ``{"strokes", "pen_width"}`` or ``{"image": model input}``."""
         return self._next("morph", endpoints=endpoints, frames=frames, method=method, easing=easing)
 
     def export(self, endpoints: list[dict[str, Any]], path: str, fmt: str, *, frames: int, fps: float, size: int,
