@@ -19,6 +19,7 @@ import numpy as np
 
 from .atomic import atomic_path
 from .errors import DataError
+from .safe_read import open_regular
 
 # IDX type codes -> big-endian NumPy dtypes.
 _DTYPES = {
@@ -36,16 +37,9 @@ _MAX_ELEMENTS = 2_000_000_000
 _CHUNK = 1 << 20
 
 
-def _open(path: Path) -> tuple[BinaryIO, bool]:
-    """The open file and whether it is gzipped."""
-    try:
-        fh = open(path, "rb")
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a folder, expected an IDX file") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+def _open(path: str | os.PathLike) -> tuple[BinaryIO, bool]:
+    """The open regular file and whether it is gzipped."""
+    fh = open_regular(path, DataError, "an IDX file")
     try:
         return fh, fh.peek(2)[:2] == _GZIP_MAGIC
     except OSError as exc:
@@ -72,8 +66,8 @@ def _read(stream: BinaryIO, size: int, path: Path) -> bytearray:
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Return the array stored in an IDX file (gzipped or not), in native byte order."""
-    path = Path(path)
     fh, gzipped = _open(path)
+    path = Path(path)
     with fh:
         return _parse(gzip.GzipFile(fileobj=fh, mode="rb") if gzipped else fh, path)
 

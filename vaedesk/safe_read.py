@@ -12,6 +12,7 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import VaedeskError
 
@@ -56,3 +57,46 @@ def read_limited(path: str | os.PathLike, limit: int, error: type[VaedeskError],
     if total > limit:
         raise error(f"{path}: the {what} is larger than {limit:,} bytes")
     return b"".join(chunks)
+
+
+def open_regular(path: str | os.PathLike, error: type[VaedeskError], what: str) -> BinaryIO:
+    """``path`` opened for streaming its bytes, if it is a regular file.
+
+    For files too large to read whole (images, IDX data). Opened without blocking, so a
+    FIFO cannot hang the open, and refused unless fstat says it is a regular file, so a
+    device such as /dev/zero or a /proc file is named as such rather than read as an empty
+    or endless file. Raises ``error`` with a one-line message naming ``path``; ``what``
+    names the expected kind of file, e.g. "an image file".
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise error(f"expected a file path, got {type(path).__name__}")
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except ValueError:  # the system cannot even be asked about such a name
+        raise error(f"{path}: not a valid file name (it contains a NUL byte)") from None
+    except (FileNotFoundError, NotADirectoryError):
+        raise error(f"{path}: file not found") from None
+    except PermissionError:
+        raise error(f"{path}: permission denied") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise error(f"{path}: {_reason(exc)}") from None
+        raise error(f"{path}: cannot open ({_reason(exc)})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise error(f"{path}: is a folder, not {what}")
+        if not stat.S_ISREG(info.st_mode):
+            raise error(f"{path}: not a regular file (a device, pipe or socket)")
+        if info.st_size == 0 and os.read(fd, 1):
+            # A /proc file says it holds 0 bytes and then produces text.
+            raise error(f"{path}: not a regular file (a system file of unknown size)")
+        os.lseek(fd, 0, os.SEEK_SET)
+        return os.fdopen(fd, "rb")
+    except OSError as exc:
+        os.close(fd)
+        raise error(f"{path}: cannot read ({_reason(exc)})") from None
+    except BaseException:
+        os.close(fd)
+        raise
