@@ -98,7 +98,7 @@ def test_models_lists_shipped(capsys):
         (["eval", "--model", "nope"], ["no model named 'nope'"]),
         (["encode", "missing.png"], ["missing.png"]),
         (["morph", "--from", "1,2,3", "--to", "0,0", "--out", "x.gif"], ["expected 2"]),
-        (["morph", "--from", "test:99999", "--to", "0,0", "--out", "x.gif"], ["out of range"]),
+        (["morph", "--from", "test:99999", "--to", "0,0", "--out", "x.gif"], ["test:99999: test index must be in 0..9999"]),
         (["morph", "--from", "0,0", "--to", "1,1", "--frames", "0", "--out", "x.gif"], ["frames"]),
         (["morph", "--from", "0,0", "--to", "nan,1", "--out", "x.gif"], []),
         (["morph", "--from", "0,0", "--to", "1,1", "--out", "x.txt"], [".gif"]),

@@ -234,7 +234,8 @@ def test_encode_bad_images_are_named(capsys, inputs, small_model_path, names, as
 
 
 # Each morph field: (strategy of bad values, regex the error must match when it is to blame).
-POINT_PROBLEMS = (r"expected 2 comma-separated numbers|coordinate \d|must be finite|test index .* out of range|"
+POINT_PROBLEMS = (r"expected 2 comma-separated numbers|not a latent point|must be finite|test index must be in 0\.\.9999|"
+                  r"latent coordinates must lie within ±1000, got -?\d|"
                   r"file not found|cannot open|is a folder|not an image|truncated|file is empty|image is blank")
 
 
@@ -242,6 +243,9 @@ def bad_point(inputs):
     return st.one_of(
         st.lists(st.floats(-5, 5).map(repr), min_size=1, max_size=4).filter(lambda c: len(c) != 2).map(",".join),
         st.tuples(st.sampled_from(["nan", "inf", "-inf", "1e999"]), st.floats(-5, 5).map(repr)).map(",".join),
+        st.tuples(st.floats(-5, 5), st.floats(1000, exclude_min=True, allow_infinity=False))
+          .map(lambda p: f"{p[0]!r},{p[1] * (-1) ** int(p[0] > 0)!r}"),  # beyond ±1000, with either sign
+        st.integers(-(10**6), -1).map(lambda i: f"test:{i}") | st.sampled_from(["test:", "test:x", "test:1.5", "0,abc"]),
         st.integers(10_000, 10**4000).map(lambda i: f"test:{i}"), st.just("test:" + "9" * 5000),
         st.sampled_from([str(inputs[n]) for n in BAD_FILE]),
         st.sampled_from(["1,2,3", "a,b", "0,,1", "(0,1", "[1 2]", ",", "e,e", "--", "1e5,1e5e"]),
@@ -295,7 +299,7 @@ def test_morph_bad_arguments(capsys, tmp_path, inputs, small_model_path, data):
     assert out == ""
 
 
-coordinate = st.floats(-1e6, 1e6, allow_nan=False).map(repr) | st.integers(-(10**6), 10**6).map(str)
+coordinate = st.floats(-1000, 1000).map(repr) | st.integers(-1000, 1000).map(str)  # vaedesk.limits.LATENT_LIMIT
 good_point = st.tuples(coordinate, coordinate, st.sampled_from(["{},{}", "{}, {}", "({},{})", "[{}, {}]", " {},{} "])).map(
     lambda t: t[2].format(t[0], t[1]))
 

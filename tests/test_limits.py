@@ -5,6 +5,7 @@ real problem (issue 11)."""
 from __future__ import annotations
 
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -18,6 +19,9 @@ from vaedesk.idx import read_idx
 from vaedesk.preprocess import load_image
 
 from tests.conftest import REPO
+
+# /proc, FIFOs and VmHWM
+LINUX = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 
 # --------------------------------------------------------------------------- files
 
@@ -38,15 +42,19 @@ def _png(path: Path, width: int, depth: int, colour: int, rows: list[tuple[int, 
     return path
 
 
+# VmHWM, the peak resident memory of this process image: getrusage's ru_maxrss also counts
+# what the parent (pytest) had resident when it forked the child.
 _PEAK = """
-import resource, sys
+import sys
 from vaedesk.preprocess import preprocess_file
 try:
     preprocess_file(sys.argv[1])
     outcome = "ok"
 except Exception as exc:
     outcome = f"{type(exc).__name__}: {exc}"
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, outcome)
+with open("/proc/self/status") as status:
+    peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+print(peak_kb // 1024, outcome)
 """
 
 
@@ -57,6 +65,7 @@ def _peak_mb(path: Path) -> tuple[int, str]:
     return int(peak), outcome
 
 
+@LINUX
 def test_image_decoding_is_bounded_in_bytes_not_pixels(tmp_path):
     # 0.7 MB: 1 x 39.9 M pixels of 16-bit RGBA, under the pixel limit. Pillow would need
     # 160 MB of pixels and 320 MB of row pointers (1.97 GB resident before the bound).
@@ -67,6 +76,7 @@ def test_image_decoding_is_bounded_in_bytes_not_pixels(tmp_path):
     assert peak < 100, f"{peak} MB resident to refuse it"
 
 
+@LINUX
 def test_converting_a_large_image_does_not_multiply_its_memory(tmp_path):
     # 87 kB of 16-bit grey, 6300 x 6300 (79 MB decoded): its int32 and float64 copies took
     # 1.1 GB resident before the conversion was done tile by tile.
@@ -78,6 +88,7 @@ def test_converting_a_large_image_does_not_multiply_its_memory(tmp_path):
     assert peak < 250, f"{peak} MB resident for a 79 MB image"
 
 
+@LINUX
 def test_images_and_idx_files_must_be_regular_files(tmp_path):
     loop = tmp_path / "loop.png"
     loop.symlink_to(tmp_path / "loop2.png")
@@ -106,3 +117,129 @@ def test_a_nul_byte_in_a_path_is_named():
     for read, error in ((load_image, ImageError), (read_idx, DataError)):
         with pytest.raises(error, match=r"not a valid file name \(it contains a NUL byte\)$"):
             read("digit\0.png")
+
+
+# --------------------------------------------------------------------------- latent bounds
+
+import numpy as np  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from vaedesk import latent  # noqa: E402
+from vaedesk.errors import ExportError, LatentError  # noqa: E402
+from vaedesk.export import save_gif, save_png_frames  # noqa: E402
+from vaedesk.limits import FRAMES_LIMIT, LATENT_LIMIT  # noqa: E402
+from vaedesk.morphing import morph, morph_frames, resolve_endpoint  # noqa: E402
+
+TWO = np.array([[0.0, 0.0], [1.0, 1.0]])
+
+# Each asked for memory in proportion to one number before it was bounded (10**9 frames:
+# killed at 24 GB); now each is refused at once, naming the bound.
+OVERSIZED = {
+    "interpolate_path frames": (lambda: latent.interpolate_path(TWO, 10**9), rf"n_frames must be at most {FRAMES_LIMIT}"),
+    "interpolate_path points": (lambda: latent.interpolate_path(np.zeros((10**5, 2)), 3), r"at most 1000 latent points"),
+    "interpolate_path dims": (lambda: latent.interpolate_path(np.zeros((2, 10**5)), 3), r"at most 512 dimensions"),
+    "parse_point dims": (lambda: latent.parse_point("0", 10**9), r"latent dimension must be at most 512"),
+    "grid": (lambda: latent.grid((0, 1), (0, 1), 10**6), r"grid size must be at most 128"),
+    "tile": (lambda: latent.tile(np.zeros((4, 2, 2)), 10**6), r"grid size must be at most 128"),
+    "sigma_ellipse": (lambda: latent.sigma_ellipse([0, 0], [1, 1], 1, n=10**9), r"vertex count must be at most"),
+    "covariance_ellipse": (lambda: latent.covariance_ellipse([0, 0], np.eye(2), 1, n=10**9), r"vertex count must be at most"),
+    "Plane.identity": (lambda: latent.Plane.identity(10**9), r"must be at most 512"),
+    "Plane.fit": (lambda: latent.Plane.fit(np.zeros((2, 10**4))), r"at most 512 dimensions"),
+    "grid range": (lambda: latent.grid((-1e308, 1e308), (0, 1), 2), r"x range is too wide"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OVERSIZED))
+def test_latent_maths_bounds_its_sizes(name):
+    call, message = OVERSIZED[name]
+    with pytest.raises(LatentError, match=message):
+        call()
+
+
+def test_exports_bound_their_frames(tmp_path):
+    for call in (save_gif, save_png_frames):
+        with pytest.raises(ExportError, match=rf"at most {FRAMES_LIMIT} frames, got {FRAMES_LIMIT + 1}"):
+            call(np.zeros((FRAMES_LIMIT + 1, 1, 1)), tmp_path / "a.gif")
+        with pytest.raises(ExportError, match=r"at most 4096 pixels a side"):
+            call(np.zeros((1, 1, 5000)), tmp_path / "a.gif")
+    assert not any(tmp_path.iterdir())
+
+
+beyond = st.floats(min_value=LATENT_LIMIT, exclude_min=True, allow_infinity=False)
+
+
+@given(beyond, st.booleans(), st.integers(0, 1))
+def test_latent_coordinates_beyond_the_limit_are_named(value, negative, index):
+    value = -value if negative else value
+    message = rf"^latent coordinates must lie within ±1000, got {re.escape(f'{value:g}')}$"
+    point = ["0", "0"]
+    point[index] = repr(value)
+    with pytest.raises(LatentError, match=message):
+        latent.parse_point(",".join(point), 2)
+    points = TWO.copy()
+    points[1, index] = value
+    with pytest.raises(LatentError, match=message):
+        latent.interpolate_path(points, 5)
+
+
+# --------------------------------------------------------------------------- morph arguments
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory):
+    import torch
+
+    from vaedesk.model import Model, new_card
+    from vaedesk.nets import AutoEncoder
+
+    torch.manual_seed(0)
+    return Model(AutoEncoder("vae", 2, width=2, hidden=4), new_card("vae", 2, width=2, hidden=4))
+
+
+@pytest.mark.parametrize("endpoint, message", [
+    ("test:-1", r"^test:-1: test index must be in 0\.\.9999$"),
+    ("test:10000", r"^test:10000: test index must be in 0\.\.9999$"),
+    ("test:seven", r"^test:seven: test index must be in 0\.\.9999$"),
+    ("0,abc", r"^0,abc: not a latent point \(coordinate 2 is not a number: 'abc'; expected numbers like 0\.5,-1\.2\)$"),
+    ("1e38,1e38", r"^latent coordinates must lie within ±1000, got 1e\+38$"),
+    ("1e308,-1e308", r"^latent coordinates must lie within ±1000, got 1e\+308$"),
+    (np.array([0.0, -1e38]), r"^latent coordinates must lie within ±1000, got -1e\+38$"),
+    ({"x": 0, "y": 0}, r"^cannot use dict as a morph endpoint \(expected an image file, test:INDEX"),
+    (b"0,0", r"^cannot use bytes as a morph endpoint"),
+    (None, r"^cannot use NoneType as a morph endpoint"),
+    (["a", "b"], r"^cannot use list as a morph endpoint"),
+    (np.zeros(5), r"^cannot use array of shape \(5,\) as a morph endpoint"),
+])
+def test_morph_endpoints_name_their_problem(small_model, endpoint, message):
+    with pytest.raises(LatentError, match=message):
+        resolve_endpoint(small_model, endpoint)
+
+
+def test_an_image_path_with_a_nul_byte_is_named(small_model):
+    with pytest.raises(ImageError, match=r"not a valid file name \(it contains a NUL byte\)$"):
+        resolve_endpoint(small_model, "digit\0.png")
+
+
+@pytest.mark.parametrize("arguments, error, message", [
+    (dict(frames="10"), ExportError, r"number of frames must be a whole number, got '10'"),
+    (dict(frames=None), ExportError, r"number of frames must be a whole number, got None"),
+    (dict(frames=2.5), ExportError, r"number of frames must be a whole number, got 2\.5"),
+    (dict(frames=True), ExportError, r"number of frames must be a whole number, got True"),
+    (dict(frames=10**12), ExportError, r"a morph has at most 10000 frames, got 1000000000000"),
+    (dict(out=None), ExportError, r"expected a file or folder path to write, got NoneType"),
+    (dict(out=3), ExportError, r"expected a file or folder path to write, got int"),
+    (dict(out="a\0.gif"), ExportError, r"not a valid file name \(it contains a NUL byte\)"),
+    (dict(endpoints="0,0"), LatentError, r"endpoints must be a list of morph endpoints, got str"),
+    (dict(endpoints=None), LatentError, r"endpoints must be a list of morph endpoints, got NoneType"),
+    (dict(endpoints=["0,0"] * 1001), LatentError, r"at most 1000 endpoints, got 1001"),
+])
+def test_morph_arguments_are_checked(small_model, tmp_path, monkeypatch, arguments, error, message):
+    monkeypatch.chdir(tmp_path)
+    options = {"endpoints": ["0,0", "1,1"], "out": "m.gif", **arguments}
+    with pytest.raises(error, match=message):
+        morph(small_model, options.pop("endpoints"), options.pop("out"), **options)
+    if "out" not in arguments:
+        with pytest.raises(error, match=message):
+            morph_frames(small_model, options.get("endpoints", ["0,0", "1,1"]) if "endpoints" not in arguments
+                         else arguments["endpoints"], frames=arguments.get("frames", 3))
+    assert not any(tmp_path.iterdir())

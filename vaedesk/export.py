@@ -28,13 +28,16 @@ from PIL import GifImagePlugin, Image
 
 from .atomic import atomic_dir, atomic_path
 from .errors import ExportCancelled, ExportError
+from .limits import FRAMES_LIMIT
 
 __all__ = [
+    "MAX_FRAME_SIDE",
     "MAX_FPS",
     "MAX_SIZE",
     "MIN_FPS",
     "MIN_SIZE",
     "CancelCallback",
+    "check_target",
     "ProgressCallback",
     "effective_fps",
     "frames_to_uint8",
@@ -57,6 +60,9 @@ MAX_FPS = 100.0
 # GIF delays are whole centiseconds, and most viewers replace delays under 2 cs with a
 # slow default (often 100 ms), so 20 ms is the shortest delay that plays as written.
 _MIN_DURATION_MS = 20
+# Frames given to export are at most this many pixels a side (the decoder's are 28; the
+# app's largest picture, a 20 x 20 manifold, is 560).
+MAX_FRAME_SIDE = 4096
 # Decoder outputs can overshoot [0, 1] by rounding; anything further is a caller bug
 # (for example 0–255 data), which clipping would silently turn into a white square.
 _OVERSHOOT = 0.01
@@ -72,24 +78,34 @@ def frames_to_uint8(frames: ArrayLike) -> np.ndarray:
     """Validate float frames (N, H, W) in [0, 1] and convert them to uint8 (N, H, W).
 
     Values up to 0.01 outside [0, 1] are clipped; values further out, NaN/inf, an empty
-    sequence, or a shape other than (N, H, W) raise :class:`ExportError`.
+    sequence, more than ``FRAMES_LIMIT`` frames (:mod:`vaedesk.limits`), frames larger than
+    :data:`MAX_FRAME_SIDE` or a shape other than (N, H, W) raise :class:`ExportError`.
     """
     try:
-        array = np.asarray(frames, dtype=np.float64)
-    except (TypeError, ValueError):
+        array = np.asarray(frames)
+        if array.dtype.kind not in "biuf":
+            array = array.astype(np.float64)
+    except (TypeError, ValueError, OverflowError):
         raise ExportError("frames must be an array of numbers with shape (N, H, W)") from None
     if array.ndim != 3:
         raise ExportError(f"frames must have shape (N, H, W), got {array.shape}")
     if array.shape[0] == 0:
         raise ExportError("no frames to export")
+    if array.shape[0] > FRAMES_LIMIT:
+        raise ExportError(f"an animation has at most {FRAMES_LIMIT} frames, got {array.shape[0]}")
     if array.shape[1] == 0 or array.shape[2] == 0:
         raise ExportError(f"frames must not be empty images, got shape {array.shape}")
+    if max(array.shape[1:]) > MAX_FRAME_SIDE:
+        raise ExportError(f"frames must be at most {MAX_FRAME_SIDE} pixels a side, got shape {array.shape}")
     if not np.all(np.isfinite(array)):
         raise ExportError("frames contain NaN or infinite values")
     low, high = float(array.min()), float(array.max())
     if low < -_OVERSHOOT or high > 1.0 + _OVERSHOOT:
         raise ExportError(f"frame values must lie in [0, 1], got range [{low:g}, {high:g}]")
-    return np.rint(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
+    out = np.empty(array.shape, np.uint8)
+    for index, frame in enumerate(array):  # a frame at a time: no float64 copy of them all
+        out[index] = np.rint(np.clip(frame.astype(np.float64), 0.0, 1.0) * 255.0)
+    return out
 
 
 def _bounce(frames: np.ndarray) -> np.ndarray:
@@ -196,8 +212,18 @@ def _export_target(
             raise ExportError(f"cannot write {target}: {_describe(exc)}") from exc
 
 
-def _check_file_target(path: str | os.PathLike[str]) -> Path:
+def check_target(path: Any) -> Path:
+    """``path`` as a Path, or ExportError when it cannot name a file (not a path, a NUL byte)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ExportError(f"expected a file or folder path to write, got {type(path).__name__}")
     target = Path(path)
+    if "\0" in str(target):
+        raise ExportError(f"cannot write {target}: not a valid file name (it contains a NUL byte)")
+    return target
+
+
+def _check_file_target(path: str | os.PathLike[str]) -> Path:
+    target = check_target(path)
     try:
         is_dir = target.is_dir()
     except OSError as exc:  # a name the system refuses outright, e.g. too long
@@ -330,7 +356,7 @@ def save_png_frames(
     size = _check_size(size)
     if pingpong:
         data = _bounce(data)
-    target = Path(folder)
+    target = check_target(folder)
     _check_frames_folder(target)
     total = len(data)
     digits = max(4, len(str(total - 1)))

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .errors import LatentError
+from .limits import FRAMES_LIMIT, LATENT_DIM_LIMIT, LATENT_LIMIT
 
 __all__ = [
     "EASINGS",
@@ -30,6 +31,13 @@ __all__ = [
     "sigma_ellipse",
     "tile",
 ]
+
+# A path visits at most this many points; each is a segment with its own arc-length table.
+MAX_WAYPOINTS = 1000
+# A grid is at most this many cells a side (16,384 decodes; the app shows 20 x 20).
+MAX_GRID_SIDE = 128
+# An ellipse polygon has at most this many vertices (the app draws 64).
+MAX_ELLIPSE_VERTICES = 10_000
 
 
 # --------------------------------------------------------------------------------------
@@ -108,16 +116,39 @@ def _check_finite(array: np.ndarray, what: str) -> None:
         raise LatentError(f"{what} contains NaN or infinite values")
 
 
-def _as_count(value: Any, what: str, minimum: int) -> int:
-    """An integer ≥ ``minimum``; bools and floats are refused to catch caller mistakes."""
+def _check_latent_range(array: np.ndarray) -> None:
+    """Refuse coordinates beyond ±LATENT_LIMIT, where no decoder gives a picture."""
+    if array.size and float(np.abs(array).max()) > LATENT_LIMIT:
+        worst = array.flat[np.abs(array).argmax()]
+        raise LatentError(f"latent coordinates must lie within ±{LATENT_LIMIT:g}, got {worst:g}")
+
+
+def _check_dim(dim: int, what: str) -> None:
+    if dim > LATENT_DIM_LIMIT:
+        raise LatentError(f"{what} must have at most {LATENT_DIM_LIMIT} dimensions, got {dim}")
+
+
+def _cut(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters: an error message stays one short line."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    return _cut(repr(value), limit)
+
+
+def _as_count(value: Any, what: str, minimum: int, maximum: int | None = None) -> int:
+    """An integer in [minimum, maximum]; bools and floats are refused to catch caller mistakes."""
     if isinstance(value, bool):
         raise LatentError(f"{what} must be an integer, got {value!r}")
     try:
         count = operator.index(value)
     except TypeError:
-        raise LatentError(f"{what} must be an integer, got {value!r}") from None
+        raise LatentError(f"{what} must be an integer, got {_shown(value)}") from None
     if count < minimum:
         raise LatentError(f"{what} must be at least {minimum}, got {count}")
+    if maximum is not None and count > maximum:
+        raise LatentError(f"{what} must be at most {maximum}, got {count}")
     return count
 
 
@@ -127,9 +158,9 @@ def _as_real(value: Any, what: str) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise LatentError(f"{what} must be a number, got {value!r}") from None
+        raise LatentError(f"{what} must be a number, got {_shown(value)}") from None
     if not math.isfinite(number):
-        raise LatentError(f"{what} must be finite, got {value!r}")
+        raise LatentError(f"{what} must be finite, got {_shown(value)}")
     return number
 
 
@@ -220,9 +251,13 @@ def _check_points(points: ArrayLike) -> np.ndarray:
         )
     if array.shape[0] < 2:
         raise LatentError(f"a path needs at least 2 latent points, got {array.shape[0]}")
+    if array.shape[0] > MAX_WAYPOINTS:
+        raise LatentError(f"a path has at most {MAX_WAYPOINTS} latent points, got {array.shape[0]}")
     if array.shape[1] < 1:
         raise LatentError("latent points must have at least one dimension")
+    _check_dim(array.shape[1], "latent points")
     _check_finite(array, "latent points")
+    _check_latent_range(array)
     return array
 
 
@@ -250,11 +285,13 @@ def interpolate_path(
     points) are allowed and get no frames of their own.
 
     Returns a float64 array of shape (n_frames, D). Raises :class:`LatentError` for fewer
-    than 2 points, ``n_frames < 2``, NaN/inf, ragged or non-2-D input, or an unknown
-    method or easing.
+    than 2 or more than :data:`MAX_WAYPOINTS` points, more than ``LATENT_DIM_LIMIT``
+    dimensions, ``n_frames`` outside 2..``FRAMES_LIMIT``, coordinates beyond
+    ±``LATENT_LIMIT`` (:mod:`vaedesk.limits`), NaN/inf, ragged or non-2-D input, or an
+    unknown method or easing.
     """
     array = _check_points(points)
-    frames = _as_count(n_frames, "n_frames", 2)
+    frames = _as_count(n_frames, "n_frames", 2, FRAMES_LIMIT)
     if method not in METHODS:
         raise LatentError(f"unknown interpolation method {method!r}; valid methods are: "
                           + ", ".join(METHODS))
@@ -292,26 +329,29 @@ def parse_point(text: str, dim: int) -> np.ndarray:
 
     Whitespace around numbers is ignored and one pair of enclosing brackets, ``(…)`` or
     ``[…]``, is allowed. Raises :class:`LatentError` for the wrong number of values,
-    something that is not a number, or NaN/inf.
+    something that is not a number, NaN/inf, or coordinates beyond ±``LATENT_LIMIT``.
     """
-    dim = _as_count(dim, "latent dimension", 1)
+    dim = _as_count(dim, "latent dimension", 1, LATENT_DIM_LIMIT)
     if not isinstance(text, str):
         raise LatentError(f"a latent point must be given as text, got {type(text).__name__}")
     body = text.strip()
     if len(body) >= 2 and (body[0], body[-1]) in {("(", ")"), ("[", "]")}:
         body = body[1:-1]
-    parts = [part.strip() for part in body.split(",")] if body.strip() else []
-    if len(parts) != dim:
+    # Counted before splitting, so a huge text is refused without a list of its parts.
+    count = body.count(",") + 1 if body.strip() else 0
+    if count != dim:
         plural = "number" if dim == 1 else "comma-separated numbers"
-        raise LatentError(f"expected {dim} {plural}, got {text!r}")
+        raise LatentError(f"expected {dim} {plural}, got {_shown(text)}")
     values = np.empty(dim, dtype=np.float64)
-    for i, part in enumerate(parts):
+    for i, part in enumerate(part.strip() for part in body.split(",")):
         try:
             values[i] = float(part)
         except ValueError:
-            raise LatentError(f"coordinate {i + 1} is not a number: {part!r}") from None
+            raise LatentError(f"{_cut(text.strip())}: not a latent point (coordinate {i + 1} is not a "
+                              f"number: {_shown(part, 24)}; expected numbers like 0.5,-1.2)") from None
         if not math.isfinite(values[i]):
-            raise LatentError(f"coordinate {i + 1} must be finite, got {part!r}")
+            raise LatentError(f"coordinate {i + 1} must be finite, got {_shown(part, 24)}")
+    _check_latent_range(values)
     return values
 
 
@@ -353,6 +393,7 @@ class Plane:
         comps = _as_float_array(components, "plane components")
         if comps.ndim != 2 or comps.shape[0] != 2 or comps.shape[1] < 2:
             raise LatentError(f"plane components must have shape (2, D) with D ≥ 2, got {comps.shape}")
+        _check_dim(comps.shape[1], "plane components")
         _check_finite(comps, "plane components")
         if not np.allclose(comps @ comps.T, np.eye(2), atol=_ORTHO_TOL):
             raise LatentError("plane components must be two orthonormal vectors")
@@ -386,7 +427,7 @@ class Plane:
         For ``dim == 2`` this is the whole latent space and both maps are exact
         identities. Raises :class:`LatentError` for ``dim < 2``.
         """
-        dim = _as_count(dim, "latent dimension for a plane", 2)
+        dim = _as_count(dim, "latent dimension for a plane", 2, LATENT_DIM_LIMIT)
         components = np.zeros((2, dim))
         components[0, 0] = components[1, 1] = 1.0
         return cls(np.zeros(dim), components, ("z1", "z2"), [math.nan, math.nan])
@@ -408,6 +449,7 @@ class Plane:
             raise LatentError(f"latent means must have shape (N, D) with N ≥ 1, got {data.shape}")
         _check_finite(data, "latent means")
         n, dim = data.shape
+        _check_dim(dim, "latent means")
         if dim < 2:
             raise LatentError(f"a 2-D view needs a latent dimension of at least 2, got {dim}")
         if dim == 2:
@@ -509,6 +551,8 @@ def _check_range(value: Any, what: str) -> tuple[float, float]:
     lo_f, hi_f = _as_real(lo, f"{what} low"), _as_real(hi, f"{what} high")
     if not lo_f < hi_f:
         raise LatentError(f"{what} must have low < high, got ({lo_f:g}, {hi_f:g})")
+    if not math.isfinite(hi_f - lo_f):  # e.g. (-1e308, 1e308): its cells would be inf wide
+        raise LatentError(f"{what} is too wide, got ({lo_f:g}, {hi_f:g})")
     return lo_f, hi_f
 
 
@@ -522,7 +566,7 @@ def grid(x_range: tuple[float, float], y_range: tuple[float, float], n: int) -> 
     """
     x_lo, x_hi = _check_range(x_range, "x range")
     y_lo, y_hi = _check_range(y_range, "y range")
-    n = _as_count(n, "grid size", 1)
+    n = _as_count(n, "grid size", 1, MAX_GRID_SIDE)
     offsets = (np.arange(n) + 0.5) / n
     xs = x_lo + offsets * (x_hi - x_lo)
     ys = y_hi - offsets * (y_hi - y_lo)  # descending: top row first
@@ -532,7 +576,7 @@ def grid(x_range: tuple[float, float], y_range: tuple[float, float], n: int) -> 
 
 def tile(images: ArrayLike, n: int) -> np.ndarray:
     """Arrange n·n images (n·n, h, w), in :func:`grid` order, into one (n·h, n·w) image."""
-    n = _as_count(n, "grid size", 1)
+    n = _as_count(n, "grid size", 1, MAX_GRID_SIDE)
     array = np.asarray(images)
     if array.ndim != 3 or array.shape[0] != n * n:
         raise LatentError(f"tile needs {n * n} images of shape (h, w), got array of shape {array.shape}")
@@ -546,7 +590,7 @@ def tile(images: ArrayLike, n: int) -> np.ndarray:
 
 
 def _ellipse_angles(n: int) -> np.ndarray:
-    n = _as_count(n, "ellipse vertex count", 3)
+    n = _as_count(n, "ellipse vertex count", 3, MAX_ELLIPSE_VERTICES)
     return np.linspace(0.0, 2.0 * math.pi, n + 1)
 
 

@@ -14,3 +14,12 @@ LATENT_LIMIT = 1000.0
 #: about 200 bytes per epoch of training history, so this holds some 20,000 epochs, while a
 #: hostile card can't make a reader parse gigabytes.
 CARD_LIMIT = 4 * 1024 * 1024
+
+#: A latent space has at most LATENT_DIM_LIMIT dimensions: what training accepts and a model
+#: card may declare, and what the latent maths (paths, planes) accepts.
+LATENT_DIM_LIMIT = 512
+
+#: A morph or exported animation has at most FRAMES_LIMIT frames (the app offers 1000). Each
+#: frame costs a decode, 3 kB of pixels and up to 4 MB once upscaled; without a bound one
+#: number asks for terabytes.
+FRAMES_LIMIT = 10_000
