@@ -105,7 +105,7 @@ TRAIN = {
     "--threads": (lambda t: v if (v := _positive(t)) is not None and v <= 1024 else None, lambda v: True, "threads"),
     "--seed": (_int, lambda v: -(2**63) <= v < 2**64, "seed"),
     "--lr": (_float, lambda v: 0 < v <= 1, "learning rate"),
-    "--beta": (_float, lambda v: v >= 0, "beta"),
+    "--beta": (_float, lambda v: 0 <= v <= 1000, "beta"),
     "--augment": (_float, lambda v: 0 <= v <= 1, "augment"),
     "--pen-style": (_float, lambda v: 0 <= v <= 1, "pen style"),
 }

@@ -243,3 +243,61 @@ def test_morph_arguments_are_checked(small_model, tmp_path, monkeypatch, argumen
             morph_frames(small_model, options.get("endpoints", ["0,0", "1,1"]) if "endpoints" not in arguments
                          else arguments["endpoints"], frames=arguments.get("frames", 3))
     assert not any(tmp_path.iterdir())
+
+
+# --------------------------------------------------------------------------- training settings and data
+
+from vaedesk.training import TrainConfig, TrainingError  # noqa: E402
+
+# Field: (values of the wrong type, the words naming the field).
+WRONG_TYPES = {
+    "latent_dim": (st.sampled_from([2.0, "2", True, None]), "latent dimension must be a whole number"),
+    "epochs": (st.sampled_from(["3", 3.0, None, [3]]), "epochs must be a whole number"),
+    "batch_size": (st.sampled_from([64.0, "64", False]), "batch size must be a whole number"),
+    "seed": (st.floats(allow_nan=True) | st.just("0"), "seed must be a whole number"),
+    "limit": (st.floats(allow_nan=True) | st.just("100"), "limit must be a whole number"),
+    "width": (st.sampled_from([8.0, "8"]), "width must be a whole number"),
+    "lr": (st.sampled_from(["0.001", None, b"1", True]), "learning rate must be a number"),
+    "beta": (st.sampled_from(["1", None, {}]), "beta must be a number"),
+    "augment": (st.sampled_from(["0.5", [0.5]]), "augment must be a number"),
+}
+
+
+@given(st.sampled_from(sorted(WRONG_TYPES)), st.data())
+def test_train_config_refuses_wrong_types_where_it_is_made(field, data):
+    values, words = WRONG_TYPES[field]
+    with pytest.raises(TrainingError) as info:
+        TrainConfig(**{field: data.draw(values)})
+    assert words in str(info.value) and "\n" not in str(info.value)
+
+
+@given(st.floats(min_value=1000, exclude_min=True) | st.floats(max_value=0, exclude_max=True) | st.just(float("nan")))
+def test_beta_is_bounded(beta):
+    # --beta 1e308 made the first loss infinite, reported as "diverged... lower the learning rate".
+    with pytest.raises(TrainingError, match=r"^beta must be in \[0, 1000\], not "):
+        TrainConfig(beta=beta)
+
+
+@pytest.mark.parametrize("limit", [-5, 0, 2.5, True, "3"])
+def test_load_split_refuses_a_limit_below_one(limit):
+    from vaedesk.data import load_split
+
+    # limit=-5 sliced from the end: 9,995 images.
+    with pytest.raises(DataError, match=r"^limit must be a whole number of at least 1, got "):
+        load_split("test", limit=limit)
+
+
+def test_a_damaged_pen_style_cache_is_rebuilt(tmp_path):
+    from vaedesk import penstyle
+    from vaedesk.data import load_split
+
+    images = load_split("train", limit=20).images
+    fresh = penstyle.cached_pen_style(images, tmp_path)
+    cache = next(tmp_path.iterdir())
+    np.save(cache, np.full(images.shape, np.nan, np.float32))  # NaN: once blamed on the learning rate
+    np.testing.assert_array_equal(penstyle.cached_pen_style(images, tmp_path), fresh)
+    assert np.isfinite(np.load(cache)).all()  # and written again
+    # A header claiming 10**12 images is never allocated.
+    header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000, 28, 28), }"
+    cache.write_bytes(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header) + 1) + header + b"\n")
+    np.testing.assert_array_equal(penstyle.cached_pen_style(images, tmp_path), fresh)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,8 +45,13 @@ def load_split(split: str, data_dir: str | os.PathLike | None = None, limit: int
     ``as_uint8`` keeps the file's 0..255 bytes (a quarter of the memory of the float
     images) for callers that may not need the pixels as numbers at all.
     """
-    if split not in SPLIT_FILES:
-        raise DataError(f"unknown split {split!r}; expected 'train' or 'test'")
+    if not isinstance(split, str) or split not in SPLIT_FILES:
+        raise DataError(f"unknown split {split!r:.40}; expected 'train' or 'test'")
+    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
+        raise DataError(f"expected a data folder path, got {type(data_dir).__name__}")
+    # A negative limit would slice from the end: limit=-5 gave all but the last 5 images.
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 1):
+        raise DataError(f"limit must be a whole number of at least 1, got {limit!r:.40}")
     folder = Path(data_dir) if data_dir is not None else bundled_mnist_dir()
     try:
         is_dir = folder.is_dir()

@@ -81,7 +81,7 @@ def cached_pen_style(images: np.ndarray, folder: Path | None = None) -> np.ndarr
 
     Thinning the 60,000 MNIST training digits takes most of a minute on one core, and
     every training run with pen-style augmentation needs them; they depend only on the
-    images, so they are computed once. A missing or damaged cache file is recomputed.
+    images, so they are computed once. A missing or damaged cache file (see :func:`_read_cache`) is recomputed.
     """
     from .atomic import atomic_path
     from .encodings import data_digest
@@ -89,12 +89,9 @@ def cached_pen_style(images: np.ndarray, folder: Path | None = None) -> np.ndarr
 
     folder = folder if folder is not None else user_cache_dir() / "penstyle"
     path = folder / f"{data_digest(images)}.npy"
-    try:
-        cached = np.load(path, allow_pickle=False)
-        if cached.shape == images.shape and cached.dtype == np.float32:
-            return cached
-    except (OSError, ValueError, EOFError):
-        pass
+    cached = _read_cache(path, images.shape)
+    if cached is not None:
+        return cached
     drawn = pen_style(images)
     try:
         with atomic_path(path) as tmp, open(tmp, "wb") as f:
@@ -102,3 +99,29 @@ def cached_pen_style(images: np.ndarray, folder: Path | None = None) -> np.ndarr
     except OSError:
         pass  # an unwritable cache only costs the next run its time
     return drawn
+
+
+def _read_cache(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
+    """The cached drawings, or None when there are none fit to train on: a missing, truncated
+    or damaged file, one of another shape, or pixels outside [0, 1] (a NaN would otherwise
+    make the first step's loss NaN, blamed on the learning rate) are all recomputed."""
+    from numpy.lib import format as npy
+
+    from .errors import VaedeskError
+    from .safe_read import open_regular
+
+    try:
+        with open_regular(path, VaedeskError, "a cache file") as fh:
+            # The header first: a file claiming a huge shape is never allocated.
+            version = npy.read_magic(fh)
+            read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+            stored_shape, fortran, dtype = read_header(fh)
+            if stored_shape != shape or dtype != np.float32 or fortran:
+                return None
+            fh.seek(0)
+            cached = np.load(fh, allow_pickle=False)
+    except (VaedeskError, OSError, ValueError, EOFError):
+        return None
+    if cached.shape != shape or not (np.isfinite(cached).all() and cached.min() >= 0 and cached.max() <= 1):
+        return None
+    return cached
