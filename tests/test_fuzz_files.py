@@ -303,7 +303,8 @@ def test_lying_safetensors_headers(tmp_path, small_model, data):
     with pytest.raises(ModelError) as info:  # a Rust panic (BaseException) would fail here too
         load_model(path)
     assert_names_file(info.value, path, r"not a valid safetensors weights file",
-                      r"weights do not match the card's architecture", r"NaN or infinite")
+                      r"weights do not match the card's architecture", r"NaN or infinite",
+                      r"weights must be floating point")
 
 
 @st.composite
@@ -346,15 +347,18 @@ def test_weights_that_do_not_fit_the_card(tmp_path, small_model, data):
     path = write_model(tmp_path, weights.read_bytes(), without_digest(card))
     fits = state.keys() == reference.keys() and all(state[k].shape == reference[k].shape for k in state)
     finite = all(torch.isfinite(v.float()).all() for v in state.values())
-    if fits and finite:
-        model = load_model(path)  # other dtypes are converted, as torch's load_state_dict does
+    floating = all(v.is_floating_point() for v in state.values())
+    if fits and finite and floating:
+        model = load_model(path)  # other float dtypes are converted, as torch's load_state_dict does
         assert all(p.dtype == torch.float32 and p.device.type == "cpu" for p in model.net.parameters())
         images = model.decode(np.zeros((1, 2), np.float32))
         assert images.shape == (1, 28, 28) and np.isfinite(images).all()
         return
     with pytest.raises(ModelError) as info:
         load_model(path)
-    if not fits:
+    if not floating:  # integer or boolean weights are refused, not converted with a warning
+        assert_names_file(info.value, path, r"weights must be floating point, not (int|uint|bool)")
+    elif not fits:
         assert_names_file(info.value, path, r"weights do not match the card's architecture \(.+\)")
     else:
         assert_names_file(info.value, path, r"weights contain NaN or infinite values")
@@ -369,21 +373,30 @@ KINDS = ("vae", "ae")
 
 
 def card_problem(card) -> str | None:
-    """What read_card must say about ``card`` (a parsed JSON value); None when valid."""
+    """What read_card must say about ``card`` (a parsed JSON value) when it lies about the
+    fields lying_card changes; None when those are valid (the schema: vaedesk.card)."""
     if not isinstance(card, dict):
         return r"model card must be a JSON object"
-    if card.get("kind") not in KINDS:
-        return r"card has kind .*; expected one of vae, ae"
+    if "kind" not in card:
+        return r"card field kind is missing"
+    if card["kind"] not in KINDS:
+        return r'card field kind must be one of "vae", "ae", not .+'
     dim = card.get("latent_dim")
     if not (type(dim) is int and 1 <= dim <= 512):
-        return r"card has an invalid latent_dim"
-    arch = card.get("architecture", {})
-    if not (isinstance(arch, dict) and arch.get("name") == "conv-v1"):
-        return r"unknown architecture"
+        return r"card field latent_dim (is missing|must be a whole number from 1 to 512, not .+)"
+    if "architecture" not in card:
+        return r"card field architecture is missing"
+    arch = card["architecture"]
+    if not isinstance(arch, dict):
+        return r"card field architecture must be an object, not .+"
+    if arch.get("name") != "conv-v1":
+        return r'card field architecture.name (is missing|must be "conv-v1" \(the architecture this version reads\))'
     for key in ("width", "hidden"):
         value = arch.get(key)
         if not (type(value) is int and 1 <= value <= 1024):
-            return rf"card has an invalid architecture {key}"
+            return rf"card field architecture.{key} (is missing|must be a whole number from 1 to 1024, not .+)"
+    if not isinstance(card.get("weights_sha256"), (str, type(None))):
+        return r"card field weights_sha256 must be a string or null, not .+"
     return None
 
 
@@ -450,13 +463,124 @@ def test_cards_that_are_not_cards(tmp_path, value):
         parsed = json.loads(value.decode("utf-8") if isinstance(value, bytes) else value)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         parsed = None
-        problem = r"model card is not (valid|usable) JSON|cannot read model card"
+        problem = r"model card is not (valid|usable) JSON|model card is not UTF-8 text"
     else:
         problem = card_problem(parsed)
         assume(problem is not None)
     with pytest.raises(ModelError) as info:
         read_card(path)
     assert_names_file(info.value, path, problem)
+
+
+# Each card field and the JSON types it may hold (None: null), written out here apart from
+# vaedesk.card so that the test does not check the schema against itself.
+NUM = (int, float)
+CARD_FIELD_TYPES = {
+    "kind": (str,), "latent_dim": (int,), "architecture": (dict,), "architecture.name": (str,),
+    "architecture.width": (int,), "architecture.hidden": (int,), "name": (str,), "weights_sha256": (str, None),
+    "dataset": (str,), "training": (dict, None), "training.epochs": (int,), "training.batch_size": (int,),
+    "training.lr": NUM, "training.beta": NUM, "training.seed": (int,), "training.data_dir": (str, None),
+    "training.limit": (int, None), "training.augment": NUM, "training.pen_style": NUM, "seed": (int,),
+    "epochs": NUM, "command": (str, None), "history": (list,), "history[0]": (dict,), "history[0].epoch": NUM,
+    "history[0].test_kl": NUM, "train_seconds": NUM, "created": (str,), "vaedesk_version": (str,),
+    "torch_version": (str,), "threads": (int,), "stopped_early": (bool,), "metrics": (dict,),
+    "metrics.neg_elbo": NUM, "metrics.recon": NUM, "metrics.kl": NUM, "metrics.active_units": (int,),
+    "metrics.knn5_test": NUM, "metrics.knn5_drawings": NUM, "fine_tuned_from": (dict, None),
+    "fine_tuned_from.name": (str, None), "fine_tuned_from.command": (str, None),
+    "fine_tuned_from.seed": (int, None), "fine_tuned_from.epochs": NUM + (None,),
+    "fine_tuned_from.weights_sha256": (str, None), "fine_tuned_from.fine_tuned_from": (dict, None),
+}
+
+
+def test_the_field_table_covers_the_schema():
+    from vaedesk import card as schema
+
+    def paths(fields, prefix=""):
+        for key, (_, check) in fields.items():
+            yield prefix + key
+            if isinstance(check, dict):
+                yield from paths(check, prefix + key + ".")
+
+    known = set(paths(schema.CARD_SCHEMA)) | set(paths(schema.ANCESTOR_SCHEMA, "fine_tuned_from."))
+    assert known | {"fine_tuned_from", "fine_tuned_from.fine_tuned_from"} <= set(CARD_FIELD_TYPES)
+
+
+JSON_TYPES = {
+    None: st.none(),
+    bool: st.booleans(),
+    # Control characters, escapes and separators: a card's text reaches terminals.
+    str: st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12)
+    | st.sampled_from(["\x1b[2J", "a\nb", "\u202eevil", "\x00", "vae "]),
+    int: st.integers() | st.sampled_from([2**63, -(2**63) - 1, 10**300, -(10**300)]),
+    float: st.floats() | st.sampled_from([math.nan, math.inf, -math.inf, 1e308]),
+    list: st.lists(st.none() | st.integers(0, 9) | st.text(max_size=3), max_size=3),
+    dict: st.dictionaries(st.text(max_size=5), st.none() | st.integers(0, 9) | st.text(max_size=3), max_size=3),
+}
+
+
+def _json_type(value):
+    return None if value is None else type(value)
+
+
+def _set_field(card: dict, path: str, value) -> None:
+    node = card
+    parts = path.replace("[0]", ".0").split(".")
+    for part in parts[:-1]:
+        key = int(part) if part.isdigit() else part
+        if node[key] is None:  # a model trained from scratch has no parent: give it one
+            node[key] = {}
+        node = node[key]
+    node[int(parts[-1]) if parts[-1].isdigit() else parts[-1]] = value
+
+
+WRONG_TYPES = [(path, kind) for path, allowed in sorted(CARD_FIELD_TYPES.items())
+               for kind in JSON_TYPES if kind not in allowed]
+
+
+def check_card_change(tmp_path, monkeypatch, capsys, tiny_model_path, path, value) -> None:
+    """load_model says which field is wrong (ModelError, one line) and nothing else escapes;
+    `vaedesk models` lists the model as broken and `vaedesk eval` gives one line of error."""
+    import vaedesk.catalog
+    from vaedesk.cli import main
+
+    card = json.loads(tiny_model_path.with_suffix(".json").read_text())
+    _set_field(card, path, value)
+    weights = write_model(tmp_path, tiny_model_path.read_bytes(), card)
+    wrong_type = _json_type(value) not in CARD_FIELD_TYPES[path]
+    try:
+        load_model(weights)
+    except ModelError as exc:
+        if wrong_type:
+            assert_names_file(exc, weights.with_suffix(".json"), rf"card field {re.escape(path)} must be ")
+        else:  # in range or not, or a latent size or width its weights do not have
+            blamed = weights if "weights do not match" in str(exc) else weights.with_suffix(".json")
+            assert_names_file(exc, blamed,
+                              r"card field \S+ (must be|is missing|nests)|the card does not match|weights do not match")
+    else:
+        assert not wrong_type, f"{path} = {value!r} was accepted"
+        return
+    monkeypatch.setattr(vaedesk.catalog, "_search_dirs", lambda: [tmp_path])
+    assert main(["models"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("fuzz  (broken: ") and out.count("\n") == 1 and not err, (out, err)
+    assert main(["eval", "--model", str(weights)]) == 1
+    out, err = capsys.readouterr()
+    assert not out and err.startswith("vaedesk: error: ") and err.count("\n") == 1, err
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f\u202e]", out + err)  # escaped for the terminal
+
+
+# Every field with every JSON type it may not hold (~250 pairs), a few values of each.
+@pytest.mark.parametrize("path, kind", WRONG_TYPES, ids=[f"{p}-{getattr(k, '__name__', 'null')}" for p, k in WRONG_TYPES])
+@settings(max_examples=max(2, settings.default.max_examples // 50))
+@given(st.data())
+def test_every_card_field_of_the_wrong_type(tmp_path, monkeypatch, capsys, tiny_model_path, path, kind, data):
+    check_card_change(tmp_path, monkeypatch, capsys, tiny_model_path, path, data.draw(JSON_TYPES[kind]))
+
+
+@given(st.sampled_from(sorted(CARD_FIELD_TYPES)), st.one_of(*JSON_TYPES.values()))
+def test_every_card_field_with_any_value(tmp_path, monkeypatch, capsys, tiny_model_path, path, value):
+    """Values of the right type may still be out of range: loaded, or a ModelError, nothing else."""
+    check_card_change(tmp_path, monkeypatch, capsys, tiny_model_path, path, value)
 
 
 class Exploit:
@@ -492,7 +616,7 @@ def test_pickles_are_refused_and_never_run(tmp_path, small_model, how, protocol,
     with pytest.raises(ModelError) as info:
         load_model(target)
     if name == "fuzz.json":  # the pickle is the card
-        assert_names_file(info.value, target, r"model card is not (valid|usable) JSON|cannot read model card")
+        assert_names_file(info.value, target, r"model card is not (valid|usable) JSON|model card is not UTF-8 text")
     elif name == "fuzz.pt":  # only NAME.safetensors is ever read as weights
         assert_names_file(info.value, tmp_path / "fuzz.pt.safetensors", r"model weights not found")
     elif keep_digest:

@@ -171,3 +171,160 @@ def test_pickle_payload_is_refused(tiny_model_path, tmp_path, monkeypatch):
 
 def test_folder_is_not_a_model(tmp_path):
     _fails(tmp_path, "folder")
+
+
+# --------------------------------------------------------------------------- hostile cards and weights
+
+
+def _with_card(tiny_model_path, tmp_path, **changes):
+    weights = _copy(tiny_model_path, tmp_path)
+    card = json.loads(weights.with_suffix(".json").read_text())
+    card.update(changes)
+    weights.with_suffix(".json").write_text(json.dumps(card))
+    return weights
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"metrics": {"neg_elbo": "abc"}}, r'card field metrics.neg_elbo must be a finite number, not "abc"$'),
+    ({"metrics": {"neg_elbo": None}}, r"card field metrics.neg_elbo must be a finite number, not null$"),
+    ({"metrics": {"neg_elbo": float("nan")}}, r"card field metrics.neg_elbo must be a finite number, not NaN$"),
+    ({"training": []}, r"card field training must be an object, not a list$"),
+    ({"training": {"data_dir": 3}}, r"card field training.data_dir must be a string or null, not 3$"),
+    ({"history": [{"epoch": "one"}]}, r'card field history\[0\].epoch must be a number, not "one"$'),
+    ({"name": "\x1b[31m" * 100}, r"card field name must be a string of at most 255 characters"),
+    ({"fine_tuned_from": {"fine_tuned_from": {"seed": 1.5}}},
+     r"card field fine_tuned_from.fine_tuned_from.seed must be a whole number or null, not 1.5$"),
+])
+def test_every_card_field_is_checked_at_load(tiny_model_path, tmp_path, change, match):
+    _fails(_with_card(tiny_model_path, tmp_path, **change), match)
+
+
+def test_a_long_fine_tuning_chain_is_bounded(tiny_model_path, tmp_path):
+    chain = None
+    for _ in range(150):
+        chain = {"name": "parent", "fine_tuned_from": chain}
+    _fails(_with_card(tiny_model_path, tmp_path, fine_tuned_from=chain), "nests more than 100 parents deep")
+
+
+def test_cards_written_by_training_pass_the_schema(tiny_model):
+    from vaedesk.card import card_problem
+
+    assert card_problem(json.loads(json.dumps(tiny_model.card))) is None
+    for name in vaedesk.list_models():  # the shipped cards
+        assert card_problem(vaedesk.load_model(name).card) is None
+
+
+def test_save_refuses_a_card_it_could_not_read_back(tiny_model, tmp_path):
+    model = vaedesk.Model(tiny_model.net, dict(tiny_model.card, metrics={"neg_elbo": float("nan")}))
+    with pytest.raises(ModelError, match="metrics.neg_elbo must be a finite number"):
+        model.save(tmp_path / "m")
+    assert not any(tmp_path.iterdir())
+
+
+def _loads_in_time(path):
+    """load_model(path)'s ModelError, failing (not hanging) if it does not return at once."""
+    import threading
+
+    result = {}
+
+    def run():
+        try:
+            load_model(path)
+        except ModelError as exc:
+            result["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive(), "load_model hangs"
+    assert "\n" not in str(result["error"])
+    return str(result["error"])
+
+
+def test_a_card_that_is_a_fifo_or_a_device(tiny_model_path, tmp_path):
+    import os
+
+    weights = _copy(tiny_model_path, tmp_path)
+    card = weights.with_suffix(".json")
+    card.unlink()
+    os.mkfifo(card)
+    assert "pipe" in _loads_in_time(weights)  # it used to wait for a writer forever
+    card.unlink()
+    card.symlink_to("/dev/zero")
+    assert "device" in _loads_in_time(weights)  # it used to read without end
+    card.unlink()
+    card.write_text(" " * (4 * 1024 * 1024) + "{}")
+    assert "larger than 4,194,304 bytes" in _loads_in_time(weights)
+
+
+def test_weights_that_are_a_fifo(tiny_model_path, tmp_path):
+    import os
+
+    weights = _copy(tiny_model_path, tmp_path)
+    weights.unlink()
+    os.mkfifo(weights)
+    assert "pipe" in _loads_in_time(weights)
+
+
+def test_integer_weights_are_refused(tiny_model, tmp_path):
+    import torch
+    from safetensors.torch import save_file
+
+    path = tiny_model.save(tmp_path / "m")
+    card = json.loads(path.with_suffix(".json").read_text())
+    del card["weights_sha256"]
+    path.with_suffix(".json").write_text(json.dumps(card))
+    state = {k: v.to(torch.int64) for k, v in tiny_model.net.state_dict().items()}
+    save_file(state, str(path))
+    _fails(path, r"weights must be floating point, not int64 \('decoder.+' and \d+ more\)$")
+
+
+@pytest.fixture
+def overflowing_model(tiny_model):
+    """Finite weights (±1e30) whose activations overflow to infinity and then NaN."""
+    import torch
+
+    net = vaedesk.load_model(tiny_model.path).net
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.where(torch.arange(p.numel()).reshape(p.shape) % 2 == 0, 1e30, -1e30))
+    return vaedesk.Model(net, dict(tiny_model.card))
+
+
+def test_non_finite_outputs_are_an_error(overflowing_model):
+    with pytest.raises(ModelError, match="the model produced NaN or infinite values for these images"):
+        overflowing_model.encode(np.full((1, 28, 28), 0.5, np.float32))
+    with pytest.raises(ModelError, match="the model produced NaN or infinite values for these latent points"):
+        overflowing_model.decode(np.ones((1, 2)))
+
+
+@pytest.mark.parametrize("z", [[[1e38, 1e38]], [[0.0, -1000.5]], [[10.0**300, 0.0]]])
+def test_decode_refuses_latents_beyond_the_limit(tiny_model, z):
+    with pytest.raises(LatentError, match=r"^latent coordinates must lie within ±1000, got -?1e\+\d+|-1000.5$"):
+        tiny_model.decode(z)
+    tiny_model.decode([[1000.0, -1000.0]])  # the limit itself is fine
+
+
+@pytest.mark.parametrize("images", ["abc", [[0.0, 0.5], [0.5]], [[object()]], np.zeros((28, 28), complex), b"\x00"])
+def test_encode_refuses_what_is_not_numbers(tiny_model, images):
+    with pytest.raises(ImageError, match=r"^images must be an array of real numbers, not \w+"):
+        tiny_model.encode(images)
+
+
+@pytest.mark.parametrize("z", ["0,0", [[0.0, 1.0], [2.0]], [[10**400, 0]], {"x": 1}])
+def test_decode_refuses_what_is_not_numbers(tiny_model, z):
+    with pytest.raises(LatentError, match=r"^latent points must be an array of real numbers, not \w+|expected latent"):
+        tiny_model.decode(z)
+
+
+@pytest.mark.parametrize("name", [5, b"mnist-vae-2d", 1.5, object()])
+def test_load_model_refuses_what_is_not_a_name(name):
+    _fails(name, "a model is named by a name or a path, not")
+
+
+def test_a_data_folder_name_the_system_refuses_is_not_on_this_machine(tiny_model_path, tmp_path):
+    from vaedesk.data import trained_on
+
+    model = load_model(_with_card(tiny_model_path, tmp_path, training={"data_dir": "x" * 5000}))
+    assert trained_on(model.card) == (None, f"its data set ({'x' * 5000}) is not on this machine, "
+                                            "so the MNIST test set is shown")

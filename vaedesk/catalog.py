@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from .errors import ModelError
+from .model_store import NEXT, folder_lock, pending, settle
 from .paths import bundled_models_dir, user_models_dir
 
 DEFAULT_MODEL = "mnist-vae-2d"
@@ -28,11 +29,27 @@ def _search_dirs() -> list[Path]:
     return [user_models_dir(), bundled_models_dir()]
 
 
+def _settle_folder(folder: Path) -> set[str]:
+    """Finish the replacements a killed save left in ``folder``; the names of those that
+    could only be read under their next names (a read-only folder)."""
+    stems = {p.name[1 : -len(CARD_SUFFIX + NEXT)] for p in folder.glob(f".*{CARD_SUFFIX}{NEXT}")}
+    stems |= {p.name[1 : -len(WEIGHTS_SUFFIX + NEXT)] for p in folder.glob(f".*{WEIGHTS_SUFFIX}{NEXT}")}
+    unsettled: set[str] = set()
+    if stems:
+        with folder_lock(folder) as locked:
+            for stem in stems:
+                weights, card = model_files(folder / stem)
+                if settle(weights, card, locked)[1] != card:
+                    unsettled.add(stem)
+    return {stem for stem in unsettled if _NAME_RE.match(stem)}
+
+
 def list_models() -> list[str]:
     """Names of the available models: the bundled ones and the user's own, default first."""
     names: set[str] = set()
     for folder in _search_dirs():
         if folder.is_dir():
+            names |= _settle_folder(folder)
             names.update(p.stem for p in folder.glob("*" + WEIGHTS_SUFFIX) if p.with_suffix(CARD_SUFFIX).is_file())
     return sorted(names, key=lambda n: (n != DEFAULT_MODEL, n))
 
@@ -50,11 +67,16 @@ def resolve_model_path(name_or_path: str | os.PathLike | None = None) -> Path:
     """The weights file for a model name (user folder first, then bundled) or a path."""
     if name_or_path is None:
         name_or_path = DEFAULT_MODEL
-    text = os.fspath(name_or_path)
+    try:
+        text = os.fspath(name_or_path)
+    except TypeError:
+        text = None
+    if not isinstance(text, str):  # bytes paths too: names are text everywhere else
+        raise ModelError(f"a model is named by a name or a path, not {type(name_or_path).__name__}")
     if _NAME_RE.match(text) and not text.endswith((WEIGHTS_SUFFIX, CARD_SUFFIX)):
         for folder in _search_dirs():
             weights = folder / (text + WEIGHTS_SUFFIX)
-            if probe_path(weights, "is_file"):
+            if probe_path(weights, "is_file") or pending(*model_files(weights)):
                 return weights
         if not probe_path(Path(text), "exists"):
             available = ", ".join(list_models()) or "none"

@@ -105,6 +105,10 @@ def trained_on(card: dict) -> tuple[str | None, str]:
     folder = (card.get("training") or {}).get("data_dir")
     if not folder:
         return None, ""
-    if Path(folder).is_dir():
+    try:
+        here = Path(folder).is_dir()
+    except OSError:  # a name the system refuses (too long): not a folder on this machine
+        here = False
+    if here:
         return str(folder), ""
     return None, f"its data set ({folder}) is not on this machine, so the MNIST test set is shown"

@@ -10,7 +10,6 @@ weights.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,16 +18,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from .atomic import atomic_path
+from .card import card_text, read_card  # noqa: F401  (read_card re-exported)
 from .catalog import (  # noqa: F401  (re-exported: the model API in one place)
     CARD_SUFFIX, DEFAULT_MODEL, WEIGHTS_SUFFIX, list_models, model_files, resolve_model_path,
 )
 from .catalog import probe_path
-from .errors import ImageError, LatentError, ModelError
-from .nets import ARCHITECTURE, KINDS, AutoEncoder
-
-_MAX_LATENT = 512
-_MAX_WIDTH = 1024
+from .errors import ImageError, LatentError, ModelError, VaedeskError
+from .limits import LATENT_LIMIT
+from .model_store import folder_lock, pending, settle, write_pair
+from .nets import ARCHITECTURE, AutoEncoder
+from .safe_read import read_limited
 # Large batches run in chunks: 256 images keep the convolutions' working buffers in cache
 # (measured: encoding 10k test images takes 0.59 s in chunks of 256, 1.26 s in chunks of
 # 2000) and bound the memory a big batch needs.
@@ -88,7 +87,7 @@ class Model:
 
     def encode(self, images: np.ndarray) -> Posterior:
         """Encode float images (N, 28, 28) in [0, 1], white ink on black (a single (28, 28) too)."""
-        x = np.asarray(images, dtype=np.float32)
+        x = _numbers(images, np.float32, ImageError, "images")
         if x.shape == (28, 28):
             x = x[None]
         if x.ndim != 3 or x.shape[1:] != (28, 28):
@@ -102,103 +101,109 @@ class Model:
             parts = [self.net.encoder(x[i : i + CHUNK]) for i in range(0, max(len(x), 1), CHUNK)]
         mean = torch.cat([m for m, _ in parts]).numpy()
         logvar = None if parts[0][1] is None else torch.cat([v for _, v in parts]).numpy()
-        return Posterior(mean, logvar)
+        posterior = Posterior(mean, logvar)
+        # Finite weights can still overflow; the std too (exp of a log-variance above ~177).
+        if not all(np.isfinite(a).all() for a in (mean, logvar, posterior.std) if a is not None):
+            raise ModelError(f"{self.name}: the model produced NaN or infinite values for these images "
+                             "(its weights are broken)")
+        return posterior
 
     def decode(self, z: np.ndarray) -> np.ndarray:
-        """Decode latent points (N, latent_dim) to pixel probabilities (N, 28, 28) in [0, 1]."""
-        z = np.asarray(z, dtype=np.float32)
+        """Decode latent points (N, latent_dim) to pixel probabilities (N, 28, 28) in [0, 1].
+
+        Coordinates must lie within ±LATENT_LIMIT (vaedesk.limits)."""
+        z = _numbers(z, np.float64, LatentError, "latent points")
         if z.ndim == 1 and z.shape[0] == self.latent_dim:
             z = z[None]
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise LatentError(f"expected latent points of shape (N, {self.latent_dim}), got {z.shape}")
         if not np.isfinite(z).all():
             raise LatentError("latent points contain NaN or infinite values")
-        z = torch.from_numpy(z)
+        if z.size and np.abs(z).max() > LATENT_LIMIT:
+            worst = z.flat[np.abs(z).argmax()]
+            raise LatentError(f"latent coordinates must lie within ±{LATENT_LIMIT:g}, got {worst:g}")
+        z = torch.from_numpy(z.astype(np.float32))
         with torch.inference_mode():
             parts = [torch.sigmoid(self.net.decoder(z[i : i + CHUNK])) for i in range(0, max(len(z), 1), CHUNK)]
-        return torch.cat(parts).numpy()
+        images = torch.cat(parts).numpy()
+        if not np.isfinite(images).all():
+            raise ModelError(f"{self.name}: the model produced NaN or infinite values for these latent points "
+                             "(its weights are broken)")
+        return images
 
     def reconstruct(self, images: np.ndarray) -> np.ndarray:
         """Decode the posterior mean of each image."""
         return self.decode(self.encode(images).mean)
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write weights and card (both atomically); ``path`` may name either file or the stem."""
-        from safetensors.torch import save_file
+        """Write weights and card as one unit (see vaedesk.model_store): after a crash at any
+        point the old model or the new one loads. ``path`` may name either file or the stem."""
+        from safetensors.torch import save
 
         weights, card_path = model_files(Path(path))
         state = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
-        with atomic_path(weights) as tmp:
-            save_file(state, str(tmp))
-            digest = _sha256(tmp)
-        card = dict(self.card, name=weights.stem, weights_sha256=digest)
-        with atomic_path(card_path) as tmp:
-            tmp.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+        blob = save(state)
+        card = dict(self.card, name=weights.stem, weights_sha256=hashlib.sha256(blob).hexdigest())
+        text = card_text(card, card_path)
+        write_pair(weights, card_path, blob, text.encode("utf-8"))
         self.card, self.path = card, weights
         return weights
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _numbers(values: Any, dtype: type, error: type[VaedeskError], what: str) -> np.ndarray:
+    """``values`` as an array of ``dtype``; ``error`` (one line) for text, ragged lists, objects."""
+    try:
+        array = np.asarray(values)
+        if array.dtype.kind == "O":  # Python ints beyond int64 and the like
+            array = array.astype(np.float64)
+    except (TypeError, ValueError, OverflowError):
+        array = None
+    if array is None or array.dtype.kind not in "biuf":
+        kind = {"U": "text", "S": "bytes", "c": "complex numbers"}.get(getattr(array, "dtype", np.dtype("O")).kind)
+        raise error(f"{what} must be an array of real numbers, not {kind or type(values).__name__}")
+    return np.asarray(array, dtype=dtype)
 
 
-def read_card(card_path: Path) -> dict[str, Any]:
-    try:
-        text = card_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ModelError(f"{card_path}: model card not found (every model needs NAME{CARD_SUFFIX} beside its weights)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{card_path}: cannot read model card ({exc})") from None
-    try:
-        card = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{card_path}: model card is not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    except (ValueError, RecursionError) as exc:  # an integer of over 4300 digits; nesting too deep
-        raise ModelError(f"{card_path}: model card is not usable JSON ({exc})") from None
-    if not isinstance(card, dict):
-        raise ModelError(f"{card_path}: model card must be a JSON object")
-    kind, dim, arch = card.get("kind"), card.get("latent_dim"), card.get("architecture", {})
-    if kind not in KINDS:
-        raise ModelError(f"{card_path}: card has kind {kind!r}; expected one of {', '.join(KINDS)}")
-    if not isinstance(dim, int) or isinstance(dim, bool) or not 1 <= dim <= _MAX_LATENT:
-        raise ModelError(f"{card_path}: card has an invalid latent_dim {dim!r}")
-    if not isinstance(arch, dict) or arch.get("name") != ARCHITECTURE:
-        raise ModelError(f"{card_path}: unknown architecture {arch!r} (this version reads {ARCHITECTURE!r})")
-    for key in ("width", "hidden"):
-        value = arch.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= _MAX_WIDTH:
-            raise ModelError(f"{card_path}: card has an invalid architecture {key} {value!r}")
-    return card
+def _weights_limit(net: AutoEncoder) -> int:
+    """The largest weights file the card's network can have: float64 tensors plus a header."""
+    return 8 * sum(p.numel() for p in net.parameters()) + (1 << 20)
 
 
 def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
     """Load a model by name (see :func:`list_models`) or path; the default model when None."""
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from safetensors.torch import load
 
     weights = resolve_model_path(name_or_path)
     card_path = model_files(weights)[1]
-    if not probe_path(weights, "is_file"):
+    if not probe_path(weights, "exists") and not pending(weights, card_path):
         raise ModelError(f"{weights}: model weights not found")
-    card = read_card(card_path)
+    # Both files are read under the folder's lock, so a save in progress is finished or not
+    # begun; the weights are hashed and deserialised from the same bytes.
+    with folder_lock(weights.parent) as locked:
+        weights, card_path = settle(weights, card_path, locked)
+        card = read_card(card_path)
+        arch = card["architecture"]
+        # Built on the meta device (no memory) and then handed the file's own tensors, so a card
+        # that lies about the size never allocates the network it claims (1 GB at the limits).
+        with torch.device("meta"):
+            net = AutoEncoder(card["kind"], card["latent_dim"], width=arch["width"], hidden=arch["hidden"])
+        blob = read_limited(weights, _weights_limit(net), ModelError, "model weights")
+    digest = hashlib.sha256(blob).hexdigest()
     expected_digest = card.get("weights_sha256")
-    digest = _sha256(weights)
     if expected_digest is not None and expected_digest != digest:
         raise ModelError(f"{card_path}: the card does not match its weights (SHA-256 differs): "
                          "the weights were replaced or are corrupt")
     try:
-        state = load_file(str(weights))
+        state = load(blob)
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise ModelError(f"{weights}: not a valid safetensors weights file ({exc})") from None
-    arch = card["architecture"]
-    # Built on the meta device (no memory) and then handed the file's own tensors, so a card
-    # that lies about the size never allocates the network it claims (1 GB at the limits).
-    with torch.device("meta"):
-        net = AutoEncoder(card["kind"], card["latent_dim"], width=arch["width"], hidden=arch["hidden"])
+    del blob
+    odd = sorted(key for key, tensor in state.items() if not tensor.is_floating_point())
+    if odd:  # integer or boolean weights are no trained network; converting them only warns
+        more = f" and {len(odd) - 1} more" if len(odd) > 1 else ""
+        raise ModelError(f"{weights}: weights must be floating point, not {str(state[odd[0]].dtype)[6:]} "
+                         f"({odd[0][:60]!r}{more})")
     state = {key: tensor.to(torch.float32) for key, tensor in state.items()}
     try:
         net.load_state_dict(state, strict=True, assign=True)
