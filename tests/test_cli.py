@@ -144,3 +144,51 @@ def test_train_argv_reproduces_a_config_through_the_parser():
                          augment=args.augment, pen_style=args.pen_style, width=args.width, hidden=args.hidden)
     assert parsed == config
     assert (args.out, args.from_model) == ("/tmp/out", "mnist-vae-2d")
+
+
+# --------------------------------------------------------------------------- text from model files
+
+
+def _user_model(tiny_model_path, stem, **card_changes):
+    from vaedesk.paths import user_models_dir
+
+    folder = user_models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = folder / f"{stem}.safetensors"
+    weights.write_bytes(tiny_model_path.read_bytes())
+    card = json.loads(tiny_model_path.with_suffix(".json").read_text())
+    card.update(card_changes)
+    weights.with_suffix(".json").write_text(json.dumps(card))
+    return weights
+
+
+def test_models_lists_a_broken_model_with_its_reason(capsys, tiny_model_path):
+    _user_model(tiny_model_path, "broken", metrics={"neg_elbo": "abc"})
+    _user_model(tiny_model_path, "fine")
+    _user_model(tiny_model_path, "evil\x1b[2J\nname")
+    code, out, err = run(capsys, "models")
+    assert code == 0 and "Traceback" not in err, err
+    lines = out.splitlines()
+    assert len(lines) == len(set(lines)) >= 6 and "\x1b" not in out
+    broken = next(line for line in lines if line.startswith("broken"))
+    assert 'card field metrics.neg_elbo must be a finite number, not "abc")' in broken
+    assert any(line.startswith("fine  vae, 2-d  test -ELBO 0.0") for line in lines)
+    assert any(line.startswith("evil\\x1b[2J\\nname  (broken: ") for line in lines)
+
+
+def test_eval_escapes_the_card_name_and_refuses_nan(capsys, tiny_model_path, monkeypatch):
+    import vaedesk.evaluation
+
+    weights = _user_model(tiny_model_path, "named", name="red\x1b[31m\nsecond line")
+    monkeypatch.setattr(vaedesk.evaluation, "evaluate", lambda *a, **k: {"neg_elbo": 100.0, "active_units": 2})
+    code, out, err = run(capsys, "eval", "--model", str(weights))
+    assert code == 0, err
+    assert out.splitlines()[0] == "red\\x1b[31m\\nsecond line: vae, 2-d latent"
+    code, out, _ = run(capsys, "eval", "--model", str(weights), "--json")
+    assert json.loads(out)["model"] == "red\x1b[31m\nsecond line" and "\x1b" not in out  # JSON escapes it
+
+    monkeypatch.setattr(vaedesk.evaluation, "evaluate", lambda *a, **k: {"neg_elbo": float("nan"), "recon": 1.0})
+    for extra in ([], ["--json"]):
+        code, out, err = run(capsys, "eval", "--model", str(weights), *extra)
+        assert_one_line_error(code, err, "produced NaN or infinite values on the test set (neg_elbo)")
+        assert out == "" and "\x1b" not in err

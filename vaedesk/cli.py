@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import shlex
@@ -13,7 +14,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import VaedeskError
+from .errors import ModelError, VaedeskError
+
+# C0 and C1 control characters (ESC starts terminal escape sequences), line and paragraph
+# separators, and the bidirectional marks and overrides that reorder what a terminal shows.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_text(text: object) -> str:
+    """``text`` safe to print: control characters shown as escapes (``\\x1b``, ``\\n``), so text
+    from a file (a model card, a file name) can't recolour the terminal or add lines."""
+    return _CONTROL.sub(lambda m: ascii(m.group())[1:-1], str(text))
 
 
 def _positive_int(text: str) -> int:
@@ -203,10 +214,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     model = load_model(args.model)
     metrics = evaluate(model, args.data, drawings=50 if args.data is None else 0)
+    broken = [key for key, value in metrics.items() if not math.isfinite(value)]
+    if broken:  # no "nan" in a report, no NaN (invalid JSON) in --json
+        raise ModelError(f"{model.name}: the model produced NaN or infinite values on the test set ({broken[0]})")
     if args.json:
-        print(json.dumps({"model": model.name, "kind": model.kind, "latent_dim": model.latent_dim, **metrics}))
+        print(json.dumps({"model": model.name, "kind": model.kind, "latent_dim": model.latent_dim, **metrics},
+                         allow_nan=False))
     else:
-        print(f"{model.name}: {model.kind}, {model.latent_dim}-d latent")
+        print(f"{terminal_text(model.name)}: {model.kind}, {model.latent_dim}-d latent")
         _print_metrics(metrics)
     return 0
 
@@ -254,12 +269,12 @@ def _cmd_models() -> int:
     for name in list_models():
         try:
             model = load_model(name)
-        except VaedeskError as exc:
-            print(f"{name}  (unusable: {exc})")
+        except VaedeskError as exc:  # listed, so the user sees it is there and why it won't load
+            print(terminal_text(f"{name}  (broken: {exc})"))
             continue
         metrics = model.card.get("metrics", {})
         quality = f"  test -ELBO {metrics['neg_elbo']:.1f}" if "neg_elbo" in metrics else ""
-        print(f"{name}  {model.kind}, {model.latent_dim}-d{quality}")
+        print(terminal_text(f"{name}  {model.kind}, {model.latent_dim}-d{quality}"))
     return 0
 
 
@@ -303,9 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_morph(args)
         return _cmd_models()
     except VaedeskError as exc:
-        # One line, even when it quotes a file name with a line break in it.
-        message = str(exc).replace("\r", "\\r").replace("\n", "\\n")
-        print(f"vaedesk: error: {message}", file=sys.stderr)
+        # One line, even when it quotes a file name with a line break or an escape in it.
+        print(f"vaedesk: error: {terminal_text(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nvaedesk: interrupted; nothing was written", file=sys.stderr)
