@@ -25,14 +25,13 @@ import json
 import os
 import re
 import secrets
-import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import ModelError
 from .limits import CARD_LIMIT
-from .safe_read import read_limited
+from .safe_read import open_regular, read_limited
 
 try:
     import fcntl
@@ -94,20 +93,13 @@ def folder_lock(folder: Path) -> Iterator[bool]:
 def _sha256_of(path: Path) -> str | None:
     """The SHA-256 of a regular file; None when it is missing or not a regular file."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
+        with open_regular(path, ModelError, "model weights") as fh:
+            digest = hashlib.sha256()
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+            return digest.hexdigest()
+    except (ModelError, OSError):
         return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        digest = hashlib.sha256()
-        while chunk := os.read(fd, 1 << 20):
-            digest.update(chunk)
-        return digest.hexdigest()
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 def _committed_digest(card_next: Path) -> str | None:
