@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import math
 import os
@@ -10,8 +12,9 @@ import re
 import shlex
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 from .errors import ModelError, VaedeskError
@@ -59,8 +62,16 @@ def _number(text: str) -> float:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: the problem and where help is (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        # terminal_text: argparse echoes the arguments it refuses.
+        self.exit(2, f"{self.prog}: error: {terminal_text(message)} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="vaedesk",
         description="Explore a Variational AutoEncoder by drawing. With no command, opens the app.",
     )
@@ -113,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pingpong", action="store_true", help="play forward then backward")
 
     sub.add_parser("models", help="list the available models")
+    parser.commands = sub.choices  # each command's parser, by name
     return parser
 
 
@@ -143,10 +155,9 @@ class ProgressBar:
 def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     import torch
 
-    from .evaluation import evaluate
     from .model import load_model
     from .paths import user_models_dir
-    from .training import TrainConfig, train
+    from .training import TrainConfig, check_writable, save_and_evaluate, train
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -157,13 +168,11 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         width=args.width, hidden=args.hidden,
     )
     out = Path(args.out) if args.out else user_models_dir() / f"{_dataset_label(args.data)}-{args.kind}-{args.latent_dim}d"
+    check_writable(out)  # before the run, not after it
     initial = load_model(args.from_model) if args.from_model else None
     command = "vaedesk " + shlex.join(argv)
     model = train(config, on_progress=ProgressBar(), command=command, initial=initial)
-    path = model.save(out)  # saved before evaluating, so a failed evaluation loses no training
-    print("evaluating on the test set...", file=sys.stderr)
-    model.card["metrics"] = evaluate(model, args.data, drawings=50 if args.data is None else 0)
-    path = model.save(out)
+    path = save_and_evaluate(model, out, args.data, on_status=lambda text: print(text, file=sys.stderr))
     print(f"saved {path} and its card {path.with_suffix('.json')}")
     _print_metrics(model.card["metrics"])
     return 0
@@ -304,19 +313,22 @@ def _glue_points(argv: list[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(_glue_points(argv))
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(_glue_points(argv))
+    if unknown:  # named by the command's parser, so the hint is that command's --help
+        parser.commands.get(args.command, parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         if args.command is None:
             return _start_gui()
         if args.command == "train":
-            return _cmd_train(args, argv)
+            return _with_output(lambda: _cmd_train(args, argv))
         if args.command == "eval":
-            return _cmd_eval(args)
+            return _with_output(lambda: _cmd_eval(args))
         if args.command == "encode":
-            return _cmd_encode(args)
+            return _with_output(lambda: _cmd_encode(args))
         if args.command == "morph":
-            return _cmd_morph(args)
-        return _cmd_models()
+            return _with_output(lambda: _cmd_morph(args))
+        return _with_output(_cmd_models)
     except VaedeskError as exc:
         # One line, even when it quotes a file name with a line break or an escape in it.
         print(f"vaedesk: error: {terminal_text(exc)}", file=sys.stderr)
@@ -324,8 +336,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nvaedesk: interrupted; nothing was written", file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # "vaedesk models | head -1": the reader has all it wanted
+        _discard_stdout()
         return 1
+
+
+def _with_output(command: Callable[[], int]) -> int:
+    """Run ``command`` holding what it prints, then write that to stdout in one place, so a
+    full disk or a closed pipe there is one error line and a non-zero exit, not a traceback
+    (or, for the last buffered bytes, a complaint at exit). An error prints nothing."""
+    held = io.StringIO()
+    with contextlib.redirect_stdout(held):
+        code = command()
+    try:
+        sys.stdout.write(held.getvalue())
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        _discard_stdout()
+        raise VaedeskError(f"cannot write the output ({exc.strerror or exc})") from None
+    return code
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device: the bytes it still holds would fail again at exit."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass  # not a real file (a test's capture): nothing is flushed to it at exit
 
 
 if __name__ == "__main__":

@@ -9,10 +9,12 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -348,3 +350,78 @@ def _card(config: TrainConfig, command: str | None, history: list[dict[str, floa
         },
     )
     return card
+
+
+# --------------------------------------------------------------------------------------
+# After a run: the command line and the training studio save and evaluate the same way.
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc) or type(exc).__name__
+    return str(exc)
+
+
+def check_writable(out: str | os.PathLike) -> None:
+    """Raise TrainingError unless a model can be saved at ``out`` (a name or either file).
+
+    Checked before a run, which may take hours, rather than found out after it: a probe
+    file is created, written, synced and removed in the destination folder (made if
+    missing), so a read-only, full or missing-permission folder is named at once.
+    """
+    from .catalog import model_files
+
+    folder = model_files(Path(out))[0].parent
+    probe = folder / f".vaedesk-probe-{os.getpid()}-{time.monotonic_ns()}.tmp"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(probe, "xb") as handle:
+            handle.write(bytes(64 * 1024))  # a full disk refuses data, not always an empty file
+            handle.flush()
+            os.fsync(handle.fileno())
+    except (FileExistsError, NotADirectoryError):
+        raise TrainingError(f"cannot save a model in {folder}: a file is in the way of the folder") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        raise TrainingError(f"cannot save a model in {folder}: {_reason(exc)}") from None
+    finally:
+        try:
+            probe.unlink(missing_ok=True)
+        except (OSError, ValueError):
+            pass
+
+
+def _save_or_rescue(model: Model, out: Path) -> Path:
+    """``model.save(out)``; if that fails, the model saved somewhere else and a TrainingError
+    that says where, so a finished run is never lost to a full or read-only disk."""
+    try:
+        return model.save(out)
+    except (OSError, VaedeskError) as exc:
+        problem = f"cannot save the model as {out} ({_reason(exc)})"
+    from .paths import user_models_dir
+
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for folder in (user_models_dir(), Path(tempfile.gettempdir())):
+        try:
+            kept = model.save(folder / f"{Path(out).name}-rescued-{stamp}")
+        except (OSError, VaedeskError):
+            continue
+        raise TrainingError(f"{problem}; the trained model was kept as {kept}")
+    raise TrainingError(f"{problem}, nor in the model or temporary folder: the trained model is lost")
+
+
+def save_and_evaluate(model: Model, out: str | os.PathLike, data_dir: str | os.PathLike | None = None,
+                      on_status: Callable[[str], None] | None = None) -> Path:
+    """Save a finished run's model at ``out``, measure it on the test set, save it again with
+    its metrics (``model.card["metrics"]``); return the weights' path.
+
+    Saved before evaluating, so a failed evaluation loses no training; a failed save keeps
+    the model elsewhere and names the place (TrainingError).
+    """
+    from .evaluation import evaluate
+
+    out = Path(out)
+    _save_or_rescue(model, out)
+    if on_status is not None:
+        on_status("evaluating on the test set...")
+    model.card["metrics"] = evaluate(model, data_dir, drawings=50 if data_dir is None else 0)
+    return _save_or_rescue(model, out)

@@ -104,9 +104,8 @@ class TrainingWorker(QObject):
     def _run(self, request: dict[str, Any]) -> None:
         import torch
 
-        from ..evaluation import evaluate
         from ..model import load_model
-        from ..training import TrainingError, train
+        from ..training import TrainingError, check_writable, save_and_evaluate, train
 
         # One thread: the other core stays with the window and the model worker, so the
         # app remains fully usable while it trains.
@@ -123,6 +122,7 @@ class TrainingWorker(QObject):
             self._plane = None
             self._epoch_of_step = 0.0
             initial = load_model(request["initial"]) if request.get("initial") else None
+            check_writable(out)  # before the run, not after it
 
             def on_epoch(model) -> None:
                 saved["path"] = str(model.save(out))
@@ -148,10 +148,8 @@ class TrainingWorker(QObject):
                 return
             self._net = model.net
             self._snapshot(-1, model.net)
-            self.status.emit("Evaluating on the test set…")
-            path = model.save(out)  # saved before evaluating, so a failed evaluation loses no training
-            model.card["metrics"] = evaluate(model, config.data_dir, drawings=50 if config.data_dir is None else 0)
-            path = model.save(out)
+            path = save_and_evaluate(model, out, config.data_dir,
+                                     on_status=lambda _text: self.status.emit("Evaluating on the test set…"))
             self.finished.emit(str(path), model.card["metrics"])
         except (TrainingError, VaedeskError) as exc:
             self.failed.emit(str(exc), saved["path"])
