@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 
@@ -37,4 +38,37 @@ def main(argv: list[str] | None = None) -> int:
             QTimer.singleShot(500, lambda: (win.grab().save(screenshot), win.close()))
 
         win.model_ready.connect(capture)
-    return app.exec()
+    previous = signal.getsignal(signal.SIGINT)
+    installed = _close_on_interrupt(win)
+    try:
+        return app.exec()
+    finally:
+        if installed and previous is not None:  # a caller that runs the app in-process gets its own back
+            signal.signal(signal.SIGINT, previous)
+
+
+# How often the Python interpreter is woken to run a signal handler while Qt's event loop waits.
+_SIGNAL_POLL_MS = 200
+
+
+def _close_on_interrupt(win) -> bool:
+    """Ctrl+C in the terminal closes the window as its close button does, so the session is
+    saved (closeEvent); a second Ctrl+C ends the app at once. False where signals cannot be
+    handled (not the main thread).
+
+    Python runs a signal handler only between bytecodes, and Qt's event loop waits in C++,
+    so a timer wakes the interpreter every 200 ms to let the handler run."""
+    from PySide6.QtCore import QTimer
+
+    def interrupted(_signum: int, _frame: object) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # the next Ctrl+C is not asked twice
+        win.close()
+
+    try:
+        signal.signal(signal.SIGINT, interrupted)
+    except ValueError:
+        return False
+    waker = QTimer(win)
+    waker.timeout.connect(lambda: None)
+    waker.start(_SIGNAL_POLL_MS)
+    return True
