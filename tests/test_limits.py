@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from vaedesk.errors import DataError, ImageError
+from vaedesk.errors import DataError, ImageError, VaedeskError
 from vaedesk.idx import read_idx
 from vaedesk.preprocess import load_image
 
@@ -301,3 +301,27 @@ def test_a_damaged_pen_style_cache_is_rebuilt(tmp_path):
     header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000, 28, 28), }"
     cache.write_bytes(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header) + 1) + header + b"\n")
     np.testing.assert_array_equal(penstyle.cached_pen_style(images, tmp_path), fresh)
+
+
+# --------------------------------------------------------------------------- the rest of the API
+
+def test_idx_headers_are_bounded_in_bytes(tmp_path):
+    import gzip
+
+    # 1.1 G one-byte elements: under the old element bound, so up to 1.1 GB of zeros (a 1 MB
+    # gzip file) would have been inflated into memory before the data was found to be wrong.
+    path = tmp_path / "bomb.gz"
+    path.write_bytes(gzip.compress(struct.pack(">HBBI", 0, 0x08, 1, 1_100_000_000) + bytes(1000)))
+    with pytest.raises(DataError, match=r"bomb\.gz: IDX header claims an implausible size \(1100000000,\) "
+                                        r"\(more than 1024 MB\)$"):
+        read_idx(path)
+
+
+def test_evaluation_and_training_bound_their_counts():
+    from vaedesk.evaluation import evaluate
+    from vaedesk.training import train
+
+    with pytest.raises(VaedeskError, match=r"drawings must be a whole number in 0\.\.1000, got 1000000000"):
+        evaluate(None, drawings=10**9)  # 10 billion synthetic drawings
+    with pytest.raises(TrainingError, match=r"report_every must be a whole number of steps, at least 1, got 0"):
+        train(TrainConfig(), report_every=0)  # a division by zero at the first step

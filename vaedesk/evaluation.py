@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 
 import numpy as np
 import torch
 
 from .data import load_split
+from .errors import VaedeskError
 from .model import CHUNK, Model
 from .training import evaluate_loss
 
 # A latent unit is "active" when its posterior mean varies across the data (Burda et al.).
 ACTIVE_UNIT_THRESHOLD = 0.01
+# Synthetic drawings per digit at most (the cards use 50): each costs a rendering and memory.
+MAX_DRAWINGS = 1000
 
 
 def knn_accuracy(
@@ -39,6 +43,8 @@ def evaluate(model: Model, data_dir: str | os.PathLike | None = None, seed: int 
     ``drawings`` synthetic mouse-style drawings per digit are encoded after
     :func:`vaedesk.preprocess_strokes`, as the app does; only meaningful for MNIST-like data.
     """
+    if isinstance(drawings, bool) or not isinstance(drawings, numbers.Integral) or not 0 <= drawings <= MAX_DRAWINGS:
+        raise VaedeskError(f"drawings must be a whole number in 0..{MAX_DRAWINGS}, got {drawings!r:.40}")
     train_split = load_split("train", data_dir, as_uint8=True)  # scaled slice by slice below
     test_split = load_split("test", data_dir)
     metrics = evaluate_loss(model.net, torch.from_numpy(test_split.images), seed=seed)

@@ -213,6 +213,8 @@ def train(
     gets the model after each completed epoch with its card, e.g. to save a checkpoint.
     """
     config.validate()
+    if isinstance(report_every, bool) or not isinstance(report_every, numbers.Integral) or report_every < 1:
+        raise TrainingError(f"report_every must be a whole number of steps, at least 1, got {report_every!r:.40}")
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     train_split = load_split("train", config.data_dir, config.limit)
