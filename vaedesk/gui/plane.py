@@ -34,7 +34,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPolygonItem, QWidget
 
 from ..latent import ellipse_axes
 
-__all__ = ["CLASS_COLORS", "LatentPlane"]
+__all__ = ["CLASS_COLORS", "LatentPlane", "PinItem"]
 
 # Qualitative palette for a white background: the colour-blind-safe Okabe–Ito hues first,
 # then four more (brown, slate, olive, grey) that differ from them in lightness too.
@@ -208,17 +208,26 @@ class _Scatter(pg.ScatterPlotItem):
         return self._rect
 
 
-class _PinItem(pg.GraphicsObject):
+class PinItem(pg.GraphicsObject):
     """A numbered, draggable marker of fixed on-screen size.
 
     The item lives in view coordinates (its position is the pin's plane point) but paints
     in device pixels, so it keeps its size while zooming; its shape is the pixel disc
     mapped back into item coordinates, which is what pyqtgraph's hit tests use.
+
+    It moves itself while dragged and reports the user's gestures through its signals,
+    each carrying the item (as pyqtgraph's TargetItem does); the plane decides what they
+    mean. Signals: ``pressed`` (a drag starts), ``dragged(finished)`` (after each drag
+    step; ``finished`` on the last), ``clicked`` (left) and ``right_clicked``.
     """
 
-    def __init__(self, plane: LatentPlane, pin_id: int, xy: np.ndarray) -> None:
+    pressed = Signal(object)
+    dragged = Signal(object, bool)
+    clicked = Signal(object)
+    right_clicked = Signal(object)
+
+    def __init__(self, pin_id: int, xy: np.ndarray) -> None:
         super().__init__()
-        self._plane = plane
         self.pin_id = pin_id
         self.number = 0
         self.selected = False
@@ -319,47 +328,65 @@ class _PinItem(pg.GraphicsObject):
             self._grab_offset = self.pos() - self.mapToParent(ev.buttonDownPos())
             self._dragging = True
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
-            self._plane._pin_pressed(self)
+            self.pressed.emit(self)
         if not self._dragging:
             return
         self.setPos(parent_pos + self._grab_offset)
-        self._plane._pin_dragged(self, finished=bool(ev.isFinish()))
-        if ev.isFinish():
+        finished = bool(ev.isFinish())
+        if finished:
             self._dragging = False
             self.setCursor(Qt.CursorShape.OpenHandCursor)
             self.update()
+        self.dragged.emit(self, finished)
 
     def mouseClickEvent(self, ev: MouseClickEvent) -> None:
         button = ev.button()
         if button == Qt.MouseButton.LeftButton:
-            ev.accept()
-            self._plane._pin_clicked(self, ev)
+            ev.accept()  # the plane's scene handler sees the pin as acceptedItem
+            self.clicked.emit(self)
         elif button == Qt.MouseButton.RightButton:
             ev.accept()
-            self._plane._pin_right_clicked(self, ev)
+            self.right_clicked.emit(self)
 
 
 class LatentPlane(pg.PlotWidget):
     """The latent plane: scatter of test-set means, prior, posterior, pins, overlays.
 
-    Signals:
+    Signals reporting user intent (the caller decides; with :meth:`set_pins` the plane
+    shows pins but does not own them):
         clicked(x, y): left click (press and release, no drag) on empty plane space.
+        pin_selected(id): a pin was clicked or started to be dragged (the plane has
+            already highlighted it).
+        pin_dragged(id, x, y): pin ``id`` is being dragged and is now at (x, y);
+            throttled to ~25 Hz. The plane moves the pin itself while dragging.
+        pin_moved(id, x, y): a drag of pin ``id`` ended at (x, y).
+        pin_remove_requested(id): the user asked to remove pin ``id`` (right click, or
+            Delete/Backspace on the selected pin).
+
+    Other signals:
         hovered(x, y): the mouse moved over the plot area (plane coordinates).
         hover_left(): the mouse left the plot area.
-        pin_selected(id): a pin was clicked or started to be dragged.
-        pin_moved(id, x, y): a drag of pin ``id`` ended at (x, y).
-        pin_removed(id): the user removed a pin (right click, or Delete/Backspace).
-        pins_changed(): the user changed the pins (drag, throttled to ~25 Hz, and
-            removal). Programmatic calls (add_pin, remove_pin, …) emit nothing.
         view_changed(x0, x1, y0, y1): the visible range changed by pan, zoom, resize
             or code; debounced by 100 ms.
+        pin_removed(id), pins_changed(): for callers that let the plane own its pins
+            (add_pin/remove_pin): until the first :meth:`set_pins`, a removal request
+            also removes the pin and emits pin_removed; pins_changed follows user
+            drags (throttled) and removals. Programmatic calls emit nothing.
+
+    Layers, read-only properties for tests and tools (change them only through the
+    plane's methods): ``scatter_item``, ``legend``, ``manifold_item``,
+    ``prior_circles``, ``prior_labels``, ``path_item``, ``path_marker``,
+    ``ellipse_items``, ``samples_item``, ``mean_item``, ``hover_marker`` and
+    :meth:`pin_item`.
     """
 
     clicked = Signal(float, float)
     hovered = Signal(float, float)
     hover_left = Signal()
     pin_selected = Signal(int)
+    pin_dragged = Signal(int, float, float)
     pin_moved = Signal(int, float, float)
+    pin_remove_requested = Signal(int)
     pin_removed = Signal(int)
     pins_changed = Signal()
     view_changed = Signal(float, float, float, float)
@@ -369,27 +396,135 @@ class LatentPlane(pg.PlotWidget):
         self.setObjectName("latent_plane")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # for Delete on a selected pin
         self.setMinimumSize(240, 200)
+        self._vb: pg.ViewBox = self._setup_view()
 
-        item = self.getPlotItem()
-        self._vb: pg.ViewBox = item.getViewBox()
-        item.setMenuEnabled(False)  # pyqtgraph's expert menu would confuse learners
-        item.hideButtons()
-        self._vb.setAspectLocked(True, ratio=1.0)  # circles must look like circles
-        self._vb.disableAutoRange()  # new items must not move the user's view
-        self._style_axes()
-        self.set_axis_labels("z1", "z2")
+        # Layers, bottom to top (pins are added by add_pin/set_pins).
+        self._scatter = self._build_scatter()
+        self._manifold = self._build_manifold()
+        self._prior_circles, self._prior_labels = self._build_prior()
+        self._path_halo, self._path, self._path_marker = self._build_path()
+        self._ellipses, self._samples, self._mean = self._build_posterior()
+        self._hover_marker = self._build_hover_marker()
+        self._legend = self._build_legend()
 
-        # Test-set scatter: one item for all classes (each item repaints its own full-size
-        # cache), plus legend-only samples with larger symbols.
-        self._scatter = _PointCloud()
-        self._scatter.setZValue(_Z_SCATTER)
-        self._vb.addItem(self._scatter)
+        # Scatter and legend state (set_scatter).
+        self._scatter_xy = np.zeros((0, 2))  # as given, for reset_view
         self._scatter_labels = np.zeros(0, np.int64)
         self._scatter_order = np.zeros(0, np.int64)
         self._legend_samples: list[pg.ScatterPlotItem] = []
         self._legend_names: tuple[str, ...] = ()
-        self._scatter_xy = np.zeros((0, 2))
-        self._legend = pg.LegendItem(
+        self._prior_center = np.zeros(2)
+
+        # Pins, in the order shown (which is the order a morph visits them).
+        self._pins: dict[int, PinItem] = {}
+        self._next_pin_id = 1
+        self._selected_pin: int | None = None
+        self._dragged_pin: int | None = None
+        self._owns_pins = True  # until set_pins: see the class docstring
+        self._pin_timer = _single_shot_timer(self, _PIN_THROTTLE_MS, self._on_pin_timer)
+
+        # Mouse tracking in plane coordinates, and debounced view changes.
+        self._hover_inside = False
+        self.scene().sigMouseMoved.connect(self._on_scene_moved)
+        self.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self._view_timer = _single_shot_timer(self, _VIEW_DEBOUNCE_MS, self._emit_view_changed)
+        self._vb.sigRangeChanged.connect(self._view_timer.start)
+
+        self._set_square_view(0.0, 0.0, _INITIAL_HALF_WIDTH)
+        self.show_prior()
+
+    # --- layers ---------------------------------------------------------------------
+
+    def _setup_view(self) -> pg.ViewBox:
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)  # pyqtgraph's expert menu would confuse learners
+        item.hideButtons()
+        view_box = item.getViewBox()
+        view_box.setAspectLocked(True, ratio=1.0)  # circles must look like circles
+        view_box.disableAutoRange()  # new items must not move the user's view
+        self._style_axes()
+        self.set_axis_labels("z1", "z2")
+        return view_box
+
+    def _add_layer(self, item: QGraphicsItem, z: float, ignore_bounds: bool = True) -> None:
+        item.setZValue(z)  # before addItem, which lifts items below the view box
+        self._vb.addItem(item, ignoreBounds=ignore_bounds)
+
+    def _build_scatter(self) -> _PointCloud:
+        # One item for all classes: each item repaints its own full-size cache.
+        scatter = _PointCloud()
+        self._add_layer(scatter, _Z_SCATTER, ignore_bounds=False)
+        return scatter
+
+    def _build_manifold(self) -> pg.ImageItem:
+        manifold = pg.ImageItem(axisOrder="row-major")
+        manifold.setOpacity(0.85)
+        manifold.setVisible(False)
+        self._add_layer(manifold, _Z_MANIFOLD)
+        return manifold
+
+    def _build_prior(self) -> tuple[tuple[pg.PlotCurveItem, ...], tuple[pg.TextItem, ...]]:
+        """Dashed 1σ, 2σ, 3σ circles and their labels (placed by show_prior)."""
+        pen = pg.mkPen(_PRIOR_COLOR, width=1.2, style=Qt.PenStyle.DashLine)
+        circles, labels = [], []
+        for k in (1, 2, 3):
+            circle = pg.PlotCurveItem(pen=pen, antialias=True)
+            # A white backing keeps the label legible over dense scatter.
+            label = pg.TextItem(f"{k}σ", color=_PRIOR_TEXT, anchor=(1.0, 1.0), fill=pg.mkBrush(255, 255, 255, 215))
+            label.setFont(_small_font(8))
+            self._add_layer(circle, _Z_PRIOR)
+            self._add_layer(label, _Z_PRIOR)
+            circles.append(circle)
+            labels.append(label)
+        return tuple(circles), tuple(labels)
+
+    def _build_path(self) -> tuple[pg.PlotCurveItem, pg.PlotDataItem, pg.ScatterPlotItem]:
+        """The morph path, dashed with a dot per frame, and the current frame's marker."""
+        # A white halo under the dashes separates the path from scatter of any colour.
+        halo = pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 200, width=6), antialias=True)
+        path = pg.PlotDataItem(
+            pen=pg.mkPen(_PATH_COLOR, width=3, style=Qt.PenStyle.DashLine),
+            symbol="o",
+            symbolSize=6,
+            symbolPen=pg.mkPen(255, 255, 255, width=1),
+            symbolBrush=pg.mkBrush(_PATH_COLOR),
+            antialias=True,
+        )
+        marker = _Scatter(size=15, symbol="o", pen=pg.mkPen(_POSTERIOR_COLOR, width=2), brush=pg.mkBrush(_PATH_COLOR))
+        self._add_layer(halo, _Z_PATH - 1)
+        self._add_layer(path, _Z_PATH)
+        self._add_layer(marker, _Z_PATH_MARKER)
+        return halo, path, marker
+
+    def _build_posterior(self) -> tuple[tuple[QGraphicsPolygonItem, ...], _Scatter, _Scatter]:
+        """The drawing's posterior: 1σ/2σ ellipses, samples and the mean."""
+        ellipses = []
+        for k, (fill_alpha, style) in enumerate(((60, Qt.PenStyle.SolidLine), (28, Qt.PenStyle.DashLine))):
+            # A unit circle that set_posterior maps onto the ellipse with a transform (the
+            # cosmetic pen keeps its width in pixels).
+            ellipse = QGraphicsPolygonItem(_unit_circle())
+            ellipse.setPen(pg.mkPen(_POSTERIOR_COLOR, width=1.6, style=style))
+            fill = QColor(_POSTERIOR_COLOR)
+            fill.setAlpha(fill_alpha)
+            ellipse.setBrush(QBrush(fill))
+            ellipse.setVisible(False)
+            self._add_layer(ellipse, _Z_POSTERIOR - k)  # 1σ above 2σ
+            ellipses.append(ellipse)
+        samples = _Scatter(size=7, symbol="o", pen=pg.mkPen(_POSTERIOR_COLOR, width=1.3), brush=None)
+        mean = _Scatter(size=20, symbol="star", pen=pg.mkPen(_POSTERIOR_COLOR, width=1.5), brush=pg.mkBrush(_MEAN_FILL))
+        self._add_layer(samples, _Z_SAMPLES)
+        self._add_layer(mean, _Z_MEAN)
+        return tuple(ellipses), samples, mean
+
+    def _build_hover_marker(self) -> _Scatter:
+        grey = (90, 90, 90, 200)
+        marker = _Scatter(size=14, symbol="+", pen=pg.mkPen(*grey, width=1.2), brush=pg.mkBrush(*grey))
+        self._add_layer(marker, _Z_HOVER)
+        return marker
+
+    def _build_legend(self) -> pg.LegendItem:
+        """The class legend (upper right, above everything), filled by set_scatter."""
+        legend = pg.LegendItem(
             offset=(-8, 8),
             brush=pg.mkBrush(255, 255, 255, 215),
             pen=pg.mkPen(200, 200, 200),
@@ -399,111 +534,62 @@ class LatentPlane(pg.PlotWidget):
             verSpacing=-6,
             horSpacing=2,
         )
-        self._legend.setParentItem(self._vb)
-        self._legend.setZValue(1000)
-        self._legend.setVisible(False)
+        legend.setParentItem(self._vb)  # fixed on screen: not a view-box item
+        legend.setZValue(1000)
+        legend.setVisible(False)
+        return legend
 
-        # Prior circles and their labels.
-        self._prior_center = np.zeros(2)
-        prior_pen = pg.mkPen(_PRIOR_COLOR, width=1.2, style=Qt.PenStyle.DashLine)
-        self._prior_circles: list[pg.PlotCurveItem] = []
-        self._prior_labels: list[pg.TextItem] = []
-        for k in (1, 2, 3):
-            circle = pg.PlotCurveItem(pen=prior_pen, antialias=True)
-            circle.setZValue(_Z_PRIOR)
-            # A white backing keeps the label legible over dense scatter.
-            label = pg.TextItem(f"{k}σ", color=_PRIOR_TEXT, anchor=(1.0, 1.0), fill=pg.mkBrush(255, 255, 255, 215))
-            label.setFont(_small_font(8))
-            label.setZValue(_Z_PRIOR)
-            self._prior_circles.append(circle)
-            self._prior_labels.append(label)
-            self._vb.addItem(circle, ignoreBounds=True)
-            self._vb.addItem(label, ignoreBounds=True)
+    # The layers, for tests and tools; change them only through the plane's methods.
 
-        # Current posterior: 1σ/2σ ellipses, samples and the mean.
-        self._ellipses: list[QGraphicsPolygonItem] = []
-        for k, (fill_alpha, style) in enumerate(((60, Qt.PenStyle.SolidLine), (28, Qt.PenStyle.DashLine))):
-            # A unit circle that set_posterior maps onto the ellipse with a transform (the
-            # cosmetic pen keeps its width in pixels).
-            ellipse = QGraphicsPolygonItem(_unit_circle())
-            ellipse.setPen(pg.mkPen(_POSTERIOR_COLOR, width=1.6, style=style))
-            fill = QColor(_POSTERIOR_COLOR)
-            fill.setAlpha(fill_alpha)
-            ellipse.setBrush(QBrush(fill))
-            ellipse.setZValue(_Z_POSTERIOR - k)  # 1σ above 2σ
-            ellipse.setVisible(False)
-            self._ellipses.append(ellipse)
-            self._vb.addItem(ellipse, ignoreBounds=True)
-        self._samples = _Scatter(
-            size=7, symbol="o", pen=pg.mkPen(_POSTERIOR_COLOR, width=1.3), brush=None
-        )
-        self._samples.setZValue(_Z_SAMPLES)
-        self._mean = _Scatter(
-            size=20, symbol="star", pen=pg.mkPen(_POSTERIOR_COLOR, width=1.5), brush=pg.mkBrush(_MEAN_FILL)
-        )
-        self._mean.setZValue(_Z_MEAN)
-        for scatter in (self._samples, self._mean):
-            self._vb.addItem(scatter, ignoreBounds=True)
+    @property
+    def scatter_item(self) -> _PointCloud:
+        """The test-set scatter (``points()``, ``visible_points()``)."""
+        return self._scatter
 
-        # Hover marker.
-        self._hover_marker = _Scatter(
-            size=14, symbol="+", pen=pg.mkPen(90, 90, 90, 200, width=1.2), brush=pg.mkBrush(90, 90, 90, 200)
-        )
-        self._hover_marker.setZValue(_Z_HOVER)
-        self._vb.addItem(self._hover_marker, ignoreBounds=True)
+    @property
+    def legend(self) -> pg.LegendItem:
+        return self._legend
 
-        # Manifold overlay.
-        self._manifold = pg.ImageItem(axisOrder="row-major")
-        self._manifold.setZValue(_Z_MANIFOLD)
-        self._manifold.setOpacity(0.85)
-        self._manifold.setVisible(False)
-        self._vb.addItem(self._manifold, ignoreBounds=True)
+    @property
+    def manifold_item(self) -> pg.ImageItem:
+        return self._manifold
 
-        # Morph path and the current frame's marker; a white halo under the dashes
-        # separates the path from scatter of any colour.
-        self._path_halo = pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 200, width=6), antialias=True)
-        self._path_halo.setZValue(_Z_PATH - 1)
-        self._path = pg.PlotDataItem(
-            pen=pg.mkPen(_PATH_COLOR, width=3, style=Qt.PenStyle.DashLine),
-            symbol="o",
-            symbolSize=6,
-            symbolPen=pg.mkPen(255, 255, 255, width=1),
-            symbolBrush=pg.mkBrush(_PATH_COLOR),
-            antialias=True,
-        )
-        self._path.setZValue(_Z_PATH)
-        self._path_marker = _Scatter(
-            size=15, symbol="o", pen=pg.mkPen(_POSTERIOR_COLOR, width=2), brush=pg.mkBrush(_PATH_COLOR)
-        )
-        self._path_marker.setZValue(_Z_PATH_MARKER)
-        for path_item in (self._path_halo, self._path, self._path_marker):
-            self._vb.addItem(path_item, ignoreBounds=True)
+    @property
+    def prior_circles(self) -> tuple[pg.PlotCurveItem, ...]:
+        return self._prior_circles
 
-        # Pins, in the order added.
-        self._pins: dict[int, _PinItem] = {}
-        self._next_pin_id = 1
-        self._selected_pin: int | None = None
-        self._pin_timer = QTimer(self)
-        self._pin_timer.setSingleShot(True)
-        self._pin_timer.setInterval(_PIN_THROTTLE_MS)
-        self._pin_timer.timeout.connect(self.pins_changed.emit)
-        self._consumed_click: MouseClickEvent | None = None
+    @property
+    def prior_labels(self) -> tuple[pg.TextItem, ...]:
+        return self._prior_labels
 
-        # Mouse tracking in plane coordinates.
-        self._hover_inside = False
-        scene = self.scene()
-        scene.sigMouseMoved.connect(self._on_scene_moved)
-        scene.sigMouseClicked.connect(self._on_scene_clicked)
+    @property
+    def path_item(self) -> pg.PlotDataItem:
+        return self._path
 
-        # Debounced view change notifications.
-        self._view_timer = QTimer(self)
-        self._view_timer.setSingleShot(True)
-        self._view_timer.setInterval(_VIEW_DEBOUNCE_MS)
-        self._view_timer.timeout.connect(self._emit_view_changed)
-        self._vb.sigRangeChanged.connect(self._view_timer.start)
+    @property
+    def path_marker(self) -> pg.ScatterPlotItem:
+        return self._path_marker
 
-        self._set_square_view(0.0, 0.0, _INITIAL_HALF_WIDTH)
-        self.show_prior()
+    @property
+    def ellipse_items(self) -> tuple[QGraphicsPolygonItem, ...]:
+        """The posterior's 1σ and 2σ ellipses."""
+        return self._ellipses
+
+    @property
+    def samples_item(self) -> pg.ScatterPlotItem:
+        return self._samples
+
+    @property
+    def mean_item(self) -> pg.ScatterPlotItem:
+        return self._mean
+
+    @property
+    def hover_marker(self) -> pg.ScatterPlotItem:
+        return self._hover_marker
+
+    def pin_item(self, pin_id: int) -> PinItem:
+        """The marker of pin ``pin_id`` (``.number``, ``.selected``); KeyError if none."""
+        return self._pins[pin_id]
 
     # --- look -----------------------------------------------------------------------
 
@@ -642,26 +728,49 @@ class LatentPlane(pg.PlotWidget):
 
     # --- pins -----------------------------------------------------------------------
 
+    def set_pins(self, pins: Sequence[tuple[int, ArrayLike]]) -> None:
+        """Show exactly ``pins``, ``(id, (x, y))`` each, numbered 1..n in this order.
+
+        A pin whose id is already shown keeps its marker (and selection); the pin the
+        user is dragging keeps following the pointer. From the first call on, the
+        caller owns the pins: a removal gesture only emits ``pin_remove_requested``.
+        """
+        wanted = [(int(pin_id), _as_xy(xy, "pin position")) for pin_id, xy in pins]
+        if len({pin_id for pin_id, _ in wanted}) != len(wanted):
+            raise ValueError("pin ids must be unique")
+        self._owns_pins = False
+        kept = {pin_id for pin_id, _ in wanted}
+        for pin_id in [pin_id for pin_id in self._pins if pin_id not in kept]:
+            self._drop_pin_item(pin_id)
+        shown: dict[int, PinItem] = {}
+        for pin_id, point in wanted:
+            pin = self._pins.get(pin_id)
+            if pin is None:
+                pin = self._new_pin_item(pin_id, point)
+            elif pin_id != self._dragged_pin and (pin.pos().x(), pin.pos().y()) != (point[0], point[1]):
+                # The dragged pin is left alone: a position sent back from an earlier
+                # pin_dragged would pull it away from the pointer.
+                pin.setPos(QPointF(point[0], point[1]))
+            shown[pin_id] = pin
+        self._pins = shown
+        # add_pin must not hand out an id the caller used.
+        self._next_pin_id = max([self._next_pin_id, *(pin_id + 1 for pin_id in shown)])
+        self._renumber_pins()
+
     def add_pin(self, xy: ArrayLike) -> int:
         """Add a numbered pin at ``xy``; returns its id (ids are never reused)."""
         point = _as_xy(xy, "pin position")
         pin_id = self._next_pin_id
         self._next_pin_id += 1
-        pin = _PinItem(self, pin_id, point)
-        self._pins[pin_id] = pin
-        self._vb.addItem(pin, ignoreBounds=True)
+        self._pins[pin_id] = self._new_pin_item(pin_id, point)
         self._renumber_pins()
         return pin_id
 
     def remove_pin(self, pin_id: int) -> None:
         """Remove a pin; unknown ids are ignored."""
-        pin = self._pins.pop(pin_id, None)
-        if pin is None:
-            return
-        self._vb.removeItem(pin)
-        if self._selected_pin == pin_id:
-            self._selected_pin = None
-        self._renumber_pins()
+        if pin_id in self._pins:
+            self._drop_pin_item(pin_id)
+            self._renumber_pins()
 
     def clear_pins(self) -> None:
         """Remove every pin."""
@@ -669,7 +778,7 @@ class LatentPlane(pg.PlotWidget):
             self.remove_pin(pin_id)
 
     def pins(self) -> list[tuple[int, np.ndarray]]:
-        """``(id, xy)`` of every pin in the order added."""
+        """``(id, xy)`` of every pin in the order shown."""
         return [(pin_id, np.array([pin.pos().x(), pin.pos().y()])) for pin_id, pin in self._pins.items()]
 
     def selected_pin(self) -> int | None:
@@ -682,41 +791,78 @@ class LatentPlane(pg.PlotWidget):
         for other_id, pin in self._pins.items():
             pin.set_selected(other_id == self._selected_pin)
 
+    def _new_pin_item(self, pin_id: int, point: np.ndarray) -> PinItem:
+        pin = PinItem(pin_id, point)
+        pin.pressed.connect(self._on_pin_pressed)
+        pin.dragged.connect(self._on_pin_dragged)
+        pin.clicked.connect(self._on_pin_clicked)
+        pin.right_clicked.connect(self._on_pin_right_clicked)
+        self._vb.addItem(pin, ignoreBounds=True)
+        return pin
+
+    def _drop_pin_item(self, pin_id: int) -> None:
+        self._vb.removeItem(self._pins.pop(pin_id))
+        if self._selected_pin == pin_id:
+            self._selected_pin = None
+        if self._dragged_pin == pin_id:
+            self._dragged_pin = None
+            self._pin_timer.stop()
+
     def _renumber_pins(self) -> None:
         # Labels follow the order of pins(), which is the order a morph visits them.
         for number, pin in enumerate(self._pins.values(), start=1):
             pin.set_number(number)
 
-    def _select_by_user(self, pin: _PinItem) -> None:
+    def _is_shown(self, pin: PinItem) -> bool:
+        # A marker removed while the user still holds it keeps sending its gestures.
+        return self._pins.get(pin.pin_id) is pin
+
+    def _select_by_user(self, pin: PinItem) -> None:
         self.setFocus(Qt.FocusReason.MouseFocusReason)  # so Delete reaches this widget
         if self._selected_pin != pin.pin_id:
             self.set_selected_pin(pin.pin_id)
         self.pin_selected.emit(pin.pin_id)
 
-    def _pin_pressed(self, pin: _PinItem) -> None:
-        self._select_by_user(pin)
+    def _on_pin_pressed(self, pin: PinItem) -> None:
+        if self._is_shown(pin):
+            self._dragged_pin = pin.pin_id
+            self._select_by_user(pin)
 
-    def _pin_dragged(self, pin: _PinItem, finished: bool) -> None:
+    def _on_pin_dragged(self, pin: PinItem, finished: bool) -> None:
+        if not self._is_shown(pin):
+            return
         if finished:
             self._pin_timer.stop()
+            self._dragged_pin = None
             pos = pin.pos()
             self.pin_moved.emit(pin.pin_id, float(pos.x()), float(pos.y()))
             self.pins_changed.emit()
         elif not self._pin_timer.isActive():
             self._pin_timer.start()
 
-    def _pin_clicked(self, pin: _PinItem, ev: MouseClickEvent) -> None:
-        self._consumed_click = ev
-        self._select_by_user(pin)
+    def _on_pin_timer(self) -> None:
+        pin = self._pins.get(self._dragged_pin) if self._dragged_pin is not None else None
+        if pin is not None:
+            pos = pin.pos()
+            self.pin_dragged.emit(pin.pin_id, float(pos.x()), float(pos.y()))
+            self.pins_changed.emit()
 
-    def _pin_right_clicked(self, pin: _PinItem, ev: MouseClickEvent) -> None:
-        self._consumed_click = ev
-        self._remove_by_user(pin.pin_id)
+    def _on_pin_clicked(self, pin: PinItem) -> None:
+        if self._is_shown(pin):
+            self._select_by_user(pin)
+
+    def _on_pin_right_clicked(self, pin: PinItem) -> None:
+        if self._is_shown(pin):
+            self._remove_by_user(pin.pin_id)
 
     def _remove_by_user(self, pin_id: int) -> None:
-        # Deferred: the pin is still inside its own mouse handler when this is called.
+        # Deferred: the pin is still inside its own mouse handler when this is called,
+        # and a listener may remove it (set_pins) in response.
         def remove() -> None:
-            if pin_id in self._pins:
+            if pin_id not in self._pins:
+                return
+            self.pin_remove_requested.emit(pin_id)
+            if self._owns_pins and pin_id in self._pins:
                 self.remove_pin(pin_id)
                 self.pin_removed.emit(pin_id)
                 self.pins_changed.emit()
@@ -735,8 +881,8 @@ class LatentPlane(pg.PlotWidget):
     def _on_scene_clicked(self, ev: MouseClickEvent) -> None:
         # Other items (scatter, path dots, the mean) may accept clicks too but mean
         # nothing to the user, so only a pin or the legend keeps a click off the plane.
-        if ev is self._consumed_click:
-            self._consumed_click = None
+        # pyqtgraph delivers the click to the items first and records who accepted it.
+        if isinstance(ev.acceptedItem, PinItem):
             return
         if ev.button() != Qt.MouseButton.LeftButton or ev.double():
             return
@@ -860,6 +1006,14 @@ class LatentPlane(pg.PlotWidget):
         span = np.maximum(hi - lo, 1e-6)
         lo, hi = lo - 0.08 * span, hi + 0.08 * span
         self._vb.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0.0)
+
+
+def _single_shot_timer(parent: QWidget, interval_ms: int, slot) -> QTimer:
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(interval_ms)
+    timer.timeout.connect(slot)
+    return timer
 
 
 def _small_font(point_size: int) -> QFont:
