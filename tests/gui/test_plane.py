@@ -124,11 +124,11 @@ def test_pins_api_keeps_order_and_ids(plane: LatentPlane) -> None:
     plane.remove_pin(b)
     assert [pin_id for pin_id, _ in plane.pins()] == [a, c]
     # Labels follow the order, so the third pin is now labelled 2; ids are not reused.
-    assert [plane._pins[pin_id].number for pin_id in (a, c)] == [1, 2]
+    assert [plane.pin_item(pin_id).number for pin_id in (a, c)] == [1, 2]
     d = plane.add_pin((1.0, 1.0))
     assert d not in (a, b, c)
     plane.set_selected_pin(c)
-    assert plane.selected_pin() == c and plane._pins[c].selected
+    assert plane.selected_pin() == c and plane.pin_item(c).selected
     plane.remove_pin(c)
     assert plane.selected_pin() is None
     plane.remove_pin(12345)  # unknown ids are ignored
@@ -229,12 +229,12 @@ def test_scatter_of_ten_thousand_points(plane: LatentPlane, capsys) -> None:
     with capsys.disabled():
         print(f"\nset_scatter(10,000 points): {elapsed * 1000:.1f} ms")
     assert elapsed < 2.0  # generous: the CI machine may be busy
-    assert len(plane._scatter.points()) == 10_000
-    assert [label.text for _, label in plane._legend.items] == [str(k) for k in range(10)]
-    assert plane._legend.isVisible()
+    assert len(plane.scatter_item.points()) == 10_000
+    assert [label.text for _, label in plane.legend.items] == [str(k) for k in range(10)]
+    assert plane.legend.isVisible()
     # Scatter sits below every other layer.
-    others = [plane._manifold, plane._mean, plane._samples, plane._path, *plane._ellipses]
-    assert plane._scatter.zValue() < min(o.zValue() for o in others)
+    others = [plane.manifold_item, plane.mean_item, plane.samples_item, plane.path_item, *plane.ellipse_items]
+    assert plane.scatter_item.zValue() < min(o.zValue() for o in others)
 
     plane.reset_view()
     x0, x1, y0, y1 = plane.view_rect()
@@ -243,9 +243,9 @@ def test_scatter_of_ten_thousand_points(plane: LatentPlane, capsys) -> None:
 
     names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
     plane.set_scatter(xy[:100], labels[:100], names)
-    assert [label.text for _, label in plane._legend.items] == names
+    assert [label.text for _, label in plane.legend.items] == names
     plane.clear_scatter()
-    assert len(plane._scatter.points()) == 0 and plane._legend.items == []
+    assert len(plane.scatter_item.points()) == 0 and plane.legend.items == []
     plane.reset_view()
     assert plane.view_rect()[0] == pytest.approx(-4.0, abs=1.5)
 
@@ -254,7 +254,7 @@ def test_legend_click_toggles_a_class(qtbot, plane: LatentPlane) -> None:
     xy, labels = fake_scatter(200)
     plane.set_scatter(xy, labels)
     qtbot.wait(20)  # let the legend lay itself out
-    sample, _label = plane._legend.items[3]
+    sample, _label = plane.legend.items[3]
     pos = QPointF(plane.mapFromScene(sample.sceneBoundingRect().center()))
     clicks: list[tuple[float, float]] = []
     plane.clicked.connect(lambda x, y: clicks.append((x, y)))
@@ -263,28 +263,28 @@ def test_legend_click_toggles_a_class(qtbot, plane: LatentPlane) -> None:
     send_mouse(plane.viewport(), PRESS, pos, LEFT, LEFT)
     send_mouse(plane.viewport(), RELEASE, pos, LEFT, NONE)
     assert plane.visible_classes() == [0, 1, 2, 4, 5, 6, 7, 8, 9]
-    shown = plane._scatter.points()[plane._scatter.visible_points()]
+    shown = plane.scatter_item.points()[plane.scatter_item.visible_points()]
     np.testing.assert_array_equal(np.sort(shown, axis=0), np.sort(xy[labels != 3], axis=0))
     assert clicks == []  # a legend click is not a click on the plane
     # New points with the same classes (a training run re-encoding): class 3 stays hidden.
-    legend_items = list(plane._legend.items)
+    legend_items = list(plane.legend.items)
     moved = xy + 1.0
     plane.set_scatter(moved, labels)
-    assert plane._legend.items == legend_items and plane.visible_classes() == [0, 1, 2, 4, 5, 6, 7, 8, 9]
-    shown = plane._scatter.points()[plane._scatter.visible_points()]
+    assert plane.legend.items == legend_items and plane.visible_classes() == [0, 1, 2, 4, 5, 6, 7, 8, 9]
+    shown = plane.scatter_item.points()[plane.scatter_item.visible_points()]
     np.testing.assert_array_equal(np.sort(shown, axis=0), np.sort(moved[labels != 3], axis=0))
 
 
 def test_prior_circles(plane: LatentPlane) -> None:
     plane.show_prior((1.0, -1.0))
-    for k, circle in enumerate(plane._prior_circles, start=1):
+    for k, circle in enumerate(plane.prior_circles, start=1):
         x, y = circle.getData()
         np.testing.assert_allclose(np.hypot(x - 1.0, y + 1.0), k)
         assert circle.isVisible()
-    assert [label.textItem.toPlainText() for label in plane._prior_labels] == ["1σ", "2σ", "3σ"]
+    assert [label.textItem.toPlainText() for label in plane.prior_labels] == ["1σ", "2σ", "3σ"]
     plane.show_prior(show=False)
-    assert not any(c.isVisible() for c in plane._prior_circles)
-    assert not any(label.isVisible() for label in plane._prior_labels)
+    assert not any(c.isVisible() for c in plane.prior_circles)
+    assert not any(label.isVisible() for label in plane.prior_labels)
 
 
 def test_posterior_with_and_without_covariance(plane: LatentPlane) -> None:
@@ -292,29 +292,29 @@ def test_posterior_with_and_without_covariance(plane: LatentPlane) -> None:
     cov = np.array([[0.3, 0.1], [0.1, 0.2]])
     samples = np.random.default_rng(1).normal(size=(8, 2))
     plane.set_posterior(mean, cov, samples)
-    assert all(e.isVisible() for e in plane._ellipses)
-    for k, ellipse in enumerate(plane._ellipses, start=1):
+    assert all(e.isVisible() for e in plane.ellipse_items)
+    for k, ellipse in enumerate(plane.ellipse_items, start=1):
         # Drawn in plane coordinates: every vertex lies on the k-sigma ellipse x' cov^-1 x = k^2.
         poly = ellipse.transform().map(ellipse.polygon())
         points = np.array([[poly[i].x(), poly[i].y()] for i in range(poly.size())]) - mean
         mahalanobis = np.einsum("ni,ij,nj->n", points, np.linalg.inv(cov), points)
         np.testing.assert_allclose(mahalanobis, k**2, rtol=1e-6)
         np.testing.assert_allclose(points[:-1].mean(axis=0), 0, atol=1e-9)  # last repeats first
-    assert len(plane._samples.data) == 8
-    mx, my = plane._mean.getData()
+    assert len(plane.samples_item.data) == 8
+    mx, my = plane.mean_item.getData()
     assert (mx[0], my[0]) == (0.5, -1.0)
 
     plane.set_posterior(mean)  # a plain autoencoder: a point only
-    assert not any(e.isVisible() for e in plane._ellipses)
-    assert len(plane._mean.data) == 1 and len(plane._samples.data) == 0
+    assert not any(e.isVisible() for e in plane.ellipse_items)
+    assert len(plane.mean_item.data) == 1 and len(plane.samples_item.data) == 0
 
     plane.set_posterior(None)
-    assert len(plane._mean.data) == 0
+    assert len(plane.mean_item.data) == 0
 
 
 def test_mean_is_drawn_above_pins(plane: LatentPlane) -> None:
     pin = plane.add_pin((0.0, 0.0))
-    assert plane._mean.zValue() > plane._pins[pin].zValue()
+    assert plane.mean_item.zValue() > plane.pin_item(pin).zValue()
 
 
 def test_manifold_is_placed_at_its_rectangle(plane: LatentPlane) -> None:
@@ -322,10 +322,10 @@ def test_manifold_is_placed_at_its_rectangle(plane: LatentPlane) -> None:
     image[0, 0] = 1.0  # ink in the top-left corner of the tile
     plane.set_manifold(image, (-3.0, 3.0), (-2.0, 2.0))
     assert plane.manifold_rect() == pytest.approx((-3.0, 3.0, -2.0, 2.0))
-    item = plane._manifold
+    item = plane.manifold_item
     assert item.isVisible() and item.opacity() == pytest.approx(0.85)
-    assert item.zValue() > plane._scatter.zValue()
-    assert item.zValue() < plane._mean.zValue()
+    assert item.zValue() > plane.scatter_item.zValue()
+    assert item.zValue() < plane.mean_item.zValue()
     # The inked pixel must land at the top-left of the rectangle (y grows upwards).
     height, width = item.image.shape[:2]
     top_left = item.mapToParent(QPointF(0.5, height - 0.5))
@@ -352,21 +352,21 @@ def test_view_changed_is_debounced(qtbot, plane: LatentPlane) -> None:
 def test_path_and_marker(plane: LatentPlane) -> None:
     path = np.array([[0.0, 0.0], [1.0, 0.5], [2.0, -1.0]])
     plane.set_path(path)
-    x, y = plane._path.getData()
+    x, y = plane.path_item.getData()
     np.testing.assert_allclose(np.stack([x, y], axis=1), path)
     plane.set_path_marker(path[1])
-    assert len(plane._path_marker.data) == 1
+    assert len(plane.path_marker.data) == 1
     plane.set_path(None)
     plane.set_path_marker(None)
-    assert plane._path.getData()[0] is None or len(plane._path.getData()[0]) == 0
-    assert len(plane._path_marker.data) == 0
+    assert plane.path_item.getData()[0] is None or len(plane.path_item.getData()[0]) == 0
+    assert len(plane.path_marker.data) == 0
 
 
 def test_hover_marker(plane: LatentPlane) -> None:
     plane.set_hover_marker((1.0, 2.0))
-    assert len(plane._hover_marker.data) == 1
+    assert len(plane.hover_marker.data) == 1
     plane.set_hover_marker(None)
-    assert len(plane._hover_marker.data) == 0
+    assert len(plane.hover_marker.data) == 0
 
 
 def test_bad_input_is_refused(plane: LatentPlane) -> None:

@@ -82,7 +82,7 @@ def test_a_short_run_reports_draws_curves_and_plane_and_saves_a_model_that_loads
     epochs_x, test_total = panel.curves["test_total"].getData()
     assert list(epochs_x) == [1, 2] and np.all(np.isfinite(test_total))
     # The plane was re-encoded with the weights as they changed, and shows the drawing.
-    assert len(snapshots) >= 2 and len(panel.plane._scatter.points()) == 2000
+    assert len(snapshots) >= 2 and len(panel.plane.scatter_item.points()) == 2000
     assert not np.allclose(snapshots[0].scatter_xy, snapshots[-1].scatter_xy)
     assert snapshots[-1].drawing is not None and panel.drawing_view.image() is not None
 
@@ -223,12 +223,12 @@ def test_a_fashion_mnist_model_is_trained_and_explored_on_its_own_test_set(qtbot
     panel.epochs.setValue(1)
     run(qtbot, panel)
     assert panel.last_run_name.startswith("fashion-mnist-vae-2d")
-    legend = [label.text for _sample, label in panel.plane._legend.items]
+    legend = [label.text for _sample, label in panel.plane.legend.items]
     assert legend == list(FASHION_CLASSES)
     # In the main window the model's test set is Fashion-MNIST's, with its class names.
     with qtbot.waitSignal(win.model_ready, timeout=60_000):
         win._switch_model(panel.last_run_name)
-    assert [label.text for _sample, label in win.plane._legend.items] == list(FASHION_CLASSES)
+    assert [label.text for _sample, label in win.plane.legend.items] == list(FASHION_CLASSES)
     fashion_test = vaedesk.data.load_split("test", FASHION_MNIST_DIR)
     assert np.array_equal(win.model_info.scatter_labels, fashion_test.labels)
 
