@@ -325,3 +325,16 @@ def test_evaluation_and_training_bound_their_counts():
         evaluate(None, drawings=10**9)  # 10 billion synthetic drawings
     with pytest.raises(TrainingError, match=r"report_every must be a whole number of steps, at least 1, got 0"):
         train(TrainConfig(), report_every=0)  # a division by zero at the first step
+
+
+def test_write_idx_refuses_what_read_idx_would_refuse(tmp_path):
+    from vaedesk.idx import write_idx
+
+    with pytest.raises(DataError, match=r"^expected a file path, got NoneType$"):
+        write_idx(None, np.zeros(3, np.uint8))
+    with pytest.raises(DataError, match=r"too large for an IDX file \(at most 1024 MB\)$"):
+        write_idx(tmp_path / "x.idx", np.zeros((2**31, 0), np.uint8))  # read back as implausible
+    (tmp_path / "afile").touch()
+    with pytest.raises(DataError, match=r"afile/x\.idx: cannot write \(.+\)$"):  # was a raw OSError
+        write_idx(tmp_path / "afile" / "x.idx", np.zeros(3, np.uint8))
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"]

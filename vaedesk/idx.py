@@ -66,6 +66,13 @@ def _read(stream: BinaryIO, size: int, path: Path) -> bytearray:
     return out
 
 
+def _claimed_bytes(shape: tuple[int, ...], dtype: np.dtype) -> int:
+    """The bytes a shape's data takes, for the size bound. Python's exact product: NumPy's int64
+    one wraps around, (65536,) * 4 -> 0 elements. Zero sides count as 1, as NumPy cannot even
+    describe an empty (0, 2**31, 2**31) array."""
+    return math.prod(max(side, 1) for side in shape) * dtype.itemsize
+
+
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Return the array stored in an IDX file (gzipped or not), in native byte order."""
     fh, gzipped = _open(path)
@@ -90,9 +97,7 @@ def _parse(stream: BinaryIO, path: Path) -> np.ndarray:
         raise DataError(f"{path}: truncated IDX header")
     shape = struct.unpack(f">{ndim}I", dims)
     dtype = _DTYPES[type_code]
-    # Python's exact product: NumPy's int64 one wraps around, (65536,) * 4 -> 0 elements. Zero
-    # sides count as 1, as NumPy cannot even describe an empty (0, 2**31, 2**31) array.
-    if math.prod(max(side, 1) for side in shape) * dtype.itemsize > MAX_IDX_BYTES:
+    if _claimed_bytes(shape, dtype) > MAX_IDX_BYTES:
         raise DataError(f"{path}: IDX header claims an implausible size {shape} (more than {MAX_IDX_BYTES >> 20} MB)")
     count = math.prod(shape)
     expected = count * dtype.itemsize
@@ -108,19 +113,35 @@ def _parse(stream: BinaryIO, path: Path) -> np.ndarray:
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray, *, compress: bool | None = None) -> None:
-    """Write ``array`` as an IDX file, gzipped when the name ends in .gz (atomically)."""
+    """Write ``array`` as an IDX file, gzipped when the name ends in .gz (atomically).
+
+    Refuses (DataError) what :func:`read_idx` would refuse to read back: sides of 2**32 or
+    more, or more than :data:`MAX_IDX_BYTES` of data.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise DataError(f"expected a file path, got {type(path).__name__}")
     path = Path(path)
-    array = np.asarray(array)
+    try:
+        array = np.asarray(array)
+    except (TypeError, ValueError):  # a ragged list
+        raise DataError(f"{path}: only a rectangular array of numbers can be stored in an IDX file") from None
     code = _CODES.get(array.dtype)
     if code is None:
         raise DataError(f"{path}: dtype {array.dtype} cannot be stored in an IDX file")
     if array.ndim == 0 or array.ndim > 255:
         raise DataError(f"{path}: cannot store a {array.ndim}-dimensional array in an IDX file")
+    if max(array.shape) >= 2**32 or _claimed_bytes(array.shape, array.dtype) > MAX_IDX_BYTES:
+        raise DataError(f"{path}: an array of shape {array.shape} is too large for an IDX file "
+                        f"(at most {MAX_IDX_BYTES >> 20} MB)")
     header = struct.pack(">HBB", 0, code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
     payload = header + array.astype(_DTYPES[code], copy=False).tobytes()
     if compress is None:
         compress = path.suffix == ".gz"
     if compress:
         payload = gzip.compress(payload, compresslevel=6, mtime=0)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(payload)
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(payload)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise DataError(f"{path}: cannot write ({reason})") from None
