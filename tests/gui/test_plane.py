@@ -11,7 +11,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from tests.gui.helpers import send_mouse
-from vaedesk.gui.plane import CLASS_COLORS, LatentPlane
+from vaedesk.gui.plane import CLASS_COLORS, LatentPlane, PinItem
 
 LEFT, RIGHT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.MouseButton.NoButton
 PRESS, MOVE, RELEASE = QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.MouseButtonRelease
@@ -219,6 +219,159 @@ def test_delete_key_removes_the_selected_pin(qtbot, plane: LatentPlane) -> None:
     # Nothing selected any more: Backspace removes nothing.
     with qtbot.assertNotEmitted(plane.pin_removed, wait=50):
         qtbot.keyClick(plane, Qt.Key.Key_Backspace)
+
+
+def shown(plane: LatentPlane) -> list[tuple[int, int, list[float]]]:
+    """(id, number, xy) of every pin shown, in order."""
+    return [(pin_id, plane.pin_item(pin_id).number, list(xy)) for pin_id, xy in plane.pins()]
+
+
+def markers_in_scene(plane: LatentPlane) -> list[PinItem]:
+    return [item for item in plane.scene().items() if isinstance(item, PinItem)]
+
+
+def test_set_pins_shows_exactly_the_given_pins_and_reuses_their_markers(plane: LatentPlane) -> None:
+    plane.set_pins([(7, (0.0, 1.0)), (3, np.array([2.0, -1.0])), (9, [-3.0, 0.5])])
+    assert shown(plane) == [(7, 1, [0.0, 1.0]), (3, 2, [2.0, -1.0]), (9, 3, [-3.0, 0.5])]
+    marker_7, marker_3 = plane.pin_item(7), plane.pin_item(3)
+    plane.set_selected_pin(3)
+    # Reordered, one moved, one removed, one new: numbers follow the new order.
+    plane.set_pins([(3, (2.0, -1.0)), (12, (1.0, 1.0)), (7, (0.5, 0.5))])
+    assert shown(plane) == [(3, 1, [2.0, -1.0]), (12, 2, [1.0, 1.0]), (7, 3, [0.5, 0.5])]
+    assert plane.pin_item(3) is marker_3 and plane.pin_item(7) is marker_7
+    assert plane.selected_pin() == 3 and marker_3.selected and not plane.pin_item(12).selected
+    with pytest.raises(KeyError):
+        plane.pin_item(9)
+    assert len(markers_in_scene(plane)) == 3  # the removed marker left the scene
+    # The selection goes with its pin; add_pin never reuses an id the caller used.
+    plane.set_pins([(7, (0.5, 0.5))])
+    assert plane.selected_pin() is None and shown(plane) == [(7, 1, [0.5, 0.5])]
+    assert plane.add_pin((0.0, 0.0)) > 12
+    plane.set_pins([])
+    assert plane.pins() == [] and markers_in_scene(plane) == []
+
+
+def test_set_pins_refuses_bad_input_and_changes_nothing(plane: LatentPlane) -> None:
+    plane.set_pins([(1, (0.0, 0.0))])
+    with pytest.raises(ValueError):
+        plane.set_pins([(2, (0.0, 0.0)), (2, (1.0, 1.0))])
+    with pytest.raises(ValueError):
+        plane.set_pins([(2, (0.0, 0.0)), (3, (np.nan, 1.0))])
+    assert shown(plane) == [(1, 1, [0.0, 0.0])]
+
+
+def test_dragging_a_pin_reports_its_position_at_about_25_hz(qtbot, plane: LatentPlane) -> None:
+    plane.set_pins([(4, (-2.0, 2.0)), (5, (1.0, 1.0))])
+    dragged: list[tuple[int, float, float]] = []
+    plane.pin_dragged.connect(lambda *args: dragged.append(args))
+    with qtbot.waitSignal(plane.pin_moved, timeout=2000) as blocker:
+        drag(qtbot, plane, (1.0, 1.0), (3.0, 1.0), steps=16)  # 16 moves over ~240 ms
+    assert blocker.args[0] == 5 and blocker.args[1] == pytest.approx(3.0, abs=3 * pixel_size(plane))
+    # Throttled: fewer reports than moves, each on the way from (1, 1) to (3, 1).
+    assert 2 <= len(dragged) < 16
+    tolerance = 3 * pixel_size(plane)
+    for pin_id, x, y in dragged:
+        assert pin_id == 5 and 1.0 - tolerance <= x <= 3.0 + tolerance and y == pytest.approx(1.0, abs=tolerance)
+    assert [x for _, x, _ in dragged] == sorted(x for _, x, _ in dragged)
+    with qtbot.assertNotEmitted(plane.pin_dragged, wait=100):
+        pass  # nothing after the drag ended
+
+
+def test_set_pins_during_a_drag_leaves_the_dragged_pin_under_the_pointer(qtbot, plane: LatentPlane) -> None:
+    plane.set_pins([(1, (1.0, 1.0)), (2, (-2.0, -2.0))])
+    marker = plane.pin_item(1)
+    viewport = plane.viewport()
+    a, b = to_widget(plane, 1.0, 1.0), to_widget(plane, 2.0, -1.0)
+    send_mouse(viewport, MOVE, a, NONE, NONE)
+    qtbot.wait(MOVE_GAP_MS)
+    send_mouse(viewport, PRESS, a, LEFT, LEFT)
+    for t in (0.25, 0.5):
+        qtbot.wait(MOVE_GAP_MS)
+        send_mouse(viewport, MOVE, a + (b - a) * t, NONE, LEFT)
+    # The owner sends back a stale position of the dragged pin and moves the other one.
+    plane.set_pins([(2, (-1.0, -2.0)), (1, (1.0, 1.0))])
+    tolerance = 3 * pixel_size(plane)
+    assert plane.pin_item(1) is marker and plane.selected_pin() == 1
+    np.testing.assert_allclose(dict(plane.pins())[1], [1.5, 0.0], atol=tolerance)
+    np.testing.assert_allclose(dict(plane.pins())[2], [-1.0, -2.0])
+    with qtbot.waitSignal(plane.pin_moved, timeout=1000) as blocker:
+        for t in (0.75, 1.0):
+            qtbot.wait(MOVE_GAP_MS)
+            send_mouse(viewport, MOVE, a + (b - a) * t, NONE, LEFT)
+        send_mouse(viewport, RELEASE, b, LEFT, NONE)
+    pin_id, x, y = blocker.args
+    assert pin_id == 1 and (x, y) == (pytest.approx(2.0, abs=tolerance), pytest.approx(-1.0, abs=tolerance))
+    assert shown(plane)[1][:2] == (1, 2)  # the order given, not the order dragged
+
+
+def test_a_removed_pin_being_dragged_reports_nothing(qtbot, plane: LatentPlane) -> None:
+    plane.set_pins([(1, (1.0, 1.0))])
+    viewport = plane.viewport()
+    a = to_widget(plane, 1.0, 1.0)
+    send_mouse(viewport, MOVE, a, NONE, NONE)
+    qtbot.wait(MOVE_GAP_MS)
+    send_mouse(viewport, PRESS, a, LEFT, LEFT)
+    qtbot.wait(MOVE_GAP_MS)
+    send_mouse(viewport, MOVE, a + QPointF(10.0, 0.0), NONE, LEFT)
+    plane.set_pins([])  # e.g. the owner's undo
+    with qtbot.assertNotEmitted(plane.pin_moved), qtbot.assertNotEmitted(plane.pin_dragged, wait=80):
+        qtbot.wait(MOVE_GAP_MS)
+        send_mouse(viewport, MOVE, a + QPointF(20.0, 0.0), NONE, LEFT)
+        send_mouse(viewport, RELEASE, a + QPointF(20.0, 0.0), LEFT, NONE)
+    assert plane.pins() == []
+
+
+def test_with_set_pins_a_right_click_or_delete_only_requests_removal(qtbot, plane: LatentPlane) -> None:
+    plane.set_pins([(1, (-1.0, 0.0)), (2, (1.5, 0.5))])
+    clicks: list[tuple[float, float]] = []
+    plane.clicked.connect(lambda x, y: clicks.append((x, y)))
+    with qtbot.assertNotEmitted(plane.pin_removed), qtbot.assertNotEmitted(plane.pins_changed):
+        with qtbot.waitSignal(plane.pin_remove_requested, timeout=1000) as blocker:
+            click(qtbot, plane, 1.5, 0.5, RIGHT)
+        assert blocker.args == [2]
+        assert [pin_id for pin_id, _ in plane.pins()] == [1, 2]  # the owner decides
+        with qtbot.waitSignal(plane.pin_selected, timeout=1000):
+            click(qtbot, plane, -1.0, 0.0)
+        with qtbot.waitSignal(plane.pin_remove_requested, timeout=1000) as blocker:
+            qtbot.keyClick(plane, Qt.Key.Key_Delete)
+        assert blocker.args == [1]
+        qtbot.wait(20)
+    assert [pin_id for pin_id, _ in plane.pins()] == [1, 2] and clicks == []
+
+
+def test_the_plane_listens_to_its_pin_items_signals(qtbot, plane: LatentPlane) -> None:
+    plane.set_pins([(1, (0.0, 0.0)), (2, (1.0, 1.0))])
+    item = plane.pin_item(2)
+    assert isinstance(item, PinItem)
+    with qtbot.waitSignal(plane.pin_selected, timeout=500) as blocker:
+        item.clicked.emit(item)
+    assert blocker.args == [2] and item.selected
+    with qtbot.waitSignal(plane.pin_remove_requested, timeout=500) as blocker:
+        item.right_clicked.emit(item)
+    assert blocker.args == [2]
+    item.pressed.emit(item)
+    item.setPos(QPointF(2.0, -1.0))
+    with qtbot.waitSignal(plane.pin_dragged, timeout=500) as blocker:
+        item.dragged.emit(item, False)
+    assert blocker.args == [2, 2.0, -1.0]
+    with qtbot.waitSignal(plane.pin_moved, timeout=500) as blocker:
+        item.dragged.emit(item, True)
+    assert blocker.args == [2, 2.0, -1.0]
+    # A marker that is no longer shown is not listened to.
+    plane.set_pins([(1, (0.0, 0.0))])
+    with qtbot.assertNotEmitted(plane.pin_selected), qtbot.assertNotEmitted(plane.pin_remove_requested, wait=50):
+        item.clicked.emit(item)
+        item.right_clicked.emit(item)
+
+
+def test_without_set_pins_a_removal_is_requested_and_carried_out(qtbot, plane: LatentPlane) -> None:
+    # The window that still owns pins through add_pin/remove_pin relies on this.
+    pin = plane.add_pin((1.5, 0.5))
+    removed: list[int] = []
+    plane.pin_removed.connect(removed.append)
+    with qtbot.waitSignals([plane.pin_remove_requested, plane.pin_removed], order="strict", timeout=1000):
+        click(qtbot, plane, 1.5, 0.5, RIGHT)
+    assert removed == [pin] and plane.pins() == [] and markers_in_scene(plane) == []
 
 
 def test_scatter_of_ten_thousand_points(plane: LatentPlane, capsys) -> None:
