@@ -398,7 +398,7 @@ class LatentPlane(pg.PlotWidget):
         self.setMinimumSize(240, 200)
         self._vb: pg.ViewBox = self._setup_view()
 
-        # Layers, bottom to top (pins are added by add_pin/set_pins).
+        # Layers, stacked by their _Z_* constants; pins come and go with set_pins/add_pin.
         self._scatter = self._build_scatter()
         self._manifold = self._build_manifold()
         self._prior_circles, self._prior_labels = self._build_prior()
