@@ -118,6 +118,7 @@ def bench_gui() -> dict[str, float]:
     from PySide6.QtWidgets import QApplication
 
     from vaedesk.gui import MainWindow
+    from vaedesk.gui.protocol import Channel
     from vaedesk.sketches import synthetic_drawings
 
     app = QApplication.instance() or QApplication([])
@@ -207,12 +208,12 @@ def bench_gui() -> dict[str, float]:
     def move(pos) -> None:
         t = time.perf_counter()
         send(win.canvas, QEvent.Type.MouseMove, pos, none, left)
-        moves.append((win._latest_encode, t))
+        moves.append((win.latest_encode_id, t))
 
     def release(pos) -> None:
         t = time.perf_counter()
         send(win.canvas, QEvent.Type.MouseButtonRelease, pos, left, none)
-        releases.append((win._latest_encode, t))
+        releases.append((win.latest_encode_id, t))
 
     with Heartbeat() as beat:
         for drawing in strokes_points:
@@ -246,7 +247,9 @@ def bench_gui() -> dict[str, float]:
     original_hover = win.client.hover
     win.client.hover = lambda x, y: hover_ids.append(original_hover(x, y)) or hover_ids[-1]
     previews: list[tuple[int, float]] = []
-    win.preview_changed.connect(lambda _img: previews.append((win._shown.get("hover", 0), time.perf_counter())))
+    # The hover results the window shows: the client delivers only those still wanted.
+    win.client.decoded.connect(lambda r: previews.append((r.request_id, time.perf_counter()))
+                               if r.channel is Channel.HOVER else None)
     hover_sent: list[tuple[int, float]] = []
     view_box = plane.getPlotItem().getViewBox()
 
@@ -275,17 +278,17 @@ def bench_gui() -> dict[str, float]:
     win.export_done.connect(done.append)
     with tempfile.TemporaryDirectory() as folder, Heartbeat() as beat:
         start = time.perf_counter()
-        win.export_to(Path(folder) / "m.gif", "gif")
+        win.morph.export_to(Path(folder) / "m.gif", "gif")
         wait_for(lambda: bool(done))
         results["gui_export_96_s"] = time.perf_counter() - start
     results["gui_block_export_ms"] = beat.longest
-    for box in list(win._messages):
+    for box in win.open_messages():
         box.close()
 
     ready: list[str] = []
     win.model_ready.connect(ready.append)
     with Heartbeat() as beat:
-        win._switch_model("mnist-ae-2d")
+        win.switch_model("mnist-ae-2d")
         wait_for(lambda: bool(ready))
         idle(0.2)
     results["gui_block_model_switch_ms"] = beat.longest

@@ -83,7 +83,7 @@ def main() -> int:
 
     # Still working: a new drawing gets its posterior.
     window.clear_drawing()
-    before = window._latest_encode
+    before = window.latest_encode_id
     draw_strokes(bot, window.canvas, draw_digit(3, np.random.default_rng(args.seed)))
     bot.waitUntil(lambda: window.last_encode is not None and window.last_encode.request_id > before, timeout=10_000)
     summary["works_after"] = bool(np.isfinite(window.last_encode.mean_xy).all())

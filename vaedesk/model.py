@@ -26,7 +26,7 @@ from .catalog import probe_path
 from .errors import ImageError, LatentError, ModelError, VaedeskError
 from .limits import LATENT_LIMIT
 from .model_store import folder_lock, pending, settle, write_pair
-from .nets import ARCHITECTURE, AutoEncoder
+from .nets import ARCHITECTURE, AutoEncoder, kl_to_prior
 from .safe_read import read_limited
 # Large batches run in chunks: 256 images keep the convolutions' working buffers in cache
 # (measured: encoding 10k test images takes 0.59 s in chunks of 256, 1.26 s in chunks of
@@ -56,6 +56,14 @@ class Posterior:
             return np.repeat(self.mean[:, None, :], n, axis=1)
         noise = rng.standard_normal((self.mean.shape[0], n, self.mean.shape[1])).astype(np.float32)
         return self.mean[:, None, :] + noise * self.std[:, None, :]
+
+    def kl(self) -> np.ndarray:
+        """KL(q(z|x) || N(0, I)) of each image in nats, the loss's pull toward the prior
+        (training's own formula); zeros for an
+        autoencoder, which has no distribution."""
+        if self.logvar is None:
+            return np.zeros(len(self), np.float64)
+        return kl_to_prior(torch.from_numpy(self.mean).double(), torch.from_numpy(self.logvar).double()).numpy()
 
     def __len__(self) -> int:
         return self.mean.shape[0]

@@ -112,14 +112,14 @@ def _frame_count(frames: Any) -> int:
     return count
 
 
-def morph_frames(
+def morph_path(
     model: Model,
     endpoints: Sequence[Endpoint],
     frames: int = 48,
     method: str = "linear",
     easing: str = "linear",
 ) -> np.ndarray:
-    """Decoded frames (frames, 28, 28) along a path through two or more endpoints."""
+    """The latent points (frames, latent_dim) of a path through two or more endpoints."""
     if isinstance(endpoints, (str, bytes, os.PathLike, np.ndarray)) or not isinstance(endpoints, Sequence):
         raise LatentError(f"endpoints must be a list of morph endpoints, got {type(endpoints).__name__}")
     if len(endpoints) < 2:
@@ -128,7 +128,18 @@ def morph_frames(
         raise LatentError(f"a morph has at most {MAX_WAYPOINTS} endpoints, got {len(endpoints)}")
     frames = _frame_count(frames)
     points = np.stack([resolve_endpoint(model, e) for e in endpoints])
-    return model.decode(interpolate_path(points, frames, method=method, easing=easing))
+    return interpolate_path(points, frames, method=method, easing=easing)
+
+
+def morph_frames(
+    model: Model,
+    endpoints: Sequence[Endpoint],
+    frames: int = 48,
+    method: str = "linear",
+    easing: str = "linear",
+) -> np.ndarray:
+    """Decoded frames (frames, 28, 28) along a path through two or more endpoints."""
+    return model.decode(morph_path(model, endpoints, frames, method, easing))
 
 
 def morph(

@@ -87,6 +87,11 @@ class AutoEncoder(nn.Module):
         return self.decoder(z), mean, logvar
 
 
+def kl_to_prior(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(q(z|x) || N(0, I)) of each row of a diagonal Gaussian, in nats."""
+    return 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar).sum(1)
+
+
 def loss_terms(
     logits: torch.Tensor, target: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -95,5 +100,5 @@ def loss_terms(
     if logvar is None:
         kl = torch.zeros_like(recon)
     else:
-        kl = 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar).sum(1)
+        kl = kl_to_prior(mean, logvar)
     return recon, kl

@@ -185,15 +185,21 @@ class Workspace:
         """Remove a pin, and the morph endpoints at it; unknown ids are ignored."""
         if self._pins.pop(pin_id, None) is None:
             return
-        self.pins_changed.emit()
-        self._drop_endpoints(lambda e: e == PinEndpoint(pin_id))
+        self._after_pins_removed(lambda e: e == PinEndpoint(pin_id))
 
     def clear_pins(self) -> None:
         if not self._pins:
             return
         self._pins.clear()
+        self._after_pins_removed(lambda e: isinstance(e, PinEndpoint))
+
+    def _after_pins_removed(self, gone: Callable[[Endpoint], bool]) -> None:
+        # Endpoints at removed pins go first, so no listener ever sees one without its pin.
+        kept = [e for e in self._endpoints if not gone(e)]
+        dropped, self._endpoints = len(kept) != len(self._endpoints), kept
         self.pins_changed.emit()
-        self._drop_endpoints(lambda e: isinstance(e, PinEndpoint))
+        if dropped:
+            self.endpoints_changed.emit()
 
     # ------------------------------------------------------------------ morph endpoints
     def endpoints(self) -> list[Endpoint]:
@@ -238,12 +244,6 @@ class Workspace:
         if isinstance(endpoint, PinEndpoint):
             return endpoint.pin_id in self._pins
         return 0 <= endpoint.index < len(self._gallery)
-
-    def _drop_endpoints(self, predicate: Callable[[Endpoint], bool]) -> None:
-        kept = [e for e in self._endpoints if not predicate(e)]
-        if len(kept) != len(self._endpoints):
-            self._endpoints = kept
-            self.endpoints_changed.emit()
 
     # ------------------------------------------------------------------ the session
     def point_count(self) -> int:

@@ -241,7 +241,7 @@ class _Driver:
         return True
 
     def clear_pins(self) -> None:
-        self.win.action_clear_pins.trigger()
+        self.win.actions.clear_pins.trigger()
         self.bot.wait(1)
 
     def keep(self) -> None:
@@ -265,19 +265,19 @@ class _Driver:
         current = self.win.model_info.name
         if name is None:
             name = str(self.rng.choice([m for m in MODELS if m != current]))
-        action = next(a for a in self.win.model_group.actions() if a.data() == name)
+        action = next(a for a in self.win.actions.models.actions() if a.data() == name)
         self.ready.clear()
         action.trigger()
         self.bot.waitUntil(lambda: name in self.ready, timeout=LOAD_TIMEOUT_MS)
         self.settle()
 
     def export(self) -> None:
-        while len(self.win.morph_endpoints()) < 2:
+        while len(self.win.workspace.morph_endpoints()) < 2:
             self.pin_add()
         self.settle()
         path = self.folder / f"soak-{len(self.report.exports) + 1}.gif"
         self.exported.clear()
-        self.win.export_to(path, "gif")
+        self.win.morph.export_to(path, "gif")
         self.bot.waitUntil(lambda: bool(self.exported) or bool(self.report.errors), timeout=60_000)
         assert self.exported == [str(path)], f"export of {path} gave {self.exported}, errors {self.report.errors}"
         with Image.open(path) as gif:
@@ -305,12 +305,12 @@ class _Driver:
         win, report = self.win, self.report
         self.bot.wait(50)  # results still on their way (pins, morph preview) arrive
         problems = []
-        if len(win.morph_endpoints()) < 2 and win.morph_panel.preview.image() is not None:
+        if len(win.workspace.morph_endpoints()) < 2 and win.morph_panel.preview.image() is not None:
             problems.append("a morph preview is shown with fewer than two endpoints")
         if win.pin_strip.count() != len(win.plane.pins()):
             problems.append(f"{win.pin_strip.count()} pin images for {len(win.plane.pins())} pins")
-        if win.gallery_strip.count() != len(win._gallery):
-            problems.append(f"{win.gallery_strip.count()} gallery tiles for {len(win._gallery)} drawings")
+        if win.gallery_strip.count() != len(win.workspace.gallery):
+            problems.append(f"{win.gallery_strip.count()} gallery tiles for {len(win.workspace.gallery)} drawings")
         if win.size() != self.size:
             problems.append(f"the window changed size from {self.size.toTuple()} to {win.size().toTuple()}")
         report.inconsistencies += [f"{report.actions}: {p}" for p in problems]

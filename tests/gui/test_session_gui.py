@@ -34,7 +34,7 @@ def test_drawing_gallery_and_pins_come_back_after_a_restart(qtbot):
     win.add_pin(-1.0, 1.5)
     with qtbot.waitSignal(win.session_saved, timeout=5_000):
         pass  # autosaved shortly after the last change, without closing
-    strokes, gallery_input = win.canvas.strokes(), win._gallery[0]["input"]
+    strokes, gallery_input = win.canvas.strokes(), win.workspace.gallery_input(0)
     win.close()
 
     again, _ = open_window(qtbot)
@@ -42,8 +42,8 @@ def test_drawing_gallery_and_pins_come_back_after_a_restart(qtbot):
     assert len(restored) == len(strokes)
     for a, b in zip(restored, strokes):
         np.testing.assert_allclose(a, b, atol=0.005)  # written to 2 decimals of canvas units
-    assert len(again._gallery) == 1
-    np.testing.assert_allclose(again._gallery[0]["input"], gallery_input, atol=1e-3)
+    assert len(again.workspace.gallery) == 1
+    np.testing.assert_allclose(again.workspace.gallery_input(0), gallery_input, atol=1e-3)
     assert [tuple(np.round(xy, 6)) for _, xy in again.plane.pins()] == [(0.5, -0.5), (-1.0, 1.5)]
     assert "restored your last session: 2 drawing(s), 2 pin(s)" in again.statusBar().currentMessage()
     wait_for_final_posterior(qtbot, again)  # and the restored drawing is encoded
@@ -113,10 +113,10 @@ def test_a_damaged_drawing_is_left_out_and_the_rest_restored(qtbot):
     boxes = _boxes(win, "Session partly restored")
     assert len(boxes) == 1 and "4 part(s)" in boxes[0].text() and "pen width" in boxes[0].text()
     assert path.with_name("session.damaged-1.json").read_text(encoding="utf-8") == text  # kept as it was
-    session = win.current_session()
+    session = win.autosave.current_session()
     assert len(session.gallery) == 2 and session.drawing.is_empty() and session.pins == [(1.0, 2.0)]
     _draw(qtbot, win, 4, 5)
-    assert win.save_session() and win.autosave_error is None
+    assert win.autosave.save() and win.autosave.error is None
     win.close()
     assert load_session().problems == []
 
@@ -128,12 +128,12 @@ def test_a_failing_autosave_tells_the_user_and_closing_warns_of_the_loss(qtbot):
     path.mkdir(parents=True)  # a real failure: a folder where the file goes
     (path / "x").write_text("x")
     _draw(qtbot, win, 7, 1)
-    qtbot.waitUntil(lambda: win.autosave_error is not None, timeout=5_000)
+    qtbot.waitUntil(lambda: win.autosave.error is not None, timeout=5_000)
     assert len(_boxes(win, "Autosave failed")) == 1
     label = win.findChild(QLabel, "autosave_status")
     assert label.isVisible() and "Autosave failed" in label.text()
     _draw(qtbot, win, 1, 2)
-    assert not win.save_session() and len(_boxes(win, "Autosave failed")) == 1  # said once
+    assert not win.autosave.save() and len(_boxes(win, "Autosave failed")) == 1  # said once
     win.settings.setValue("ask_on_close", False)  # a loss is announced whatever the setting
     seen: list[str] = []
     answer_close_question("Cancel", seen)
@@ -141,18 +141,18 @@ def test_a_failing_autosave_tells_the_user_and_closing_warns_of_the_loss(qtbot):
     assert "cannot be saved" in seen[0] and "will be lost" in seen[0] and "come back" not in seen[0]
     (path / "x").unlink()
     path.rmdir()
-    assert win.save_session() and win.autosave_error is None and not label.isVisible()
+    assert win.autosave.save() and win.autosave.error is None and not label.isVisible()
     win.close()
 
 
 def test_a_session_that_cannot_be_set_aside_is_never_overwritten(qtbot, monkeypatch):
-    import vaedesk.session
+    import vaedesk.gui.autosave
 
     path = _write_session("{damaged")
-    monkeypatch.setattr(vaedesk.session, "set_aside", lambda *a, **k: None)  # e.g. a read-only folder
+    monkeypatch.setattr(vaedesk.gui.autosave, "set_aside", lambda *a, **k: None)  # e.g. a read-only folder
     win, _ = open_window(qtbot)
     _draw(qtbot, win, 2, 2)
-    assert not win.save_session() and "could not be set aside" in win.autosave_error
+    assert not win.autosave.save() and "could not be set aside" in win.autosave.error
     win.close()
     assert path.read_text(encoding="utf-8") == "{damaged"
 
@@ -162,11 +162,11 @@ def test_an_imported_picture_is_the_same_after_five_restarts(qtbot, tmp_path):
     image.save(tmp_path / "one.png")
     win, _ = open_window(qtbot)
     assert win.open_file(tmp_path / "one.png")
-    first = win.current_session().drawing.image
+    first = win.autosave.current_session().drawing.image
     win.close()
     for _ in range(5):
         win, _ = open_window(qtbot)
-        assert np.array_equal(np.round(win.current_session().drawing.image, 4), np.round(first, 4))
+        assert np.array_equal(np.round(win.autosave.current_session().drawing.image, 4), np.round(first, 4))
         win.close()
 
 

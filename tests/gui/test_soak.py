@@ -50,7 +50,7 @@ def test_a_morph_preview_of_removed_pins_is_not_shown(qtbot):
     try:
         window.add_pin(-1.0, 0.5)
         window.add_pin(1.0, -0.5)  # a morph preview of the two pins is now on its way
-        window.clear_pins()
+        window.workspace.clear_pins()
         qtbot.wait(300)
         assert window.morph_panel.preview.image() is None
     finally:

@@ -60,8 +60,8 @@ def start_a_long_run(qtbot, panel, monkeypatch) -> list[int]:
 
 def test_action_opens_the_panel(studio):
     win, panel = studio
-    assert win.action_train.objectName() == "action_train"
-    assert win.action_train in win.model_menu.actions()
+    assert win.actions.train.objectName() == "action_train"
+    assert win.actions.train in win.actions.model_menu.actions()
     assert panel.objectName() == "training_panel" and panel.isVisible()
     assert win.open_training() is panel  # one studio per window
 
@@ -96,7 +96,7 @@ def test_a_short_run_reports_draws_curves_and_plane_and_saves_a_model_that_loads
     assert model.card["command"].startswith("vaedesk train --kind vae --latent-dim 2 --epochs 2")
     assert "--limit 512" in model.card["command"]
     assert [h["epoch"] for h in model.card["history"]] == [1, 2]
-    assert name in [a.data() for a in win.model_group.actions()]  # in the window's Model menu
+    assert name in [a.data() for a in win.actions.models.actions()]  # in the window's Model menu
     assert not [p for p in user_models_dir().iterdir() if p.name.startswith(".")]  # no temporary files
 
 
@@ -227,7 +227,7 @@ def test_a_fashion_mnist_model_is_trained_and_explored_on_its_own_test_set(qtbot
     assert legend == list(FASHION_CLASSES)
     # In the main window the model's test set is Fashion-MNIST's, with its class names.
     with qtbot.waitSignal(win.model_ready, timeout=60_000):
-        win._switch_model(panel.last_run_name)
+        win.switch_model(panel.last_run_name)
     assert [label.text for _sample, label in win.plane.legend.items] == list(FASHION_CLASSES)
     fashion_test = vaedesk.data.load_split("test", FASHION_MNIST_DIR)
     assert np.array_equal(win.model_info.scatter_labels, fashion_test.labels)

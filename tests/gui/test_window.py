@@ -56,8 +56,8 @@ def wait_for_final_posterior(qtbot, win):
 def test_window_parts_have_stable_names(window):
     for name in ("canvas", "latent_plane", "preview", "morph_panel"):
         assert window.findChild(QWidget, name) is not None, name
-    for name in ("action_clear", "action_undo", "action_redo", "action_export_gif", "action_open_image"):
-        assert getattr(window, name).objectName() == name
+    for name in ("clear", "undo", "redo", "export_gif", "open_image"):
+        assert getattr(window.actions, name).objectName() == f"action_{name}"
     assert "ready" in window.statusBar().currentMessage()
     assert len(window.model_info.scatter_xy) == 10_000
 
@@ -131,7 +131,7 @@ def test_click_on_plane_pins_and_previews_the_decoding(qtbot, window):
 def test_switch_to_autoencoder_shows_a_point(qtbot, window):
     draw_strokes(qtbot, window.canvas, draw_digit(1, np.random.default_rng(0)))
     wait_for_final_posterior(qtbot, window)
-    action = next(a for a in window.model_group.actions() if a.data() == "mnist-ae-2d")
+    action = next(a for a in window.actions.models.actions() if a.data() == "mnist-ae-2d")
     with qtbot.waitSignal(window.model_ready, timeout=LOAD_TIMEOUT):
         action.trigger()
     result = wait_for_final_posterior(qtbot, window)
@@ -151,7 +151,7 @@ def test_morph_export_writes_a_gif(qtbot, window, tmp_path):
     window.morph_panel.frames.setValue(12)
     target = tmp_path / "morph.gif"
     with qtbot.waitSignal(window.export_done, timeout=20_000):
-        window.export_to(target, "gif")
+        window.morph.export_to(target, "gif")
     with Image.open(target) as gif:
         assert gif.n_frames == 12 and gif.info["loop"] == 0 and gif.size == (280, 280)
 
@@ -162,9 +162,9 @@ def test_cancelled_export_leaves_no_file(qtbot, window, tmp_path):
     window.morph_panel.size.setValue(1024)
     target = tmp_path / "big.gif"
     with qtbot.waitSignal(window.client.worker.export_cancelled, timeout=30_000):
-        window.export_to(target, "gif")
+        window.morph.export_to(target, "gif")
         qtbot.waitUntil(lambda: window.morph_panel.progress.value() > 0, timeout=20_000)
-        window.cancel_export()
+        window.morph.cancel_export()
     assert list(tmp_path.iterdir()) == []
     assert window.morph_panel.export_gif.isEnabled()
 
@@ -174,7 +174,7 @@ def test_bad_checkpoint_is_a_message_and_the_app_keeps_working(qtbot, window, tm
     bad.write_bytes(b"not weights")
     (tmp_path / "broken.json").write_text("{}")
     with qtbot.waitSignal(window.error_shown, timeout=LOAD_TIMEOUT):
-        window._switch_model(str(bad))
+        window.switch_model(str(bad))
     draw_strokes(qtbot, window.canvas, draw_digit(7, np.random.default_rng(1)))
     result = wait_for_final_posterior(qtbot, window)
     assert window.model_info.name == "mnist-vae-2d" and result.generation == window.model_info.generation
@@ -204,11 +204,11 @@ def test_open_image_save_and_reopen_drawing(qtbot, window, tmp_path):
 def test_undo_redo_clear_actions(qtbot, window):
     draw_strokes(qtbot, window.canvas, draw_digit(4, np.random.default_rng(0)))
     count = len(window.canvas.strokes())
-    window.action_undo.trigger()
+    window.actions.undo.trigger()
     assert len(window.canvas.strokes()) == count - 1
-    window.action_redo.trigger()
+    window.actions.redo.trigger()
     assert len(window.canvas.strokes()) == count
-    window.action_clear.trigger()
+    window.actions.clear.trigger()
     assert window.canvas.is_empty()
     qtbot.waitUntil(lambda: window.last_encode is None, timeout=5_000)
 
@@ -216,7 +216,7 @@ def test_undo_redo_clear_actions(qtbot, window):
 def test_pen_width_and_model_are_remembered(qtbot):
     first, _ = open_window(qtbot)
     first.pen_slider.setValue(170)
-    action = next(a for a in first.model_group.actions() if a.data() == "mnist-ae-2d")
+    action = next(a for a in first.actions.models.actions() if a.data() == "mnist-ae-2d")
     with qtbot.waitSignal(first.model_ready, timeout=LOAD_TIMEOUT):
         action.trigger()
     first.close()
@@ -260,21 +260,20 @@ def test_morph_through_a_drawing_and_pins(qtbot, window):
     first = window.add_pin(1.0, 1.0)
     window.add_pin(-1.0, -1.0)
     panel.add_pins_requested.emit()
-    assert panel.endpoints.count() == 3 and len(window._gallery) == 1
+    assert panel.endpoints.count() == 3 and len(window.workspace.gallery) == 1
     panel.frames.setValue(9)
-    qtbot.waitUntil(lambda: panel.preview.image() is not None and window._morph_points is not None
-                    and len(window._morph_points) == 9, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.preview.image() is not None and window.morph.path_points is not None
+                    and len(window.morph.path_points) == 9, timeout=10_000)
     drawing_xy = window.last_encode.mean_xy
-    assert np.allclose(window._morph_points[0], drawing_xy, atol=1e-4)
-    assert np.allclose(window._morph_points[-1], (-1.0, -1.0), atol=1e-4)
-    window.plane.remove_pin(first)
-    window.plane.pin_removed.emit(first)  # as a right-click on the pin does
+    assert np.allclose(window.morph.path_points[0], drawing_xy, atol=1e-4)
+    assert np.allclose(window.morph.path_points[-1], (-1.0, -1.0), atol=1e-4)
+    window.plane.pin_remove_requested.emit(first)  # as a right-click on the pin does
     assert panel.endpoints.count() == 2
 
 
 def test_manifold_overlay_follows_the_view_with_square_cells(qtbot, window):
     window.plane.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
-    window.action_manifold.setChecked(True)
+    window.actions.manifold.setChecked(True)
 
     def covers_view_with_square_cells():
         rect = window.plane.manifold_rect()
@@ -287,7 +286,7 @@ def test_manifold_overlay_follows_the_view_with_square_cells(qtbot, window):
     qtbot.waitUntil(covers_view_with_square_cells, timeout=10_000)
     window.plane.setRange(xRange=(2, 3), yRange=(2, 3), padding=0)  # pan and zoom: it follows
     qtbot.waitUntil(covers_view_with_square_cells, timeout=10_000)
-    window.action_manifold.setChecked(False)
+    window.actions.manifold.setChecked(False)
     assert window.plane.manifold_rect() is None
 
 
@@ -306,7 +305,7 @@ def test_the_final_drawing_gets_its_reconstruction_and_sample_decodings(qtbot, w
     window.samples_shown.connect(decoded.append)
     draw_strokes(qtbot, window.canvas, draw_digit(2, np.random.default_rng(9)))
     final = wait_for_final_posterior(qtbot, window)
-    qtbot.waitUntil(lambda: bool(decoded) and window._shown.get("samples") == final.request_id, timeout=10_000)
+    qtbot.waitUntil(lambda: bool(decoded) and decoded[-1].shape[0] == 1 + len(final.samples_z), timeout=10_000)
     model = vaedesk.load_model(window.model_info.name)
     np.testing.assert_allclose(decoded[-1][0], model.decode(final.posterior.mean)[0], atol=1e-5)
     np.testing.assert_allclose(decoded[-1][1:], model.decode(final.samples_z), atol=1e-5)
@@ -327,8 +326,8 @@ def test_a_crash_in_the_model_thread_is_a_message_and_another_model_can_be_chose
     assert "RuntimeError: mat1 and mat2 shapes" in shown.args[0]
     draw_strokes(qtbot, window.canvas, draw_digit(4, np.random.default_rng(3)))  # fails again...
     qtbot.wait(300)
-    assert len([b for b in window._messages if b.windowTitle() == "Model error"]) == 1  # ...said once
+    assert len([b for b in window.open_messages() if b.windowTitle() == "Model error"]) == 1  # ...said once
     assert window.client.thread.isRunning()
     with qtbot.waitSignal(window.model_ready, timeout=LOAD_TIMEOUT):
-        window._switch_model("mnist-vae-16d")
+        window.switch_model("mnist-vae-16d")
     wait_for_final_posterior(qtbot, window)  # the same drawing, encoded by the new model

@@ -1,7 +1,8 @@
 """The morph panel: endpoints, settings, an animated preview and the export controls.
 
-The panel only collects what the user wants; the window resolves endpoints to latent points
-and the worker decodes and writes the frames.
+The panel only shows and collects what the user wants: the endpoints themselves live in the
+workspace (the panel shows them and reports the user's edits), and the worker decodes and
+writes the frames.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class MorphPanel(QGroupBox):
     add_drawing_requested = Signal()
     add_gallery_requested = Signal()
     settings_changed = Signal()
+    #: The user reordered or removed endpoints: the new list of their sources, in order.
+    endpoints_edited = Signal(list)
     frame_shown = Signal(int)  # index of the preview frame on screen
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -83,7 +86,8 @@ class MorphPanel(QGroupBox):
         for widget in (self.frames, self.method, self.easing):
             signal = widget.valueChanged if isinstance(widget, QSpinBox) else widget.currentIndexChanged
             signal.connect(self.settings_changed)
-        self.endpoints.model().rowsMoved.connect(self.settings_changed)
+        # Emitted after the move is complete (rowsMoved fires before the old row is gone).
+        self.endpoints.model().rowsMoved.connect(lambda *_: QTimer.singleShot(0, self._emit_edited))
         self.fps.valueChanged.connect(self._restart_timer)
 
         self.preview = DigitView("Morph preview", smooth=True, hint_size=120)
@@ -117,24 +121,24 @@ class MorphPanel(QGroupBox):
         self._timer.timeout.connect(self._advance)
 
     # -- endpoints ---------------------------------------------------------------------
-    def add_endpoint(self, label: str, source: Any) -> None:
-        item = QListWidgetItem(label)
-        item.setData(Qt.ItemDataRole.UserRole, source)
-        self.endpoints.addItem(item)
-        self.settings_changed.emit()
-
-    def remove_selected(self) -> None:
-        for item in self.endpoints.selectedItems():
-            self.endpoints.takeItem(self.endpoints.row(item))
-        self.settings_changed.emit()
+    def show_endpoints(self, endpoints: list[tuple[str, Any]]) -> None:
+        """Show ``(label, source)`` endpoints in order (emits nothing)."""
+        self.endpoints.clear()
+        for label, source in endpoints:
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, source)
+            self.endpoints.addItem(item)
 
     def endpoint_sources(self) -> list[Any]:
         return [self.endpoints.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.endpoints.count())]
 
-    def remove_sources(self, predicate) -> None:
-        for i in reversed(range(self.endpoints.count())):
-            if predicate(self.endpoints.item(i).data(Qt.ItemDataRole.UserRole)):
-                self.endpoints.takeItem(i)
+    def remove_selected(self) -> None:
+        for item in self.endpoints.selectedItems():
+            self.endpoints.takeItem(self.endpoints.row(item))
+        self._emit_edited()
+
+    def _emit_edited(self) -> None:
+        self.endpoints_edited.emit(self.endpoint_sources())
 
     def options(self) -> dict[str, Any]:
         return dict(frames=self.frames.value(), fps=self.fps.value(), method=self.method.currentText(),

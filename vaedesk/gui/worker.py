@@ -1,10 +1,13 @@
 """The model worker: one object on its own QThread owns the model and does all model work.
 
-Requests arrive on *channels*. Interactive channels (encode, hover, pins, grid, morph
-preview) are coalesced: each holds only its newest request, so while the worker is busy a
-burst of 200 mouse moves collapses into one encode of the newest drawing, and the final
-state is always processed. Each request carries an id; the window drops a result older
-than one it has already shown, or one made by a previous model (``generation``).
+Requests (typed, in :mod:`.protocol`) arrive on channels. Interactive channels (encode,
+hover, pins, grid, morph preview) are coalesced: each holds only its newest request, so
+while the worker is busy a burst of 200 mouse moves collapses into one encode of the newest
+drawing, and the final state is always processed. The worker calls the core (``Model``,
+``Posterior.sample``, ``morphing``) rather than repeating it.
+
+:class:`WorkerClient` is the GUI thread's side: it stamps each request with an id and the
+model generation, and re-emits only the results still wanted, so the window never checks.
 
 Exports are jobs, not coalesced, and can be cancelled. Any exception in the worker becomes a
 ``failed`` signal with a one-line message; the thread keeps running.
@@ -15,59 +18,22 @@ from __future__ import annotations
 import itertools
 import threading
 import traceback
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from ..errors import ExportCancelled, VaedeskError
+from ..session import Drawing
+from ..workspace import ResolvedEndpoint
+from .protocol import (
+    Channel, DecodeRequest, DecodeResult, EncodeRequest, EncodeResult, Envelope, ExportRequest, GridRequest,
+    LoadRequest, ModelInfo, MorphRequest,
+)
 from .threads import start_thread, stop_thread
 
 SAMPLE_COUNT = 8
 SCATTER_LIMIT = 10_000
-_BATCH_CHANNELS = frozenset({"load", "grid", "export"})
-
-
-@dataclass
-class ModelInfo:
-    """What the window needs to show a freshly loaded model."""
-
-    generation: int
-    name: str
-    kind: str
-    latent_dim: int
-    card: dict[str, Any]
-    plane: Any  # latent.Plane
-    scatter_xy: np.ndarray
-    scatter_labels: np.ndarray
-    class_names: tuple[str, ...] | None = None  # None: digits
-    data_note: str = ""  # why the shown test set is not the model's own, if it is not
-
-
-@dataclass
-class EncodeResult:
-    """A drawing's posterior. Its decodings follow as a ``DecodeResult`` on the "samples"
-    channel with the same request id: images[0] decodes the mean, images[1:] the samples."""
-
-    request_id: int
-    generation: int
-    input: np.ndarray  # the exact (28, 28) model input
-    posterior: Any  # model.Posterior, batch of one
-    mean_xy: np.ndarray  # (2,) on the plane
-    cov_xy: np.ndarray | None  # (2, 2) on the plane; None for an autoencoder
-    samples_z: np.ndarray  # (S, D); empty for an autoencoder
-    samples_xy: np.ndarray  # (S, 2)
-
-
-@dataclass
-class DecodeResult:
-    channel: str
-    request_id: int
-    generation: int
-    points: np.ndarray  # (N, 2) plane coordinates that were decoded
-    images: np.ndarray  # (N, 28, 28)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _return_free_memory() -> None:
@@ -95,7 +61,7 @@ class _Slot:
     """The newest pending request of one coalesced channel."""
 
     def __init__(self) -> None:
-        self.request: Any = None
+        self.envelope: Envelope | None = None
         self.pending = False
 
 
@@ -105,48 +71,52 @@ class ModelWorker(QObject):
     model_loaded = Signal(object)  # ModelInfo
     encoded = Signal(object)  # EncodeResult
     decoded = Signal(object)  # DecodeResult
-    failed = Signal(str, str)  # channel, one-line message
+    failed = Signal(object, str)  # Channel, one-line message
     export_progress = Signal(int, int)
     export_finished = Signal(str)  # path
     export_cancelled = Signal()
-    _wake = Signal(str)
+    _wake = Signal(object)
 
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.Lock()
-        self._slots: dict[str, _Slot] = {}
+        self._slots: dict[Channel, _Slot] = {}
         self.model = None
-        self.plane = None
+        self.projection = None
         self.generation = 0
-        # Samples z = mean + std * noise reuse one noise draw, so they move smoothly with the
-        # drawing; "Resample" picks a new seed.
+        # Samples reuse one seed, so they move smoothly with the drawing; "Resample" picks a new one.
         self.sample_seed = 0
         self._all_cores: int | None = None
+        self._handlers: dict[Channel, Callable[[Envelope], None]] = {
+            Channel.LOAD: self._load, Channel.ENCODE: self._encode, Channel.HOVER: self._decode_points,
+            Channel.PINS: self._decode_points, Channel.GRID: self._grid, Channel.MORPH: self._morph,
+            Channel.EXPORT: self._export,
+        }
         self._wake.connect(self._process, Qt.ConnectionType.QueuedConnection)
 
     # -- called from any thread -----------------------------------------------------------
-    def submit(self, channel: str, request: Any) -> None:
+    def submit(self, envelope: Envelope) -> None:
         """Replace the channel's pending request; wake the worker unless already woken."""
         with self._lock:
-            slot = self._slots.setdefault(channel, _Slot())
-            slot.request = request
+            slot = self._slots.setdefault(envelope.channel, _Slot())
+            slot.envelope = envelope
             wake = not slot.pending
             slot.pending = True
         if wake:
-            self._wake.emit(channel)
+            self._wake.emit(envelope.channel)
 
-    def _is_pending(self, channel: str) -> bool:
+    def _is_pending(self, channel: Channel) -> bool:
         with self._lock:
             slot = self._slots.get(channel)
             return slot is not None and slot.pending
 
     # -- worker thread --------------------------------------------------------------------
-    @Slot(str)
-    def _process(self, channel: str) -> None:
+    @Slot(object)
+    def _process(self, channel: Channel) -> None:
         with self._lock:
             slot = self._slots[channel]
-            request, slot.request, slot.pending = slot.request, None, False
-        if request is None:
+            envelope, slot.envelope, slot.pending = slot.envelope, None, False
+        if envelope is None:
             return
         # Interactive requests are single images: one thread does them as fast as two and
         # leaves the other core to the GUI thread (on two cores, a second torch thread
@@ -156,10 +126,10 @@ class ModelWorker(QObject):
 
         if self._all_cores is None:
             self._all_cores = torch.get_num_threads()
-        torch.set_num_threads(self._all_cores if channel in _BATCH_CHANNELS else 1)
+        torch.set_num_threads(self._all_cores if channel.is_batch else 1)
         try:
-            getattr(self, f"_do_{channel}")(request)
-            if channel in _BATCH_CHANNELS:
+            self._handlers[channel](envelope)
+            if channel.is_batch:
                 _return_free_memory()
         except ExportCancelled:
             self.export_cancelled.emit()
@@ -169,27 +139,28 @@ class ModelWorker(QObject):
             traceback.print_exc()
             self.failed.emit(channel, f"{type(exc).__name__}: {exc}")
 
-    def _do_load(self, request: dict[str, Any]) -> None:
+    def _load(self, envelope: Envelope) -> None:
         from ..data import class_names, load_split, trained_on
         from ..encodings import cached_means
-        from ..latent import Plane
+        from ..latent import Plane as Projection
         from ..model import load_model
 
-        model = load_model(request["name"])
+        request: LoadRequest = envelope.request
+        model = load_model(request.name)
         data_dir, data_note = trained_on(model.card)  # a Fashion-MNIST model shows Fashion-MNIST
         test = load_split("test", data_dir, as_uint8=True)  # pixels needed only on a cache miss
         images, labels = test.images[:SCATTER_LIMIT], test.labels[:SCATTER_LIMIT]
         means = cached_means(model, images)
         if model.latent_dim == 1:
             raise VaedeskError(f"{model.name}: a 1-d latent space cannot be shown on a plane")
-        plane = Plane.fit(means)
+        projection = Projection.fit(means)
         # Warm up the forward passes so the first stroke is as fast as the rest.
         model.decode(model.encode(images[:1] / np.float32(255)).mean)
-        self.model, self.plane = model, plane
-        self.generation = request["generation"]
+        self.model, self.projection = model, projection
+        self.generation = envelope.generation
         self.model_loaded.emit(
-            ModelInfo(self.generation, model.name, model.kind, model.latent_dim, model.card, plane,
-                      plane.to_2d(means), labels, class_names(data_dir), data_note)
+            ModelInfo(self.generation, model.name, model.kind, model.latent_dim, model.card, projection,
+                      projection.to_2d(means), labels, class_names(data_dir), data_note)
         )
 
     def _require_model(self):
@@ -197,28 +168,22 @@ class ModelWorker(QObject):
             raise VaedeskError("no model is loaded")
         return self.model
 
-    def _do_encode(self, request: dict[str, Any]) -> None:
-        from ..preprocess import preprocess_strokes
-
+    def _encode(self, envelope: Envelope) -> None:
+        request: EncodeRequest = envelope.request
         model = self._require_model()
-        if "image" in request:  # an imported picture, already the model's 28x28 input
-            x = np.asarray(request["image"], np.float32)
-        else:
-            x = preprocess_strokes(request["strokes"], request.get("pen_width"))
-        if "seed" in request:
-            self.sample_seed = request["seed"]
+        x = _model_input(request.drawing)
+        if request.seed is not None:
+            self.sample_seed = request.seed
         posterior = model.encode(x[None])
         mean = posterior.mean[0]
+        projection = self.projection
+        samples_z = posterior.sample(SAMPLE_COUNT, np.random.default_rng(self.sample_seed))[0]
+        cov_xy = None if posterior.logvar is None else projection.project_covariance(posterior.std[0] ** 2)
         if posterior.logvar is None:
-            samples_z = np.zeros((0, model.latent_dim), np.float32)
-            cov_xy = None
-        else:
-            std = posterior.std[0]
-            samples_z = mean[None] + self._noise(model.latent_dim) * std[None]
-            cov_xy = self.plane.project_covariance(std**2)
+            samples_z = samples_z[:0]  # an autoencoder's "samples" would all be its point
         self.encoded.emit(
-            EncodeResult(request["id"], self.generation, x, posterior, self.plane.to_2d(mean[None])[0], cov_xy,
-                         samples_z, self.plane.to_2d(samples_z) if len(samples_z) else np.zeros((0, 2)))
+            EncodeResult(envelope.request_id, self.generation, x, posterior, projection.to_2d(mean[None])[0], cov_xy,
+                         samples_z, projection.to_2d(samples_z) if len(samples_z) else np.zeros((0, 2)))
         )
         # The posterior is shown first; its decodings take twice as long as the encoding.
         # When a newer drawing is already waiting they would be replaced before anyone saw
@@ -228,135 +193,172 @@ class ModelWorker(QObject):
         half = (len(latents) + 1) // 2
         images = []
         for part in (latents[:half], latents[half:]):
-            if self._is_pending("encode"):
+            if self._is_pending(Channel.ENCODE):
                 return
             if len(part):
                 images.append(model.decode(part))
-        self.decoded.emit(DecodeResult("samples", request["id"], self.generation, np.zeros((0, 2)),
+        self.decoded.emit(DecodeResult(Channel.SAMPLES, envelope.request_id, self.generation, np.zeros((0, 2)),
                                        np.concatenate(images)))
 
-    def _noise(self, dim: int) -> np.ndarray:
-        return np.random.default_rng(self.sample_seed).standard_normal((SAMPLE_COUNT, dim)).astype(np.float32)
-
-    def _decode_points(self, channel: str, request: dict[str, Any], **extra: Any) -> None:
+    def _decode_points(self, envelope: Envelope) -> None:
+        request: DecodeRequest = envelope.request
         model = self._require_model()
-        points = np.asarray(request["points"], np.float64).reshape(-1, 2)
-        images = model.decode(self.plane.to_latent(points)) if len(points) else np.zeros((0, 28, 28), np.float32)
-        self.decoded.emit(DecodeResult(channel, request["id"], self.generation, points, images, extra))
+        points = np.asarray(request.points, np.float64).reshape(-1, 2)
+        images = model.decode(self.projection.to_latent(points)) if len(points) else np.zeros((0, 28, 28), np.float32)
+        self.decoded.emit(DecodeResult(envelope.channel, envelope.request_id, self.generation, points, images,
+                                       ids=request.ids))
 
-    def _do_hover(self, request: dict[str, Any]) -> None:
-        self._decode_points("hover", request)
-
-    def _do_pins(self, request: dict[str, Any]) -> None:
-        self._decode_points("pins", request, ids=request["ids"])
-
-    def _do_grid(self, request: dict[str, Any]) -> None:
+    def _grid(self, envelope: Envelope) -> None:
         from ..latent import grid, tile
 
+        request: GridRequest = envelope.request
         model = self._require_model()
-        n, x_range, y_range = request["n"], request["x_range"], request["y_range"]
-        points = grid(x_range, y_range, n)
-        images = model.decode(self.plane.to_latent(points))
-        self.decoded.emit(
-            DecodeResult("grid", request["id"], self.generation, points, images,
-                         {"tile": tile(images, n), "x_range": x_range, "y_range": y_range, "n": n})
-        )
+        points = grid(request.x_range, request.y_range, request.n)
+        images = model.decode(self.projection.to_latent(points))
+        self.decoded.emit(DecodeResult(Channel.GRID, envelope.request_id, self.generation, points, images,
+                                       tile=tile(images, request.n), x_range=request.x_range,
+                                       y_range=request.y_range))
 
-    def _resolve(self, endpoint: dict[str, Any]) -> np.ndarray:
-        """A morph endpoint as a latent vector: a plane point, or a drawing's posterior mean."""
-        from ..preprocess import preprocess_strokes
+    def _morph_endpoints(self, endpoints: Sequence[ResolvedEndpoint]) -> list[np.ndarray]:
+        """The endpoints as morphing.resolve_endpoint takes them: latent vectors for plane
+        points, 28x28 model inputs for drawings (encoded there to their posterior mean)."""
+        return [self.projection.to_latent(np.array([e.xy], np.float64))[0] if e.xy is not None
+                else _model_input(e.drawing) for e in endpoints]
 
-        if "xy" in endpoint:
-            return self.plane.to_latent(np.asarray(endpoint["xy"], np.float64).reshape(1, 2))[0]
-        if endpoint.get("image") is not None:
-            x = np.asarray(endpoint["image"], np.float32)
-        else:
-            x = preprocess_strokes(endpoint["strokes"], endpoint.get("pen_width"))
-        return self._require_model().encode(x[None]).mean[0]
+    def _morph(self, envelope: Envelope) -> None:
+        from ..morphing import morph_path
 
-    def _morph_latents(self, request: dict[str, Any]) -> np.ndarray:
-        from ..latent import interpolate_path
-
-        points = np.stack([self._resolve(e) for e in request["endpoints"]])
-        return interpolate_path(points, request["frames"], request["method"], request["easing"])
-
-    def _do_morph(self, request: dict[str, Any]) -> None:
+        request: MorphRequest = envelope.request
         model = self._require_model()
-        latents = self._morph_latents(request)
-        frames = model.decode(latents)
-        self.decoded.emit(
-            DecodeResult("morph", request["id"], self.generation, self.plane.to_2d(latents), frames)
-        )
+        latents = morph_path(model, self._morph_endpoints(request.endpoints), request.frames, request.method,
+                             request.easing)
+        self.decoded.emit(DecodeResult(Channel.MORPH, envelope.request_id, self.generation,
+                                       self.projection.to_2d(latents), model.decode(latents)))
 
-    def _do_export(self, request: dict[str, Any]) -> None:
+    def _export(self, envelope: Envelope) -> None:
         from ..export import save_gif, save_png_frames
+        from ..morphing import morph_frames
 
-        model = self._require_model()
-        frames = model.decode(self._morph_latents(request))
-        cancel: threading.Event = request["cancel"]
-        options = dict(size=request["size"], pingpong=request["pingpong"],
-                       progress=self.export_progress.emit, should_cancel=cancel.is_set)
-        if request["format"] == "gif":
-            path = save_gif(frames, request["path"], fps=request["fps"], **options)
+        request: ExportRequest = envelope.request
+        spec = request.morph
+        frames = morph_frames(self._require_model(), self._morph_endpoints(spec.endpoints), spec.frames,
+                              spec.method, spec.easing)
+        options = dict(size=request.size, pingpong=request.pingpong, progress=self.export_progress.emit,
+                       should_cancel=request.cancel.is_set)
+        if request.format == "gif":
+            path = save_gif(frames, request.path, fps=request.fps, **options)
         else:
-            path = save_png_frames(frames, request["path"], **options)
+            path = save_png_frames(frames, request.path, **options)
         self.export_finished.emit(str(path))
 
 
+def _model_input(drawing: Drawing) -> np.ndarray:
+    """A drawing as the model's 28x28 input (an imported picture already is one)."""
+    from ..preprocess import preprocess_strokes
+
+    if drawing.image is not None:
+        return np.asarray(drawing.image, np.float32)
+    return preprocess_strokes(drawing.strokes, drawing.pen_width)
+
+
 class WorkerClient(QObject):
-    """The GUI thread's handle on the worker: request methods, and the thread's lifetime."""
+    """The GUI thread's handle on the worker: typed requests, fresh results, the thread's lifetime.
+
+    Results are re-emitted only while still wanted: of the current model (generation), newer
+    than the last one shown on their channel, and not of a channel the window has since
+    :meth:`forget`-ten (a cleared drawing, removed morph endpoints). The SAMPLES decodings
+    are re-emitted only for the posterior shown last.
+    """
+
+    model_loaded = Signal(object)  # ModelInfo
+    encoded = Signal(object)  # EncodeResult
+    decoded = Signal(object)  # DecodeResult
+    failed = Signal(object, str)  # Channel, one-line message
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.worker = ModelWorker()
         self._ids = itertools.count(1)
         self._generations = itertools.count(1)
-        self.generation = 0
+        self._generation = 0  # of the model asked for last
+        self._shown_generation = 0  # of the model whose results are shown
+        self._shown: dict[Channel, int] = {}  # newest request id shown, per channel
+        self._floor: dict[Channel, int] = {}  # results up to this id are no longer wanted
         self.export_cancel = threading.Event()
+        self.worker.model_loaded.connect(self._on_model_loaded)
+        self.worker.encoded.connect(self._on_encoded)
+        self.worker.decoded.connect(self._on_decoded)
+        self.worker.failed.connect(self._on_failed)
         self.thread = start_thread(self.worker, "vaedesk-model-worker")
 
-    def _next(self, channel: str, **request: Any) -> int:
-        request["id"] = next(self._ids)
-        self.worker.submit(channel, request)
-        return request["id"]
+    # -- freshness: the one place that decides ----------------------------------------------
+    def _wanted(self, channel: Channel, generation: int, request_id: int) -> bool:
+        return (generation == self._shown_generation
+                and request_id > max(self._shown.get(channel, 0), self._floor.get(channel, 0)))
+
+    def forget(self, channel: Channel) -> None:
+        """Results of requests made so far on ``channel`` are no longer wanted."""
+        self._floor[channel] = next(self._ids)
+
+    def _on_model_loaded(self, info: ModelInfo) -> None:
+        if info.generation != self._generation:
+            return  # a model asked for before the newest one
+        self._shown_generation = info.generation
+        self._shown.clear()
+        self.model_loaded.emit(info)
+
+    def _on_encoded(self, result: EncodeResult) -> None:
+        if self._wanted(Channel.ENCODE, result.generation, result.request_id):
+            self._shown[Channel.ENCODE] = result.request_id
+            self.encoded.emit(result)
+
+    def _on_decoded(self, result: DecodeResult) -> None:
+        if result.channel is Channel.SAMPLES:  # of the posterior shown, or of none
+            wanted = (result.generation == self._shown_generation
+                      and result.request_id == self._shown.get(Channel.ENCODE)
+                      and result.request_id > self._floor.get(Channel.ENCODE, 0))
+        else:
+            wanted = self._wanted(result.channel, result.generation, result.request_id)
+        if wanted:
+            self._shown[result.channel] = result.request_id
+            self.decoded.emit(result)
+
+    def _on_failed(self, channel: Channel, message: str) -> None:
+        if channel is Channel.LOAD:
+            self._generation = self._shown_generation  # the shown model stays the current one
+        self.failed.emit(channel, message)
+
+    # -- requests ---------------------------------------------------------------------------
+    def _send(self, channel: Channel, request: object) -> int:
+        request_id = next(self._ids)
+        self.worker.submit(Envelope(channel, request_id, self._generation, request))
+        return request_id
 
     def load_model(self, name: str) -> int:
-        self.generation = next(self._generations)
-        return self._next("load", name=name, generation=self.generation)
+        self._generation = next(self._generations)
+        return self._send(Channel.LOAD, LoadRequest(name))
 
-    def encode_strokes(self, strokes: list[np.ndarray], pen_width: float | None = None) -> int:
-        return self._next("encode", strokes=strokes, pen_width=pen_width)
-
-    def encode_image(self, model_input: np.ndarray) -> int:
-        """Encode an imported picture's 28x28 model input (preprocess_image's result: a
-        picture is preprocessed once, when imported, so re-encoding never changes it)."""
-        return self._next("encode", image=model_input)
-
-    def resample(self, strokes: list[np.ndarray] | None, pen_width: float | None,
-                 model_input: np.ndarray | None = None) -> int:
-        seed = int(np.random.default_rng().integers(1 << 31))
-        if model_input is not None:
-            return self._next("encode", image=model_input, seed=seed)
-        return self._next("encode", strokes=strokes, pen_width=pen_width, seed=seed)
+    def encode(self, drawing: Drawing, new_samples: bool = False) -> int:
+        """Encode a drawing (strokes, or an imported picture's model input); ``new_samples``
+        draws new posterior samples (Resample)."""
+        seed = int(np.random.default_rng().integers(1 << 31)) if new_samples else None
+        return self._send(Channel.ENCODE, EncodeRequest(drawing, seed))
 
     def hover(self, x: float, y: float) -> int:
-        return self._next("hover", points=[(x, y)])
+        return self._send(Channel.HOVER, DecodeRequest(np.array([[x, y]], np.float64)))
 
-    def decode_pins(self, ids: list[int], points: np.ndarray) -> int:
-        return self._next("pins", ids=list(ids), points=points)
+    def decode_pins(self, ids: Sequence[int], points: np.ndarray) -> int:
+        return self._send(Channel.PINS, DecodeRequest(np.asarray(points, np.float64).reshape(-1, 2), tuple(ids)))
 
     def manifold(self, x_range: tuple[float, float], y_range: tuple[float, float], n: int) -> int:
-        return self._next("grid", x_range=x_range, y_range=y_range, n=n)
+        return self._send(Channel.GRID, GridRequest(x_range, y_range, n))
 
-    def morph_preview(self, endpoints: list[dict[str, Any]], frames: int, method: str, easing: str) -> int:
-        """Endpoints: ``{"xy": plane point}``, ``{"strokes", "pen_width"}`` or ``{"image": model input}``."""
-        return self._next("morph", endpoints=endpoints, frames=frames, method=method, easing=easing)
+    def morph_preview(self, morph: MorphRequest) -> int:
+        return self._send(Channel.MORPH, morph)
 
-    def export(self, endpoints: list[dict[str, Any]], path: str, fmt: str, *, frames: int, fps: float, size: int,
-               method: str, easing: str, pingpong: bool) -> int:
+    def export(self, morph: MorphRequest, path: str, fmt: str, *, fps: float, size: int, pingpong: bool) -> int:
         self.export_cancel = threading.Event()
-        return self._next("export", endpoints=endpoints, path=path, format=fmt, frames=frames, fps=fps, size=size,
-                          method=method, easing=easing, pingpong=pingpong, cancel=self.export_cancel)
+        return self._send(Channel.EXPORT, ExportRequest(morph, path, fmt, fps, size, pingpong, self.export_cancel))
 
     def cancel_export(self) -> None:
         self.export_cancel.set()

@@ -1,0 +1,104 @@
+"""The window's actions, menus and toolbar, in one place: what a user can do, its shortcut,
+and where it shows. Each action's slot is the window's (or a widget's) public method."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+
+from ..catalog import list_models
+
+if TYPE_CHECKING:
+    from .window import MainWindow
+
+_S = QKeySequence.StandardKey
+
+
+class WindowActions:
+    """Every action of the main window, as a named attribute (``actions.undo``, …)."""
+
+    def __init__(self, win: MainWindow) -> None:
+        self._win = win
+        self.open_drawing = self._make("open_drawing", "&Open drawing…", _S.Open, win.open_drawing_dialog)
+        self.save_drawing = self._make("save_drawing", "&Save drawing…", _S.Save, win.save_drawing_dialog)
+        self.open_image = self._make("open_image", "&Import image…", "Ctrl+I", win.open_image_dialog)
+        self.export_gif = self._make("export_gif", "Export morph as &GIF…", "Ctrl+E",
+                                     lambda: win.morph.export_dialog("gif"))
+        self.export_png = self._make("export_png", "Export morph as PNG &frames…", "Ctrl+Shift+E",
+                                     lambda: win.morph.export_dialog("png"))
+        self.quit = self._make("quit", "&Quit", _S.Quit, win.quit)
+        self.undo = self._make("undo", "&Undo", _S.Undo, win.canvas.undo)
+        self.redo = self._make("redo", "&Redo", _S.Redo, win.canvas.redo)
+        self.clear = self._make("clear", "&Clear drawing", "Ctrl+L", win.clear_drawing)
+        self.keep = self._make("keep", "&Keep drawing in gallery", "Ctrl+K", win.keep_drawing)
+        self.resample = self._make("resample", "Re&sample z ~ q(z|x)", "Ctrl+R", win.resample)
+        self.clear_pins = self._make("clear_pins", "Remove all &pins", "Ctrl+Shift+P", win.workspace.clear_pins)
+        self.manifold = self._make("manifold", "&Manifold overlay", "Ctrl+M", win.set_manifold_shown, checkable=True)
+        self.reset_view = self._make("reset_view", "&Reset view", "Ctrl+0", win.plane.reset_view)
+        self.play_morph = self._make("play_morph", "&Play morph", "Ctrl+P", lambda: win.morph_panel.play.toggle())
+        self.open_model = self._make("open_model", "Open &checkpoint…", "Ctrl+Shift+O", win.open_model_dialog)
+        self.train = self._make("train", "&Train new model…", "Ctrl+T", win.open_training)
+        self.about = self._make("about", "&About vaedesk and this model", _S.HelpContents, win.show_about)
+        self.models = QActionGroup(win)  # one checkable action per model, in the Model menu
+        self._opened_checkpoints: list[str] = []
+        self._build_menus()
+
+    def _make(self, name: str, text: str, shortcut: object, slot: Callable, checkable: bool = False) -> QAction:
+        action = QAction(text, self._win)
+        action.setObjectName(f"action_{name}")
+        action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        self._win.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self._win.menuBar()
+        self._fill(bar.addMenu("&File"), self.open_drawing, self.save_drawing, self.open_image, None,
+                   self.export_gif, self.export_png, None, self.quit)
+        self._fill(bar.addMenu("&Edit"), self.undo, self.redo, self.clear, None, self.keep, self.resample,
+                   self.clear_pins)
+        self._fill(bar.addMenu("&View"), self.manifold, self.reset_view, self.play_morph)
+        self.model_menu = bar.addMenu("&Model")
+        self.populate_models()
+        self._fill(bar.addMenu("&Help"), self.about)
+        toolbar = self._win.addToolBar("Main")
+        toolbar.setObjectName("main_toolbar")
+        self._fill(toolbar, self.undo, self.redo, self.clear, self.keep, None, self.open_image, self.export_gif,
+                   None, self.manifold, self.reset_view)
+
+    @staticmethod
+    def _fill(container, *actions: QAction | None) -> None:
+        for action in actions:
+            container.addSeparator() if action is None else container.addAction(action)
+
+    def populate_models(self, extra: str | None = None) -> None:
+        """The shipped and user models, then any checkpoints opened by path this session."""
+        if extra and extra not in self._opened_checkpoints:
+            self._opened_checkpoints.append(extra)
+        self.model_menu.clear()
+        for action in self.models.actions():
+            self.models.removeAction(action)
+        names = list_models()
+        names += [path for path in self._opened_checkpoints if path not in names]
+        for index, name in enumerate(names):
+            action = QAction(Path(name).name if os.sep in name else name, self._win, checkable=True)
+            action.setData(name)
+            if index < 9:
+                action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            action.triggered.connect(lambda checked=False, n=name: self._win.switch_model(n))
+            self.models.addAction(action)
+            self.model_menu.addAction(action)
+        self.model_menu.addSeparator()
+        self.model_menu.addAction(self.open_model)
+
+    def model_names(self) -> list[str]:
+        return [action.data() for action in self.models.actions()]
+
+    def check_model(self, name: str) -> None:
+        for action in self.models.actions():
+            action.setChecked(action.data() == name)

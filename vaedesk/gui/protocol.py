@@ -1,0 +1,137 @@
+"""What the window asks of the model worker, and what comes back: typed, Qt-free.
+
+Every request travels on a :class:`Channel`. The client stamps it with a request id and
+the model generation; each result carries both back, so the client (never the window)
+decides once whether a result is still wanted (as ndv's ``DataRequest``/``DataResponse``).
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..session import Drawing
+from ..workspace import ResolvedEndpoint
+
+
+class Channel(enum.Enum):
+    LOAD = "load"  # a model, its test-set scatter and projection
+    ENCODE = "encode"  # the current drawing's posterior
+    SAMPLES = "samples"  # decodings of the shown posterior's mean and samples (follows ENCODE)
+    HOVER = "hover"  # the plane point under the cursor
+    PINS = "pins"  # every pin
+    GRID = "grid"  # the manifold overlay
+    MORPH = "morph"  # the morph preview
+    EXPORT = "export"  # a GIF or PNG frames, as a cancellable job
+
+    @property
+    def is_batch(self) -> bool:
+        """Batch jobs use every core; interactive ones one (see ModelWorker)."""
+        return self in (Channel.LOAD, Channel.GRID, Channel.EXPORT)
+
+
+# --------------------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    name: str  # a model name or a checkpoint path
+
+
+@dataclass(frozen=True)
+class EncodeRequest:
+    drawing: Drawing  # strokes and pen, or an imported picture's model input
+    seed: int | None = None  # a new seed for the posterior samples (Resample); None keeps the last
+
+
+@dataclass(frozen=True)
+class DecodeRequest:
+    points: np.ndarray  # (N, 2) plane points
+    ids: tuple[int, ...] = ()  # the pins' ids, for the PINS channel
+
+
+@dataclass(frozen=True)
+class GridRequest:
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    n: int
+
+
+@dataclass(frozen=True)
+class MorphRequest:
+    endpoints: tuple[ResolvedEndpoint, ...]
+    frames: int
+    method: str
+    easing: str
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    morph: MorphRequest
+    path: str
+    format: str  # "gif" or "png"
+    fps: float
+    size: int
+    pingpong: bool
+    cancel: threading.Event = field(default_factory=threading.Event, compare=False)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A request as the worker receives it."""
+
+    channel: Channel
+    request_id: int
+    generation: int
+    request: Any
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class ModelInfo:
+    """What the window needs to show a freshly loaded model."""
+
+    generation: int
+    name: str
+    kind: str
+    latent_dim: int
+    card: dict[str, Any]
+    projection: Any  # projection.Projection
+    scatter_xy: np.ndarray
+    scatter_labels: np.ndarray
+    class_names: tuple[str, ...] | None = None  # None: digits
+    data_note: str = ""  # why the shown test set is not the model's own, if it is not
+
+
+@dataclass
+class EncodeResult:
+    """A drawing's posterior. Its decodings follow as a ``DecodeResult`` on the SAMPLES
+    channel with the same request id: images[0] decodes the mean, images[1:] the samples."""
+
+    request_id: int
+    generation: int
+    input: np.ndarray  # the exact (28, 28) model input
+    posterior: Any  # model.Posterior, batch of one
+    mean_xy: np.ndarray  # (2,) on the plane
+    cov_xy: np.ndarray | None  # (2, 2) on the plane; None for an autoencoder
+    samples_z: np.ndarray  # (S, D); empty for an autoencoder
+    samples_xy: np.ndarray  # (S, 2)
+
+
+@dataclass
+class DecodeResult:
+    channel: Channel
+    request_id: int
+    generation: int
+    points: np.ndarray  # (N, 2) plane coordinates that were decoded
+    images: np.ndarray  # (N, 28, 28)
+    ids: tuple[int, ...] = ()  # PINS: the pins' ids
+    tile: np.ndarray | None = None  # GRID: the decodings as one image
+    x_range: tuple[float, float] = (0.0, 1.0)  # GRID: the region the tile covers
+    y_range: tuple[float, float] = (0.0, 1.0)
