@@ -114,46 +114,24 @@ def test_hover_emits_plane_coordinates_and_leaving(qtbot, plane: LatentPlane) ->
         QApplication.sendEvent(plane, QEvent(QEvent.Type.Leave))
 
 
-def test_pins_api_keeps_order_and_ids(plane: LatentPlane) -> None:
-    a = plane.add_pin((0.0, 1.0))
-    b = plane.add_pin(np.array([2.0, -1.0]))
-    c = plane.add_pin([-3.0, 0.5])
-    assert len({a, b, c}) == 3
-    assert [pin_id for pin_id, _ in plane.pins()] == [a, b, c]
-    np.testing.assert_allclose(plane.pins()[1][1], [2.0, -1.0])
-    plane.remove_pin(b)
-    assert [pin_id for pin_id, _ in plane.pins()] == [a, c]
-    # Labels follow the order, so the third pin is now labelled 2; ids are not reused.
-    assert [plane.pin_item(pin_id).number for pin_id in (a, c)] == [1, 2]
-    d = plane.add_pin((1.0, 1.0))
-    assert d not in (a, b, c)
-    plane.set_selected_pin(c)
-    assert plane.selected_pin() == c and plane.pin_item(c).selected
-    plane.remove_pin(c)
-    assert plane.selected_pin() is None
-    plane.remove_pin(12345)  # unknown ids are ignored
-    plane.clear_pins()
-    assert plane.pins() == []
-
-
 def test_clicking_a_pin_selects_it_without_a_plane_click(qtbot, plane: LatentPlane) -> None:
-    pin = plane.add_pin((1.0, 1.0))
+    plane.set_pins([(1, (1.0, 1.0))])
     clicks: list[tuple[float, float]] = []
     plane.clicked.connect(lambda x, y: clicks.append((x, y)))
     with qtbot.waitSignal(plane.pin_selected, timeout=1000) as blocker:
         click(qtbot, plane, 1.0, 1.0)
-    assert blocker.args == [pin]
-    assert plane.selected_pin() == pin
+    assert blocker.args == [1]
+    assert plane.selected_pin() == 1
     qtbot.wait(20)
     assert clicks == []
 
 
 def test_dragging_a_pin_moves_it_and_does_not_pan(qtbot, plane: LatentPlane) -> None:
-    other = plane.add_pin((-2.0, -2.0))
-    pin = plane.add_pin((1.0, 1.0))
+    other, pin = 1, 2
+    plane.set_pins([(other, (-2.0, -2.0)), (pin, (1.0, 1.0))])
     before = plane.view_rect()
-    changes: list[None] = []
-    plane.pins_changed.connect(lambda: changes.append(None))
+    changes: list[tuple[int, float, float]] = []
+    plane.pin_dragged.connect(lambda *args: changes.append(args))
     with qtbot.waitSignal(plane.pin_moved, timeout=2000) as blocker:
         drag(qtbot, plane, (1.0, 1.0), (2.5, -1.5))
     tolerance = 3 * pixel_size(plane)
@@ -164,12 +142,12 @@ def test_dragging_a_pin_moves_it_and_does_not_pan(qtbot, plane: LatentPlane) -> 
     np.testing.assert_allclose(positions[pin], [x, y])
     np.testing.assert_allclose(positions[other], [-2.0, -2.0])
     assert plane.view_rect() == pytest.approx(before)
-    assert changes  # emitted during/after the drag
+    assert changes and {pin_id for pin_id, _, _ in changes} == {pin}  # reported during the drag
     assert plane.selected_pin() == pin
 
 
 def test_dragging_empty_space_pans_the_view(qtbot, plane: LatentPlane) -> None:
-    plane.add_pin((1.0, 1.0))
+    plane.set_pins([(1, (1.0, 1.0))])
     before = plane.view_rect()
     drag(qtbot, plane, (-2.0, -2.0), (-1.0, -2.0))
     after = plane.view_rect()
@@ -196,28 +174,28 @@ def test_wheel_zooms(qtbot, plane: LatentPlane) -> None:
     assert after[1] - after[0] < before[1] - before[0]
 
 
-def test_right_click_removes_a_pin(qtbot, plane: LatentPlane) -> None:
-    keep = plane.add_pin((-1.0, 0.0))
-    pin = plane.add_pin((1.5, 0.5))
-    removed: list[int] = []
-    plane.pin_removed.connect(removed.append)
-    with qtbot.waitSignals([plane.pin_removed, plane.pins_changed], timeout=1000):
+def test_an_owner_can_remove_a_pin_when_asked(qtbot, plane: LatentPlane) -> None:
+    plane.set_pins([(1, (-1.0, 0.0)), (2, (1.5, 0.5)), (3, (0.5, -0.5)), (4, (-2.0, 2.0))])
+    requested: list[int] = []
+
+    def remove(pin_id: int) -> None:  # as the window does: the request, then set_pins
+        requested.append(pin_id)
+        plane.set_pins([(other, xy) for other, xy in plane.pins() if other != pin_id])
+
+    plane.pin_remove_requested.connect(remove)
+    with qtbot.waitSignal(plane.pin_remove_requested, timeout=1000):
         click(qtbot, plane, 1.5, 0.5, RIGHT)
-    assert removed == [pin]
-    assert [pin_id for pin_id, _ in plane.pins()] == [keep]
-
-
-def test_delete_key_removes_the_selected_pin(qtbot, plane: LatentPlane) -> None:
-    pin = plane.add_pin((0.5, -0.5))
-    other = plane.add_pin((-2.0, 2.0))
+    assert requested == [2] and [pin_id for pin_id, _ in plane.pins()] == [1, 3, 4]
+    assert [plane.pin_item(pin_id).number for pin_id in (1, 3, 4)] == [1, 2, 3]
     with qtbot.waitSignal(plane.pin_selected, timeout=1000):
         click(qtbot, plane, 0.5, -0.5)
-    with qtbot.waitSignal(plane.pin_removed, timeout=1000) as blocker:
+    with qtbot.waitSignal(plane.pin_remove_requested, timeout=1000) as blocker:
         qtbot.keyClick(plane, Qt.Key.Key_Delete)
-    assert blocker.args == [pin]
-    assert [pin_id for pin_id, _ in plane.pins()] == [other]
-    # Nothing selected any more: Backspace removes nothing.
-    with qtbot.assertNotEmitted(plane.pin_removed, wait=50):
+    assert blocker.args == [3]
+    assert [pin_id for pin_id, _ in plane.pins()] == [1, 4] and plane.selected_pin() is None
+    assert len(markers_in_scene(plane)) == 2  # the removed markers left the scene
+    # Nothing selected any more: Backspace asks for nothing.
+    with qtbot.assertNotEmitted(plane.pin_remove_requested, wait=50):
         qtbot.keyClick(plane, Qt.Key.Key_Backspace)
 
 
@@ -243,10 +221,9 @@ def test_set_pins_shows_exactly_the_given_pins_and_reuses_their_markers(plane: L
     with pytest.raises(KeyError):
         plane.pin_item(9)
     assert len(markers_in_scene(plane)) == 3  # the removed marker left the scene
-    # The selection goes with its pin; add_pin never reuses an id the caller used.
+    # The selection goes with its pin.
     plane.set_pins([(7, (0.5, 0.5))])
     assert plane.selected_pin() is None and shown(plane) == [(7, 1, [0.5, 0.5])]
-    assert plane.add_pin((0.0, 0.0)) > 12
     plane.set_pins([])
     assert plane.pins() == [] and markers_in_scene(plane) == []
 
@@ -321,21 +298,20 @@ def test_a_removed_pin_being_dragged_reports_nothing(qtbot, plane: LatentPlane) 
     assert plane.pins() == []
 
 
-def test_with_set_pins_a_right_click_or_delete_only_requests_removal(qtbot, plane: LatentPlane) -> None:
+def test_a_right_click_or_delete_only_requests_removal(qtbot, plane: LatentPlane) -> None:
     plane.set_pins([(1, (-1.0, 0.0)), (2, (1.5, 0.5))])
     clicks: list[tuple[float, float]] = []
     plane.clicked.connect(lambda x, y: clicks.append((x, y)))
-    with qtbot.assertNotEmitted(plane.pin_removed), qtbot.assertNotEmitted(plane.pins_changed):
-        with qtbot.waitSignal(plane.pin_remove_requested, timeout=1000) as blocker:
-            click(qtbot, plane, 1.5, 0.5, RIGHT)
-        assert blocker.args == [2]
-        assert [pin_id for pin_id, _ in plane.pins()] == [1, 2]  # the owner decides
-        with qtbot.waitSignal(plane.pin_selected, timeout=1000):
-            click(qtbot, plane, -1.0, 0.0)
-        with qtbot.waitSignal(plane.pin_remove_requested, timeout=1000) as blocker:
-            qtbot.keyClick(plane, Qt.Key.Key_Delete)
-        assert blocker.args == [1]
-        qtbot.wait(20)
+    with qtbot.waitSignal(plane.pin_remove_requested, timeout=1000) as blocker:
+        click(qtbot, plane, 1.5, 0.5, RIGHT)
+    assert blocker.args == [2]
+    assert [pin_id for pin_id, _ in plane.pins()] == [1, 2]  # the owner decides
+    with qtbot.waitSignal(plane.pin_selected, timeout=1000):
+        click(qtbot, plane, -1.0, 0.0)
+    with qtbot.waitSignal(plane.pin_remove_requested, timeout=1000) as blocker:
+        qtbot.keyClick(plane, Qt.Key.Key_Delete)
+    assert blocker.args == [1]
+    qtbot.wait(20)
     assert [pin_id for pin_id, _ in plane.pins()] == [1, 2] and clicks == []
 
 
@@ -362,16 +338,6 @@ def test_the_plane_listens_to_its_pin_items_signals(qtbot, plane: LatentPlane) -
     with qtbot.assertNotEmitted(plane.pin_selected), qtbot.assertNotEmitted(plane.pin_remove_requested, wait=50):
         item.clicked.emit(item)
         item.right_clicked.emit(item)
-
-
-def test_without_set_pins_a_removal_is_requested_and_carried_out(qtbot, plane: LatentPlane) -> None:
-    # The window that still owns pins through add_pin/remove_pin relies on this.
-    pin = plane.add_pin((1.5, 0.5))
-    removed: list[int] = []
-    plane.pin_removed.connect(removed.append)
-    with qtbot.waitSignals([plane.pin_remove_requested, plane.pin_removed], order="strict", timeout=1000):
-        click(qtbot, plane, 1.5, 0.5, RIGHT)
-    assert removed == [pin] and plane.pins() == [] and markers_in_scene(plane) == []
 
 
 def test_scatter_of_ten_thousand_points(plane: LatentPlane, capsys) -> None:
@@ -466,8 +432,8 @@ def test_posterior_with_and_without_covariance(plane: LatentPlane) -> None:
 
 
 def test_mean_is_drawn_above_pins(plane: LatentPlane) -> None:
-    pin = plane.add_pin((0.0, 0.0))
-    assert plane.mean_item.zValue() > plane.pin_item(pin).zValue()
+    plane.set_pins([(1, (0.0, 0.0))])
+    assert plane.mean_item.zValue() > plane.pin_item(1).zValue()
 
 
 def test_manifold_is_placed_at_its_rectangle(plane: LatentPlane) -> None:
@@ -526,7 +492,7 @@ def test_bad_input_is_refused(plane: LatentPlane) -> None:
     with pytest.raises(ValueError):
         plane.set_scatter(np.zeros((3, 2)), np.zeros(4, dtype=int))
     with pytest.raises(ValueError):
-        plane.add_pin((1.0, 2.0, 3.0))
+        plane.set_pins([(1, (1.0, 2.0, 3.0))])
     with pytest.raises(ValueError):
         plane.set_manifold(np.zeros((4, 4)), (1.0, 0.0), (0.0, 1.0))
 

@@ -352,8 +352,10 @@ class PinItem(pg.GraphicsObject):
 class LatentPlane(pg.PlotWidget):
     """The latent plane: scatter of test-set means, prior, posterior, pins, overlays.
 
-    Signals reporting user intent (the caller decides; with :meth:`set_pins` the plane
-    shows pins but does not own them):
+    The plane shows the pins it is given (:meth:`set_pins`) but does not own them: the
+    user's gestures on them are only reported, and the caller decides what they mean.
+
+    Signals reporting user intent (programmatic calls emit none of them):
         clicked(x, y): left click (press and release, no drag) on empty plane space.
         pin_selected(id): a pin was clicked or started to be dragged (the plane has
             already highlighted it).
@@ -368,10 +370,6 @@ class LatentPlane(pg.PlotWidget):
         hover_left(): the mouse left the plot area.
         view_changed(x0, x1, y0, y1): the visible range changed by pan, zoom, resize
             or code; debounced by 100 ms.
-        pin_removed(id), pins_changed(): for callers that let the plane own its pins
-            (add_pin/remove_pin): until the first :meth:`set_pins`, a removal request
-            also removes the pin and emits pin_removed; pins_changed follows user
-            drags (throttled) and removals. Programmatic calls emit nothing.
 
     Layers, read-only properties for tests and tools (change them only through the
     plane's methods): ``scatter_item``, ``legend``, ``manifold_item``,
@@ -387,8 +385,6 @@ class LatentPlane(pg.PlotWidget):
     pin_dragged = Signal(int, float, float)
     pin_moved = Signal(int, float, float)
     pin_remove_requested = Signal(int)
-    pin_removed = Signal(int)
-    pins_changed = Signal()
     view_changed = Signal(float, float, float, float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -398,7 +394,7 @@ class LatentPlane(pg.PlotWidget):
         self.setMinimumSize(240, 200)
         self._vb: pg.ViewBox = self._setup_view()
 
-        # Layers, stacked by their _Z_* constants; pins come and go with set_pins/add_pin.
+        # Layers, stacked by their _Z_* constants; pins come and go with set_pins.
         self._scatter = self._build_scatter()
         self._manifold = self._build_manifold()
         self._prior_circles, self._prior_labels = self._build_prior()
@@ -417,10 +413,8 @@ class LatentPlane(pg.PlotWidget):
 
         # Pins, in the order shown (which is the order a morph visits them).
         self._pins: dict[int, PinItem] = {}
-        self._next_pin_id = 1
         self._selected_pin: int | None = None
         self._dragged_pin: int | None = None
-        self._owns_pins = True  # until set_pins: see the class docstring
         self._pin_timer = _single_shot_timer(self, _PIN_THROTTLE_MS, self._on_pin_timer)
 
         # Mouse tracking in plane coordinates, and debounced view changes.
@@ -732,13 +726,11 @@ class LatentPlane(pg.PlotWidget):
         """Show exactly ``pins``, ``(id, (x, y))`` each, numbered 1..n in this order.
 
         A pin whose id is already shown keeps its marker (and selection); the pin the
-        user is dragging keeps following the pointer. From the first call on, the
-        caller owns the pins: a removal gesture only emits ``pin_remove_requested``.
+        user is dragging keeps following the pointer.
         """
         wanted = [(int(pin_id), _as_xy(xy, "pin position")) for pin_id, xy in pins]
         if len({pin_id for pin_id, _ in wanted}) != len(wanted):
             raise ValueError("pin ids must be unique")
-        self._owns_pins = False
         kept = {pin_id for pin_id, _ in wanted}
         for pin_id in [pin_id for pin_id in self._pins if pin_id not in kept]:
             self._drop_pin_item(pin_id)
@@ -753,29 +745,7 @@ class LatentPlane(pg.PlotWidget):
                 pin.setPos(QPointF(point[0], point[1]))
             shown[pin_id] = pin
         self._pins = shown
-        # add_pin must not hand out an id the caller used.
-        self._next_pin_id = max([self._next_pin_id, *(pin_id + 1 for pin_id in shown)])
         self._renumber_pins()
-
-    def add_pin(self, xy: ArrayLike) -> int:
-        """Add a numbered pin at ``xy``; returns its id (ids are never reused)."""
-        point = _as_xy(xy, "pin position")
-        pin_id = self._next_pin_id
-        self._next_pin_id += 1
-        self._pins[pin_id] = self._new_pin_item(pin_id, point)
-        self._renumber_pins()
-        return pin_id
-
-    def remove_pin(self, pin_id: int) -> None:
-        """Remove a pin; unknown ids are ignored."""
-        if pin_id in self._pins:
-            self._drop_pin_item(pin_id)
-            self._renumber_pins()
-
-    def clear_pins(self) -> None:
-        """Remove every pin."""
-        for pin_id in list(self._pins):
-            self.remove_pin(pin_id)
 
     def pins(self) -> list[tuple[int, np.ndarray]]:
         """``(id, xy)`` of every pin in the order shown."""
@@ -836,7 +806,6 @@ class LatentPlane(pg.PlotWidget):
             self._dragged_pin = None
             pos = pin.pos()
             self.pin_moved.emit(pin.pin_id, float(pos.x()), float(pos.y()))
-            self.pins_changed.emit()
         elif not self._pin_timer.isActive():
             self._pin_timer.start()
 
@@ -845,7 +814,6 @@ class LatentPlane(pg.PlotWidget):
         if pin is not None:
             pos = pin.pos()
             self.pin_dragged.emit(pin.pin_id, float(pos.x()), float(pos.y()))
-            self.pins_changed.emit()
 
     def _on_pin_clicked(self, pin: PinItem) -> None:
         if self._is_shown(pin):
@@ -862,10 +830,6 @@ class LatentPlane(pg.PlotWidget):
             if pin_id not in self._pins:
                 return
             self.pin_remove_requested.emit(pin_id)
-            if self._owns_pins and pin_id in self._pins:
-                self.remove_pin(pin_id)
-                self.pin_removed.emit(pin_id)
-                self.pins_changed.emit()
 
         QTimer.singleShot(0, self, remove)  # dropped if the widget is deleted first
 
