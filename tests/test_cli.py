@@ -133,12 +133,12 @@ def test_entry_point_runs_as_module():
 
 
 def test_train_argv_reproduces_a_config_through_the_parser():
-    from vaedesk.cli import build_parser, train_argv
-    from vaedesk.training import TrainConfig
+    from vaedesk.cli import build_parser
+    from vaedesk.train_config import TrainConfig
 
     config = TrainConfig(kind="vae", latent_dim=3, epochs=4, batch_size=64, lr=3e-4, beta=0.0, seed=7,
                          data_dir="/data/fashion", limit=500, augment=0.0, pen_style=0.25, width=16, hidden=128)
-    args = build_parser().parse_args(train_argv(config, "/tmp/out", from_model="mnist-vae-2d"))
+    args = build_parser().parse_args(config.to_argv("/tmp/out", from_model="mnist-vae-2d"))
     parsed = TrainConfig(kind=args.kind, latent_dim=args.latent_dim, epochs=args.epochs, batch_size=args.batch_size,
                          lr=args.lr, beta=args.beta, seed=args.seed, data_dir=args.data, limit=args.limit,
                          augment=args.augment, pen_style=args.pen_style, width=args.width, hidden=args.hidden)
@@ -192,3 +192,14 @@ def test_eval_escapes_the_card_name_and_refuses_nan(capsys, tiny_model_path, mon
         code, out, err = run(capsys, "eval", "--model", str(weights), *extra)
         assert_one_line_error(code, err, "produced NaN or infinite values on the test set (neg_elbo)")
         assert out == "" and "\x1b" not in err
+
+
+def test_the_train_options_default_to_train_configs_defaults():
+    from vaedesk.cli import build_parser
+    from vaedesk.train_config import TrainConfig
+
+    args = build_parser().parse_args(["train"])
+    defaults = TrainConfig()
+    for field in ("kind", "latent_dim", "epochs", "batch_size", "lr", "beta", "seed", "augment", "pen_style",
+                  "width", "hidden"):
+        assert getattr(args, field) == getattr(defaults, field), field

@@ -45,7 +45,7 @@ def test_usage_errors_are_one_line_with_a_pointer_to_help(capsys, command, token
         return
     prog = f"vaedesk {command}" if command else "vaedesk"
     assert out == "" and err.count("\n") == 1, err
-    assert re.fullmatch(rf"vaedesk( [a-z]+)?: error: .+ \(see vaedesk( [a-z]+)? --help\)\n", err), err
+    assert re.fullmatch(r"vaedesk( [a-z]+)?: error: .+ \(see vaedesk( [a-z]+)? --help\)\n", err), err
     if command and not err.startswith("vaedesk: error: argument COMMAND"):
         assert err.startswith(f"{prog}: error: ") and err.endswith(f"(see {prog} --help)\n"), err
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from vaedesk.errors import LatentError
+from vaedesk.projection import Projection
 from vaedesk.latent import (
     EASINGS,
-    Plane,
     covariance_ellipse,
     ease,
     grid,
@@ -259,16 +259,16 @@ def test_parse_point_rejects_non_text() -> None:
 
 
 # --------------------------------------------------------------------------------------
-# Plane
+# Projection
 
 
 def test_identity_plane_2d() -> None:
     rng = np.random.default_rng(1)
     means = rng.normal(size=(50, 2)) * [3.0, 1.0] + 5.0
-    plane = Plane.fit(means)
+    plane = Projection.fit(means)
     assert plane.axis_labels == ("z1", "z2")
     assert np.array_equal(plane.origin, [0.0, 0.0])
-    assert np.array_equal(plane.to_2d(means), means)
+    assert np.array_equal(plane.to_plane(means), means)
     assert np.array_equal(plane.to_latent(means), means)
     assert plane.explained_variance_ratio.sum() == pytest.approx(1.0)
     assert plane.explained_variance_ratio[0] > 0.8
@@ -276,13 +276,13 @@ def test_identity_plane_2d() -> None:
 
 
 def test_identity_constructor() -> None:
-    plane = Plane.identity(4)
+    plane = Projection.identity(4)
     assert plane.dim == 4 and plane.axis_labels == ("z1", "z2")
-    assert np.array_equal(plane.to_2d([1.0, 2.0, 3.0, 4.0]), [1.0, 2.0])
+    assert np.array_equal(plane.to_plane([1.0, 2.0, 3.0, 4.0]), [1.0, 2.0])
     assert np.array_equal(plane.to_latent([1.0, 2.0]), [1.0, 2.0, 0.0, 0.0])
     assert np.all(np.isnan(plane.explained_variance_ratio))
     with pytest.raises(LatentError, match="at least 2"):
-        Plane.identity(1)
+        Projection.identity(1)
 
 
 def _pca_data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -303,7 +303,7 @@ def _pca_data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def test_pca_plane_5d() -> None:
     means, d1, d2 = _pca_data()
-    plane = Plane.fit(means)
+    plane = Projection.fit(means)
     assert plane.dim == 5
     assert np.allclose(plane.origin, means.mean(axis=0))
     assert np.allclose(plane.components @ plane.components.T, np.eye(2))
@@ -319,20 +319,20 @@ def test_pca_plane_5d() -> None:
 
 def test_pca_round_trip_and_projection() -> None:
     means, _, _ = _pca_data()
-    plane = Plane.fit(means)
+    plane = Projection.fit(means)
     xy = np.array([[0.0, 0.0], [1.5, -2.0], [-3.0, 0.25]])
     z = plane.to_latent(xy)
     assert z.shape == (3, 5)
-    assert np.allclose(plane.to_2d(z), xy)
-    assert np.allclose(plane.to_latent(plane.to_2d(z)), z)
-    assert np.allclose(plane.to_2d(plane.origin), [0.0, 0.0])
+    assert np.allclose(plane.to_plane(z), xy)
+    assert np.allclose(plane.to_latent(plane.to_plane(z)), z)
+    assert np.allclose(plane.to_plane(plane.origin), [0.0, 0.0])
 
 
 def test_pca_sign_is_deterministic() -> None:
     means, _, _ = _pca_data()
-    first = Plane.fit(means)
-    flipped = Plane.fit(-means)  # same directions, opposite data
-    shuffled = Plane.fit(means[np.random.default_rng(5).permutation(len(means))])
+    first = Projection.fit(means)
+    flipped = Projection.fit(-means)  # same directions, opposite data
+    shuffled = Projection.fit(means[np.random.default_rng(5).permutation(len(means))])
     for other in (flipped, shuffled):
         assert np.allclose(other.components, first.components, atol=1e-9)
         assert other.components[0][np.argmax(np.abs(other.components[0]))] > 0
@@ -340,7 +340,7 @@ def test_pca_sign_is_deterministic() -> None:
 
 def test_project_covariance_matches_sampling_formula() -> None:
     means, _, _ = _pca_data()
-    plane = Plane.fit(means)
+    plane = Projection.fit(means)
     var = np.array([0.5, 1.0, 2.0, 0.1, 0.3])
     cov = plane.project_covariance(var)
     c = plane.components
@@ -354,9 +354,9 @@ def test_project_covariance_matches_sampling_formula() -> None:
 
 def test_plane_dict_round_trip_through_json() -> None:
     means, _, _ = _pca_data()
-    for plane in (Plane.fit(means), Plane.identity(3)):
+    for plane in (Projection.fit(means), Projection.identity(3)):
         data = json.loads(json.dumps(plane.to_dict()))  # strict JSON: no NaN tokens
-        back = Plane.from_dict(data)
+        back = Projection.from_dict(data)
         assert np.array_equal(back.origin, plane.origin)
         assert np.array_equal(back.components, plane.components)
         assert back.axis_labels == plane.axis_labels
@@ -389,7 +389,7 @@ def test_plane_dict_round_trip_through_json() -> None:
 )
 def test_plane_from_dict_errors(data: object, match: str) -> None:
     with pytest.raises(LatentError, match=match):
-        Plane.from_dict(data)  # type: ignore[arg-type]
+        Projection.from_dict(data)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -404,13 +404,13 @@ def test_plane_from_dict_errors(data: object, match: str) -> None:
 )
 def test_plane_fit_errors(means: object, match: str) -> None:
     with pytest.raises(LatentError, match=match):
-        Plane.fit(means)  # type: ignore[arg-type]
+        Projection.fit(means)  # type: ignore[arg-type]
 
 
 def test_plane_input_checks() -> None:
-    plane = Plane.identity(3)
+    plane = Projection.identity(3)
     with pytest.raises(LatentError, match=r"\(N, 3\)"):
-        plane.to_2d(np.zeros((2, 4)))
+        plane.to_plane(np.zeros((2, 4)))
     with pytest.raises(LatentError, match=r"\(N, 2\)"):
         plane.to_latent(np.zeros((2, 3)))
     with pytest.raises(LatentError, match="NaN"):

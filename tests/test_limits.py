@@ -129,6 +129,7 @@ from vaedesk import latent  # noqa: E402
 from vaedesk.errors import ExportError, LatentError  # noqa: E402
 from vaedesk.export import save_gif, save_png_frames  # noqa: E402
 from vaedesk.limits import FRAMES_LIMIT, LATENT_LIMIT  # noqa: E402
+from vaedesk.projection import Projection  # noqa: E402
 from vaedesk.morphing import morph, morph_frames, resolve_endpoint  # noqa: E402
 
 TWO = np.array([[0.0, 0.0], [1.0, 1.0]])
@@ -144,8 +145,8 @@ OVERSIZED = {
     "tile": (lambda: latent.tile(np.zeros((4, 2, 2)), 10**6), r"grid size must be at most 128"),
     "sigma_ellipse": (lambda: latent.sigma_ellipse([0, 0], [1, 1], 1, n=10**9), r"vertex count must be at most"),
     "covariance_ellipse": (lambda: latent.covariance_ellipse([0, 0], np.eye(2), 1, n=10**9), r"vertex count must be at most"),
-    "Plane.identity": (lambda: latent.Plane.identity(10**9), r"must be at most 512"),
-    "Plane.fit": (lambda: latent.Plane.fit(np.zeros((2, 10**4))), r"at most 512 dimensions"),
+    "Projection.identity": (lambda: Projection.identity(10**9), r"must be at most 512"),
+    "Projection.fit": (lambda: Projection.fit(np.zeros((2, 10**4))), r"at most 512 dimensions"),
     "grid range": (lambda: latent.grid((-1e308, 1e308), (0, 1), 2), r"x range is too wide"),
 }
 

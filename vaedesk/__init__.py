@@ -29,7 +29,7 @@ _EXPORTS = {
     "preprocess_image": "preprocess",
     "load_image": "preprocess",
     "interpolate_path": "latent",
-    "Plane": "latent",
+    "Projection": "projection",
     "morph": "morphing",
     "morph_frames": "morphing",
     "save_gif": "export",

@@ -18,9 +18,10 @@ from typing import Any
 
 from .errors import ModelError
 from .limits import CARD_LIMIT, LATENT_DIM_LIMIT
-from .nets import ARCHITECTURE, KINDS
 from .safe_read import read_limited
 
+KINDS = ("vae", "ae")  # a variational autoencoder, or a plain one
+ARCHITECTURE = "conv-v1"  # the network vaedesk.nets builds; a card names it
 MAX_WIDTH = 1024  # convolution channels and dense units (TrainConfig checks the same)
 MAX_NAME = 255  # a file name's length: the name is a file stem
 MAX_ANCESTRY = 100  # fine_tuned_from nesting: deep enough for any real chain, far from recursion limits

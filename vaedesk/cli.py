@@ -11,13 +11,14 @@ import os
 import re
 import shlex
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
+from .card import KINDS
 from .errors import ModelError, VaedeskError
+from .train_config import TrainConfig
 
 # C0 and C1 control characters (ESC starts terminal escape sequences), line and paragraph
 # separators, and the bidirectional marks and overrides that reorder what a terminal shows.
@@ -79,22 +80,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("train", help="train a VAE or autoencoder and save it with its model card")
-    p.add_argument("--kind", choices=["vae", "ae"], default="vae", help="VAE or plain autoencoder (default: vae)")
-    p.add_argument("--latent-dim", type=_positive_int, default=2, help="latent dimensions (default: 2)")
-    p.add_argument("--epochs", type=_positive_int, default=30, help="passes over the training set (default: 30)")
-    p.add_argument("--batch-size", type=_positive_int, default=128, help="images per step (default: 128)")
-    p.add_argument("--lr", type=_number, default=1e-3, help="Adam learning rate (default: 1e-3)")
-    p.add_argument("--beta", type=_number, default=1.0, help="weight of the KL term (default: 1)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    d = TrainConfig()  # the defaults, from the one place that defines them
+    p.add_argument("--kind", choices=KINDS, default=d.kind, help="VAE or plain autoencoder (default: %(default)s)")
+    p.add_argument("--latent-dim", type=_positive_int, default=d.latent_dim,
+                   help="latent dimensions (default: %(default)s)")
+    p.add_argument("--epochs", type=_positive_int, default=d.epochs,
+                   help="passes over the training set (default: %(default)s)")
+    p.add_argument("--batch-size", type=_positive_int, default=d.batch_size,
+                   help="images per step (default: %(default)s)")
+    p.add_argument("--lr", type=_number, default=d.lr, help="Adam learning rate (default: %(default)s)")
+    p.add_argument("--beta", type=_number, default=d.beta, help="weight of the KL term (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=d.seed, help="random seed (default: %(default)s)")
     p.add_argument("--data", metavar="DIR", help="IDX data folder in the MNIST layout (default: bundled MNIST)")
     p.add_argument("--limit", type=_positive_int, metavar="N", help="train on the first N training images only")
-    p.add_argument("--augment", type=_number, default=0.5, metavar="P",
-                   help="fraction of each batch distorted so mouse drawings are encoded well (default: 0.5)")
+    p.add_argument("--augment", type=_number, default=d.augment, metavar="P",
+                   help="fraction of each batch distorted so mouse drawings are encoded well (default: %(default)s)")
     p.add_argument("--no-augment", dest="augment", action="store_const", const=0.0, help="same as --augment 0")
-    p.add_argument("--pen-style", type=_number, default=0.5, metavar="F",
-                   help="of the distorted images, the fraction re-drawn with a uniform mouse-like pen (default: 0.5)")
-    p.add_argument("--width", type=_positive_int, default=32, help="convolution channels (default: 32)")
-    p.add_argument("--hidden", type=_positive_int, default=512, help="dense layer units (default: 512)")
+    p.add_argument("--pen-style", type=_number, default=d.pen_style, metavar="F",
+                   help="of the distorted images, the fraction re-drawn with a uniform mouse-like pen "
+                        "(default: %(default)s)")
+    p.add_argument("--width", type=_positive_int, default=d.width, help="convolution channels (default: %(default)s)")
+    p.add_argument("--hidden", type=_positive_int, default=d.hidden, help="dense layer units (default: %(default)s)")
     p.add_argument("--from-model", metavar="NAME|PATH", help="fine-tune an existing model instead of starting afresh")
     p.add_argument("--threads", type=_threads, help="CPU threads for PyTorch (default: PyTorch's choice)")
     p.add_argument("--out", metavar="PATH", help="where to save (default: the user's model folder)")
@@ -157,7 +163,7 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     from .model import load_model
     from .paths import user_models_dir
-    from .training import TrainConfig, check_writable, save_and_evaluate, train
+    from .training import check_writable, save_and_evaluate, train
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -176,22 +182,6 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     print(f"saved {path} and its card {path.with_suffix('.json')}")
     _print_metrics(model.card["metrics"])
     return 0
-
-
-def train_argv(config, out: str | os.PathLike, from_model: str | None = None) -> list[str]:
-    """The ``vaedesk train`` arguments that reproduce a run of ``config`` (a TrainConfig):
-    the training studio records them in the card, exactly as the command line does."""
-    argv = ["train", "--kind", config.kind, "--latent-dim", str(config.latent_dim), "--epochs", str(config.epochs),
-            "--batch-size", str(config.batch_size), "--lr", repr(config.lr), "--beta", repr(config.beta),
-            "--seed", str(config.seed), "--augment", repr(config.augment), "--pen-style", repr(config.pen_style),
-            "--width", str(config.width), "--hidden", str(config.hidden)]
-    if config.data_dir is not None:
-        argv += ["--data", os.fspath(config.data_dir)]
-    if config.limit is not None:
-        argv += ["--limit", str(config.limit)]
-    if from_model:
-        argv += ["--from-model", from_model]
-    return argv + ["--out", os.fspath(out)]
 
 
 def _dataset_label(data_dir: str | None) -> str:

@@ -6,6 +6,12 @@ command line prints that line and exits non-zero, the GUI shows it in a dialog.
 """
 
 
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """An exception from elsewhere (a library, the OS) as a short line for a message."""
+    text = " ".join(str(exc).split())
+    return text[:limit] if text else type(exc).__name__
+
+
 class VaedeskError(Exception):
     """Base class for every error vaedesk reports to a user."""
 

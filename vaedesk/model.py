@@ -23,7 +23,7 @@ from .catalog import (  # noqa: F401  (re-exported: the model API in one place)
     CARD_SUFFIX, DEFAULT_MODEL, WEIGHTS_SUFFIX, list_models, model_files, resolve_model_path,
 )
 from .catalog import probe_path
-from .errors import ImageError, LatentError, ModelError, VaedeskError
+from .errors import ImageError, LatentError, ModelError, VaedeskError, one_line
 from .limits import LATENT_LIMIT
 from .model_store import folder_lock, pending, settle, write_pair
 from .nets import ARCHITECTURE, AutoEncoder, kl_to_prior
@@ -205,7 +205,7 @@ def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
     try:
         state = load(blob)
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise ModelError(f"{weights}: not a valid safetensors weights file ({exc})") from None
+        raise ModelError(f"{weights}: not a valid safetensors weights file ({one_line(exc)})") from None
     del blob
     odd = sorted(key for key, tensor in state.items() if not tensor.is_floating_point())
     if odd:  # integer or boolean weights are no trained network; converting them only warns

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
-from vaedesk.errors import DrawingError, ImageError
+from vaedesk.errors import DrawingError, ImageError, one_line
 from vaedesk.safe_read import open_regular
 
 __all__ = [
@@ -627,8 +627,10 @@ def load_image(path: str | os.PathLike[str]) -> Image.Image:
                         )
                     img.load()
                     # The decoded pixels in an image of their own, detached from the file so
-                    # the handle can close; copy() would hold them twice for a moment.
-                    return img._new(img.im)
+                    # the handle can close; copy() would hold them twice for a moment. _new is
+                    # Pillow's own (undocumented) way to wrap pixels; copy() where it is gone.
+                    detach = getattr(img, "_new", None)
+                    return detach(img.im) if detach is not None else img.copy()
         except ImageError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -638,9 +640,9 @@ def load_image(path: str | os.PathLike[str]) -> Image.Image:
         except PermissionError:
             raise ImageError(f"{p}: permission denied") from None
         except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as exc:
-            raise ImageError(f"{p}: truncated or corrupt image ({_one_line(exc)})") from None
+            raise ImageError(f"{p}: truncated or corrupt image ({one_line(exc)})") from None
         except Exception as exc:  # a corrupt file can trip any error inside a Pillow decoder
-            raise ImageError(f"{p}: cannot decode image ({_one_line(exc)})") from None
+            raise ImageError(f"{p}: cannot decode image ({one_line(exc)})") from None
 
 
 def preprocess_file(path: str | os.PathLike[str]) -> np.ndarray:
@@ -651,7 +653,3 @@ def preprocess_file(path: str | os.PathLike[str]) -> np.ndarray:
     except ImageError as exc:  # "image is blank" alone would not say which file
         raise ImageError(f"{Path(path)}: {exc}") from None
 
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:200] if text else type(exc).__name__

@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 
 from .atomic import atomic_path, write_new
-from .errors import DrawingError, VaedeskError
+from .errors import DrawingError, VaedeskError, one_line
 from .limits import LATENT_LIMIT
 from .paths import user_data_dir
-from .preprocess import FIELD_SIZE, MAX_COORDINATE, MAX_POINTS, check_drawing
+from .preprocess import FIELD_SIZE, check_drawing
 from .safe_read import read_limited
 
 FORMAT = "vaedesk-session"
@@ -202,15 +202,12 @@ def load_session(path: str | os.PathLike | None = None) -> Session | None:
     except json.JSONDecodeError as exc:
         raise SessionError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     except (ValueError, RecursionError) as exc:  # an integer of over 4300 digits; nesting too deep
-        raise SessionError(f"{source}: not usable JSON ({_one_line(exc)})") from None
+        raise SessionError(f"{source}: not usable JSON ({one_line(exc)})") from None
     try:
         return _parse(data)
     except SessionError as exc:
         raise SessionError(f"{source}: {exc}") from None
 
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200]
 
 
 def _parse(data: Any) -> Session:

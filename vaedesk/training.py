@@ -17,86 +17,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch.nn import functional as F
 
 from . import __version__
 from .data import dataset_name, load_split
 from .errors import VaedeskError
-from .limits import LATENT_DIM_LIMIT
 from .model import Model, new_card
-from .nets import KINDS, AutoEncoder, loss_terms
-
-
-class TrainingError(VaedeskError):
-    """Training cannot start or had to stop (bad settings, a diverging loss)."""
-
-
-# The KL weight is at most this: beta-VAEs use up to a few hundred; far above, the KL term
-# alone overflows the loss, which would then be blamed on the learning rate.
-BETA_LIMIT = 1000.0
-
-
-@dataclass
-class TrainConfig:
-    kind: str = "vae"
-    latent_dim: int = 2
-    epochs: int = 30
-    batch_size: int = 128
-    lr: float = 1e-3
-    beta: float = 1.0
-    seed: int = 0
-    data_dir: str | None = None
-    limit: int | None = None
-    augment: float = 0.5  # fraction of each batch distorted for robustness; 0 = off
-    pen_style: float = 0.5  # of the distorted ones, the fraction re-drawn with a uniform pen
-    width: int = 32
-    hidden: int = 512
-
-    def __post_init__(self) -> None:
-        self.validate()  # a bad setting is named where it is made, not at the start of a run
-
-    def validate(self) -> None:
-        """Raise TrainingError naming every setting of the wrong type or out of range."""
-        problems = []
-
-        def check(name: str, kind: type, in_range: Callable[[Any], bool], expected: str) -> None:
-            value, label = getattr(self, name), _LABELS.get(name, name.replace("_", " "))
-            if isinstance(value, bool) or not isinstance(value, kind):
-                noun = "whole number" if kind is numbers.Integral else "number"
-                problems.append(f"{label} must be a {noun}, not {_shown(value)}")
-            elif not ((kind is numbers.Integral or math.isfinite(value)) and in_range(value)):
-                problems.append(f"{label} must be {expected}, not {_shown(value)}")
-
-        whole, real = numbers.Integral, numbers.Real
-        if not (isinstance(self.kind, str) and self.kind in KINDS):
-            problems.append(f"kind must be one of {', '.join(KINDS)}, not {_shown(self.kind)}")
-        check("latent_dim", whole, lambda v: 1 <= v <= LATENT_DIM_LIMIT, f"1..{LATENT_DIM_LIMIT}")
-        check("epochs", whole, lambda v: v >= 1, "at least 1")
-        check("batch_size", whole, lambda v: 1 <= v <= 65536, "1..65536")
-        check("lr", real, lambda v: 0 < v <= 1, "in (0, 1]")
-        check("beta", real, lambda v: 0 <= v <= BETA_LIMIT, f"in [0, {BETA_LIMIT:g}]")
-        check("augment", real, lambda v: 0 <= v <= 1, "a fraction in [0, 1]")
-        check("pen_style", real, lambda v: 0 <= v <= 1, "a fraction in [0, 1]")
-        if self.limit is not None:
-            check("limit", whole, lambda v: v >= 1, "at least 1")
-        # A model card holds at most 1024 of each (vaedesk.model): wider could never be loaded.
-        check("width", whole, lambda v: 1 <= v <= 1024, "1..1024")
-        check("hidden", whole, lambda v: 1 <= v <= 1024, "1..1024")
-        check("seed", whole, lambda v: -(2**63) <= v < 2**64, "in -2**63..2**64-1")  # what torch.manual_seed accepts
-        if self.data_dir is not None and not isinstance(self.data_dir, (str, os.PathLike)):
-            problems.append(f"data folder must be a path, not {type(self.data_dir).__name__}")
-        if problems:
-            raise TrainingError("; ".join(problems))
-
-
-_LABELS = {"lr": "learning rate", "latent_dim": "latent dimension"}
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+from .nets import AutoEncoder, loss_terms
+from .train_config import BETA_LIMIT, TrainConfig, TrainingError  # noqa: F401  (the training API in one place)
 
 
 @dataclass

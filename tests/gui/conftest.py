@@ -1,5 +1,4 @@
 import pytest
-from PySide6.QtCore import QThread
 
 
 @pytest.fixture(autouse=True)

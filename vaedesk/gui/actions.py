@@ -95,6 +95,7 @@ class WindowActions:
             self.model_menu.addAction(action)
         self.model_menu.addSeparator()
         self.model_menu.addAction(self.open_model)
+        self.model_menu.addAction(self.train)
 
     def model_names(self) -> list[str]:
         return [action.data() for action in self.models.actions()]

@@ -30,7 +30,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from vaedesk.errors import DrawingError
 from vaedesk.preprocess import BOX_SIZE, DEFAULT_PEN_WIDTH, FIELD_SIZE, MAX_POINTS, check_drawing
 
 __all__ = ["CANVAS_SIZE", "PEN_SCALE_MIN", "PEN_SCALE_MAX", "DrawingCanvas", "ink_width"]

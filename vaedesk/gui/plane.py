@@ -1,7 +1,7 @@
 """The latent plane: a pyqtgraph plot of the 2-D view of the latent space.
 
 Everything this widget draws is given in *plane* coordinates (the window maps latent
-vectors with :class:`vaedesk.latent.Plane`); it holds no model and does no maths beyond
+vectors with :class:`vaedesk.projection.Projection`); it holds no model and does no maths beyond
 drawing. Layers, bottom to top: test-set scatter, manifold overlay, prior circles, morph
 path, posterior ellipses and samples, hover marker, pins, posterior mean, legend.
 """

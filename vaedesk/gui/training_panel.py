@@ -40,6 +40,7 @@ from ..catalog import list_models
 from ..data import FASHION_MNIST_DIR, class_names
 from ..diagnostics import Diagnosis, diagnose, divergence
 from ..paths import user_models_dir
+from ..train_config import TrainConfig
 from .images import DigitView
 from .plane import LatentPlane
 from .training_worker import Snapshot, TrainingClient
@@ -268,7 +269,6 @@ class TrainingPanel(QWidget):
 
     def config(self):
         """The TrainConfig the settings describe."""
-        from ..training import TrainConfig
 
         augment = 0.5 if self.augment.isChecked() else 0.0
         return TrainConfig(kind=self.kind.currentData(), latent_dim=self.latent.value(), epochs=self.epochs.value(),
@@ -290,10 +290,8 @@ class TrainingPanel(QWidget):
         return next(name for n in range(1, 10_000) if (name := base if n == 1 else f"{base}-{n}") not in taken)
 
     def command_argv(self, name: str | None = None) -> list[str]:
-        from ..cli import train_argv
-
         out = user_models_dir() / (name or self.run_name())
-        return train_argv(self.config(), out, self.start_from.currentData())
+        return self.config().to_argv(out, self.start_from.currentData())
 
     def _settings_changed(self) -> None:
         if self._running:

@@ -19,6 +19,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from ..errors import VaedeskError
+from ..projection import Projection
 from .threads import start_thread, stop_thread
 
 SNAPSHOT_EVERY = 200  # steps between re-encodings of the test set
@@ -60,7 +61,7 @@ class TrainingWorker(QObject):
         self._hover: tuple[float, float] | None = None
         self._drawing: np.ndarray | None = None
         self._net = None  # the latest weights: hovering after a run still decodes with them
-        self._plane = None
+        self._projection = None
         self.busy = False
         self._start.connect(self._run, Qt.ConnectionType.QueuedConnection)
         self._hover_requested.connect(self._serve_idle_hover, Qt.ConnectionType.QueuedConnection)
@@ -119,7 +120,7 @@ class TrainingWorker(QObject):
             test = load_split("test", config.data_dir)
             self._test_images = test.images[:SNAPSHOT_IMAGES]
             self._test_labels = test.labels[:SNAPSHOT_IMAGES]
-            self._plane = None
+            self._projection = None
             self._epoch_of_step = 0.0
             initial = load_model(request["initial"]) if request.get("initial") else None
             check_writable(out)  # before the run, not after it
@@ -162,11 +163,11 @@ class TrainingWorker(QObject):
     def _serve_hover(self, net) -> None:
         with self._lock:
             point, self._hover = self._hover, None
-        if point is None or self._plane is None:
+        if point is None or self._projection is None:
             return
         import torch
 
-        z = self._plane.to_latent(np.array([point], np.float64)).astype(np.float32)
+        z = self._projection.to_latent(np.array([point], np.float64)).astype(np.float32)
         with torch.inference_mode():
             image = torch.sigmoid(net.decoder(torch.from_numpy(z)))[0].numpy()
         self.hover_decoded.emit(point[0], point[1], image)
@@ -175,12 +176,11 @@ class TrainingWorker(QObject):
         import torch
 
         from ..diagnostics import active_units
-        from ..latent import Plane
 
         images = torch.from_numpy(self._test_images)
         with torch.inference_mode():  # in slices: a 2,000-image batch would cost 200 MB at once
             means = torch.cat([net.encoder(images[i : i + 250])[0] for i in range(0, len(images), 250)]).numpy()
-        plane = self._plane = Plane.fit(means)  # the studio trains latent spaces of 2 or more dimensions
+        projection = self._projection = Projection.fit(means)  # the studio trains latent spaces of 2 or more dimensions
         with self._lock:
             drawing = self._drawing
         shown = None
@@ -189,10 +189,10 @@ class TrainingWorker(QObject):
                 d_mean, d_logvar = net.encoder(torch.from_numpy(drawing[None]))
                 recon = torch.sigmoid(net.decoder(d_mean))[0].numpy()
             m = d_mean.numpy()
-            cov = plane.project_covariance(np.exp(d_logvar.numpy()[0])) if d_logvar is not None else None
-            shown = {"mean_xy": plane.to_2d(m)[0], "cov_xy": cov, "reconstruction": recon}
-        self.snapshot.emit(Snapshot(step, self._epoch_of_step, plane.to_2d(means), self._test_labels,
-                                    plane.axis_labels, active_units(means), shown))
+            cov = projection.project_covariance(np.exp(d_logvar.numpy()[0])) if d_logvar is not None else None
+            shown = {"mean_xy": projection.to_plane(m)[0], "cov_xy": cov, "reconstruction": recon}
+        self.snapshot.emit(Snapshot(step, self._epoch_of_step, projection.to_plane(means), self._test_labels,
+                                    projection.axis_labels, active_units(means), shown))
 
 
 class TrainingClient(QObject):

@@ -263,7 +263,7 @@ class MainWindow(QMainWindow):
         projection = info.projection
         self.plane.set_scatter(info.scatter_xy, info.scatter_labels, info.class_names)
         self.plane.set_axis_labels(*projection.axis_labels)
-        self.plane.show_prior(tuple(projection.to_2d(np.zeros((1, info.latent_dim)))[0]))
+        self.plane.show_prior(tuple(projection.to_plane(np.zeros((1, info.latent_dim)))[0]))
         self.plane.set_posterior(None)
         self.plane.reset_view()
         self.last_encode = None

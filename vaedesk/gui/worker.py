@@ -142,7 +142,7 @@ class ModelWorker(QObject):
     def _load(self, envelope: Envelope) -> None:
         from ..data import class_names, load_split, trained_on
         from ..encodings import cached_means
-        from ..latent import Plane as Projection
+        from ..projection import Projection
         from ..model import load_model
 
         request: LoadRequest = envelope.request
@@ -160,7 +160,7 @@ class ModelWorker(QObject):
         self.generation = envelope.generation
         self.model_loaded.emit(
             ModelInfo(self.generation, model.name, model.kind, model.latent_dim, model.card, projection,
-                      projection.to_2d(means), labels, class_names(data_dir), data_note)
+                      projection.to_plane(means), labels, class_names(data_dir), data_note)
         )
 
     def _require_model(self):
@@ -182,8 +182,8 @@ class ModelWorker(QObject):
         if posterior.logvar is None:
             samples_z = samples_z[:0]  # an autoencoder's "samples" would all be its point
         self.encoded.emit(
-            EncodeResult(envelope.request_id, self.generation, x, posterior, projection.to_2d(mean[None])[0], cov_xy,
-                         samples_z, projection.to_2d(samples_z) if len(samples_z) else np.zeros((0, 2)))
+            EncodeResult(envelope.request_id, self.generation, x, posterior, projection.to_plane(mean[None])[0], cov_xy,
+                         samples_z, projection.to_plane(samples_z) if len(samples_z) else np.zeros((0, 2)))
         )
         # The posterior is shown first; its decodings take twice as long as the encoding.
         # When a newer drawing is already waiting they would be replaced before anyone saw
@@ -233,7 +233,7 @@ class ModelWorker(QObject):
         latents = morph_path(model, self._morph_endpoints(request.endpoints), request.frames, request.method,
                              request.easing)
         self.decoded.emit(DecodeResult(Channel.MORPH, envelope.request_id, self.generation,
-                                       self.projection.to_2d(latents), model.decode(latents)))
+                                       self.projection.to_plane(latents), model.decode(latents)))
 
     def _export(self, envelope: Envelope) -> None:
         from ..export import save_gif, save_png_frames

@@ -1,0 +1,102 @@
+"""The settings of a training run, checked where they are made, without importing PyTorch
+(the command line builds its options from them at every start)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .card import KINDS, MAX_WIDTH
+from .errors import VaedeskError
+from .limits import LATENT_DIM_LIMIT
+
+
+class TrainingError(VaedeskError):
+    """Training cannot start or had to stop (bad settings, a diverging loss)."""
+
+
+# The KL weight is at most this: beta-VAEs use up to a few hundred; far above, the KL term
+# alone overflows the loss, which would then be blamed on the learning rate.
+BETA_LIMIT = 1000.0
+
+
+@dataclass
+class TrainConfig:
+    kind: str = "vae"
+    latent_dim: int = 2
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 1e-3
+    beta: float = 1.0
+    seed: int = 0
+    data_dir: str | None = None
+    limit: int | None = None
+    augment: float = 0.5  # fraction of each batch distorted for robustness; 0 = off
+    pen_style: float = 0.5  # of the distorted ones, the fraction re-drawn with a uniform pen
+    width: int = 32
+    hidden: int = 512
+
+    def __post_init__(self) -> None:
+        self.validate()  # a bad setting is named where it is made, not at the start of a run
+
+    def validate(self) -> None:
+        """Raise TrainingError naming every setting of the wrong type or out of range."""
+        problems = []
+
+        def check(name: str, kind: type, in_range: Callable[[Any], bool], expected: str) -> None:
+            value, label = getattr(self, name), _LABELS.get(name, name.replace("_", " "))
+            if isinstance(value, bool) or not isinstance(value, kind):
+                noun = "whole number" if kind is numbers.Integral else "number"
+                problems.append(f"{label} must be a {noun}, not {_shown(value)}")
+            elif not ((kind is numbers.Integral or math.isfinite(value)) and in_range(value)):
+                problems.append(f"{label} must be {expected}, not {_shown(value)}")
+
+        whole, real = numbers.Integral, numbers.Real
+        if not (isinstance(self.kind, str) and self.kind in KINDS):
+            problems.append(f"kind must be one of {', '.join(KINDS)}, not {_shown(self.kind)}")
+        check("latent_dim", whole, lambda v: 1 <= v <= LATENT_DIM_LIMIT, f"1..{LATENT_DIM_LIMIT}")
+        check("epochs", whole, lambda v: v >= 1, "at least 1")
+        check("batch_size", whole, lambda v: 1 <= v <= 65536, "1..65536")
+        check("lr", real, lambda v: 0 < v <= 1, "in (0, 1]")
+        check("beta", real, lambda v: 0 <= v <= BETA_LIMIT, f"in [0, {BETA_LIMIT:g}]")
+        check("augment", real, lambda v: 0 <= v <= 1, "a fraction in [0, 1]")
+        check("pen_style", real, lambda v: 0 <= v <= 1, "a fraction in [0, 1]")
+        if self.limit is not None:
+            check("limit", whole, lambda v: v >= 1, "at least 1")
+        # A model card holds at most MAX_WIDTH of each: wider could never be loaded.
+        check("width", whole, lambda v: 1 <= v <= MAX_WIDTH, f"1..{MAX_WIDTH}")
+        check("hidden", whole, lambda v: 1 <= v <= MAX_WIDTH, f"1..{MAX_WIDTH}")
+        check("seed", whole, lambda v: -(2**63) <= v < 2**64, "in -2**63..2**64-1")  # what torch.manual_seed accepts
+        if self.data_dir is not None and not isinstance(self.data_dir, (str, os.PathLike)):
+            problems.append(f"data folder must be a path, not {type(self.data_dir).__name__}")
+        if problems:
+            raise TrainingError("; ".join(problems))
+
+    def to_argv(self, out: str | os.PathLike, from_model: str | None = None) -> list[str]:
+        """The ``vaedesk train`` arguments that reproduce a run of these settings: the
+        training studio records them in the card, exactly as the command line does."""
+        argv = ["train", "--kind", self.kind, "--latent-dim", str(self.latent_dim), "--epochs", str(self.epochs),
+                "--batch-size", str(self.batch_size), "--lr", repr(self.lr), "--beta", repr(self.beta),
+                "--seed", str(self.seed), "--augment", repr(self.augment), "--pen-style", repr(self.pen_style),
+                "--width", str(self.width), "--hidden", str(self.hidden)]
+        if self.data_dir is not None:
+            argv += ["--data", os.fspath(self.data_dir)]
+        if self.limit is not None:
+            argv += ["--limit", str(self.limit)]
+        if from_model:
+            argv += ["--from-model", from_model]
+        return argv + ["--out", os.fspath(out)]
+
+
+_LABELS = {"lr": "learning rate", "latent_dim": "latent dimension"}
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
