@@ -70,10 +70,14 @@ class Posterior:
 
 
 class Model:
-    """A trained VAE or autoencoder with a NumPy API. Create with :func:`load_model`."""
+    """A trained VAE or autoencoder with a NumPy API. Create with :func:`load_model`.
+
+    Wrapping a network changes nothing in it (the training studio looks through a Model at
+    the network it is training); :func:`load_model` and training hand it over in eval mode.
+    """
 
     def __init__(self, net: AutoEncoder, card: dict[str, Any], path: Path | None = None, digest: str | None = None):
-        self.net = net.eval()
+        self.net = net
         self.card = card
         self.path = path
         self.digest = digest  # SHA-256 of the weights file it was loaded from, if any
@@ -222,7 +226,7 @@ def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
     if any(not torch.isfinite(t).all() for t in state.values()):
         raise ModelError(f"{weights}: weights contain NaN or infinite values")
     card = dict(card, name=card.get("name", weights.stem))
-    return Model(net, card, weights, digest)
+    return Model(net.eval(), card, weights, digest)
 
 
 def new_card(kind: str, latent_dim: int, width: int = 32, hidden: int = 512) -> dict[str, Any]:

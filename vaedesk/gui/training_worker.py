@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from ..errors import VaedeskError
+from ..errors import LatentError, ModelError, VaedeskError
+from ..model import Model
 from ..projection import Projection
 from .threads import start_thread, stop_thread
 
@@ -165,34 +166,38 @@ class TrainingWorker(QObject):
             point, self._hover = self._hover, None
         if point is None or self._projection is None:
             return
-        import torch
-
-        z = self._projection.to_latent(np.array([point], np.float64)).astype(np.float32)
-        with torch.inference_mode():
-            image = torch.sigmoid(net.decoder(torch.from_numpy(z)))[0].numpy()
+        z = self._projection.to_latent(np.array([point], np.float64))
+        try:
+            image = _current(net).decode(z)[0]
+        except ModelError:  # weights gone NaN: the loop reports the divergence at its next step
+            return
         self.hover_decoded.emit(point[0], point[1], image)
 
     def _snapshot(self, step: int, net) -> None:
-        import torch
-
         from ..diagnostics import active_units
 
-        images = torch.from_numpy(self._test_images)
-        with torch.inference_mode():  # in slices: a 2,000-image batch would cost 200 MB at once
-            means = torch.cat([net.encoder(images[i : i + 250])[0] for i in range(0, len(images), 250)]).numpy()
-        projection = self._projection = Projection.fit(means)  # the studio trains latent spaces of 2 or more dimensions
+        model = _current(net)
         with self._lock:
             drawing = self._drawing
-        shown = None
-        if drawing is not None:
-            with torch.inference_mode():
-                d_mean, d_logvar = net.encoder(torch.from_numpy(drawing[None]))
-                recon = torch.sigmoid(net.decoder(d_mean))[0].numpy()
-            m = d_mean.numpy()
-            cov = projection.project_covariance(np.exp(d_logvar.numpy()[0])) if d_logvar is not None else None
-            shown = {"mean_xy": projection.to_plane(m)[0], "cov_xy": cov, "reconstruction": recon}
+        try:
+            means = model.encode(self._test_images).mean  # in chunks: 2,000 images at once would cost 200 MB
+            projection = Projection.fit(means)  # the studio trains latent spaces of 2 or more dimensions
+            shown = None
+            if drawing is not None:
+                posterior = model.encode(drawing)
+                cov = None if posterior.std is None else projection.project_covariance(posterior.std[0] ** 2)
+                shown = {"mean_xy": projection.to_plane(posterior.mean)[0], "cov_xy": cov,
+                         "reconstruction": model.decode(posterior.mean)[0]}
+        except (ModelError, LatentError):  # weights gone NaN: the loop reports the divergence next
+            return
+        self._projection = projection
         self.snapshot.emit(Snapshot(step, self._epoch_of_step, projection.to_plane(means), self._test_labels,
                                     projection.axis_labels, active_units(means), shown))
+
+
+def _current(net) -> Model:
+    """The network being trained, through the same Model API the app uses for a saved one."""
+    return Model(net, {"name": "training"})
 
 
 class TrainingClient(QObject):
