@@ -14,7 +14,12 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from .atomic import atomic_path
+from .encodings import data_digest
+from .errors import VaedeskError
+from .paths import user_cache_dir
 from .preprocess import DEFAULT_PEN_WIDTH
+from .safe_read import open_regular
 
 _SUPERSAMPLE = 4
 
@@ -83,9 +88,6 @@ def cached_pen_style(images: np.ndarray, folder: Path | None = None) -> np.ndarr
     every training run with pen-style augmentation needs them; they depend only on the
     images, so they are computed once. A missing or damaged cache file (see :func:`_read_cache`) is recomputed.
     """
-    from .atomic import atomic_path
-    from .encodings import data_digest
-    from .paths import user_cache_dir
 
     folder = folder if folder is not None else user_cache_dir() / "penstyle"
     path = folder / f"{data_digest(images)}.npy"
@@ -106,9 +108,6 @@ def _read_cache(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
     or damaged file, one of another shape, or pixels outside [0, 1] (a NaN would otherwise
     make the first step's loss NaN, blamed on the learning rate) are all recomputed."""
     from numpy.lib import format as npy
-
-    from .errors import VaedeskError
-    from .safe_read import open_regular
 
     try:
         with open_regular(path, VaedeskError, "a cache file") as fh:

@@ -21,10 +21,13 @@ import torch
 from torch.nn import functional as F
 
 from . import __version__
+from .catalog import model_files
 from .data import dataset_name, load_split
 from .errors import VaedeskError
 from .model import Model, new_card
 from .nets import AutoEncoder, loss_terms
+from .paths import user_models_dir
+from .penstyle import cached_pen_style
 from .train_config import BETA_LIMIT, TrainConfig, TrainingError  # noqa: F401  (the training API in one place)
 
 
@@ -152,8 +155,6 @@ def train(
     x_test = torch.from_numpy(test_split.images)
     x_pen = None
     if config.augment > 0 and config.pen_style > 0:
-        from .penstyle import cached_pen_style
-
         x_pen = torch.from_numpy(cached_pen_style(train_split.images))
 
     if initial is not None:
@@ -300,7 +301,6 @@ def check_writable(out: str | os.PathLike) -> None:
     file is created, written, synced and removed in the destination folder (made if
     missing), so a read-only, full or missing-permission folder is named at once.
     """
-    from .catalog import model_files
 
     folder = model_files(Path(out))[0].parent
     probe = folder / f".vaedesk-probe-{os.getpid()}-{time.monotonic_ns()}.tmp"
@@ -328,7 +328,6 @@ def _save_or_rescue(model: Model, out: Path) -> Path:
         return model.save(out)
     except (OSError, VaedeskError) as exc:
         problem = f"cannot save the model as {out} ({_reason(exc)})"
-    from .paths import user_models_dir
 
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     for folder in (user_models_dir(), Path(tempfile.gettempdir())):

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -36,11 +34,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..catalog import list_models
+import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
+
+from ..catalog import list_models, model_files, resolve_model_path
 from ..data import FASHION_MNIST_DIR, class_names
 from ..diagnostics import Diagnosis, diagnose, divergence
+from ..errors import ModelError
+from ..card import read_card
 from ..paths import user_models_dir
 from ..train_config import TrainConfig
+from ..train_config import TrainingError
 from .images import DigitView
 from .plane import LatentPlane
 from .training_worker import Snapshot, TrainingClient
@@ -225,9 +228,6 @@ class TrainingPanel(QWidget):
 
     def _start_from_changed(self) -> None:
         """Fine-tuning keeps the parent's network: take its kind and latent size."""
-        from ..catalog import model_files, resolve_model_path
-        from ..errors import ModelError
-        from ..model import read_card
 
         name = self.start_from.currentData()
         fixed = name is not None
@@ -314,7 +314,6 @@ class TrainingPanel(QWidget):
 
     def start(self) -> bool:
         """Start a run with the current settings; False (with a message) if they are invalid."""
-        from ..training import TrainingError
 
         if self._running:
             return False

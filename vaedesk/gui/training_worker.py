@@ -18,9 +18,12 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from ..data import load_split
+from ..diagnostics import active_units
 from ..errors import LatentError, ModelError, VaedeskError
-from ..model import Model
+from ..model import Model, load_model
 from ..projection import Projection
+from ..training import TrainingError, check_writable, save_and_evaluate, train
 from .threads import start_thread, stop_thread
 
 SNAPSHOT_EVERY = 200  # steps between re-encodings of the test set
@@ -106,9 +109,6 @@ class TrainingWorker(QObject):
     def _run(self, request: dict[str, Any]) -> None:
         import torch
 
-        from ..model import load_model
-        from ..training import TrainingError, check_writable, save_and_evaluate, train
-
         # One thread: the other core stays with the window and the model worker, so the
         # app remains fully usable while it trains.
         torch.set_num_threads(1)
@@ -116,8 +116,6 @@ class TrainingWorker(QObject):
         saved = {"path": ""}
         config = request["config"]
         try:
-            from ..data import load_split
-
             test = load_split("test", config.data_dir)
             self._test_images = test.images[:SNAPSHOT_IMAGES]
             self._test_labels = test.labels[:SNAPSHOT_IMAGES]
@@ -174,8 +172,6 @@ class TrainingWorker(QObject):
         self.hover_decoded.emit(point[0], point[1], image)
 
     def _snapshot(self, step: int, net) -> None:
-        from ..diagnostics import active_units
-
         model = _current(net)
         with self._lock:
             drawing = self._drawing

@@ -24,11 +24,24 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from ..errors import ExportCancelled, VaedeskError
+from ..export import save_gif, save_png_frames
+from ..latent import grid, tile
+from ..preprocess import preprocess_strokes
+from ..projection import Projection
 from ..session import Drawing
 from ..workspace import ResolvedEndpoint
 from .protocol import (
-    Channel, DecodeRequest, DecodeResult, EncodeRequest, EncodeResult, Envelope, ExportRequest, GridRequest,
-    LoadRequest, ModelInfo, MorphRequest,
+    Channel,
+    DecodeRequest,
+    DecodeResult,
+    EncodeRequest,
+    EncodeResult,
+    Envelope,
+    ExportRequest,
+    GridRequest,
+    LoadRequest,
+    ModelInfo,
+    MorphRequest,
 )
 from .threads import start_thread, stop_thread
 
@@ -142,7 +155,6 @@ class ModelWorker(QObject):
     def _load(self, envelope: Envelope) -> None:
         from ..data import class_names, load_split, trained_on
         from ..encodings import cached_means
-        from ..projection import Projection
         from ..model import load_model
 
         request: LoadRequest = envelope.request
@@ -209,8 +221,6 @@ class ModelWorker(QObject):
                                        ids=request.ids))
 
     def _grid(self, envelope: Envelope) -> None:
-        from ..latent import grid, tile
-
         request: GridRequest = envelope.request
         model = self._require_model()
         points = grid(request.x_range, request.y_range, request.n)
@@ -236,7 +246,6 @@ class ModelWorker(QObject):
                                        self.projection.to_plane(latents), model.decode(latents)))
 
     def _export(self, envelope: Envelope) -> None:
-        from ..export import save_gif, save_png_frames
         from ..morphing import morph_frames
 
         request: ExportRequest = envelope.request
@@ -254,7 +263,6 @@ class ModelWorker(QObject):
 
 def _model_input(drawing: Drawing) -> np.ndarray:
     """A drawing as the model's 28x28 input (an imported picture already is one)."""
-    from ..preprocess import preprocess_strokes
 
     if drawing.image is not None:
         return np.asarray(drawing.image, np.float32)
