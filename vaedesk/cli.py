@@ -18,6 +18,7 @@ from typing import NoReturn
 from . import __version__
 from .card import KINDS
 from .errors import ModelError, VaedeskError
+from .limits import DEFAULT_FRAME_SIZE
 from .train_config import TrainConfig
 
 # C0 and C1 control characters (ESC starts terminal escape sequences), line and paragraph
@@ -124,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="NAME|PATH")
     p.add_argument("--frames", type=int, default=48, help="frames along the path (default: 48)")
     p.add_argument("--fps", type=_number, default=24, help="frames per second (default: 24)")
-    p.add_argument("--size", type=int, default=280, help="frame size in pixels (default: 280)")
+    p.add_argument("--size", type=int, default=DEFAULT_FRAME_SIZE, help="frame size in pixels (default: %(default)s)")
     p.add_argument("--method", choices=["linear", "spherical"], default="linear")
     p.add_argument("--easing", default="linear", help="linear, ease-in-out, ease-in or ease-out")
     p.add_argument("--pingpong", action="store_true", help="play forward then backward")

@@ -16,14 +16,14 @@ from PIL import Image, ImageDraw, PngImagePlugin
 
 from .atomic import atomic_path
 from .errors import DrawingError, ImageError
+from .limits import CANVAS_SIZE
 from .preprocess import load_image
 
 STROKES_KEY = "vaedesk-strokes"
-CANVAS_SIZE = 280
 
 
 def render_drawing(strokes: list[np.ndarray], size: int = CANVAS_SIZE, ink_width: float = 14.0) -> Image.Image:
-    """Black strokes on white paper, as the canvas shows them (canvas space is 280x280)."""
+    """Black strokes on white paper, as the canvas shows them (in canvas space, CANVAS_SIZE a side)."""
     scale = 4  # supersample for smooth edges
     image = Image.new("L", (size * scale, size * scale), 255)
     draw = ImageDraw.Draw(image)

@@ -28,7 +28,7 @@ from PIL import GifImagePlugin, Image
 
 from .atomic import atomic_dir, atomic_path
 from .errors import ExportCancelled, ExportError
-from .limits import FRAMES_LIMIT
+from .limits import DEFAULT_FRAME_SIZE, FRAMES_LIMIT
 
 __all__ = [
     "MAX_FRAME_SIDE",
@@ -243,7 +243,7 @@ def save_gif(
     path: str | os.PathLike[str],
     *,
     fps: float = 24,
-    size: int = 280,
+    size: int = DEFAULT_FRAME_SIZE,
     pingpong: bool = False,
     progress: ProgressCallback | None = None,
     should_cancel: CancelCallback | None = None,
@@ -339,7 +339,7 @@ def save_png_frames(
     frames: ArrayLike,
     folder: str | os.PathLike[str],
     *,
-    size: int = 280,
+    size: int = DEFAULT_FRAME_SIZE,
     pingpong: bool = False,
     progress: ProgressCallback | None = None,
     should_cancel: CancelCallback | None = None,

@@ -1,4 +1,5 @@
-"""Bounds shared by every part of vaedesk that checks them, so a writer and a reader agree.
+"""Bounds and sizes shared by every part of vaedesk that uses them, so a writer and a
+reader (or a canvas and a file) agree.
 
 Each bound is documented in the README's Reliability section.
 """
@@ -23,3 +24,10 @@ LATENT_DIM_LIMIT = 512
 #: frame costs a decode, 3 kB of pixels and up to 4 MB once upscaled; without a bound one
 #: number asks for terabytes.
 FRAMES_LIMIT = 10_000
+
+#: Drawings are recorded in a square canvas space this many units a side (x right, y down),
+#: whatever the size of the widget: the canvas, drawing files and synthetic drawings share it.
+CANVAS_SIZE = 280
+
+#: Exported morph frames are this many pixels a side unless asked otherwise (10x MNIST's 28).
+DEFAULT_FRAME_SIZE = 280

@@ -13,7 +13,7 @@ import numpy as np
 
 from .errors import ExportError, LatentError
 from .latent import MAX_WAYPOINTS, interpolate_path, parse_point
-from .limits import FRAMES_LIMIT, LATENT_LIMIT
+from .limits import DEFAULT_FRAME_SIZE, FRAMES_LIMIT, LATENT_LIMIT
 from .model import Model
 
 _TEST_INDEX = re.compile(r"^test:(.*)$", re.DOTALL)
@@ -149,7 +149,7 @@ def morph(
     *,
     frames: int = 48,
     fps: float = 24,
-    size: int = 280,
+    size: int = DEFAULT_FRAME_SIZE,
     method: str = "linear",
     easing: str = "linear",
     pingpong: bool = False,

@@ -18,6 +18,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .limits import CANVAS_SIZE
+
 __all__ = ["draw_digit", "synthetic_drawings"]
 
 Strokes = list[np.ndarray]
@@ -248,7 +250,7 @@ def _resample(points: np.ndarray, spacing: float) -> np.ndarray:
     return np.stack((np.interp(t, arc, points[:, 0]), np.interp(t, arc, points[:, 1])), axis=1)
 
 
-def draw_digit(digit: int, rng: np.random.Generator, size: float = 280.0) -> list[np.ndarray]:
+def draw_digit(digit: int, rng: np.random.Generator, size: float = CANVAS_SIZE) -> list[np.ndarray]:
     """Strokes of one handwritten-looking ``digit`` on a ``size`` x ``size`` canvas.
 
     Returns a list of (K, 2) float64 arrays of x, y canvas coordinates (y down), all
@@ -308,7 +310,7 @@ def draw_digit(digit: int, rng: np.random.Generator, size: float = 280.0) -> lis
 
 
 def synthetic_drawings(
-    n_per_digit: int, seed: int = 0, size: float = 280.0
+    n_per_digit: int, seed: int = 0, size: float = CANVAS_SIZE
 ) -> tuple[list[list[np.ndarray]], np.ndarray]:
     """``n_per_digit`` drawings of each digit 0-9 (digit-major order) and their int labels.
 

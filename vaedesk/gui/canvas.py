@@ -1,6 +1,6 @@
 """The drawing canvas: a square sheet of paper the user draws a digit on, kept as vector strokes.
 
-Strokes live in a fixed 280 x 280 *canvas space* (x right, y down), mapped onto the largest
+Strokes live in a fixed CANVAS_SIZE x CANVAS_SIZE *canvas space* (x right, y down), mapped onto the largest
 square that fits the widget, so resizing the window never changes the drawing and stroke
 lists from :mod:`vaedesk.sketches` display as they are.
 
@@ -30,12 +30,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from vaedesk.limits import CANVAS_SIZE
 from vaedesk.preprocess import BOX_SIZE, DEFAULT_PEN_WIDTH, FIELD_SIZE, MAX_POINTS, check_drawing
 
 __all__ = ["CANVAS_SIZE", "PEN_SCALE_MIN", "PEN_SCALE_MAX", "DrawingCanvas", "ink_width"]
 
-# Side of canvas space, in canvas units; matches vaedesk.sketches' default canvas.
-CANVAS_SIZE = 280.0
 PEN_SCALE_MIN = 0.5
 PEN_SCALE_MAX = 2.5
 # The model scales a drawing so that its centre line spans BOX_SIZE - pen pixels, so the
@@ -121,7 +120,7 @@ class DrawingCanvas(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("canvas")
-        self.setMinimumSize(280, 280)
+        self.setMinimumSize(CANVAS_SIZE, CANVAS_SIZE)  # at least a pixel a canvas unit
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         # Every pixel is painted in paintEvent; skipping the background erase avoids flicker.
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..latent import EASINGS, METHODS
+from ..limits import DEFAULT_FRAME_SIZE
 from .images import DigitView
 
 
@@ -66,7 +67,7 @@ class MorphPanel(QGroupBox):
         self.pingpong = QCheckBox("Ping-pong")
         self.size = QSpinBox()
         self.size.setRange(28, 2048)
-        self.size.setValue(280)
+        self.size.setValue(DEFAULT_FRAME_SIZE)
         self.size.setSuffix(" px")
         form = QFormLayout()
         row = QHBoxLayout()
