@@ -180,6 +180,25 @@ def test_bad_checkpoint_is_a_message_and_the_app_keeps_working(qtbot, window, tm
     assert window.model_info.name == "mnist-vae-2d" and result.generation == window.model_info.generation
 
 
+@pytest.mark.parametrize("broken", [{"metrics": {"neg_elbo": "abc"}}, {"metrics": {"neg_elbo": None}},
+                                    {"training": []}])
+def test_a_card_with_a_field_of_the_wrong_type_is_one_line_and_never_remembered(qtbot, window, tmp_path, broken):
+    import json
+    import shutil
+
+    from vaedesk.catalog import model_files, resolve_model_path
+
+    weights, card = model_files(resolve_model_path("mnist-ae-2d"))
+    shutil.copy(weights, tmp_path / "odd.safetensors")
+    (tmp_path / "odd.json").write_text(json.dumps({**json.loads(card.read_text()), **broken}))
+    with qtbot.waitSignal(window.error_shown, timeout=LOAD_TIMEOUT) as shown:
+        window.switch_model(str(tmp_path / "odd.safetensors"))
+    assert "\n" not in shown.args[0] and "Traceback" not in shown.args[0] and "card field" in shown.args[0]
+    assert window.model_info.name == "mnist-vae-2d"
+    assert window.settings.value("model") != str(tmp_path / "odd.safetensors")
+    assert "Loading" not in window.statusBar().currentMessage()
+
+
 def test_open_image_save_and_reopen_drawing(qtbot, window, tmp_path):
     strokes = draw_digit(2, np.random.default_rng(5))
     draw_strokes(qtbot, window.canvas, strokes)
