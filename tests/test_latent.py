@@ -530,3 +530,19 @@ def test_axis_grid_spreads_over_the_ellipse_box_along_its_axes():
     np.testing.assert_allclose(points[24], axes[:, 0] - axes[:, 1])
     with pytest.raises(LatentError):
         axis_grid(np.zeros((3, 2)), 5)
+
+
+def test_density_is_highest_where_the_points_are_and_integrates_to_one():
+    from vaedesk.latent import density
+
+    rng = np.random.default_rng(0)
+    points = np.concatenate([rng.normal((1.0, 1.0), 0.1, (900, 2)), rng.normal((-1.0, -1.0), 0.1, (100, 2))])
+    image = density(points, (-2.0, 2.0, -2.0, 2.0), bins=40)
+    assert image.shape == (40, 40) and (image >= 0).all()
+    assert image.sum() * (4.0 / 40) ** 2 == pytest.approx(1.0, abs=0.02)
+    row, col = np.unravel_index(image.argmax(), image.shape)
+    assert (col + 0.5) / 40 * 4 - 2 == pytest.approx(1.0, abs=0.2)  # x of the peak
+    assert 2 - (row + 0.5) / 40 * 4 == pytest.approx(1.0, abs=0.2)  # y: row 0 is the top
+    assert image[30, 10] > 0 and image[30, 10] < image[row, col] / 3  # the smaller cluster
+    with pytest.raises(LatentError):
+        density(np.zeros((0, 2)), (-1, 1, -1, 1))

@@ -25,6 +25,7 @@ __all__ = [
     "METHODS",
     "axis_grid",
     "covariance_ellipse",
+    "density",
     "ease",
     "ellipse_axes",
     "grid",
@@ -329,6 +330,36 @@ def axis_grid(axes: ArrayLike, n: int) -> np.ndarray:
     steps = np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1)
     u, v = np.meshgrid(steps, steps[::-1])
     return np.stack([u.ravel(), v.ravel()], axis=1) @ matrix.T
+
+
+def density(points: ArrayLike, extent: tuple[float, float, float, float], bins: int = 128,
+            bandwidth: float | None = None) -> np.ndarray:
+    """A smoothed 2-D histogram (bins, bins) of plane points over (x0, x1, y0, y1), row 0 at
+    the top, integrating to 1 over the extent: how densely the points cover each region.
+
+    ``bandwidth`` is the Gaussian smoothing's standard deviation in plane units (default:
+    Scott's rule for the points' spread), so a few thousand means read as a density.
+    """
+    xy = as_float_array(points, "plane points")
+    if xy.ndim != 2 or xy.shape[1] != 2 or len(xy) == 0:
+        raise LatentError(f"plane points must have shape (N, 2) with N ≥ 1, got {xy.shape}")
+    check_finite(xy, "plane points")
+    x0, x1 = _check_range((extent[0], extent[1]), "x extent")
+    y0, y1 = _check_range((extent[2], extent[3]), "y extent")
+    bins = as_count(bins, "density bins", 2, 1024)
+    if bandwidth is None:
+        bandwidth = float(np.mean(xy.std(axis=0))) * len(xy) ** (-1 / 6) or 1e-3
+    bandwidth = as_real(bandwidth, "bandwidth")
+    counts, _, _ = np.histogram2d(xy[:, 1], xy[:, 0], bins=bins, range=[[y0, y1], [x0, x1]])
+    # Separable Gaussian smoothing, in cells; rows are y (flipped below so row 0 is the top).
+    sigma_x, sigma_y = bandwidth * bins / (x1 - x0), bandwidth * bins / (y1 - y0)
+    for axis, sigma in ((1, sigma_x), (0, sigma_y)):
+        radius = max(1, min(bins, int(np.ceil(3 * sigma))))
+        kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / max(sigma, 1e-6)) ** 2)
+        counts = np.apply_along_axis(lambda row: np.convolve(row, kernel / kernel.sum(), "same"), axis, counts)
+    cell = (x1 - x0) * (y1 - y0) / bins**2
+    total = counts.sum()
+    return (counts / (total * cell) if total > 0 else counts)[::-1]
 
 
 def tile(images: ArrayLike, n: int) -> np.ndarray:

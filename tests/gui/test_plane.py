@@ -526,3 +526,24 @@ def test_rasterize_dots_clips_and_lets_later_points_cover_earlier_ones() -> None
     assert (image == 3).sum() == 0  # off the image
     assert 0 < (image == 4).sum() < 12  # clipped at the border
     assert (image == 2).sum() == 12  # a dot 4 pixels across
+
+
+def test_density_shading_and_lens_outline(plane):
+    density = np.zeros((8, 8))
+    density[1, 6] = 4.0  # top-right region
+    plane.set_density(density, (-2.0, 2.0, -2.0, 2.0))
+    item = plane.density_item
+    assert item.isVisible()
+    rect = item.mapRectToParent(item.boundingRect())
+    assert (rect.left(), rect.right(), rect.top(), rect.bottom()) == pytest.approx((-2, 2, -2, 2))
+    alpha = item.image[..., 3]  # stored bottom row first (y up)
+    assert alpha[6, 6] == alpha.max() > 0 and alpha[1, 1] == 0
+    plane.set_density(None)
+    assert not item.isVisible()
+    with pytest.raises(ValueError):
+        plane.set_density(np.full((2, 2), np.nan))
+    plane.set_lens_rect((0.5, 1.0, -1.0, -0.5))
+    x, y = plane.lens_rect_item.getData()
+    assert plane.lens_rect_item.isVisible() and (x.min(), x.max(), y.min(), y.max()) == (0.5, 1.0, -1.0, -0.5)
+    plane.set_lens_rect(None)
+    assert not plane.lens_rect_item.isVisible()

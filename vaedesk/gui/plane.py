@@ -53,6 +53,7 @@ CLASS_COLORS: tuple[tuple[int, int, int], ...] = (
 
 # Stacking order inside the view box (larger is drawn later, i.e. on top).
 _Z_SCATTER = -100
+_Z_DENSITY = -60
 _Z_MANIFOLD = -50
 _Z_PRIOR = -10
 _Z_PATH = 10
@@ -62,6 +63,7 @@ _Z_HOVER = 30
 _Z_PATH_MARKER = 35
 _Z_PINS = 40
 _Z_MEAN = 60
+_Z_LENS_RECT = 50
 
 _INITIAL_HALF_WIDTH = 4.0
 _VIEW_DEBOUNCE_MS = 100
@@ -79,6 +81,8 @@ _PATH_COLOR = QColor(200, 70, 0)
 _PIN_FILL = QColor(38, 50, 56)
 _PIN_HOVER_FILL = QColor(84, 110, 122)
 _PIN_SELECTED_RING = QColor(255, 179, 0)
+_DENSITY_COLOR = QColor(49, 130, 189)  # the aggregate posterior: a blue wash under the scatter
+_LENS_COLOR = QColor(230, 85, 13)  # the posterior lens' outline, as the lens itself
 
 
 def _as_xy(value: ArrayLike, what: str) -> np.ndarray:
@@ -397,6 +401,8 @@ class LatentPlane(pg.PlotWidget):
         # Layers, stacked by their _Z_* constants; pins come and go with set_pins.
         self._scatter = self._build_scatter()
         self._manifold = self._build_manifold()
+        self._density = self._build_density()
+        self._lens_rect = self._build_lens_rect()
         self._prior_circles, self._prior_labels = self._build_prior()
         self._path_halo, self._path, self._path_marker = self._build_path()
         self._ellipses, self._samples, self._mean = self._build_posterior()
@@ -456,6 +462,18 @@ class LatentPlane(pg.PlotWidget):
         manifold.setVisible(False)
         self._add_layer(manifold, _Z_MANIFOLD)
         return manifold
+
+    def _build_density(self) -> pg.ImageItem:
+        density = pg.ImageItem(axisOrder="row-major")
+        density.setVisible(False)
+        self._add_layer(density, _Z_DENSITY)
+        return density
+
+    def _build_lens_rect(self) -> pg.PlotCurveItem:
+        rect = pg.PlotCurveItem(pen=pg.mkPen(_LENS_COLOR, width=1.5), antialias=True)
+        rect.setVisible(False)
+        self._add_layer(rect, _Z_LENS_RECT)
+        return rect
 
     def _build_prior(self) -> tuple[tuple[pg.PlotCurveItem, ...], tuple[pg.TextItem, ...]]:
         """Dashed 1σ, 2σ, 3σ circles and their labels (placed by show_prior)."""
@@ -917,6 +935,46 @@ class LatentPlane(pg.PlotWidget):
         self._manifold.setImage(rgba[::-1], autoLevels=False, levels=None)
         self._manifold.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         self._manifold.setVisible(True)
+
+    def set_density(self, density: ArrayLike | None, extent: tuple[float, float, float, float] = (-1, 1, -1, 1)) -> None:
+        """Shade a density (H, W) >= 0 over (x0, x1, y0, y1), row 0 at the top: darker where
+        more of the encoded training set lies (the aggregate posterior). None hides it."""
+        if density is None:
+            self._density.setVisible(False)
+            self._density.clear()
+            return
+        values = np.asarray(density, dtype=np.float64)
+        if values.ndim != 2 or values.size == 0 or not np.isfinite(values).all():
+            raise ValueError(f"density must be a finite (H, W) array, got shape {values.shape}")
+        x0, x1, y0, y1 = (float(v) for v in extent)
+        peak = values.max()
+        # A square root so that the thin tails, where the prior still puts mass, stay visible.
+        alpha = np.sqrt(values / peak) if peak > 0 else np.zeros_like(values)
+        rgba = np.zeros(values.shape + (4,), dtype=np.uint8)
+        rgba[..., :3] = (_DENSITY_COLOR.red(), _DENSITY_COLOR.green(), _DENSITY_COLOR.blue())
+        rgba[..., 3] = np.round(200.0 * alpha)
+        self._density.setImage(rgba[::-1], autoLevels=False, levels=None)
+        self._density.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        self._density.setVisible(True)
+
+    @property
+    def density_item(self) -> pg.ImageItem:
+        """The aggregate-posterior shading (for tests and tools; change it with set_density)."""
+        return self._density
+
+    def set_lens_rect(self, rect: tuple[float, float, float, float] | None) -> None:
+        """Outline (x0, x1, y0, y1), the region the posterior lens shows; None hides it."""
+        if rect is None:
+            self._lens_rect.setVisible(False)
+            return
+        x0, x1, y0, y1 = (float(v) for v in rect)
+        self._lens_rect.setData([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0])
+        self._lens_rect.setVisible(True)
+
+    @property
+    def lens_rect_item(self) -> pg.PlotCurveItem:
+        """The lens' outline (for tests and tools; change it with set_lens_rect)."""
+        return self._lens_rect
 
     def manifold_rect(self) -> tuple[float, float, float, float] | None:
         """Where the manifold overlay is drawn, as (x0, x1, y0, y1), or None if hidden."""
