@@ -10,11 +10,19 @@ REPO = Path(__file__).resolve().parent.parent
 MNIST = REPO / "resources" / "data" / "mnist"
 
 
+@pytest.fixture(scope="session")
+def _shared_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("vaedesk-cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory, monkeypatch):
-    """Keep the user's model folder and settings out of every test."""
+def _isolated_home(tmp_path_factory, monkeypatch, _shared_cache):
+    """Keep the user's model folder and settings out of every test. Caches (encoded data
+    sets, keyed by model and data digests) are shared by the session's tests, as a user's
+    are by every start of the app."""
     home = tmp_path_factory.mktemp("vaedesk-home")
     monkeypatch.setenv("VAEDESK_HOME", str(home))
+    monkeypatch.setenv("VAEDESK_CACHE", str(_shared_cache))
     return home
 
 

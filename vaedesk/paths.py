@@ -47,7 +47,12 @@ def user_data_dir() -> Path:
 
 
 def user_cache_dir() -> Path:
-    """The folder for data vaedesk can recompute, e.g. encoded test sets (``VAEDESK_HOME/cache``)."""
+    """The folder for data vaedesk can recompute, e.g. encoded test sets: ``VAEDESK_CACHE``,
+    else ``VAEDESK_HOME/cache``, else the platform's cache folder. Every entry is keyed by
+    the model's and the data's digests, so one cache can serve any number of homes."""
+    cache = os.environ.get("VAEDESK_CACHE")
+    if cache:
+        return Path(cache)
     override = os.environ.get("VAEDESK_HOME")
     if override:
         return Path(override) / "cache"

@@ -14,7 +14,8 @@ import pytest
 @pytest.mark.skipif(sys.platform == "win32", reason="no SIGINT from a terminal")
 def test_ctrl_c_closes_the_window_and_saves_the_session(tmp_path):
     home = tmp_path / "home"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "VAEDESK_HOME": str(home)}
+    # A cache of its own, so that the first file written in it says the app is up.
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "VAEDESK_HOME": str(home), "VAEDESK_CACHE": ""}
     app = subprocess.Popen([sys.executable, "-m", "vaedesk"], env=env, cwd=tmp_path,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
