@@ -519,19 +519,6 @@ def test_ellipse_errors(call: object, match: str) -> None:
         call()  # type: ignore[operator]
 
 
-def test_axis_grid_spreads_over_the_ellipse_box_along_its_axes():
-    from vaedesk.latent import axis_grid, ellipse_axes
-
-    axes = ellipse_axes(np.array([[4.0, 1.0], [1.0, 1.0]]), 3.0)
-    points = axis_grid(axes, 5)
-    assert points.shape == (25, 2)
-    np.testing.assert_allclose(points[12], [0.0, 0.0], atol=1e-12)  # the centre is the mean
-    np.testing.assert_allclose(points[0], -axes[:, 0] + axes[:, 1])  # top-left: u = -1, v = +1
-    np.testing.assert_allclose(points[24], axes[:, 0] - axes[:, 1])
-    with pytest.raises(LatentError):
-        axis_grid(np.zeros((3, 2)), 5)
-
-
 def test_density_is_highest_where_the_points_are_and_integrates_to_one():
     from vaedesk.latent import density
 

@@ -23,7 +23,6 @@ from .limits import FRAMES_LIMIT, LATENT_DIM_LIMIT
 __all__ = [
     "EASINGS",
     "METHODS",
-    "axis_grid",
     "covariance_ellipse",
     "density",
     "ease",
@@ -315,21 +314,6 @@ def grid(x_range: tuple[float, float], y_range: tuple[float, float], n: int) -> 
     ys = y_hi - offsets * (y_hi - y_lo)  # descending: top row first
     gx, gy = np.meshgrid(xs, ys)  # gx varies along columns, gy along rows
     return np.stack([gx.ravel(), gy.ravel()], axis=1)
-
-
-def axis_grid(axes: ArrayLike, n: int) -> np.ndarray:
-    """Offsets (n·n, 2) spread over the box of an ellipse with semi-axes ``axes`` (the
-    columns of a 2 × 2 matrix, as :func:`ellipse_axes` returns): ``u·a1 + v·a2`` for u, v
-    evenly in [−1, 1]. Row-major with the top row (largest v) first, so decodings passed to
-    :func:`tile` read like the ellipse seen along its own axes."""
-    matrix = as_float_array(axes, "ellipse axes")
-    if matrix.shape != (2, 2):
-        raise LatentError(f"ellipse axes must have shape (2, 2), got {matrix.shape}")
-    check_finite(matrix, "ellipse axes")
-    n = as_count(n, "grid size", 1, MAX_GRID_SIDE)
-    steps = np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1)
-    u, v = np.meshgrid(steps, steps[::-1])
-    return np.stack([u.ravel(), v.ravel()], axis=1) @ matrix.T
 
 
 def density(points: ArrayLike, extent: tuple[float, float, float, float], bins: int = 128,
