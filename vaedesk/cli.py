@@ -42,6 +42,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+# As vaedesk.evaluation.MAX_IWAE_SAMPLES (not imported: it would load torch to parse arguments).
+_MAX_IWAE = 5000
+
+
+def _iwae_samples(text: str) -> int:
+    value = _positive_int(text)
+    if value > _MAX_IWAE:
+        raise argparse.ArgumentTypeError(f"must be at most {_MAX_IWAE}, got {value}")
+    return value
+
+
 # PyTorch raises above 2**31 - 1 threads and crashes (SIGSEGV) on its next matrix product
 # with 100000; no machine vaedesk runs on has more cores than this.
 _MAX_THREADS = 1024
@@ -110,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="NAME|PATH", help="model name or checkpoint path (default: the default model)")
     p.add_argument("--data", metavar="DIR", help="IDX data folder in the MNIST layout (default: bundled MNIST)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--iwae", type=_iwae_samples, metavar="K",
+                   help="also estimate -log p(x) with K importance samples per test image (Burda et al.; "
+                        "tighter than the -ELBO, K decodings per image)")
 
     p = sub.add_parser("encode", help="print the posterior of each image")
     p.add_argument("images", nargs="+", metavar="IMAGE")
@@ -202,10 +216,18 @@ _METRIC_LABELS = {
 
 
 def _print_metrics(metrics: dict) -> None:
+    labels = {}
     for key, label in _METRIC_LABELS.items():
+        labels[key] = label
+        if key == "neg_elbo":  # the IWAE estimate, whatever its K, beside the -ELBO it bounds
+            labels.update({k: f"  IWAE -log p(x), K={k[5:]} (nats)" for k in metrics if k.startswith("iwae_")})
+    for key, label in labels.items():
         if key in metrics:
             value = metrics[key]
-            print(f"{label:<30} {value:.4g}" if isinstance(value, float) else f"{label:<30} {value}")
+            if value is None:
+                print(f"{label:<30} — (an autoencoder has no posterior to sample)")
+            else:
+                print(f"{label:<30} {value:.4g}" if isinstance(value, float) else f"{label:<30} {value}")
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
@@ -213,8 +235,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from .model import load_model
 
     model = load_model(args.model)
-    metrics = evaluate(model, args.data, drawings=50 if args.data is None else 0)
-    broken = [key for key, value in metrics.items() if not math.isfinite(value)]
+    metrics = evaluate(model, args.data, drawings=50 if args.data is None else 0, iwae=args.iwae or 0)
+    broken = [key for key, value in metrics.items() if value is not None and not math.isfinite(value)]
     if broken:  # no "nan" in a report, no NaN (invalid JSON) in --json
         raise ModelError(f"{model.name}: the model produced NaN or infinite values on the test set ({broken[0]})")
     if args.json:

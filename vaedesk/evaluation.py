@@ -1,7 +1,14 @@
-"""Measured model quality: the numbers in the model cards and `vaedesk eval`."""
+"""Measured model quality: the numbers in the model cards and `vaedesk eval`.
+
+Also the likelihood estimates :func:`vaedesk.explain` shares: the importance weights of
+posterior samples and the IWAE bound of Burda et al. (2015), "Importance Weighted
+Autoencoders": -log p(x) ~= -log mean_k p(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x), which is
+never above the -ELBO for the same samples and approaches -log p(x) as K grows.
+"""
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 
@@ -9,14 +16,18 @@ import numpy as np
 import torch
 
 from .data import load_split
+from .diagnostics import active_units
 from .errors import VaedeskError
 from .model import CHUNK, Model
+from .nets import loss_terms
 from .training import evaluate_loss
 
-# A latent unit is "active" when its posterior mean varies across the data (Burda et al.).
-ACTIVE_UNIT_THRESHOLD = 0.01
 # Synthetic drawings per digit at most (the cards use 50): each costs a rendering and memory.
 MAX_DRAWINGS = 1000
+# Importance samples per image at most: 5,000 decodings of one image take about a second.
+MAX_IWAE_SAMPLES = 5000
+# Decodings per step of iwae_nll: bounds its memory (logits and BCE, about 25 MB).
+IWAE_DECODES_PER_STEP = 4096
 
 
 def knn_accuracy(
@@ -37,26 +48,33 @@ def knn_accuracy(
     return float(np.mean(np.asarray(predictions) == query_labels))
 
 
-def evaluate(model: Model, data_dir: str | os.PathLike | None = None, seed: int = 0, drawings: int = 50) -> dict[str, float]:
+def evaluate(model: Model, data_dir: str | os.PathLike | None = None, seed: int = 0, drawings: int = 50,
+             iwae: int = 0) -> dict[str, float | None]:
     """Test-set loss terms, active units, 5-NN accuracy of test means and of pen-stroke drawings.
 
     ``drawings`` synthetic mouse-style drawings per digit are encoded after
     :func:`vaedesk.preprocess_strokes`, as the app does; only meaningful for MNIST-like data.
+    ``iwae`` > 0 adds ``iwae_{K}``, :func:`iwae_nll` with that many samples (None for an
+    autoencoder, which has no posterior to sample).
     """
     if isinstance(drawings, bool) or not isinstance(drawings, numbers.Integral) or not 0 <= drawings <= MAX_DRAWINGS:
         raise VaedeskError(f"drawings must be a whole number in 0..{MAX_DRAWINGS}, got {drawings!r:.40}")
+    if iwae:
+        _check_count(iwae, "iwae samples", 1, MAX_IWAE_SAMPLES)
     train_split = load_split("train", data_dir, as_uint8=True)  # scaled slice by slice below
     test_split = load_split("test", data_dir)
     metrics = evaluate_loss(model.net, torch.from_numpy(test_split.images), seed=seed)
     if model.kind == "ae":
         metrics = {"recon": metrics["recon"]}
+    if iwae:
+        metrics[f"iwae_{iwae}"] = None if model.kind == "ae" else iwae_nll(model, test_split.images, iwae, seed=seed)
     # Slices of a multiple of the model's own batch (CHUNK), so that every image is encoded
     # in the same batch as by one call, to the last bit: the cards' numbers stay reproducible.
     step = 4 * CHUNK
     train_means = np.concatenate([model.encode(train_split.images[i : i + step] / np.float32(255)).mean
                                   for i in range(0, len(train_split.images), step)])
     test_means = model.encode(test_split.images).mean
-    metrics["active_units"] = int((test_means.var(axis=0) > ACTIVE_UNIT_THRESHOLD).sum())
+    metrics["active_units"] = active_units(test_means)
     metrics["knn5_test"] = knn_accuracy(train_means, train_split.labels, test_means, test_split.labels)
     if drawings:
         from .preprocess import preprocess_strokes
@@ -67,3 +85,82 @@ def evaluate(model: Model, data_dir: str | os.PathLike | None = None, seed: int 
         drawn_means = model.encode(inputs).mean
         metrics["knn5_drawings"] = knn_accuracy(train_means, train_split.labels, drawn_means, labels)
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}
+
+
+def _check_count(value: object, what: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+        raise VaedeskError(f"{what} must be a whole number in {low}..{high}, got {value!r:.40}")
+    return int(value)
+
+
+def decode_logits(model: Model, z: torch.Tensor) -> torch.Tensor:
+    """The decoder's logits for latent points (M, D), in chunks of the model's batch."""
+    with torch.inference_mode():
+        return torch.cat([model.net.decoder(z[i : i + CHUNK]) for i in range(0, max(len(z), 1), CHUNK)])
+
+
+def log_weights(recon: torch.Tensor, z: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """log p(x|z) + log p(z) - log q(z|x) of each posterior sample, in nats.
+
+    ``recon`` (..., K) is -log p(x|z) from :func:`vaedesk.nets.loss_terms`; ``z`` (..., K, D)
+    the samples of q(z|x) = N(mean, exp(logvar)), whose ``mean`` and ``logvar`` are (..., 1, D).
+    """
+    # log N(z; 0, I) - log N(z; mean, diag exp(logvar)): the log(2 pi) terms cancel.
+    log_prior_over_q = -0.5 * (z.pow(2) - (z - mean).pow(2) * torch.exp(-logvar) - logvar).sum(-1)
+    return -recon + log_prior_over_q
+
+
+def iwae_bound(log_w: torch.Tensor) -> torch.Tensor:
+    """-log mean_k exp(log_w) over the last axis: logsumexp keeps it finite when every weight
+    underflows (a log-weight of -600 nats is exp(-600) = 0 in float64)."""
+    return -(torch.logsumexp(log_w, -1) - math.log(log_w.shape[-1]))
+
+
+def iwae_nll(model: Model, images: np.ndarray, k: int, seed: int = 0, batch: int | None = None) -> float:
+    """The IWAE estimate of -log p(x) with ``k`` samples per image, mean nats per image.
+
+    ``images`` (N, 28, 28) float in [0, 1]. Seeded; the samples depend on ``batch`` (images
+    per step, default as many as make :data:`IWAE_DECODES_PER_STEP` decodings).
+    """
+    if model.kind != "vae":
+        raise VaedeskError(f"{model.name}: an autoencoder has no posterior to sample, so no IWAE estimate")
+    k = _check_count(k, "iwae samples", 1, MAX_IWAE_SAMPLES)
+    batch = max(1, IWAE_DECODES_PER_STEP // k) if batch is None else _check_count(batch, "batch", 1, 100_000)
+    if len(images) == 0:
+        raise VaedeskError("no images to estimate the likelihood of")
+    rng = np.random.default_rng(seed)
+    total = 0.0
+    for start in range(0, len(images), batch):
+        x = images[start : start + batch]
+        posterior = model.encode(x)
+        n, d = posterior.mean.shape
+        z = torch.from_numpy(posterior.sample(k, rng))  # (n, k, D)
+        logits = decode_logits(model, z.reshape(-1, d))
+        target = torch.from_numpy(np.asarray(x, np.float32)).clip(0, 1).repeat_interleave(k, 0)
+        recon, _ = loss_terms(logits, target, None, None)
+        log_w = log_weights(recon.double().view(n, k), z.double(), torch.from_numpy(posterior.mean).double()[:, None],
+                            torch.from_numpy(posterior.logvar).double()[:, None])
+        total += iwae_bound(log_w).sum().item()
+    return total / len(images)
+
+
+def neg_elbo_per_image(model: Model, images: np.ndarray, samples: int = 4, seed: int = 0) -> np.ndarray:
+    """Each image's -ELBO (nats): the reconstruction term averaged over ``samples`` posterior
+    samples plus the analytic KL, as :func:`vaedesk.explain` computes it for a drawing. An
+    autoencoder's is its reconstruction term at its one code.
+
+    ``images`` (N, 28, 28) float in [0, 1] or the data file's uint8 bytes.
+    """
+    samples = 1 if model.kind == "ae" else _check_count(samples, "samples", 1, MAX_IWAE_SAMPLES)
+    rng = np.random.default_rng(seed)
+    out = []
+    step = max(1, IWAE_DECODES_PER_STEP // samples)
+    for start in range(0, len(images), step):
+        x = images[start : start + step]
+        x = x / np.float32(255) if x.dtype == np.uint8 else np.asarray(x, np.float32)
+        posterior = model.encode(x)
+        n, d = posterior.mean.shape
+        logits = decode_logits(model, torch.from_numpy(posterior.sample(samples, rng)).reshape(-1, d))
+        recon, _ = loss_terms(logits, torch.from_numpy(x).clip(0, 1).repeat_interleave(samples, 0), None, None)
+        out.append(recon.double().view(n, samples).mean(1).numpy() + posterior.kl())
+    return np.concatenate(out)
