@@ -106,6 +106,24 @@ def bench_library() -> dict[str, float]:
         path = Path(folder) / "m.gif"
         results["gif_96_frames_280px_s"] = stats(timed(lambda: save_gif(frames, path, size=280), 5))["median"] / 1000
         results["gif_96_frames_280px_kb"] = path.stat().st_size / 1024
+    # explain(): the app asks for the fast part (64 samples, no IWAE) as the user draws and
+    # for the IWAE with 256 samples when the pen lifts; its reference is built once per model.
+    from vaedesk.explain import explain, model_reference
+
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        reference = model_reference(model, folder=Path(folder))
+        results["model_reference_cold_s"] = time.perf_counter() - start
+    inputs = iter(np.resize(test.images[:50], (1000, 28, 28)))
+    results["explain_median_ms"] = stats(timed(
+        lambda: explain(model, next(inputs), samples=64, iwae_samples=0, reference=reference), 50))["median"]
+    results["iwae_256_median_ms"] = stats(timed(
+        lambda: explain(model, next(inputs), samples=64, iwae_samples=256, reference=reference), 20))["median"]
+    model16 = vaedesk.load_model("mnist-vae-16d")
+    with tempfile.TemporaryDirectory() as folder:
+        reference16 = model_reference(model16, folder=Path(folder))
+        results["explain_16d_median_ms"] = stats(timed(
+            lambda: explain(model16, next(inputs), samples=64, iwae_samples=0, reference=reference16), 50))["median"]
     return results
 
 
