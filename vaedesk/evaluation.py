@@ -137,7 +137,7 @@ def iwae_nll(model: Model, images: np.ndarray, k: int, seed: int = 0, batch: int
         z = torch.from_numpy(posterior.sample(k, rng))  # (n, k, D)
         logits = decode_logits(model, z.reshape(-1, d))
         target = torch.from_numpy(np.asarray(x, np.float32)).clip(0, 1).repeat_interleave(k, 0)
-        recon, _ = loss_terms(logits, target, None, None)
+        recon, _ = loss_terms(logits, target, None, None)  # -log p(x|z); the rest is in log_weights
         log_w = log_weights(recon.double().view(n, k), z.double(), torch.from_numpy(posterior.mean).double()[:, None],
                             torch.from_numpy(posterior.logvar).double()[:, None])
         total += iwae_bound(log_w).sum().item()
@@ -161,6 +161,7 @@ def neg_elbo_per_image(model: Model, images: np.ndarray, samples: int = 4, seed:
         posterior = model.encode(x)
         n, d = posterior.mean.shape
         logits = decode_logits(model, torch.from_numpy(posterior.sample(samples, rng)).reshape(-1, d))
+        # the sampled reconstruction term only: the KL is the posterior's analytic one
         recon, _ = loss_terms(logits, torch.from_numpy(x).clip(0, 1).repeat_interleave(samples, 0), None, None)
         out.append(recon.double().view(n, samples).mean(1).numpy() + posterior.kl())
     return np.concatenate(out)
