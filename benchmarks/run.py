@@ -108,7 +108,7 @@ def bench_library() -> dict[str, float]:
         results["gif_96_frames_280px_kb"] = path.stat().st_size / 1024
     # explain(): the app asks for the fast part (64 samples, no IWAE) as the user draws and
     # for the IWAE with 256 samples when the pen lifts; its reference is built once per model.
-    from vaedesk.explain import explain, model_reference
+    from vaedesk.explanation import explain, model_reference
 
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()

@@ -11,7 +11,7 @@ from vaedesk.data import load_split
 from vaedesk.diagnostics import active_units
 from vaedesk.encodings import cache_path
 from vaedesk.errors import ImageError, VaedeskError
-from vaedesk.explain import DrawingReport, ModelReference, explain, model_reference
+from vaedesk.explanation import DrawingReport, ModelReference, explain, model_reference
 from vaedesk.nets import loss_terms
 
 LIMIT = 300  # images of each split in the references built here: enough to rank, fast to build
@@ -168,7 +168,7 @@ def test_a_reference_for_another_model_is_refused(vae2d, ref2d, small, digits):
 
 
 def test_without_a_reference_explain_builds_one(vae2d, digits, monkeypatch, ref2d):
-    import vaedesk.explain as module
+    import vaedesk.explanation as module
 
     asked = []
     monkeypatch.setattr(module, "model_reference", lambda model: asked.append(model) or ref2d)
@@ -235,8 +235,8 @@ def test_eval_iwae_json_is_beside_the_neg_elbo(small, tmp_path, capsys):
     assert "negative ELBO" in lines[1] and "IWAE" in lines[2] and "K=8" in lines[2]
 
 
-def test_vaedesk_explain_is_callable_however_it_was_imported(vae2d, ref2d, digits):
-    import vaedesk.explain  # noqa: F401  (makes the package attribute the module, as the app does)
+def test_vaedesk_explain_is_the_function_whatever_was_imported(vae2d, ref2d, digits):
+    import vaedesk.explanation  # noqa: F401  (the module has its own name: no clash with the function)
 
     r = vaedesk.explain(vae2d, digits.images[0], samples=4, reference=ref2d)
     assert isinstance(r, vaedesk.DrawingReport) and vaedesk.model_reference is model_reference

@@ -12,3 +12,24 @@ def no_thread_left_running(qapp):
         thread.quit()
         thread.wait(2000)
     assert not alive, f"threads left running: {alive}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _explanations_ready(_shared_cache):
+    """Build the shipped models' explanation references once for the session (the app
+    builds one beside its worker the first time a model is opened on a machine)."""
+    import os
+
+    from vaedesk.explanation import model_reference
+    from vaedesk.model import load_model
+
+    previous = os.environ.get("VAEDESK_CACHE")
+    os.environ["VAEDESK_CACHE"] = str(_shared_cache)
+    try:
+        for name in ("mnist-vae-2d", "mnist-ae-2d", "mnist-vae-16d"):
+            model_reference(load_model(name))
+    finally:
+        if previous is None:
+            os.environ.pop("VAEDESK_CACHE")
+        else:
+            os.environ["VAEDESK_CACHE"] = previous

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 from vaedesk import latent
 from vaedesk.data import load_split
 from vaedesk.errors import LatentError
-from vaedesk.explain import DrawingReport
+from vaedesk.explanation import DrawingReport
 from vaedesk.gui.images import ImageStrip
 from vaedesk.gui.insight_lens import AUTOENCODER_TEXT, NONE_TEXT, PosteriorLens
 from vaedesk.gui.loss_view import MAX_BARS, NO_REPORT_TEXT, LossBreakdown

@@ -39,6 +39,11 @@ class WindowActions:
         self.clear_pins = self._make("clear_pins", "Remove all &pins", "Ctrl+Shift+P", win.workspace.clear_pins)
         self.manifold = self._make("manifold", "&Manifold overlay", "Ctrl+M", win.set_manifold_shown, checkable=True)
         self.reset_view = self._make("reset_view", "&Reset view", "Ctrl+0", win.plane.reset_view)
+        self.aggregate_density = self._make("aggregate_density", "Encoded training set &density", "Ctrl+D",
+                                            win.set_density_shown, checkable=True)
+        self.sample_prior = self._make("sample_prior", "S&ample the prior and the encoded set", "Ctrl+G",
+                                       win.sample_prior)
+        self.tour = self._make("tour", "Guided &tour: encode, sample, decode, loss", "F2", win.start_tour)
         self.play_morph = self._make("play_morph", "&Play morph", "Ctrl+P", lambda: win.morph_panel.play.toggle())
         self.open_model = self._make("open_model", "Open &checkpoint…", "Ctrl+Shift+O", win.open_model_dialog)
         self.train = self._make("train", "&Train new model…", "Ctrl+T", win.open_training)
@@ -62,10 +67,11 @@ class WindowActions:
                    self.export_gif, self.export_png, None, self.quit)
         self._fill(bar.addMenu("&Edit"), self.undo, self.redo, self.clear, None, self.keep, self.resample,
                    self.clear_pins)
-        self._fill(bar.addMenu("&View"), self.manifold, self.reset_view, self.play_morph)
+        self._fill(bar.addMenu("&View"), self.manifold, self.aggregate_density, self.reset_view, None,
+                   self.sample_prior, self.play_morph)
         self.model_menu = bar.addMenu("&Model")
         self.populate_models()
-        self._fill(bar.addMenu("&Help"), self.about)
+        self._fill(bar.addMenu("&Help"), self.tour, self.about)
         toolbar = self._win.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         self._fill(toolbar, self.undo, self.redo, self.clear, self.keep, None, self.open_image, self.export_gif,

@@ -1,6 +1,6 @@
 """What a drawing costs: the two terms of the VAE's loss for one drawing, explained.
 
-Shows a :class:`vaedesk.explain.DrawingReport` (computed on the model worker): the
+Shows a :class:`vaedesk.explanation.DrawingReport` (computed on the model worker): the
 reconstruction term with its per-pixel cost map, the decodings' mean and spread, the KL
 term per latent dimension, their sum (the −ELBO), the importance-weighted −log p(x) and how
 unusual the drawing is for the model. Only drawing: every number comes from the report.
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 
-from ..explain import DrawingReport
+from ..explanation import DrawingReport
 from .images import array_to_qimage
 from .plane import _AXIS_COLOR, _INK, CLASS_COLORS
 

@@ -27,11 +27,21 @@ class Channel(enum.Enum):
     GRID = "grid"  # the manifold overlay
     MORPH = "morph"  # the morph preview
     EXPORT = "export"  # a GIF or PNG frames, as a cancellable job
+    LENS = "lens"  # decodings over the posterior lens' view
+    INSIGHT = "insight"  # the shown drawing's loss terms and nearest training digits (follows ENCODE)
+    LIKELIHOOD = "likelihood"  # the same with the importance-weighted -log p(x), on pen release
+    DENSITY = "density"  # the encoded training set's density on the plane (the aggregate posterior)
+    PRIOR_SAMPLES = "prior_samples"  # decodings of draws from the prior and from the aggregate posterior
 
     @property
     def is_batch(self) -> bool:
         """Batch jobs use every core; interactive ones one (see ModelWorker)."""
-        return self in (Channel.LOAD, Channel.GRID, Channel.EXPORT)
+        return self in (Channel.LOAD, Channel.GRID, Channel.EXPORT, Channel.DENSITY)
+
+    @property
+    def follows_encode(self) -> bool:
+        """Results that belong to one encoding: wanted only while its posterior is shown."""
+        return self in (Channel.SAMPLES, Channel.INSIGHT)
 
 
 # --------------------------------------------------------------------------- requests
@@ -78,6 +88,25 @@ class ExportRequest:
     size: int
     pingpong: bool
     cancel: threading.Event = field(default_factory=threading.Event, compare=False)
+
+
+@dataclass(frozen=True)
+class LensRequest:
+    mean: np.ndarray  # (D,) the posterior's mean: the decodings vary only along the plane
+    mean_xy: np.ndarray  # (2,) the mean on the plane
+    points: np.ndarray  # (n·n, 2) plane points of the lens' grid (PosteriorLens.grid_points)
+    n: int
+    extent: tuple[float, float, float, float]  # (x0, x1, y0, y1) the lens' view
+
+
+@dataclass(frozen=True)
+class LikelihoodRequest:
+    drawing: Drawing
+
+
+@dataclass(frozen=True)
+class CountRequest:
+    n: int  # how many samples (PRIOR_SAMPLES) or bins a side (DENSITY)
 
 
 @dataclass(frozen=True)
@@ -135,3 +164,33 @@ class DecodeResult:
     tile: np.ndarray | None = None  # GRID: the decodings as one image
     x_range: tuple[float, float] = (0.0, 1.0)  # GRID: the region the tile covers
     y_range: tuple[float, float] = (0.0, 1.0)
+
+
+@dataclass
+class InsightResult:
+    """INSIGHT / LIKELIHOOD: a drawing's explanation and its nearest training digits."""
+
+    channel: Channel
+    request_id: int
+    generation: int
+    report: Any  # explain.DrawingReport
+    neighbour_images: np.ndarray  # (K, 28, 28) the nearest training digits
+    neighbour_xy: np.ndarray  # (K, 2) their posterior means on the plane
+
+
+@dataclass
+class DensityResult:
+    channel: Channel
+    request_id: int
+    generation: int
+    image: np.ndarray  # (bins, bins) density, row 0 at the top
+    extent: tuple[float, float, float, float]  # (x0, x1, y0, y1)
+
+
+@dataclass
+class PriorSamplesResult:
+    channel: Channel
+    request_id: int
+    generation: int
+    prior: np.ndarray  # (n, 28, 28) decodings of z ~ N(0, I)
+    aggregate: np.ndarray  # (n, 28, 28) decodings of z ~ q(z|x) for random training images x

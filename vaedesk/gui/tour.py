@@ -96,7 +96,6 @@ class TourPanel(QFrame):
     def start(self, steps: list[TourStep]) -> None:
         self._steps = list(steps)
         self.show()
-        self._place()
         self._show(0)
         self.next_button.setFocus()
 
@@ -133,6 +132,7 @@ class TourPanel(QFrame):
         self.text.setText(step.text())
         self.back_button.setEnabled(index > 0)
         self.next_button.setText("&Finish" if index == len(self._steps) - 1 else "&Next ▶")
+        self._place()  # the text's height changes from step to step
         self._outline.cover(step.target())
         self.raise_()
 
@@ -140,7 +140,8 @@ class TourPanel(QFrame):
         window = self.parentWidget()
         width = min(560, window.width() - 40)
         self.setFixedWidth(width)
-        self.adjustSize()
+        self.setFixedHeight(self.layout().heightForWidth(width) if self.layout().hasHeightForWidth()
+                            else self.sizeHint().height())
         self.move((window.width() - width) // 2, window.height() - self.height() - 40)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -207,5 +208,5 @@ def vae_steps(win: MainWindow) -> list[TourStep]:
         TourStep("Encode", encode_text, lambda: win.lens, win.show_insight),
         TourStep("Sample", sample_text, lambda: win.plane, mark_sample),
         TourStep("Decode", decode_text, lambda: win.samples),
-        TourStep("Loss", loss_text, lambda: win.loss_view, win.show_insight),
+        TourStep("Loss", loss_text, lambda: win.loss_view, lambda: win.show_insight(win.loss_view)),
     ]

@@ -19,8 +19,8 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QCheckBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPushButton, QSlider, QSplitter,
-    QVBoxLayout, QWidget,
+    QCheckBox, QDialog, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPushButton,
+    QScrollArea, QSlider, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from .. import __version__
@@ -34,10 +34,14 @@ from .actions import WindowActions
 from .autosave import SessionKeeper
 from .canvas import DrawingCanvas
 from .images import DigitView, ImageStrip
+from .insight_lens import PosteriorLens
+from .loss_view import LossBreakdown
 from .morph_controller import MorphController
 from .morph_panel import MorphPanel
+from .neighbours_view import NearestDigits
 from .plane import LatentPlane
-from .protocol import Channel, DecodeResult, EncodeResult, ModelInfo
+from .protocol import Channel, DecodeResult, EncodeResult, InsightResult, LensRequest, ModelInfo
+from .tour import TourPanel, vae_steps
 from .worker import SAMPLE_COUNT, WorkerClient
 
 if TYPE_CHECKING:
@@ -45,6 +49,7 @@ if TYPE_CHECKING:
 
 SETTINGS_VERSION = 1
 MANIFOLD_GRID = 20
+LENS_GRID = 5  # the posterior lens shows LENS_GRID x LENS_GRID decodings
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 
 
@@ -76,6 +81,8 @@ class MainWindow(QMainWindow):
         self.client = WorkerClient(self)
         self.model_info: ModelInfo | None = None
         self.last_encode: EncodeResult | None = None  # the posterior shown
+        self.last_report = None  # explain.DrawingReport of the drawing shown, once computed
+        self._neighbours: InsightResult | None = None
         self.latest_encode_id = 0  # the newest encode asked for; 0 while there is no drawing
         self.training_panel: TrainingPanel | None = None
         self._pending_model = model or self.settings.value("model", DEFAULT_MODEL, type=str)
@@ -161,11 +168,16 @@ class MainWindow(QMainWindow):
         preview_layout.addWidget(self.gallery_strip)
 
         self.morph_panel = MorphPanel()
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(preview_box, 1)
-        right_layout.addWidget(self.morph_panel, 1)
+        decode_tab = QWidget()
+        decode_layout = QVBoxLayout(decode_tab)
+        decode_layout.setContentsMargins(0, 0, 0, 0)
+        decode_layout.addWidget(preview_box, 1)
+        decode_layout.addWidget(self.morph_panel, 1)
+        right = self.insight_tabs = QTabWidget()
+        right.setObjectName("insight_tabs")
+        right.addTab(decode_tab, "Decode && morph")
+        right.addTab(self._build_distribution_tab(), "Distribution")
+        right.addTab(self._build_neighbours_tab(), "Where it landed")
 
         splitter = QSplitter()
         splitter.addWidget(left)
@@ -183,13 +195,50 @@ class MainWindow(QMainWindow):
         self.autosave_label.hide()
         self.statusBar().addPermanentWidget(self.autosave_label)
         self.statusBar().showMessage("Loading model…")
+        self.tour = TourPanel(self)
+
+    def _build_distribution_tab(self) -> QWidget:
+        """The posterior up close, and what the drawing costs."""
+        self.lens = PosteriorLens()
+        self.loss_view = LossBreakdown()
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.addWidget(self.lens)
+        layout.addWidget(self.loss_view)
+        layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(content)
+        return scroll
+
+    def _build_neighbours_tab(self) -> QWidget:
+        self.nearest_view = NearestDigits()
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        hint = QLabel("The training digits whose codes lie nearest your drawing's mean (in every latent "
+                      "dimension). Click one to see where it sits on the plane.")
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+        layout.addWidget(self.nearest_view)
+        layout.addStretch(1)
+        return tab
+
+    def show_insight(self, widget: QWidget | None = None) -> None:
+        """Bring the posterior lens and the loss breakdown to the front (scrolled to ``widget``)."""
+        self.insight_tabs.setCurrentIndex(1)
+        if widget is not None:
+            self.insight_tabs.currentWidget().ensureWidgetVisible(widget)
 
     def _connect(self) -> None:
         client = self.client
         client.model_loaded.connect(self._on_model_loaded)
         client.encoded.connect(self._on_encoded)
         client.decoded.connect(self._on_decoded)
+        client.reported.connect(self._on_reported)
+        client.worker.reference_ready.connect(self._on_reference_ready)
         client.failed.connect(self._on_failed)
+        self.lens.view_changed.connect(self._on_lens_view_changed)
+        self.nearest_view.digit_clicked.connect(self._show_neighbour)
 
         workspace = self.workspace
         workspace.drawing_changed.connect(self._on_drawing_changed)
@@ -282,6 +331,10 @@ class MainWindow(QMainWindow):
         self._request_pins()
         self._request_manifold()
         self.morph.request_preview()
+        self.lens.set_axis_labels(*projection.axis_labels)
+        self.plane.set_density(None)
+        if self.actions.aggregate_density.isChecked():
+            self.client.density()
         # torch, Qt and pyqtgraph leave ~240k long-lived objects that every full garbage
         # collection walks again: 50-100 ms pauses in the middle of a stroke. Freezing
         # them once everything is loaded takes them out of future collections.
@@ -321,9 +374,18 @@ class MainWindow(QMainWindow):
             self._show_no_drawing()
             return
         self.latest_encode_id = self.client.encode(drawing, new_samples=new_samples)
+        if self.canvas.is_drawing():
+            self.client.forget(Channel.LIKELIHOOD)  # of a drawing the pen is still changing
+        else:  # finished (pen lifted, imported, restored): the slower, tighter estimate too
+            self.client.likelihood(drawing)
 
     def _show_no_drawing(self) -> None:
         self.last_encode = None
+        self.last_report = None
+        self.lens.set_none()
+        self.plane.set_lens_rect(None)
+        self.loss_view.set_report(None)
+        self.nearest_view.set_neighbours(None, None)
         self.plane.set_posterior(None)
         self.input_view.set_image(None)
         self.recon_view.set_image(None)
@@ -333,9 +395,26 @@ class MainWindow(QMainWindow):
     def _on_encoded(self, result: EncodeResult) -> None:
         self.last_encode = result
         self.input_view.set_image(result.input)
-        self.plane.set_posterior(result.mean_xy, result.cov_xy, result.samples_xy if len(result.samples_xy) else None)
+        samples_xy = result.samples_xy if len(result.samples_xy) else None
+        self.plane.set_posterior(result.mean_xy, result.cov_xy, samples_xy)
         self.readout.setText(describe_posterior(result))
+        if result.cov_xy is None:
+            self.lens.set_autoencoder()
+        else:
+            self.lens.set_posterior(result.mean_xy, result.cov_xy, samples_xy)  # view_changed asks for its grid
+            self._request_lens()
         self.posterior_changed.emit(result.posterior)
+
+    def _on_lens_view_changed(self, rect) -> None:
+        self.plane.set_lens_rect(rect)
+        self._request_lens()
+
+    def _request_lens(self) -> None:
+        result = self.last_encode
+        if result is None or result.cov_xy is None or self.lens.view_rect() is None:
+            return
+        points, extent = self.lens.grid_points(LENS_GRID)
+        self.client.lens(LensRequest(result.posterior.mean[0], result.mean_xy, points, LENS_GRID, extent))
 
     def _show_samples(self, result: DecodeResult) -> None:
         """The decodings of the shown posterior: its mean, then its samples."""
@@ -454,6 +533,71 @@ class MainWindow(QMainWindow):
         elif result.channel is Channel.GRID:
             if self.actions.manifold.isChecked():
                 self.plane.set_manifold(result.tile, result.x_range, result.y_range)
+        elif result.channel is Channel.LENS:
+            if self.lens.view_rect() is not None:
+                self.lens.set_grid(result.tile, (*result.x_range, *result.y_range))
+
+    def _on_reported(self, result) -> None:
+        if result.channel in (Channel.INSIGHT, Channel.LIKELIHOOD):
+            if self.last_encode is None:
+                return  # the drawing was cleared meanwhile
+            self.last_report = result.report
+            self.loss_view.set_report(result.report)
+            self._neighbours = result
+            self.nearest_view.set_neighbours(result.neighbour_images, result.report.neighbour_labels,
+                                             names=self.model_info.class_names if self.model_info else None)
+        elif result.channel is Channel.DENSITY:
+            if self.actions.aggregate_density.isChecked():
+                self.plane.set_density(result.image, result.extent)
+        elif result.channel is Channel.PRIOR_SAMPLES:
+            self._show_prior_samples(result)
+
+    def _on_reference_ready(self, generation: int) -> None:
+        if self.model_info is not None and generation == self.model_info.generation:
+            self._encode_current()  # now with its explanation
+            if self.actions.aggregate_density.isChecked():
+                self.client.density()
+
+    def _show_neighbour(self, index: int) -> None:
+        shown = self._neighbours
+        if shown is None or index >= len(shown.neighbour_images):
+            return
+        xy, label = shown.neighbour_xy[index], shown.report.neighbour_labels[index]
+        self.plane.set_hover_marker(xy)
+        number = int(shown.report.neighbours[index])
+        self._set_preview(shown.neighbour_images[index], f"Training digit #{number} (label {label})")
+        self.insight_tabs.setCurrentIndex(0)  # the preview shows it
+
+    def set_density_shown(self, on: bool) -> None:
+        if on and self.model_info is not None:
+            self.client.density()
+        else:
+            self.plane.set_density(None)
+
+    def sample_prior(self) -> None:
+        if self.model_info is not None:
+            self.client.prior_samples(SAMPLE_COUNT)
+
+    def _show_prior_samples(self, result) -> None:
+        dialog = QDialog(self)
+        dialog.setObjectName("prior_samples")
+        dialog.setWindowTitle("Fresh samples")
+        layout = QVBoxLayout(dialog)
+        for text, images in (("From the prior N(0, I): what a VAE generates", result.prior),
+                             ("From the encoded training set (the aggregate posterior)", result.aggregate)):
+            layout.addWidget(QLabel(text))
+            strip = ImageStrip(len(images), tile_size=56)
+            strip.set_images(list(images))
+            layout.addWidget(strip)
+        note = QLabel("Where the two rows differ, the prior samples regions the encoder leaves empty.")
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.prior_samples_dialog = dialog
+
+    def start_tour(self) -> None:
+        self.tour.start(vae_steps(self))
 
     # ------------------------------------------------------------------ files
     def open_drawing_dialog(self) -> None:
@@ -542,6 +686,9 @@ class MainWindow(QMainWindow):
             return
         if channel is Channel.EXPORT:
             self.morph.export_failed(message)
+            return
+        if channel in (Channel.INSIGHT, Channel.LIKELIHOOD, Channel.LENS):
+            self.statusBar().showMessage(message, 8000)  # the posterior itself is still shown
             return
         self.statusBar().showMessage(f"{channel.value}: {message}", 8000)
         if channel in (Channel.MORPH, Channel.ENCODE):
@@ -643,6 +790,7 @@ class MainWindow(QMainWindow):
         self.autosave.save()
         self._save_settings()
         self.morph_panel.play.setChecked(False)
+        self.tour.stop()
         if self.training_panel is not None:
             self.training_panel.shutdown()
             self.training_panel.close()

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import numbers
 import os
-import sys
-import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +55,7 @@ class DrawingReport:
     decoded_std: np.ndarray  # (28, 28) per-pixel standard deviation of decoded posterior samples
     neighbours: np.ndarray  # (K,) indices into the training set of the nearest posterior means
     neighbour_labels: np.ndarray  # (K,) their labels
-    inactive_dims: np.ndarray  # (D,) bool: dimensions the model does not use (tiny KL on the test set)
+    inactive_dims: np.ndarray  # (D,) bool: dimensions the model does not use (their mean barely varies over the test set)
     neighbour_distances: np.ndarray | None = None  # (K,) their Euclidean distances, nearest first
 
 
@@ -193,15 +191,3 @@ def explain(model: Model, image: np.ndarray, samples: int = 256, neighbours: int
         neighbour_labels=reference.train_labels[nearest], inactive_dims=reference.inactive_dims.copy(),
         neighbour_distances=distances[nearest],
     )
-
-
-class _CallableModule(types.ModuleType):
-    """``vaedesk.explain`` names both this module and its function. Importing the module
-    (``from vaedesk.explain import DrawingReport``, as the app does) makes the package's
-    attribute the module, so calling the module calls :func:`explain`, whichever came first."""
-
-    def __call__(self, *args, **kwargs) -> DrawingReport:
-        return explain(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
