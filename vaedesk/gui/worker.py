@@ -238,7 +238,7 @@ class ModelWorker(QObject):
     def _explain(self, channel: Channel, envelope: Envelope, x: np.ndarray, samples: int, iwae_samples: int) -> None:
         reference = self.reference
         if reference is None:
-            raise VaedeskError("explanations are unavailable for this model")
+            return  # still being built: reference_ready asks again
         report = explain(self._require_model(), x, samples=samples, neighbours=NEIGHBOURS, reference=reference,
                          iwae_samples=iwae_samples)
         images = self._training_images(reference.data_dir)[report.neighbours].astype(np.float32) / np.float32(255)
@@ -269,7 +269,7 @@ class ModelWorker(QObject):
     def _density(self, envelope: Envelope) -> None:
         request: CountRequest = envelope.request
         if self.reference is None:
-            raise VaedeskError("the encoded training set is not ready for this model")
+            return  # still being built: reference_ready asks again
         xy = self.projection.to_plane(self.reference.train_means)
         low, high = xy.min(axis=0), xy.max(axis=0)
         pad = 0.1 * (high - low).max()
