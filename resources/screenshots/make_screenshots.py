@@ -1,4 +1,5 @@
-"""Regenerate the README's pictures with the real app: window, manifold, morph GIF, training studio.
+"""Regenerate the README's pictures with the real app: window, the distribution tab, the
+guided tour, manifold, morph GIF, training studio.
 
     QT_QPA_PLATFORM=offscreen python resources/screenshots/make_screenshots.py
 
@@ -69,6 +70,17 @@ def main() -> None:
     window.morph_panel.play.setChecked(True)
     pause(1500)
     window.grab().save(str(HERE / "window.png"))
+    wait_until(lambda: window.last_report is not None and window.last_report.iwae_nats is not None)
+    window.show_insight()
+    pause(1500)
+    window.grab().save(str(HERE / "distribution.png"))
+    window.start_tour()
+    pause(500)
+    window.tour.next()
+    pause(800)
+    window.grab().save(str(HERE / "tour.png"))
+    window.tour.stop()
+    window.insight_tabs.setCurrentIndex(0)
     done = []
     window.export_done.connect(done.append)
     window.morph_panel.size.setValue(168)

@@ -28,7 +28,7 @@ class Channel(enum.Enum):
     MORPH = "morph"  # the morph preview
     EXPORT = "export"  # a GIF or PNG frames, as a cancellable job
     LENS = "lens"  # decodings over the posterior lens' view
-    INSIGHT = "insight"  # the shown drawing's loss terms and nearest training digits (follows ENCODE)
+    INSIGHT = "insight"  # a drawing's loss terms and nearest training digits (a few times a second)
     LIKELIHOOD = "likelihood"  # the same with the importance-weighted -log p(x), on pen release
     DENSITY = "density"  # the encoded training set's density on the plane (the aggregate posterior)
     PRIOR_SAMPLES = "prior_samples"  # decodings of draws from the prior and from the aggregate posterior
@@ -41,7 +41,13 @@ class Channel(enum.Enum):
     @property
     def follows_encode(self) -> bool:
         """Results that belong to one encoding: wanted only while its posterior is shown."""
-        return self in (Channel.SAMPLES, Channel.INSIGHT)
+        return self is Channel.SAMPLES
+
+    @property
+    def yields_to_encode(self) -> bool:
+        """Slower extras that wait while a newer drawing waits to be encoded, so the
+        posterior follows the pen at full speed (issue 13's lens and explanations)."""
+        return self in (Channel.LENS, Channel.INSIGHT, Channel.LIKELIHOOD)
 
 
 # --------------------------------------------------------------------------- requests
@@ -100,8 +106,8 @@ class LensRequest:
 
 
 @dataclass(frozen=True)
-class LikelihoodRequest:
-    drawing: Drawing
+class ExplainRequest:
+    drawing: Drawing  # INSIGHT: loss terms and neighbours; LIKELIHOOD: with the IWAE estimate too
 
 
 @dataclass(frozen=True)

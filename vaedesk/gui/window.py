@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox, QDialog, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPushButton,
@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 
 SETTINGS_VERSION = 1
 MANIFOLD_GRID = 20
+# While the pen moves, the lens' decodings and the explanation follow at this interval (each
+# costs a few to 15 ms on the worker); a finished drawing gets them at once.
+INSIGHT_INTERVAL_MS = 250
 LENS_GRID = 5  # the posterior lens shows LENS_GRID x LENS_GRID decodings
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 
@@ -178,6 +181,7 @@ class MainWindow(QMainWindow):
         right.addTab(decode_tab, "Decode && morph")
         right.addTab(self._build_distribution_tab(), "Distribution")
         right.addTab(self._build_neighbours_tab(), "Where it landed")
+        right.currentChanged.connect(self._on_tab_changed)
 
         splitter = QSplitter()
         splitter.addWidget(left)
@@ -196,6 +200,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.autosave_label)
         self.statusBar().showMessage("Loading model…")
         self.tour = TourPanel(self)
+        self._insight_timer = QTimer(self, singleShot=True, interval=INSIGHT_INTERVAL_MS)
+        self._insight_timer.timeout.connect(self._request_insight)
 
     def _build_distribution_tab(self) -> QWidget:
         """The posterior up close, and what the drawing costs."""
@@ -376,8 +382,17 @@ class MainWindow(QMainWindow):
         self.latest_encode_id = self.client.encode(drawing, new_samples=new_samples)
         if self.canvas.is_drawing():
             self.client.forget(Channel.LIKELIHOOD)  # of a drawing the pen is still changing
+            if not self._insight_timer.isActive():
+                self._insight_timer.start()
         else:  # finished (pen lifted, imported, restored): the slower, tighter estimate too
+            self._insight_timer.stop()
             self.client.likelihood(drawing)
+
+    def _request_insight(self) -> None:
+        """While drawing: the explanation and the lens' decodings of the drawing so far."""
+        if self.model_info is not None and not self.workspace.drawing.is_empty():
+            self.client.insight(self.workspace.drawing)
+            self._request_lens()
 
     def _show_no_drawing(self) -> None:
         self.last_encode = None
@@ -398,20 +413,35 @@ class MainWindow(QMainWindow):
         samples_xy = result.samples_xy if len(result.samples_xy) else None
         self.plane.set_posterior(result.mean_xy, result.cov_xy, samples_xy)
         self.readout.setText(describe_posterior(result))
-        if result.cov_xy is None:
+        if self.lens.isVisible():  # else shown when its tab is (_show_lens)
+            self._show_lens()
+        self.posterior_changed.emit(result.posterior)
+
+    def _on_tab_changed(self, index: int) -> None:
+        if index == 1:
+            self._show_lens()
+        else:  # the outline on the plane marks what the lens shows
+            self.plane.set_lens_rect(None)
+
+    def _show_lens(self) -> None:
+        result = self.last_encode
+        if result is None:
+            self.lens.set_none()
+        elif result.cov_xy is None:
             self.lens.set_autoencoder()
         else:
-            self.lens.set_posterior(result.mean_xy, result.cov_xy, samples_xy)  # view_changed asks for its grid
-            self._request_lens()
-        self.posterior_changed.emit(result.posterior)
+            self.lens.set_posterior(result.mean_xy, result.cov_xy, result.samples_xy if len(result.samples_xy) else None)
+            if not self.canvas.is_drawing():  # while drawing, _request_insight asks for it
+                self._request_lens()
 
     def _on_lens_view_changed(self, rect) -> None:
         self.plane.set_lens_rect(rect)
-        self._request_lens()
+        if not self.canvas.is_drawing():
+            self._request_lens()
 
     def _request_lens(self) -> None:
         result = self.last_encode
-        if result is None or result.cov_xy is None or self.lens.view_rect() is None:
+        if result is None or result.cov_xy is None or not self.lens.isVisible() or self.lens.view_rect() is None:
             return
         points, extent = self.lens.grid_points(LENS_GRID)
         self.client.lens(LensRequest(result.posterior.mean[0], result.mean_xy, points, LENS_GRID, extent))

@@ -34,16 +34,16 @@ from ..session import Drawing
 from ..workspace import ResolvedEndpoint
 from .protocol import (
     Channel, CountRequest, DecodeRequest, DecodeResult, DensityResult, EncodeRequest, EncodeResult, Envelope,
-    ExportRequest, GridRequest, InsightResult, LensRequest, LikelihoodRequest, LoadRequest, ModelInfo, MorphRequest,
+    ExportRequest, GridRequest, InsightResult, ExplainRequest, LensRequest, LoadRequest, ModelInfo, MorphRequest,
     PriorSamplesResult,
 )
 from .threads import start_thread, stop_thread
 
 SAMPLE_COUNT = 8
 SCATTER_LIMIT = 10_000
-# Posterior samples behind a drawing's explanation: 64 while drawing (about 15 ms), 256 on
-# pen release for the importance-weighted -log p(x) (about 50 ms).
-INSIGHT_SAMPLES = 64
+# Posterior samples behind a drawing's explanation: 16 while drawing (a few ms, so the posterior
+# keeps following the pen), 256 on pen release for the importance-weighted -log p(x) (~40 ms).
+INSIGHT_SAMPLES = 16
 LIKELIHOOD_SAMPLES = 256
 NEIGHBOURS = 8
 
@@ -108,6 +108,7 @@ class ModelWorker(QObject):
             Channel.PINS: self._decode_points, Channel.GRID: self._grid, Channel.MORPH: self._morph,
             Channel.EXPORT: self._export, Channel.LENS: self._lens, Channel.LIKELIHOOD: self._likelihood,
             Channel.DENSITY: self._density, Channel.PRIOR_SAMPLES: self._prior_samples,
+            Channel.INSIGHT: self._insight,
         }
         self._wake.connect(self._process, Qt.ConnectionType.QueuedConnection)
 
@@ -119,6 +120,16 @@ class ModelWorker(QObject):
             slot.envelope = envelope
             wake = not slot.pending
             slot.pending = True
+        if wake:
+            self._wake.emit(envelope.channel)
+
+    def _defer(self, envelope: Envelope) -> None:
+        """Queue a request again, behind what is waiting now; a newer one on its channel wins."""
+        with self._lock:
+            slot = self._slots[envelope.channel]
+            if slot.envelope is not None:
+                return
+            slot.envelope, wake, slot.pending = envelope, not slot.pending, True
         if wake:
             self._wake.emit(envelope.channel)
 
@@ -134,6 +145,9 @@ class ModelWorker(QObject):
             slot = self._slots[channel]
             envelope, slot.envelope, slot.pending = slot.envelope, None, False
         if envelope is None:
+            return
+        if channel.yields_to_encode and self._is_pending(Channel.ENCODE):
+            self._defer(envelope)
             return
         # Interactive requests are single images: one thread does them as fast as two and
         # leaves the other core to the GUI thread (on two cores, a second torch thread
@@ -232,8 +246,6 @@ class ModelWorker(QObject):
                 images.append(model.decode(part))
         self.decoded.emit(DecodeResult(Channel.SAMPLES, envelope.request_id, self.generation, np.zeros((0, 2)),
                                        np.concatenate(images)))
-        if self.reference is not None and not self._is_pending(Channel.ENCODE):
-            self._explain(Channel.INSIGHT, envelope, x, INSIGHT_SAMPLES, iwae_samples=0)
 
     def _explain(self, channel: Channel, envelope: Envelope, x: np.ndarray, samples: int, iwae_samples: int) -> None:
         reference = self.reference
@@ -250,8 +262,12 @@ class ModelWorker(QObject):
             self._training_split = (data_dir, load_split("train", data_dir, as_uint8=True).images)
         return self._training_split[1]
 
+    def _insight(self, envelope: Envelope) -> None:
+        request: ExplainRequest = envelope.request
+        self._explain(Channel.INSIGHT, envelope, _model_input(request.drawing), INSIGHT_SAMPLES, iwae_samples=0)
+
     def _likelihood(self, envelope: Envelope) -> None:
-        request: LikelihoodRequest = envelope.request
+        request: ExplainRequest = envelope.request
         self._explain(Channel.LIKELIHOOD, envelope, _model_input(request.drawing), LIKELIHOOD_SAMPLES,
                       iwae_samples=LIKELIHOOD_SAMPLES)
 
@@ -451,9 +467,13 @@ class WorkerClient(QObject):
     def lens(self, request: LensRequest) -> int:
         return self._send(Channel.LENS, request)
 
+    def insight(self, drawing: Drawing) -> int:
+        """The drawing's loss terms and nearest training digits (while it is drawn)."""
+        return self._send(Channel.INSIGHT, ExplainRequest(drawing))
+
     def likelihood(self, drawing: Drawing) -> int:
-        """The drawing's explanation with the importance-weighted -log p(x) (pen release)."""
-        return self._send(Channel.LIKELIHOOD, LikelihoodRequest(drawing))
+        """The same with the importance-weighted -log p(x) (a finished drawing)."""
+        return self._send(Channel.LIKELIHOOD, ExplainRequest(drawing))
 
     def density(self, bins: int = 160) -> int:
         return self._send(Channel.DENSITY, CountRequest(bins))
