@@ -8,6 +8,8 @@ unusual the drawing is for the model. Only drawing: every number comes from the 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt
@@ -23,9 +25,11 @@ from PySide6.QtWidgets import (
 
 import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 
-from ..explanation import DrawingReport
 from .images import array_to_qimage
 from .plane import _AXIS_COLOR, _INK, CLASS_COLORS
+
+if TYPE_CHECKING:  # the report comes from the worker; its module imports torch
+    from ..explanation import DrawingReport
 
 __all__ = ["MAX_BARS", "NO_REPORT_TEXT", "LossBreakdown", "percentile_sentence"]
 

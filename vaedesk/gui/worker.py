@@ -26,7 +26,6 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from ..errors import ExportCancelled, VaedeskError
 from ..export import save_gif, save_png_frames
 from ..data import load_split
-from ..explanation import explain, model_reference
 from ..latent import density, grid, tile
 from ..preprocess import preprocess_strokes
 from ..projection import Projection
@@ -199,6 +198,8 @@ class ModelWorker(QObject):
         """Build what explanations compare a drawing with (cached per model: only a model's
         first load on a machine takes seconds) beside the worker, so drawing never waits."""
         def build() -> None:
+            from ..explanation import model_reference  # torch: never at the window's start
+
             try:
                 reference = model_reference(model)
             except VaedeskError as exc:
@@ -251,6 +252,8 @@ class ModelWorker(QObject):
         reference = self.reference
         if reference is None:
             return  # still being built: reference_ready asks again
+        from ..explanation import explain  # torch: never at the window's start
+
         report = explain(self._require_model(), x, samples=samples, neighbours=NEIGHBOURS, reference=reference,
                          iwae_samples=iwae_samples)
         images = self._training_images(reference.data_dir)[report.neighbours].astype(np.float32) / np.float32(255)
