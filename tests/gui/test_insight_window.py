@@ -59,6 +59,7 @@ def test_the_lens_frames_each_new_posterior_and_is_marked_on_the_plane(qtbot, wi
 
 def test_what_the_drawing_costs_adds_up(qtbot, window):
     _result, report = _draw_and_explain(qtbot, window, 3, 4)
+    window.show_insight(window.loss_view)  # a hidden view catches up when shown
     assert report.kl_per_dim.sum() == pytest.approx(report.kl_nats, rel=1e-5)
     assert report.recon_nats + report.kl_nats == pytest.approx(report.neg_elbo_nats, rel=1e-6)
     assert report.iwae_nats <= report.neg_elbo_nats + 0.5
@@ -75,10 +76,10 @@ def test_where_it_landed_shows_training_digits_and_a_click_shows_one(qtbot, wind
     train = load_split("train", as_uint8=True)
     assert list(report.neighbour_labels) == [int(train.labels[i]) for i in report.neighbours]
     view = window.nearest_view
+    window.insight_tabs.setCurrentIndex(2)  # a hidden view catches up when shown
+    qtbot.wait(50)
     assert view.labels() == [str(int(k)) for k in report.neighbour_labels]
     assert "→" in view.vote_text()
-    window.insight_tabs.setCurrentIndex(2)
-    qtbot.wait(50)
     tiles = view.findChild(QWidget, "nearest_digits_strip").tiles()
     with qtbot.waitSignal(window.preview_changed, timeout=5_000) as shown:
         qtbot.mouseClick(tiles[2], Qt.MouseButton.LeftButton, pos=tiles[2].rect().center())

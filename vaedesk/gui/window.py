@@ -397,10 +397,10 @@ class MainWindow(QMainWindow):
     def _show_no_drawing(self) -> None:
         self.last_encode = None
         self.last_report = None
+        self._neighbours = None
         self.lens.set_none()
         self.plane.set_lens_rect(None)
-        self.loss_view.set_report(None)
-        self.nearest_view.set_neighbours(None, None)
+        self._show_explanation()
         self.plane.set_posterior(None)
         self.input_view.set_image(None)
         self.recon_view.set_image(None)
@@ -422,6 +422,20 @@ class MainWindow(QMainWindow):
             self._show_lens()
         else:  # the outline on the plane marks what the lens shows
             self.plane.set_lens_rect(None)
+        self._show_explanation()
+
+    def _show_explanation(self) -> None:
+        """The explanation in the views the user can see (hidden ones catch up when shown:
+        redrawing them costs the GUI thread while the pen moves)."""
+        if self.loss_view.isVisible():
+            self.loss_view.set_report(self.last_report)
+        shown = self._neighbours
+        if self.nearest_view.isVisible():
+            if shown is None or self.last_report is None:
+                self.nearest_view.set_neighbours(None, None)
+            else:
+                self.nearest_view.set_neighbours(shown.neighbour_images, shown.report.neighbour_labels,
+                                                 names=self.model_info.class_names if self.model_info else None)
 
     def _show_lens(self) -> None:
         result = self.last_encode
@@ -572,10 +586,8 @@ class MainWindow(QMainWindow):
             if self.last_encode is None:
                 return  # the drawing was cleared meanwhile
             self.last_report = result.report
-            self.loss_view.set_report(result.report)
             self._neighbours = result
-            self.nearest_view.set_neighbours(result.neighbour_images, result.report.neighbour_labels,
-                                             names=self.model_info.class_names if self.model_info else None)
+            self._show_explanation()
         elif result.channel is Channel.DENSITY:
             if self.actions.aggregate_density.isChecked():
                 self.plane.set_density(result.image, result.extent)
