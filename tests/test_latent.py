@@ -533,3 +533,14 @@ def test_density_is_highest_where_the_points_are_and_integrates_to_one():
     assert image[30, 10] > 0 and image[30, 10] < image[row, col] / 3  # the smaller cluster
     with pytest.raises(LatentError):
         density(np.zeros((0, 2)), (-1, 1, -1, 1))
+
+
+def test_a_spherical_path_between_points_in_range_stays_in_range():
+    # Found by hypothesis through `vaedesk morph`: the arc from (0, -662) to (856, 745)
+    # passed 1000.05 on one coordinate, which the decoder refuses.
+    from vaedesk.limits import LATENT_LIMIT
+
+    path = interpolate_path([[0.0, 0.0], [0.0, -662.0], [856.0, 745.0]], 3, method="spherical", easing="ease-out")
+    assert np.abs(path).max() <= LATENT_LIMIT
+    path = interpolate_path([[0.0, -662.0], [856.0, 745.0]], 200, method="spherical")
+    assert np.abs(path).max() <= LATENT_LIMIT and np.array_equal(path[-1], [856.0, 745.0])

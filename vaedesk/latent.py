@@ -18,7 +18,7 @@ from .arrays import (
     as_count, as_float_array, as_real, as_vector, check_dim, check_finite, check_latent_range, cut, shown,
 )
 from .errors import LatentError
-from .limits import FRAMES_LIMIT, LATENT_DIM_LIMIT
+from .limits import FRAMES_LIMIT, LATENT_DIM_LIMIT, LATENT_LIMIT
 
 __all__ = [
     "EASINGS",
@@ -241,6 +241,9 @@ def interpolate_path(
                 out[mask] = seg.at_distance(s[mask] - starts[k])
     else:
         out[:] = array[0]  # every point coincides: the path is a single point
+    # A spherical segment between points inside the latent range can bulge past one of its
+    # coordinates' bounds (it follows the norm, not the box): keep every frame decodable.
+    np.clip(out, -LATENT_LIMIT, LATENT_LIMIT, out=out)
     out[0] = array[0]
     out[-1] = array[-1]
     return out
