@@ -97,6 +97,7 @@ class ModelWorker(QObject):
         self.model = None
         self.projection = None
         self.reference = None  # explain.ModelReference of the model, once built
+        self._reference_thread: threading.Thread | None = None
         self._training_split = None  # (data folder, its training images) for the nearest digits
         self.generation = 0
         # Samples reuse one seed, so they move smoothly with the drawing; "Resample" picks a new one.
@@ -209,7 +210,15 @@ class ModelWorker(QObject):
                 self.reference = reference
                 self.reference_ready.emit(generation)
 
-        threading.Thread(target=build, name="vaedesk-reference", daemon=True).start()
+        self._reference_thread = threading.Thread(target=build, name="vaedesk-reference")
+        self._reference_thread.start()
+
+    def wait_for_helpers(self) -> None:
+        """Wait for a reference still being built: PyTorch aborts the interpreter when it
+        exits with a thread inside a computation (the first load of a model, closed at once)."""
+        thread = self._reference_thread
+        if thread is not None:
+            thread.join()
 
     def _require_model(self):
         if self.model is None:
@@ -497,3 +506,4 @@ class WorkerClient(QObject):
     def stop(self) -> None:
         self.export_cancel.set()
         stop_thread(self.thread)
+        self.worker.wait_for_helpers()
