@@ -52,3 +52,14 @@ def test_the_window_module_does_not_import_torch():
     code = "import sys, vaedesk.gui.window; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "False", result.stderr[-2000:]
+
+
+def test_quitting_during_a_models_first_load_exits_cleanly(tmp_path):
+    # A new machine: nothing cached, so the explanations' reference is still being built
+    # beside the worker when the screenshot mode quits. PyTorch used to abort the exit (134).
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "VAEDESK_HOME": str(tmp_path / "home"),
+           "VAEDESK_CACHE": "", "VAEDESK_SCREENSHOT": str(tmp_path / "shot.png")}
+    result = subprocess.run([sys.executable, "-m", "vaedesk"], env=env, cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "shot.png").is_file()
