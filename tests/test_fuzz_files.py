@@ -846,3 +846,24 @@ def test_image_special_files(tmp_path):
         with pytest.raises(ImageError) as info:
             load_image(path)
         assert_names_file(info.value, path, pattern)
+
+
+@pytest.mark.parametrize("key", ["\n", " ", "a\x1b[31m"])
+def test_a_history_key_of_any_text_is_named_on_one_line(tmp_path, tiny_model_path, key):
+    # Found by hypothesis: a key holding a line break split the message in two.
+    import json
+    import shutil
+
+    from vaedesk.catalog import model_files
+    from vaedesk.errors import ModelError
+    from vaedesk.model import load_model
+
+    weights, card = model_files(tiny_model_path)
+    shutil.copy(weights, tmp_path / "m.safetensors")
+    data = json.loads(card.read_text())
+    data["history"] = [{key: None}]
+    (tmp_path / "m.json").write_text(json.dumps(data))
+    with pytest.raises(ModelError) as error:
+        load_model(tmp_path / "m.safetensors")
+    message = str(error.value)
+    assert "\n" not in message and "\x1b" not in message and "history[0][" in message

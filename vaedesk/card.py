@@ -176,7 +176,9 @@ def _history_problem(history: list) -> str | None:
         if not isinstance(entry, dict):
             return f"card field history[{i}] must be an object, not {_shown(entry)}"
         for key, value in entry.items():
-            problem = ANY_NUMBER.problem(value, f"history[{i}].{key}")
+            # A key is the card's own text: named plainly only when it is a plain name.
+            field = f"history[{i}].{key}" if key.isidentifier() else f"history[{i}][{_shown(key)}]"
+            problem = ANY_NUMBER.problem(value, field)
             if problem:
                 return problem
     return None

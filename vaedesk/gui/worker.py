@@ -210,7 +210,9 @@ class ModelWorker(QObject):
                 self.reference = reference
                 self.reference_ready.emit(generation)
 
-        self._reference_thread = threading.Thread(target=build, name="vaedesk-reference")
+        # daemon given, so the new thread does not ask threading who made it (which would
+        # register this QThread with threading for good).
+        self._reference_thread = threading.Thread(target=build, name="vaedesk-reference", daemon=False)
         self._reference_thread.start()
 
     def wait_for_helpers(self) -> None:
