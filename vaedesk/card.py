@@ -171,13 +171,19 @@ def _object_problem(value: Any, schema: Schema, prefix: str) -> str | None:
     return None
 
 
+def _key_text(key: str) -> str:
+    """A key in one word: blanks and control characters as \\uXXXX, at most 30 characters."""
+    text = "".join(c if c.isprintable() and not c.isspace() else f"\\u{ord(c):04x}" for c in key)
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
 def _history_problem(history: list) -> str | None:
     for i, entry in enumerate(history):
         if not isinstance(entry, dict):
             return f"card field history[{i}] must be an object, not {_shown(entry)}"
         for key, value in entry.items():
             # A key is the card's own text: named plainly only when it is a plain name.
-            field = f"history[{i}].{key}" if key.isidentifier() else f"history[{i}][{_shown(key)}]"
+            field = f"history[{i}].{key}" if key.isidentifier() else f'history[{i}]["{_key_text(key)}"]'
             problem = ANY_NUMBER.problem(value, field)
             if problem:
                 return problem
