@@ -27,7 +27,7 @@ import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph 
 
 from ..latent import ellipse_axes
 from ..latent import grid as latent_grid
-from .plane import _AXIS_COLOR, _INK, _MEAN_FILL, _POSTERIOR_COLOR
+from .plane import _INK, _MEAN_FILL, _POSTERIOR_COLOR, style_frame
 
 __all__ = ["AUTOENCODER_TEXT", "NONE_TEXT", "PosteriorLens"]
 
@@ -176,17 +176,8 @@ class PosteriorLens(QWidget):
         view_box.setAspectLocked(True, ratio=1.0)  # ellipses keep their true shape
         view_box.setMouseEnabled(False, False)  # the lens follows the posterior, not the mouse
         view_box.disableAutoRange()
-        item.showGrid(x=True, y=True, alpha=0.10)
-        for name in ("bottom", "left", "top", "right"):
-            axis = item.getAxis(name)
-            axis.setPen(pg.mkPen(_AXIS_COLOR))
-            axis.setTextPen(pg.mkPen(_AXIS_COLOR))
-            axis.setTickFont(_small_font(8))
-            axis.enableAutoSIPrefix(False)  # "z2 (x0.001)" reads worse than plain decimals
-        for name in ("top", "right"):
-            item.showAxis(name)
-            item.getAxis(name).setStyle(showValues=False)
-            item.getAxis(name).setGrid(False)
+        # No SI prefix: "z2 (x0.001)" reads worse than plain decimals at a tiny posterior.
+        style_frame(item, tick_points=8, grid_alpha=0.10, si_prefix=False)
         return view_box
 
     def _add(self, item, z: float) -> None:

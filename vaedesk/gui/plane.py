@@ -85,6 +85,22 @@ _DENSITY_COLOR = QColor(49, 130, 189)  # the aggregate posterior: a blue wash un
 _LENS_COLOR = QColor(230, 85, 13)  # the posterior lens' outline, as the lens itself
 
 
+def style_frame(item: pg.PlotItem, tick_points: int, grid_alpha: float, si_prefix: bool = True) -> None:
+    """The latent plots' look: grey axes on four sides, a faint grid, small tick labels."""
+    item.showGrid(x=True, y=True, alpha=grid_alpha)
+    for name in ("bottom", "left", "top", "right"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen(_AXIS_COLOR))
+        axis.setTextPen(pg.mkPen(_AXIS_COLOR))
+        axis.setTickFont(_small_font(tick_points))
+        axis.enableAutoSIPrefix(si_prefix)
+    # Top and right axes close the frame without repeating the tick labels.
+    for name in ("top", "right"):
+        item.showAxis(name)
+        item.getAxis(name).setStyle(showValues=False)
+        item.getAxis(name).setGrid(False)
+
+
 def _as_xy(value: ArrayLike, what: str) -> np.ndarray:
     """A single plane point as a (2,) float array."""
     array = np.asarray(value, dtype=np.float64).reshape(-1)
@@ -608,17 +624,7 @@ class LatentPlane(pg.PlotWidget):
     def _style_axes(self) -> None:
         item = self.getPlotItem()
         item.layout.setContentsMargins(2, 6, 10, 2)  # keep the frame off the widget edge
-        item.showGrid(x=True, y=True, alpha=0.12)
-        for name in ("bottom", "left", "top", "right"):
-            axis = item.getAxis(name)
-            axis.setPen(pg.mkPen(_AXIS_COLOR))
-            axis.setTextPen(pg.mkPen(_AXIS_COLOR))
-            axis.setTickFont(_small_font(9))
-        # Top and right axes close the frame without repeating the tick labels.
-        for name in ("top", "right"):
-            item.showAxis(name)
-            item.getAxis(name).setStyle(showValues=False)
-            item.getAxis(name).setGrid(False)
+        style_frame(item, tick_points=9, grid_alpha=0.12)
 
     def set_axis_labels(self, x: str, y: str) -> None:
         """Label the axes, e.g. ``("z1", "z2")`` or ``("PC1 (31% var)", "PC2 (…)")``."""
