@@ -21,6 +21,10 @@ How a drawing is made -- a small motor-program model of a person drawing with a 
    (slow where the curve bends, fast on straight runs, accelerating at the start and
    braking at the end), as mouse events are; hand tremor adds 0.2-1 px of noise and some
    writers' events are snapped to whole pixels.
+5. Version 2 widens the writer population: 30% of each digit's drawings are by *fast*
+   writers (events 8-25 px apart, corners cut, polygonal curves, long first/last jumps) and
+   25% by *sloppy* writers (loops left open or overshot, strokes meeting off, parts in other
+   proportions, rotation within +-20 degrees); the two are independent.
 """
 
 from __future__ import annotations
@@ -41,7 +45,11 @@ DEFAULT_OUT = ROOT / "resources" / "data" / "drawn-digits" / "heldout.json.gz"
 DEFAULT_SEED = 20240611
 CANVAS = 280.0
 FORMAT = "vaedesk-drawn-digits"
-VERSION = 1
+VERSION = 2
+# Writer population: shares of each digit's drawings (rounded per digit; independent, so
+# some writers are both).
+FAST_SHARE = 0.30
+SLOPPY_SHARE = 0.25
 
 # A control point is (x, y) or (x, y, True) for a corner; a stroke is a list of them.
 
@@ -374,20 +382,24 @@ def _rotate(v: np.ndarray, degrees: float) -> np.ndarray:
     return np.array([c * v[0] - s * v[1], s * v[0] + c * v[1]])
 
 
-def _plan_stroke(spec: list, rng: np.random.Generator, sloppiness: float) -> np.ndarray:
+def _plan_stroke(spec: list, rng: np.random.Generator, sloppiness: float,
+                 end_spread: float = 0.025) -> np.ndarray:
     """Control points -> a dense centre line in unit coordinates (corners, hooks, ends)."""
     # Jitter each control point, less where they crowd (keeps ovals smooth, not polygons).
     base = np.array([p[:2] for p in spec], dtype=float)
     gaps = np.linalg.norm(np.diff(base, axis=0), axis=1) if len(base) > 1 else np.ones(1)
     near = np.minimum(np.concatenate([[np.inf], gaps]), np.concatenate([gaps, [np.inf]]))
     calm = np.clip(near / 0.3, 0.35, 1.0)
-    pts = [b + rng.normal(0, sloppiness * k, 2) for b, k in zip(base, calm)]
+    # (Clipped at 1.5 sigma: a wild outlier turns a sloppy digit into another shape.)
+    pts = [b + np.clip(rng.normal(0, sloppiness * k, 2), -1.5 * sloppiness * k, 1.5 * sloppiness * k)
+           for b, k in zip(base, calm)]
     corner = [len(p) > 2 and bool(p[2]) for p in spec]
 
     # Ends fall short or run on (gaps and overlaps where strokes should meet).
     if len(pts) >= 2:
-        pts[0] = pts[0] - _unit(pts[1] - pts[0]) * rng.normal(0.0, 0.025)
-        pts[-1] = pts[-1] + _unit(pts[-1] - pts[-2]) * rng.normal(0.0, 0.025)
+        lim = min(4 * end_spread, 0.1)
+        pts[0] = pts[0] - _unit(pts[1] - pts[0]) * np.clip(rng.normal(0.0, end_spread), -lim, lim)
+        pts[-1] = pts[-1] + _unit(pts[-1] - pts[-2]) * np.clip(rng.normal(0.0, end_spread), -lim, lim)
 
     # Corners: sharp, rounded, or overshot with the turn made a little past the point.
     new_pts, new_corner = [pts[0]], [False]
@@ -454,7 +466,8 @@ def _arclength(curve: np.ndarray) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(seg)])
 
 
-def _time_sample(curve: np.ndarray, spacing: float, rng: np.random.Generator) -> np.ndarray:
+def _time_sample(curve: np.ndarray, spacing: float, rng: np.random.Generator,
+                 min_radius: float = 2.0, ramp_px: float = 12.0) -> np.ndarray:
     """Sample a canvas-scale curve at constant time with power-law speed (denser at bends)."""
     s = _arclength(curve)
     length = float(s[-1])
@@ -471,9 +484,9 @@ def _time_sample(curve: np.ndarray, spacing: float, rng: np.random.Generator) ->
     kappa = np.convolve(kappa, kernel, mode="same")
     # Two-thirds power law: v ~ R^(1/3), capped on straight runs and at tight corners.
     radius = 1.0 / np.maximum(kappa, 1e-4)
-    speed = np.clip(radius, 2.0, 400.0) ** (1.0 / 3.0)
+    speed = np.clip(radius, min_radius, 400.0) ** (1.0 / 3.0)
     # The hand accelerates at the start and brakes at the end (over ~12 px or 15%).
-    ramp = max(min(12.0, 0.15 * length), 1e-6)
+    ramp = max(min(ramp_px, 0.15 * length), 1e-6)
     start = np.clip(s / ramp, 0.0, 1.0)
     end = np.clip((length - s) / ramp, 0.0, 1.0)
     speed = speed * (0.3 + 0.7 * np.sin(0.5 * np.pi * start)) * (0.3 + 0.7 * np.sin(0.5 * np.pi * end))
@@ -490,8 +503,68 @@ def _time_sample(curve: np.ndarray, spacing: float, rng: np.random.Generator) ->
     return np.stack([x, y], axis=1)
 
 
-def _writer(rng: np.random.Generator) -> dict:
-    return {
+# Sloppy writers' proportions, per digit: where the two parts meet (the waist, in the unit
+# box) and ranges for how far it moves (dw, down positive) and how wide the top and bottom
+# parts are drawn (k_top, k_bottom).  E.g. a 9 with a small loop and a long tail, a 5 with a
+# tiny belly, a 2 with a long base, a top-heavy 8.
+PROPORTIONS: dict[int, tuple[float, tuple[float, float], tuple[float, float], tuple[float, float]]] = {
+    0: (0.50, (-0.10, 0.10), (0.75, 1.15), (0.85, 1.25)),
+    1: (0.50, (-0.05, 0.05), (0.85, 1.10), (0.90, 1.30)),
+    2: (0.55, (-0.12, 0.06), (0.80, 1.10), (1.15, 1.50)),
+    3: (0.47, (-0.12, 0.12), (0.70, 1.10), (0.90, 1.30)),
+    4: (0.60, (-0.15, 0.08), (0.80, 1.20), (0.80, 1.20)),
+    5: (0.45, (0.06, 0.16), (1.00, 1.25), (0.60, 0.80)),
+    6: (0.55, (0.04, 0.15), (0.90, 1.20), (0.70, 0.95)),
+    7: (0.45, (-0.12, 0.12), (0.75, 1.25), (0.85, 1.15)),
+    8: (0.45, (0.06, 0.15), (1.10, 1.35), (0.70, 0.90)),
+    9: (0.45, (-0.18, -0.07), (0.70, 0.90), (0.95, 1.05)),
+}
+
+
+def _reproportion(specs: list, digit: int, rng: np.random.Generator) -> list:
+    """Move the waist of a digit and rescale the widths of its top and bottom parts."""
+    waist, dw_r, top_r, bot_r = PROPORTIONS[digit]
+    dw = rng.uniform(*dw_r)
+    k_top, k_bot = rng.uniform(*top_r), rng.uniform(*bot_r)
+    new_waist = waist + dw
+    out = []
+    for spec in specs:
+        stroke = []
+        for p in spec:
+            x, y = p[0], p[1]
+            y2 = y * new_waist / waist if y <= waist else new_waist + (y - waist) * (1 - new_waist) / (1 - waist)
+            t = min(1.0, max(0.0, (y2 - new_waist + 0.12) / 0.24))
+            k = k_top + (k_bot - k_top) * t * t * (3 - 2 * t)
+            q = (0.3 + (x - 0.3) * k, y2)
+            stroke.append(q + tuple(p[2:]))
+        out.append(stroke)
+    return out
+
+
+def _sloppy_ends(curve: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each end of a stroke is cut short (up to 0.06) or run on (up to 0.15 of the height)."""
+    for end in (0, 1):
+        c = curve if end else curve[::-1]
+        s = _arclength(c)
+        length = float(s[-1])
+        change = rng.choice([-1, 1]) * rng.uniform(0.03, 0.15) if rng.random() < 0.8 else 0.0
+        change = max(change, -0.06)
+        if change < 0:  # cut short, by at most an eighth of the stroke
+            keep = s <= length - min(-change, length / 8)
+            c = c[keep] if keep.sum() >= 2 else c
+        elif change > 0:  # run on along the last direction, curving a little
+            k = max(1, int(0.05 * len(c)))
+            d = _unit(c[-1] - c[-1 - k])
+            bend = rng.normal(0, 25)
+            steps = np.linspace(0, 1, 8)[1:, None]
+            extra = [c[-1] + _rotate(d, bend * t) * change * t for t in steps[:, 0]]
+            c = np.vstack([c, np.array(extra)])
+        curve = c if end else c[::-1]
+    return curve
+
+
+def _writer(rng: np.random.Generator, fast: bool = False, sloppy: bool = False) -> dict:
+    w = {
         "slant": float(np.clip(rng.normal(5.0, 10.0), -20.0, 25.0)),
         "aspect": float(np.exp(np.clip(rng.normal(0.0, 0.2), math.log(0.6), math.log(1.4)))),
         "rotation": float(np.clip(rng.normal(0.0, 5.5), -12.0, 12.0)),
@@ -501,15 +574,74 @@ def _writer(rng: np.random.Generator) -> dict:
         "sloppiness": float(rng.uniform(0.01, 0.04)),
         "spacing": float(rng.uniform(2.2, 4.8)),
         "snap": bool(rng.random() < 0.35),
+        "end_spread": 0.025,
+        "meet_gap": 0.0,
+        "fast": fast,
     }
+    if fast:
+        # A quick mouse reports few events: 8-25 px apart, wider when drawn large.
+        w["size"] = float(rng.uniform(0.3, 0.95))
+        w["spacing"] = float(rng.uniform(9.0, 21.0) * (0.75 + 0.45 * w["size"]))
+        w["jumps"] = (bool(rng.random() < 0.5), bool(rng.random() < 0.5))
+        # Haste costs accuracy (speed-accuracy trade-off): control points wander more.
+        w["sloppiness"] = float(rng.uniform(0.025, 0.05))
+    if sloppy:
+        w["rotation"] = float(np.clip(rng.normal(0.0, 12.0), -20.0, 20.0))
+        # Slant and rotation both lean the digit (positive: the top to the right); keep the
+        # total lean of a sloppy writer within -20..+25 degrees, the steady writers' slant.
+        w["slant"] = float(np.clip(w["slant"], -20.0 - w["rotation"], 25.0 - w["rotation"]))
+        w["sloppiness"] = float(rng.uniform(0.04, 0.075))
+        w["wobble"] = float(rng.uniform(0.01, 0.03))
+        w["end_spread"] = float(rng.uniform(0.03, 0.04))  # plus _sloppy_ends
+        w["meet_gap"] = float(rng.uniform(0.03, 0.08))
+    return w
 
 
-def draw(digit: int, style: str, rng: np.random.Generator) -> list[list[list[float]]]:
+def _fast_sample(curve: np.ndarray, spacing: float, rng: np.random.Generator,
+                 jumps: tuple[bool, bool]) -> np.ndarray:
+    """A fast hand: it cuts corners (the path is smoothed over about a step), events come
+    far apart so curves turn into polygons, and the first and last moves may be long jumps."""
+    s = _arclength(curve)
+    length = float(s[-1])
+    if length < 1e-6:
+        return curve[:1].copy()
+    even = np.linspace(0.0, length, max(2, int(length) + 1))
+    path = np.stack([np.interp(even, s, curve[:, 0]), np.interp(even, s, curve[:, 1])], axis=1)
+    sigma = min(0.5 * spacing, 0.06 * length)
+    if sigma >= 1.0 and len(path) > 3:
+        r = int(3 * sigma)
+        k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+        k /= k.sum()
+        padded = np.vstack([np.repeat(path[:1], r, 0), path, np.repeat(path[-1:], r, 0)])
+        smooth = np.stack([np.convolve(padded[:, j], k, mode="valid") for j in range(2)], axis=1)
+        smooth[0], smooth[-1] = path[0], path[-1]
+        path = smooth
+    # A quick hand hardly slows in bends or at the ends of a stroke.
+    events = _time_sample(path, spacing, rng, min_radius=25.0, ramp_px=4.0)
+    if len(events) >= 6 and jumps[0]:
+        events = np.delete(events, range(1, 1 + int(rng.integers(1, 3))), axis=0)
+    if len(events) >= 6 and jumps[1]:
+        k = int(rng.integers(1, 3))
+        events = np.delete(events, range(len(events) - 1 - k, len(events) - 1), axis=0)
+    return events
+
+
+def draw(digit: int, style: str, rng: np.random.Generator, fast: bool = False,
+         sloppy: bool = False) -> list[list[list[float]]]:
     """One drawing of `digit` in allograph `style`: strokes of [x, y] canvas coordinates."""
     builder = {name: b for name, _, b in ALLOGRAPHS[digit]}[style]
-    w = _writer(rng)
+    w = _writer(rng, fast, sloppy)
     specs = builder(rng)
-    curves = [_plan_stroke(spec, rng, w["sloppiness"]) for spec in specs]
+    if sloppy:
+        specs = _reproportion(specs, digit, rng)
+    curves = [_plan_stroke(spec, rng, w["sloppiness"], w["end_spread"]) for spec in specs]
+    if sloppy:  # loops left open or run on well past where they close
+        curves = [_sloppy_ends(c, rng) for c in curves]
+    # Sloppy writers put later strokes down off the place they should meet (gap up to ~8%).
+    for i in range(1, len(curves)):
+        if w["meet_gap"] > 0:
+            a = rng.uniform(0, 2 * np.pi)
+            curves[i] = curves[i] + w["meet_gap"] * rng.uniform(0.5, 1.0) * np.array([math.cos(a), math.sin(a)])
 
     # Slow wobble along each stroke (the arm drifting), in unit coordinates.
     for i, c in enumerate(curves):
@@ -544,7 +676,10 @@ def draw(digit: int, style: str, rng: np.random.Generator) -> list[list[list[flo
     strokes = []
     for c in out:
         canvas = (c - low) * scale + offset
-        events = _time_sample(canvas, w["spacing"], rng)
+        if w["fast"]:
+            events = _fast_sample(canvas, w["spacing"], rng, w["jumps"])
+        else:
+            events = _time_sample(canvas, w["spacing"], rng)
         events = events + rng.normal(0, w["tremor"], events.shape)
         if w["snap"]:
             events = np.round(events)
@@ -562,9 +697,17 @@ def generate(seed: int = DEFAULT_SEED, per_digit: int = 60) -> dict:
         order_rng = np.random.default_rng(digit_seqs[digit].spawn(1)[0])
         styles = allograph_counts(digit, per_digit)
         order_rng.shuffle(styles)
-        for seq, style in zip(digit_seqs[digit].spawn(len(styles)), styles):
+        n = len(styles)
+        fast = np.zeros(n, bool)
+        fast[order_rng.permutation(n)[: round(FAST_SHARE * n)]] = True
+        sloppy = np.zeros(n, bool)
+        sloppy[order_rng.permutation(n)[: round(SLOPPY_SHARE * n)]] = True
+        for i, (seq, style) in enumerate(zip(digit_seqs[digit].spawn(n), styles)):
             rng = np.random.default_rng(seq)
-            drawings.append({"label": digit, "style": style, "strokes": draw(digit, style, rng)})
+            f, sl = bool(fast[i]), bool(sloppy[i])
+            writer = "fast-sloppy" if f and sl else "fast" if f else "sloppy" if sl else "steady"
+            drawings.append({"label": digit, "style": style, "writer": writer,
+                             "strokes": draw(digit, style, rng, fast=f, sloppy=sl)})
     return {"format": FORMAT, "version": VERSION, "canvas": int(CANVAS), "seed": seed,
             "generator": "benchmarks/heldout_drawings.py", "drawings": drawings}
 
