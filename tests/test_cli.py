@@ -46,12 +46,28 @@ def test_train_then_eval_json(capsys, tmp_path):
     card = json.loads(out_path.with_suffix(".json").read_text())
     assert card["command"].startswith("vaedesk train --limit 256")
     assert card["seed"] == 2 and card["epochs"] == 1 and card["kind"] == "vae"
-    assert {"neg_elbo", "recon", "kl", "active_units", "knn5_test", "knn5_drawings"} <= set(card["metrics"])
+    assert {"neg_elbo", "recon", "kl", "active_units", "knn5_test", "knn5_drawings", "knn5_heldout"} <= set(card["metrics"])
     code, out, err = run(capsys, "eval", "--model", str(out_path.with_suffix(".safetensors")), "--json")
     assert code == 0, err
     metrics = json.loads(out)
     assert metrics["neg_elbo"] == pytest.approx(card["metrics"]["neg_elbo"], rel=1e-4)
     assert metrics["neg_elbo"] == pytest.approx(metrics["recon"] + metrics["kl"], rel=1e-3)
+
+
+def test_eval_per_digit_table(capsys, tiny_model_path):
+    code, out, err = run(capsys, "eval", "--model", str(tiny_model_path), "--per-digit")
+    assert code == 0, err
+    assert "5-NN accuracy, held-out drawings" in out
+    table = [line for line in out.splitlines() if line.startswith("|")]
+    assert table[0] == "| digit | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 |"
+    rows = {line.split("|")[1].strip(): line.split("|")[2:-1] for line in table[2:]}
+    assert set(rows) == {"MNIST test digits", "training-family drawings", "held-out drawings"}
+    assert all(len(cells) == 10 and all(0 <= float(c) <= 1 for c in cells) for cells in rows.values())
+    code, out, err = run(capsys, "eval", "--model", str(tiny_model_path), "--per-digit", "--json")
+    result = json.loads(out)
+    assert set(result["per_digit"]) == {"test", "drawings", "heldout"}
+    # The per-digit accuracies average (60 drawings of each digit) to the overall one.
+    assert np.mean(result["per_digit"]["heldout"]) == pytest.approx(result["knn5_heldout"], abs=1e-3)
 
 
 def test_eval_default_model_text(capsys):

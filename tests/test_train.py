@@ -63,7 +63,8 @@ def test_divergence_stops_with_clear_error():
 @pytest.mark.parametrize(
     "change",
     [dict(kind="gan"), dict(latent_dim=0), dict(epochs=0), dict(lr=-1.0), dict(beta=float("nan")), dict(limit=0),
-     dict(augment=1.5), dict(pen_style=-0.1)],
+     dict(augment=1.5), dict(pen_style=-0.1), dict(elastic=-1.0), dict(elastic=9.0), dict(sketches=1.5),
+     dict(sketches=float("nan"))],
 )
 def test_bad_settings(change):
     with pytest.raises(TrainingError):
@@ -133,3 +134,34 @@ def test_pen_style_batches_give_the_same_drawings():
 
     images = load_split("train", limit=50).images
     np.testing.assert_array_equal(pen_style(images, batch=7), pen_style(images, batch=50))
+
+
+def test_drawings_and_warps_train_deterministically_and_are_recorded():
+    settings = dict(epochs=1, seed=5, augment=0.5, elastic=1.5, sketches=0.3, **SMALL)
+    a, b = train(TrainConfig(**settings)), train(TrainConfig(**settings))
+    z = np.array([[0.5, -0.5]], np.float32)
+    np.testing.assert_array_equal(a.decode(z), b.decode(z))
+    assert a.card["training"]["sketches"] == 0.3 and a.card["training"]["elastic"] == 1.5
+    argv = TrainConfig(**settings).to_argv("out")
+    assert argv[argv.index("--sketches") + 1] == "0.3" and argv[argv.index("--elastic") + 1] == "1.5"
+    plain = train(TrainConfig(epochs=1, seed=5, augment=0.5, **SMALL))
+    assert not np.array_equal(plain.decode(z), a.decode(z))
+
+
+def test_without_warps_augment_draws_what_it_always_did():
+    """elastic=0 takes no extra random numbers: the recipes in the shipped cards reproduce."""
+    x = torch.rand(32, 28, 28)
+    old = augment(x, torch.Generator().manual_seed(4), p=0.5)
+    new = augment(x, torch.Generator().manual_seed(4), p=0.5, elastic=0.0)
+    warped = augment(x, torch.Generator().manual_seed(4), p=0.5, elastic=2.0)
+    assert torch.equal(old, new) and not torch.equal(old, warped)
+    assert warped.min() >= 0 and warped.max() <= 1
+
+
+def test_sketches_need_digit_data():
+    from vaedesk.data import FASHION_MNIST_DIR
+
+    if not FASHION_MNIST_DIR.is_dir():
+        pytest.skip("Fashion-MNIST is not installed")
+    with pytest.raises(TrainingError, match="needs digit data"):
+        train(TrainConfig(epochs=1, sketches=0.2, data_dir=str(FASHION_MNIST_DIR), **SMALL))

@@ -102,6 +102,8 @@ TRAINING_SCHEMA: Schema = {  # vaedesk.training.TrainConfig, less what the card 
     "limit": (False, integer(1) | NULL),
     "augment": (False, NUMBER),
     "pen_style": (False, NUMBER),
+    "elastic": (False, NUMBER),
+    "sketches": (False, NUMBER),
 }
 
 METRICS_SCHEMA: Schema = {  # vaedesk.evaluation.evaluate; printed by the CLI and the window
@@ -111,6 +113,7 @@ METRICS_SCHEMA: Schema = {  # vaedesk.evaluation.evaluate; printed by the CLI an
     "active_units": (False, integer(0)),
     "knn5_test": (False, NUMBER),
     "knn5_drawings": (False, NUMBER),
+    "knn5_heldout": (False, NUMBER),
 }
 
 ANCESTOR_SCHEMA: Schema = {  # vaedesk.training copies these from the parent of a fine-tuned model

@@ -111,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pen-style", type=_number, default=d.pen_style, metavar="F",
                    help="of the distorted images, the fraction re-drawn with a uniform mouse-like pen "
                         "(default: %(default)s)")
+    p.add_argument("--elastic", type=_number, default=d.elastic, metavar="PX",
+                   help="of the distorted images, warp each smoothly by up to PX pixels (default: %(default)s)")
+    p.add_argument("--sketches", type=_number, default=d.sketches, metavar="F",
+                   help="fraction of each batch replaced by synthetic mouse drawings of digits, each paired with "
+                        "the training digit it resembles most (digit data only; default: %(default)s)")
     p.add_argument("--width", type=_positive_int, default=d.width, help="convolution channels (default: %(default)s)")
     p.add_argument("--hidden", type=_positive_int, default=d.hidden, help="dense layer units (default: %(default)s)")
     p.add_argument("--from-model", metavar="NAME|PATH", help="fine-tune an existing model instead of starting afresh")
@@ -124,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iwae", type=_iwae_samples, metavar="K",
                    help="also estimate -log p(x) with K importance samples per test image (Burda et al.; "
                         "tighter than the -ELBO, K decodings per image)")
+    p.add_argument("--per-digit", action="store_true",
+                   help="also print the 5-NN accuracy of each digit, for MNIST's test digits and both sets of "
+                        "drawn digits, as a Markdown table")
 
     p = sub.add_parser("encode", help="print the posterior of each image")
     p.add_argument("images", nargs="+", metavar="IMAGE")
@@ -185,7 +193,7 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     config = TrainConfig(
         kind=args.kind, latent_dim=args.latent_dim, epochs=args.epochs, batch_size=args.batch_size,
         lr=args.lr, beta=args.beta, seed=args.seed, data_dir=args.data, limit=args.limit, augment=args.augment,
-        pen_style=args.pen_style,
+        pen_style=args.pen_style, elastic=args.elastic, sketches=args.sketches,
         width=args.width, hidden=args.hidden,
     )
     out = Path(args.out) if args.out else user_models_dir() / f"{_dataset_label(args.data)}-{args.kind}-{args.latent_dim}d"
@@ -211,8 +219,22 @@ _METRIC_LABELS = {
     "kl": "  KL to the prior (nats)",
     "active_units": "active latent units",
     "knn5_test": "5-NN accuracy, test means",
-    "knn5_drawings": "5-NN accuracy, pen drawings",
+    "knn5_drawings": "5-NN accuracy, training-family drawings",
+    "knn5_heldout": "5-NN accuracy, held-out drawings",
 }
+
+_PER_DIGIT_ROWS = {"test": "MNIST test digits", "drawings": "training-family drawings",
+                   "heldout": "held-out drawings"}
+
+
+def _per_digit_table(per_digit: dict) -> str:
+    """The 5-NN accuracy of each digit as a Markdown table, one row per set."""
+    lines = ["| digit | " + " | ".join(str(d) for d in range(10)) + " |", "|---" * 11 + "|"]
+    for key, label in _PER_DIGIT_ROWS.items():
+        if key in per_digit:
+            cells = ["—" if v is None else f"{v:.2f}" for v in per_digit[key]]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _print_metrics(metrics: dict) -> None:
@@ -225,9 +247,9 @@ def _print_metrics(metrics: dict) -> None:
         if key in metrics:
             value = metrics[key]
             if value is None:
-                print(f"{label:<30} — (an autoencoder has no posterior to sample)")
+                print(f"{label:<40} — (an autoencoder has no posterior to sample)")
             else:
-                print(f"{label:<30} {value:.4g}" if isinstance(value, float) else f"{label:<30} {value}")
+                print(f"{label:<40} {value:.4g}" if isinstance(value, float) else f"{label:<40} {value}")
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
@@ -235,16 +257,23 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from .model import load_model
 
     model = load_model(args.model)
-    metrics = evaluate(model, args.data, drawings=50 if args.data is None else 0, iwae=args.iwae or 0)
+    digits = args.data is None  # the drawn digits only mean something for MNIST
+    metrics = evaluate(model, args.data, drawings=50 if digits else 0, iwae=args.iwae or 0, heldout=digits,
+                       per_digit=args.per_digit)
+    per_digit = metrics.pop("per_digit", None)
     broken = [key for key, value in metrics.items() if value is not None and not math.isfinite(value)]
     if broken:  # no "nan" in a report, no NaN (invalid JSON) in --json
         raise ModelError(f"{model.name}: the model produced NaN or infinite values on the test set ({broken[0]})")
     if args.json:
-        print(json.dumps({"model": model.name, "kind": model.kind, "latent_dim": model.latent_dim, **metrics},
-                         allow_nan=False))
+        extra = {"per_digit": per_digit} if per_digit is not None else {}
+        print(json.dumps({"model": model.name, "kind": model.kind, "latent_dim": model.latent_dim, **metrics,
+                          **extra}, allow_nan=False))
     else:
         print(f"{terminal_text(model.name)}: {model.kind}, {model.latent_dim}-d latent")
         _print_metrics(metrics)
+        if per_digit is not None:
+            print()
+            print(_per_digit_table(per_digit))
     return 0
 
 

@@ -30,10 +30,9 @@ MAX_IWAE_SAMPLES = 5000
 IWAE_DECODES_PER_STEP = 4096
 
 
-def knn_accuracy(
-    train_points: np.ndarray, train_labels: np.ndarray, query_points: np.ndarray, query_labels: np.ndarray, k: int = 5
-) -> float:
-    """Accuracy of a k-nearest-neighbour majority vote (ties go to the nearest neighbour's class)."""
+def knn_predict(train_points: np.ndarray, train_labels: np.ndarray, query_points: np.ndarray, k: int = 5) -> np.ndarray:
+    """The class of each query by a k-nearest-neighbour majority vote (ties go to the nearest
+    neighbour's class)."""
     reference = torch.from_numpy(np.ascontiguousarray(train_points, dtype=np.float32))
     predictions = []
     # 250 queries at a time: their distances to 60,000 references take 60 MB, not 240.
@@ -45,17 +44,34 @@ def knn_accuracy(
             counts = np.bincount(row, minlength=10)
             best = np.flatnonzero(counts == counts.max())
             predictions.append(next(label for label in row if label in best))
-    return float(np.mean(np.asarray(predictions) == query_labels))
+    return np.asarray(predictions, dtype=np.int64)
+
+
+def knn_accuracy(
+    train_points: np.ndarray, train_labels: np.ndarray, query_points: np.ndarray, query_labels: np.ndarray, k: int = 5
+) -> float:
+    """Accuracy of :func:`knn_predict`."""
+    return float(np.mean(knn_predict(train_points, train_labels, query_points, k) == query_labels))
+
+
+def _per_class(predictions: np.ndarray, labels: np.ndarray) -> list[float | None]:
+    """Accuracy for each class 0-9 (None for a class with no examples)."""
+    return [round(float(np.mean(predictions[labels == c] == c)), 4) if (labels == c).any() else None
+            for c in range(10)]
 
 
 def evaluate(model: Model, data_dir: str | os.PathLike | None = None, seed: int = 0, drawings: int = 50,
-             iwae: int = 0) -> dict[str, float | None]:
-    """Test-set loss terms, active units, 5-NN accuracy of test means and of pen-stroke drawings.
+             iwae: int = 0, heldout: bool = False, per_digit: bool = False) -> dict:
+    """Test-set loss terms, active units, 5-NN accuracy of test means and of drawn digits.
 
-    ``drawings`` synthetic mouse-style drawings per digit are encoded after
-    :func:`vaedesk.preprocess_strokes`, as the app does; only meaningful for MNIST-like data.
+    ``drawings`` synthetic mouse-style drawings per digit (:mod:`vaedesk.sketches`, the
+    family training draws from) are encoded after :func:`vaedesk.preprocess_strokes`, as
+    the app does: ``knn5_drawings``. ``heldout`` adds ``knn5_heldout``, the same vote for
+    the held-out drawn digits (:mod:`vaedesk.drawn_digits`), which training never sees: the
+    measure of how people's drawings land. Both only mean something for digit data.
     ``iwae`` > 0 adds ``iwae_{K}``, :func:`iwae_nll` with that many samples (None for an
-    autoencoder, which has no posterior to sample).
+    autoencoder, which has no posterior to sample). ``per_digit`` adds ``per_digit``: for
+    ``test``, ``drawings`` and ``heldout``, the 5-NN accuracy of each digit 0-9.
     """
     if isinstance(drawings, bool) or not isinstance(drawings, numbers.Integral) or not 0 <= drawings <= MAX_DRAWINGS:
         raise VaedeskError(f"drawings must be a whole number in 0..{MAX_DRAWINGS}, got {drawings!r:.40}")
@@ -75,16 +91,33 @@ def evaluate(model: Model, data_dir: str | os.PathLike | None = None, seed: int 
                                   for i in range(0, len(train_split.images), step)])
     test_means = model.encode(test_split.images).mean
     metrics["active_units"] = active_units(test_means)
-    metrics["knn5_test"] = knn_accuracy(train_means, train_split.labels, test_means, test_split.labels)
-    if drawings:
-        from .preprocess import preprocess_strokes
-        from .sketches import synthetic_drawings
+    classes: dict[str, list[float | None]] = {}
 
-        strokes, labels = synthetic_drawings(drawings, seed=seed)
-        inputs = np.stack([preprocess_strokes(s) for s in strokes])
-        drawn_means = model.encode(inputs).mean
-        metrics["knn5_drawings"] = knn_accuracy(train_means, train_split.labels, drawn_means, labels)
-    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}
+    def vote(name: str, query_means: np.ndarray, labels: np.ndarray) -> float:
+        predicted = knn_predict(train_means, train_split.labels, query_means)
+        classes[name] = _per_class(predicted, labels)
+        return float(np.mean(predicted == labels))
+
+    metrics["knn5_test"] = vote("test", test_means, test_split.labels)
+    if drawings or heldout:
+        from .preprocess import preprocess_strokes
+
+        if drawings:
+            from .sketches import synthetic_drawings
+
+            strokes, labels = synthetic_drawings(drawings, seed=seed)
+            inputs = np.stack([preprocess_strokes(s) for s in strokes])
+            metrics["knn5_drawings"] = vote("drawings", model.encode(inputs).mean, labels)
+        if heldout:
+            from .drawn_digits import load_drawn_digits
+
+            held = load_drawn_digits()
+            inputs = np.stack([preprocess_strokes(s) for s in held.strokes])
+            metrics["knn5_heldout"] = vote("heldout", model.encode(inputs).mean, held.labels)
+    metrics = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}
+    if per_digit:
+        metrics["per_digit"] = classes
+    return metrics
 
 
 def _check_count(value: object, what: str, low: int, high: int) -> int:

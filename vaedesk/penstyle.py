@@ -86,12 +86,12 @@ def cached_pen_style(images: np.ndarray, folder: Path | None = None) -> np.ndarr
 
     Thinning the 60,000 MNIST training digits takes most of a minute on one core, and
     every training run with pen-style augmentation needs them; they depend only on the
-    images, so they are computed once. A missing or damaged cache file (see :func:`_read_cache`) is recomputed.
+    images, so they are computed once. A missing or damaged cache file (see :func:`read_cached_images`) is recomputed.
     """
 
     folder = folder if folder is not None else user_cache_dir() / "penstyle"
     path = folder / f"{data_digest(images)}.npy"
-    cached = _read_cache(path, images.shape)
+    cached = read_cached_images(path, images.shape)
     if cached is not None:
         return cached
     drawn = pen_style(images)
@@ -103,7 +103,7 @@ def cached_pen_style(images: np.ndarray, folder: Path | None = None) -> np.ndarr
     return drawn
 
 
-def _read_cache(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
+def read_cached_images(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
     """The cached drawings, or None when there are none fit to train on: a missing, truncated
     or damaged file, one of another shape, or pixels outside [0, 1] (a NaN would otherwise
     make the first step's loss NaN, blamed on the learning rate) are all recomputed."""

@@ -228,6 +228,105 @@ _TEMPLATES: dict[int, list[tuple[Template, float]]] = {
 }
 
 
+# ---- further allographs, used with ``variety=True`` (the training pool of vaedesk.sketch_pairs)
+
+
+def _zero_open(rng: np.random.Generator) -> Strokes:
+    rx = _u(rng, 0.22, 0.4)
+    start = _u(rng, 40, 140)
+    return [_arc(0.3, 0.5, rx, 0.5, start, start + _u(rng, 320, 350))]
+
+
+def _one_serif(rng: np.random.Generator) -> Strokes:
+    half = _u(rng, 0.1, 0.18)
+    return [_line((0.3, 0.0), (0.3, 1.0)), _line((0.3 - half, 1.0), (0.3 + half, 1.0))]
+
+
+def _two_z(rng: np.random.Generator) -> Strokes:
+    top = _arc(0.3, 0.12, 0.28, 0.12, _u(rng, 160, 180), _u(rng, -20, 0))
+    return [_join(top, _line((_u(rng, 0.0, 0.05), 1.0), (_u(rng, 0.55, 0.66), _u(rng, 0.97, 1.02))))]
+
+
+def _three_pointed(rng: np.random.Generator) -> Strokes:
+    waist = _u(rng, 0.42, 0.5)
+    top = _arc(0.3, waist / 2, _u(rng, 0.22, 0.28), waist / 2, _u(rng, 150, 170), -90)
+    bottom_r = (1.0 - waist) / 2
+    bottom = _arc(0.3, waist + bottom_r, _u(rng, 0.27, 0.32), bottom_r, 90, _u(rng, -165, -140))
+    cusp = _line((_u(rng, 0.12, 0.22), waist))
+    return [_join(top, cusp, bottom)]
+
+
+def _four_crossed(rng: np.random.Generator) -> Strokes:
+    bar = _u(rng, 0.55, 0.68)
+    stem = _u(rng, 0.38, 0.48)
+    return [
+        _line((_u(rng, 0.0, 0.12), 0.0), (0.0, bar), (_u(rng, 0.62, 0.72), bar)),
+        _line((stem, _u(rng, 0.15, 0.35)), (stem + _u(rng, -0.03, 0.03), 1.0)),
+    ]
+
+
+def _four_one_stroke(rng: np.random.Generator) -> Strokes:
+    bar = _u(rng, 0.55, 0.68)
+    stem = _u(rng, 0.4, 0.5)
+    return [_line((stem, 0.0), (0.0, bar), (_u(rng, 0.6, 0.7), bar), (stem, bar), (stem, 1.0))]
+
+
+def _five_angular(rng: np.random.Generator) -> Strokes:
+    neck = _u(rng, 0.38, 0.48)
+    return [
+        _line((0.08, 0.0), (0.05, neck), (0.45, neck + 0.02), (0.58, 0.72), (0.45, 0.95), (0.0, _u(rng, 0.88, 1.0))),
+        _line((0.08, 0.0), (_u(rng, 0.5, 0.65), 0.0)),
+    ]
+
+
+def _six_straight(rng: np.random.Generator) -> Strokes:
+    lr = _u(rng, 0.22, 0.28)
+    ly = 1.0 - _u(rng, 0.22, 0.28)
+    loop = _arc(0.05 + lr, ly, lr, 1.0 - ly, 180, _u(rng, 500, 550))
+    return [_join(_line((_u(rng, 0.4, 0.55), 0.0)), loop)]
+
+
+def _seven_curved(rng: np.random.Generator) -> Strokes:
+    # The stem bows as a quadratic Bezier curve from the bar's end to the foot.
+    start, bow, foot = np.array([0.62, 0.0]), np.array([_u(rng, 0.5, 0.62), 0.5]), np.array([_u(rng, 0.12, 0.3), 1.0])
+    t = np.linspace(0.0, 1.0, 24)[:, None]
+    stem = (1 - t) ** 2 * start + 2 * (1 - t) * t * bow + t**2 * foot
+    return [_join(_line((0.0, _u(rng, 0.0, 0.05))), stem)]
+
+
+def _seven_serif(rng: np.random.Generator) -> Strokes:
+    strokes = _seven_plain(rng)
+    tick = _line((0.0, _u(rng, 0.12, 0.2)), (0.0, 0.02))
+    return [_join(tick, strokes[0])]
+
+
+def _eight_snowman(rng: np.random.Generator) -> Strokes:
+    waist = _u(rng, 0.36, 0.46)
+    top_r, bottom_r = waist / 2, (1.0 - waist) / 2
+    top = _arc(0.3, top_r, _u(rng, 0.15, 0.22), top_r, 90, 90 + _u(rng, 350, 380))
+    bottom = _arc(0.3, waist + bottom_r, _u(rng, 0.25, 0.33), bottom_r, 90, 90 + _u(rng, 350, 380))
+    return [top, bottom]
+
+
+def _nine_two_strokes(rng: np.random.Generator) -> Strokes:
+    loop, x, y = _nine_loop(rng)
+    return [loop, _line((x, _u(rng, 0.0, y)), (x - _u(rng, 0.0, 0.08), 1.0))]
+
+
+_MORE_TEMPLATES: dict[int, list[tuple[Template, float]]] = {
+    0: [(_zero_open, 0.5)],
+    1: [(_one_serif, 0.2)],
+    2: [(_two_z, 0.3)],
+    3: [(_three_pointed, 0.3)],
+    4: [(_four_crossed, 0.4), (_four_one_stroke, 0.3)],
+    5: [(_five_angular, 0.3)],
+    6: [(_six_straight, 0.4)],
+    7: [(_seven_curved, 0.3), (_seven_serif, 0.2)],
+    8: [(_eight_snowman, 0.3)],
+    9: [(_nine_two_strokes, 0.4)],
+}
+
+
 # --------------------------------------------------------------------------- variation
 
 
@@ -237,6 +336,17 @@ def _wobble(points: np.ndarray, waves: np.ndarray) -> np.ndarray:
     for axis in (0, 1):
         for amp, fx, fy, phase in waves[axis]:
             out[:, axis] += amp * np.sin(fx * points[:, 0] + fy * points[:, 1] + phase)
+    return out
+
+
+def _misplace(strokes: Strokes, rng: np.random.Generator) -> Strokes:
+    """Strokes after the first land a little off (gaps and overlaps where they should meet),
+    and sometimes the pen lands with a small hook before the first stroke."""
+    out = [strokes[0]] + [s + rng.normal(0.0, 0.025, 2) for s in strokes[1:]]
+    if rng.random() < 0.3:
+        angle = rng.uniform(0, 2 * np.pi)
+        hook = out[0][0] + rng.uniform(0.03, 0.07) * np.array([np.cos(angle), np.sin(angle)])
+        out[0] = np.concatenate((hook[None], out[0]))
     return out
 
 
@@ -250,35 +360,44 @@ def _resample(points: np.ndarray, spacing: float) -> np.ndarray:
     return np.stack((np.interp(t, arc, points[:, 0]), np.interp(t, arc, points[:, 1])), axis=1)
 
 
-def draw_digit(digit: int, rng: np.random.Generator, size: float = CANVAS_SIZE) -> list[np.ndarray]:
+def draw_digit(digit: int, rng: np.random.Generator, size: float = CANVAS_SIZE,
+               variety: bool = False) -> list[np.ndarray]:
     """Strokes of one handwritten-looking ``digit`` on a ``size`` x ``size`` canvas.
 
     Returns a list of (K, 2) float64 arrays of x, y canvas coordinates (y down), all
     inside [0, size].  The larger side of the drawing is 30%-90% of the canvas.
+    ``variety`` adds further allographs (crossed 4s, curved 7s, snowman 8s, ...), wider
+    slant, proportions and wobble, strokes that miss or overrun each other a little, small
+    hooks where the pen lands and quick hands whose mouse reports few events: the training
+    pool's range (vaedesk.sketch_pairs).
     """
     if isinstance(digit, bool) or not isinstance(digit, (int, np.integer)) or not 0 <= digit <= 9:
         raise ValueError(f"digit must be an int from 0 to 9, got {digit!r}")
     if not (isinstance(size, (int, float, np.integer, np.floating)) and math.isfinite(size) and size >= 20):
         raise ValueError(f"canvas size must be a finite number >= 20, got {size!r}")
     size = float(size)
-    templates, weights = zip(*_TEMPLATES[int(digit)])
+    choices = _TEMPLATES[int(digit)] + (_MORE_TEMPLATES[int(digit)] if variety else [])
+    templates, weights = zip(*choices)
     p = np.asarray(weights) / sum(weights)
     strokes = templates[int(rng.choice(len(templates), p=p))](rng)
+    if variety:
+        strokes = _misplace(strokes, rng)
 
     # Wobble in the unit frame: about 2% of the height, 1-2 waves across the digit.
     waves = np.stack(
         (
-            rng.uniform(0.005, 0.02, (2, 3)),
+            rng.uniform(0.005, 0.035 if variety else 0.02, (2, 3)),
             rng.uniform(-9, 9, (2, 3)),
             rng.uniform(-9, 9, (2, 3)),
             rng.uniform(0, 2 * np.pi, (2, 3)),
         ),
         axis=-1,
     )
-    aspect = math.exp(rng.uniform(math.log(0.8), math.log(1.25)))
+    wide = 1.5 if variety else 1.0
+    aspect = math.exp(wide * rng.uniform(math.log(0.8), math.log(1.25)))
     # Within +-15 degrees, but mostly leaning right as MNIST handwriting does.
-    slant = math.radians(rng.uniform(-8, 15))
-    turn = math.radians(rng.uniform(-8, 8))
+    slant = math.radians(rng.uniform(-10, 22) if variety else rng.uniform(-8, 15))
+    turn = math.radians(rng.uniform(-10, 10) if variety else rng.uniform(-8, 8))
     cos_t, sin_t = math.cos(turn), math.sin(turn)
     shaped: list[np.ndarray] = []
     for stroke in strokes:
@@ -292,13 +411,15 @@ def draw_digit(digit: int, rng: np.random.Generator, size: float = CANVAS_SIZE) 
     allpts = np.concatenate(shaped)
     low, high = allpts.min(axis=0), allpts.max(axis=0)
     side = float((high - low).max())
-    scale = rng.uniform(0.3, 0.9) * size / side
+    scale = rng.uniform(0.2 if variety else 0.3, 0.9) * size / side
     extent = (high - low) * scale
     margin = 1.0
     offset = np.array(
         [rng.uniform(margin, max(margin, size - margin - extent[k])) for k in (0, 1)]
     )
     spacing = rng.uniform(1.5, 4.0)  # px between mouse events
+    if variety and rng.random() < 0.3:
+        spacing = rng.uniform(6.0, 22.0)  # a quick hand: few events, polygonal curves
     jitter = rng.uniform(0.1, 0.5)  # px of hand tremor / sensor noise
     out: list[np.ndarray] = []
     for q in shaped:
@@ -310,11 +431,11 @@ def draw_digit(digit: int, rng: np.random.Generator, size: float = CANVAS_SIZE) 
 
 
 def synthetic_drawings(
-    n_per_digit: int, seed: int = 0, size: float = CANVAS_SIZE
+    n_per_digit: int, seed: int = 0, size: float = CANVAS_SIZE, variety: bool = False
 ) -> tuple[list[list[np.ndarray]], np.ndarray]:
     """``n_per_digit`` drawings of each digit 0-9 (digit-major order) and their int labels.
 
-    Deterministic for a given ``seed``.
+    Deterministic for a given ``seed``; ``variety`` as in :func:`draw_digit`.
     """
     if isinstance(n_per_digit, bool) or not isinstance(n_per_digit, (int, np.integer)) or n_per_digit < 0:
         raise ValueError(f"n_per_digit must be a non-negative int, got {n_per_digit!r}")
@@ -323,6 +444,6 @@ def synthetic_drawings(
     labels: list[int] = []
     for digit in range(10):
         for _ in range(int(n_per_digit)):
-            drawings.append(draw_digit(digit, rng, size))
+            drawings.append(draw_digit(digit, rng, size, variety))
             labels.append(digit)
     return drawings, np.asarray(labels, dtype=np.int64)

@@ -19,6 +19,9 @@ class TrainingError(VaedeskError):
     """Training cannot start or had to stop (bad settings, a diverging loss)."""
 
 
+# A warp of more than a few pixels tears a 28x28 digit apart.
+ELASTIC_LIMIT = 4.0
+
 # The KL weight is at most this: beta-VAEs use up to a few hundred; far above, the KL term
 # alone overflows the loss, which would then be blamed on the learning rate.
 BETA_LIMIT = 1000.0
@@ -37,6 +40,8 @@ class TrainConfig:
     limit: int | None = None
     augment: float = 0.5  # fraction of each batch distorted for robustness; 0 = off
     pen_style: float = 0.5  # of the distorted ones, the fraction re-drawn with a uniform pen
+    elastic: float = 0.0  # of the distorted ones, a smooth warp of up to this many pixels; 0 = off
+    sketches: float = 0.0  # fraction of each batch replaced by synthetic drawings (vaedesk.sketch_pairs)
     width: int = 32
     hidden: int = 512
 
@@ -65,6 +70,8 @@ class TrainConfig:
         check("beta", real, lambda v: 0 <= v <= BETA_LIMIT, f"in [0, {BETA_LIMIT:g}]")
         check("augment", real, lambda v: 0 <= v <= 1, "a fraction in [0, 1]")
         check("pen_style", real, lambda v: 0 <= v <= 1, "a fraction in [0, 1]")
+        check("elastic", real, lambda v: 0 <= v <= ELASTIC_LIMIT, f"in [0, {ELASTIC_LIMIT:g}] pixels")
+        check("sketches", real, lambda v: 0 <= v <= 1, "a fraction in [0, 1]")
         if self.limit is not None:
             check("limit", whole, lambda v: v >= 1, "at least 1")
         # A model card holds at most MAX_WIDTH of each: wider could never be loaded.
@@ -82,6 +89,7 @@ class TrainConfig:
         argv = ["train", "--kind", self.kind, "--latent-dim", str(self.latent_dim), "--epochs", str(self.epochs),
                 "--batch-size", str(self.batch_size), "--lr", repr(self.lr), "--beta", repr(self.beta),
                 "--seed", str(self.seed), "--augment", repr(self.augment), "--pen-style", repr(self.pen_style),
+                "--elastic", repr(self.elastic), "--sketches", repr(self.sketches),
                 "--width", str(self.width), "--hidden", str(self.hidden)]
         if self.data_dir is not None:
             argv += ["--data", os.fspath(self.data_dir)]

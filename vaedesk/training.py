@@ -22,12 +22,13 @@ from torch.nn import functional as F
 
 from . import __version__
 from .catalog import model_files
-from .data import dataset_name, load_split
+from .data import class_names, dataset_name, load_split
 from .errors import VaedeskError
 from .model import Model, new_card
 from .nets import AutoEncoder, loss_terms
 from .paths import user_models_dir
 from .penstyle import cached_pen_style
+from .sketch_pairs import sketch_pairs
 from .train_config import BETA_LIMIT, TrainConfig, TrainingError  # noqa: F401  (the training API in one place)
 
 
@@ -53,6 +54,7 @@ def augment(
     p: float = 0.5,
     pen: torch.Tensor | None = None,
     pen_fraction: float = 0.0,
+    elastic: float = 0.0,
 ) -> torch.Tensor:
     """Randomly distort a fraction ``p`` of a batch so the encoder also knows mouse drawings.
 
@@ -60,7 +62,9 @@ def augment(
     of the chosen images is replaced by its uniform-pen version ``pen`` (see
     :mod:`vaedesk.penstyle`); then each chosen image gets a random rotation, shear,
     anisotropic scale and shift, and is made thinner or bolder by blending with a
-    grey-level erosion or dilation.
+    grey-level erosion or dilation. ``elastic`` > 0 adds a smooth random warp of up to
+    that many pixels (a hand's wobble; 0 draws no extra random numbers, so runs without it
+    are unchanged).
     """
     n = x.shape[0]
     chosen = (torch.rand(n, generator=generator) < p).nonzero().squeeze(1)
@@ -90,6 +94,8 @@ def augment(
     )
     images = source[chosen].unsqueeze(1)
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    if elastic > 0:
+        grid = grid + _warp(k, generator, elastic)
     images = F.grid_sample(images, grid, align_corners=False, padding_mode="zeros")
     amount = uniform(-0.7, 1.0).view(k, 1, 1, 1)
     bolder = F.max_pool2d(images, 3, stride=1, padding=1)
@@ -98,6 +104,15 @@ def augment(
     out = x.clone()
     out[chosen] = images.squeeze(1).clamp(0.0, 1.0)
     return out
+
+
+def _warp(count: int, generator: torch.Generator, pixels: float) -> torch.Tensor:
+    """Smooth displacement fields (count, 28, 28, 2) in grid units, up to ``pixels`` pixels:
+    a 4x4 grid of random offsets upsampled bicubically, so neighbouring ink moves together."""
+    coarse = torch.rand(count, 2, 4, 4, generator=generator) * 2 - 1
+    strength = torch.rand(count, 1, 1, 1, generator=generator) * (pixels * 2 / 28)  # grid spans 2 per 28 px
+    field = F.interpolate(coarse * strength, size=(28, 28), mode="bicubic", align_corners=True)
+    return field.permute(0, 2, 3, 1)
 
 
 def evaluate_loss(net: AutoEncoder, images: torch.Tensor, seed: int = 0, batch: int = 2000) -> dict[str, float]:
@@ -154,8 +169,15 @@ def train(
     x_train = torch.from_numpy(train_split.images)
     x_test = torch.from_numpy(test_split.images)
     x_pen = None
-    if config.augment > 0 and config.pen_style > 0:
+    if (config.augment > 0 and config.pen_style > 0) or config.sketches > 0:
         x_pen = torch.from_numpy(cached_pen_style(train_split.images))
+    drawn, drawn_targets = None, None
+    if config.sketches > 0:
+        if class_names(config.data_dir) is not None:
+            raise TrainingError("--sketches draws digits: it needs digit data such as MNIST, not "
+                                f"{dataset_name(config.data_dir)}")
+        pool, targets = sketch_pairs(train_split.images, train_split.labels, x_pen.numpy())
+        drawn, drawn_targets = torch.from_numpy(pool), torch.from_numpy(targets)
 
     if initial is not None:
         if initial.kind != config.kind or initial.latent_dim != config.latent_dim:
@@ -198,10 +220,18 @@ def train(
             # class while the decoder only ever models real MNIST digits, so augmentation
             # costs the clean test ELBO little.
             if config.augment > 0:
-                pen = x_pen[batch] if x_pen is not None else None
-                inputs = augment(xb, generator, config.augment, pen, config.pen_style)
+                pen = x_pen[batch] if x_pen is not None and config.pen_style > 0 else None
+                inputs = augment(xb, generator, config.augment, pen, config.pen_style, config.elastic)
             else:
                 inputs = xb
+            if drawn is not None:
+                # Some rows become synthetic drawings, asked to reconstruct their paired digit.
+                rows = (torch.rand(len(xb), generator=generator) < config.sketches).nonzero().squeeze(1)
+                if rows.numel():
+                    picks = torch.randint(len(drawn), (rows.numel(),), generator=generator)
+                    inputs, xb = inputs.clone(), xb.clone()
+                    inputs[rows] = drawn[picks]
+                    xb[rows] = x_train[drawn_targets[picks]]
             logits, mean, logvar = net(inputs)
             recon, kl = loss_terms(logits, xb, mean, logvar)
             loss = (recon + config.beta * kl).mean()
@@ -353,5 +383,6 @@ def save_and_evaluate(model: Model, out: str | os.PathLike, data_dir: str | os.P
     _save_or_rescue(model, out)
     if on_status is not None:
         on_status("evaluating on the test set...")
-    model.card["metrics"] = evaluate(model, data_dir, drawings=50 if data_dir is None else 0)
+    digits = data_dir is None  # the drawn digits only mean something for MNIST
+    model.card["metrics"] = evaluate(model, data_dir, drawings=50 if digits else 0, heldout=digits)
     return _save_or_rescue(model, out)
