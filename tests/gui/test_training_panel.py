@@ -215,6 +215,19 @@ def test_the_window_stays_usable_while_training(qtbot, studio, monkeypatch):
 
 
 @pytest.mark.skipif(not FASHION_MNIST_DIR.is_dir(), reason="Debian's dataset-fashion-mnist is not installed")
+def test_distorting_inputs_uses_the_shipped_recipe_and_draws_digits_only_for_mnist(studio):
+    _win, panel = studio
+    config = panel.config()
+    assert (config.augment, config.elastic, config.sketches) == (0.4, 1.5, 0.1)
+    panel.augment.setChecked(False)
+    config = panel.config()
+    assert (config.augment, config.elastic, config.sketches) == (0.0, 0.0, 0.0)
+    panel.augment.setChecked(True)
+    panel.set_data_folder(str(FASHION_MNIST_DIR))
+    config = panel.config()
+    assert config.sketches == 0.0 and config.augment == 0.4  # no digits drawn over clothes
+
+
 def test_a_fashion_mnist_model_is_trained_and_explored_on_its_own_test_set(qtbot, studio, monkeypatch):
     win, panel = studio
     small_config(panel, monkeypatch)

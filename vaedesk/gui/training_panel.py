@@ -94,8 +94,9 @@ class TrainingPanel(QWidget):
         self.batch = QSpinBox(objectName="train_batch", minimum=1, maximum=4096, value=128)
         self.lr = _number_box("train_lr", 1e-5, 1.0, 1e-3, decimals=5, step=1e-4)
         self.augment = QCheckBox("distort inputs", objectName="train_augment", checked=True)
-        self.augment.setToolTip("Show the encoder rotated, slanted, thinner or bolder digits and uniform-pen "
-                                "re-drawings, so it also places mouse drawings well.")
+        self.augment.setToolTip("Show the encoder rotated, slanted, warped, thinner or bolder digits, uniform-pen "
+                                "re-drawings and (for digits) synthetic mouse drawings, so it also places people's "
+                                "drawings well.")
         self.seed = QSpinBox(objectName="train_seed", minimum=0, maximum=2**31 - 1, value=0)
         self.limit = QSpinBox(objectName="train_limit", minimum=0, maximum=1_000_000, value=0, singleStep=1000)
         self.limit.setSpecialValueText("all")
@@ -270,12 +271,15 @@ class TrainingPanel(QWidget):
     def config(self):
         """The TrainConfig the settings describe."""
 
-        augment = 0.5 if self.augment.isChecked() else 0.0
+        distort = self.augment.isChecked()
+        data_dir = self._data_dir_setting()
+        # The recipe of the shipped models; synthetic drawings are digits, so for MNIST only.
         return TrainConfig(kind=self.kind.currentData(), latent_dim=self.latent.value(), epochs=self.epochs.value(),
                            batch_size=self.batch.value(), lr=self.lr.value(),
                            beta=self.beta.value() if self.kind.currentData() == "vae" else 1.0,
-                           seed=self.seed.value(), data_dir=self._data_dir_setting(),
-                           limit=self.limit.value() or None, augment=augment)
+                           seed=self.seed.value(), data_dir=data_dir, limit=self.limit.value() or None,
+                           augment=0.4 if distort else 0.0, elastic=1.5 if distort else 0.0,
+                           sketches=0.1 if distort and data_dir is None else 0.0)
 
     def run_name(self) -> str:
         """The typed name, or one made from the settings that no model has yet."""
