@@ -74,6 +74,22 @@ def test_drawn_digit_lands_in_its_cluster(qtbot, window, digit, seed):
     assert result.cov_xy is not None and len(result.samples_xy) == 8
 
 
+def test_held_out_drawings_drawn_in_the_window_are_encoded_as_the_evaluation_encodes_them(qtbot, window):
+    """`vaedesk eval`'s held-out measure is what the window does: the same drawings, drawn
+    with real mouse events, give the model the same input and land at the same mean."""
+    from vaedesk.drawn_digits import load_drawn_digits
+
+    held = load_drawn_digits()
+    model = vaedesk.load_model(window.model_info.name)
+    for index in range(7, 600, 60):  # one of each digit
+        window.canvas.clear()
+        draw_strokes(qtbot, window.canvas, held.strokes[index])
+        result = wait_for_final_posterior(qtbot, window)
+        evaluated = preprocess_strokes(held.strokes[index])
+        np.testing.assert_allclose(result.input, evaluated, atol=1e-6)
+        np.testing.assert_allclose(result.posterior.mean[0], model.encode(evaluated[None]).mean[0], atol=1e-5)
+
+
 def test_posterior_updates_while_the_stroke_is_drawn(qtbot, window):
     strokes = draw_digit(0, np.random.default_rng(0))
     points = [window.canvas.from_canvas(*p) for p in strokes[0]]
