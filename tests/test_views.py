@@ -1,0 +1,138 @@
+"""Views of latent spaces above two dimensions (vaedesk.views)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vaedesk.errors import LatentError
+from vaedesk.views import LinearView, NeighbourView, attribute_vector, fit_view
+
+
+def _clusters(n_per: int = 200, dim: int = 6, seed: int = 0):
+    """Three Gaussian clusters in ``dim`` dimensions, separated only along dimension 4."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(3), n_per)
+    data = rng.standard_normal((3 * n_per, dim)) * np.array([3.0, 2.5, 2.0, 1.5, 0.2, 1.0][:dim])
+    data[:, 4] += labels * 2.0  # the class signal: small next to the spread of dims 0-2
+    return data, labels
+
+
+def test_pca_view_matches_principal_directions_and_maps_back_to_the_data():
+    data, _ = _clusters()
+    view = fit_view(None, "pca", data)
+    assert view.kind == "pca" and view.dim == 6 and view.axis_labels[0].startswith("PC1")
+    plane = view.to_plane(data)
+    assert plane.shape == (600, 2) and np.allclose(plane.mean(0), 0, atol=1e-9)
+    assert plane[:, 0].var() >= plane[:, 1].var() >= np.var(data, axis=0).min()
+    # A plane point maps back to the likeliest latent: the data's centre for the origin,
+    # and a point on the plane that projects to the same place (a right inverse).
+    np.testing.assert_allclose(view.to_latent(np.zeros(2)), data.mean(0), atol=1e-9)
+    points = np.array([[1.0, -2.0], [0.5, 0.5]])
+    np.testing.assert_allclose(view.to_plane(view.to_latent(points)), points, atol=1e-9)
+
+
+def test_lda_separates_classes_that_pca_mixes():
+    data, labels = _clusters()
+
+    def separation(view):
+        plane = view.to_plane(data)
+        centres = np.stack([plane[labels == c].mean(0) for c in range(3)])
+        spread = np.mean([plane[labels == c].std(0).mean() for c in range(3)])
+        return np.linalg.norm(centres[0] - centres[2]) / spread
+
+    assert separation(fit_view(None, "lda", data, labels)) > 5 * separation(fit_view(None, "pca", data))
+    lda = fit_view(None, "lda", data, labels)
+    points = np.array([[0.3, -0.7]])
+    np.testing.assert_allclose(lda.to_plane(lda.to_latent(points)), points, atol=1e-8)
+    with pytest.raises(LatentError, match="needs the labels"):
+        fit_view(None, "lda", data)
+
+
+def test_dims_view_shows_two_coordinates_and_holds_the_rest_at_its_anchor():
+    data, _ = _clusters()
+    view = fit_view(None, "dims", data)  # without a model: the two of largest variance
+    assert view.shown_dims == (0, 1) and view.axis_labels == ("z1", "z2")
+    chosen = fit_view(None, "dims", data, dims=(4, 2))
+    z = data[:3]
+    np.testing.assert_allclose(chosen.to_plane(z), z[:, [4, 2]] - data.mean(0)[[4, 2]])
+    back = chosen.to_latent(chosen.to_plane(z))
+    np.testing.assert_allclose(back[:, [4, 2]], z[:, [4, 2]])
+    np.testing.assert_allclose(back[:, [0, 1, 3, 5]], np.broadcast_to(data.mean(0)[[0, 1, 3, 5]], (3, 4)))
+    anchored = chosen.with_anchor(z[0])
+    np.testing.assert_allclose(anchored.to_latent(anchored.to_plane(z[0])), z[0])
+    for bad in [(1, 1), (0, 6), (0,), (-1, 2)]:
+        with pytest.raises(LatentError, match="two different latent dimensions"):
+            fit_view(None, "dims", data, dims=bad)
+
+
+def test_posterior_ellipse_on_a_linear_view():
+    data, _ = _clusters()
+    view = fit_view(None, "dims", data, dims=(0, 3))
+    centre, cov = view.project_gaussian(np.ones(6), np.arange(1.0, 7.0))
+    np.testing.assert_allclose(centre, view.to_plane(np.ones(6)))
+    np.testing.assert_allclose(cov, np.diag([1.0, 4.0]))
+    with pytest.raises(LatentError, match="negative"):
+        view.project_gaussian(np.zeros(6), -np.ones(6))
+
+
+def test_neighbour_view_places_new_points_among_their_fitted_neighbours():
+    rng = np.random.default_rng(1)
+    fitted = rng.standard_normal((50, 4))
+    plane = rng.standard_normal((50, 2))
+    view = NeighbourView(fitted, plane, k=3)
+    # A fitted point is placed (almost exactly) where it was fitted; a plane point back.
+    np.testing.assert_allclose(view.to_plane(fitted[7]), plane[7], atol=1e-4)
+    np.testing.assert_allclose(view.to_latent(plane[9]), fitted[9], atol=1e-4)
+    between = view.to_plane((fitted[:5] + 1e-3))
+    assert between.shape == (5, 2)
+    centre, cov = view.project_gaussian(fitted[3], np.full(4, 1e-8))
+    np.testing.assert_allclose(centre, plane[3], atol=1e-3)
+    assert cov.shape == (2, 2) and np.all(np.abs(cov) < 1e-4)
+    with pytest.raises(LatentError):
+        NeighbourView(fitted[:2], plane[:2], k=3)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda d: fit_view(None, "tsne", d), "unknown view"),
+        (lambda d: fit_view(None, "pca", d[:2]), "N ≥ 3"),
+        (lambda d: fit_view(None, "pca", np.full((5, 3), np.nan)), "finite|NaN"),
+        (lambda d: fit_view(None, "pca", d).to_plane(np.zeros(5)), "shape"),
+        (lambda d: fit_view(None, "pca", d).to_latent(np.zeros(3)), "shape"),
+        (lambda d: fit_view(None, "pca", np.zeros((10, 3))), "no variance"),
+        (lambda d: fit_view(None, "lda", d, np.zeros(len(d))), "at least 3 classes"),
+    ],
+)
+def test_bad_input_is_named(call, message):
+    data, _ = _clusters()
+    with pytest.raises(LatentError, match=message):
+        call(data)
+
+
+def test_attribute_vector_is_the_difference_of_group_means():
+    class Encoder:
+        latent_dim = 3
+
+        def encode(self, images):
+            class Posterior:
+                mean = images.reshape(len(images), -1)[:, :3].astype(np.float64)
+            return Posterior()
+
+    upright = np.zeros((4, 28, 28))
+    slanted = np.zeros((2, 28, 28))
+    slanted[:, 0, 1] = 2.0
+    np.testing.assert_allclose(attribute_vector(Encoder(), upright, slanted), [0.0, 2.0, 0.0])
+    np.testing.assert_allclose(attribute_vector(Encoder(), [[0, 0, 0]], [[1, 2, 3], [3, 2, 1]]), [2, 2, 2])
+    with pytest.raises(LatentError, match="group A"):
+        attribute_vector(Encoder(), np.zeros((0, 3)), [[1, 2, 3]])
+    with pytest.raises(LatentError, match="group B"):
+        attribute_vector(Encoder(), [[1, 2, 3]], [[1, 2]])
+
+
+def test_linear_view_is_read_only():
+    view = fit_view(None, "pca", _clusters()[0])
+    assert isinstance(view, LinearView)
+    with pytest.raises(ValueError):
+        view.weights[0, 0] = 5.0
