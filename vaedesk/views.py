@@ -235,7 +235,8 @@ def _dims(data: np.ndarray, information: np.ndarray | None, dims: Sequence[int] 
     if dims is None:
         score = information if information is not None else data.var(0)
         dims = tuple(int(i) for i in np.argsort(score)[::-1][:2])
-    if len(dims) != 2 or len(set(dims)) != 2 or not all(isinstance(i, (int, np.integer)) and 0 <= i < dim for i in dims):
+    valid = all(isinstance(i, (int, np.integer)) and 0 <= i < dim for i in dims)
+    if len(dims) != 2 or len(set(dims)) != 2 or not valid:
         raise LatentError(f"choose two different latent dimensions in 0..{dim - 1}, got {tuple(dims)!r:.60}")
     w = np.zeros((2, dim))
     w[0, dims[0]] = w[1, dims[1]] = 1.0
