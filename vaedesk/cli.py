@@ -152,6 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--easing", default="linear", help="linear, ease-in-out, ease-in or ease-out")
     p.add_argument("--pingpong", action="store_true", help="play forward then backward")
 
+    p = sub.add_parser("traverse", help="decode a point with each latent dimension swept, to a PNG grid or a GIF")
+    p.add_argument("--from", dest="start", required=True, metavar="POINT",
+                   help="image file, latent coordinates like 0.5,-1.2, or test:INDEX")
+    p.add_argument("--out", required=True, metavar="PATH", help="NAME.png (one row per dimension) or NAME.gif")
+    p.add_argument("--model", metavar="NAME|PATH")
+    p.add_argument("--steps", type=int, default=9, help="decodings per dimension (default: %(default)s)")
+    p.add_argument("--span", type=_number, default=3.0,
+                   help="how far each dimension moves either side of 0, in prior standard deviations "
+                        "(default: %(default)s)")
+
     sub.add_parser("models", help="list the available models")
     parser.commands = sub.choices  # each command's parser, by name
     return parser
@@ -314,6 +324,20 @@ def _cmd_morph(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_traverse(args: argparse.Namespace) -> int:
+    from .model import load_model
+    from .morphing import resolve_endpoint
+    from .traversal import save_traversal, traverse
+
+    model = load_model(args.model)
+    result = traverse(model, resolve_endpoint(model, args.start), steps=args.steps, span=args.span)
+    path = save_traversal(result, args.out)
+    inactive = [f"z{d + 1}" for d in result.order if not result.active[d]]
+    print(f"wrote {path}: {len(result.order)} dimensions by average KL"
+          + (f"; inactive (KL < 0.01 nats): {', '.join(inactive)}" if inactive else ""))
+    return 0
+
+
 def _cmd_models() -> int:
     from .model import list_models, load_model
 
@@ -370,6 +394,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _with_output(lambda: _cmd_encode(args))
         if args.command == "morph":
             return _with_output(lambda: _cmd_morph(args))
+        if args.command == "traverse":
+            return _with_output(lambda: _cmd_traverse(args))
         return _with_output(_cmd_models)
     except VaedeskError as exc:
         # One line, even when it quotes a file name with a line break or an escape in it.
