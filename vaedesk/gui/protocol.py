@@ -32,6 +32,8 @@ class Channel(enum.Enum):
     LIKELIHOOD = "likelihood"  # the same with the importance-weighted -log p(x), on pen release
     DENSITY = "density"  # the encoded training set's density on the plane (the aggregate posterior)
     PRIOR_SAMPLES = "prior_samples"  # decodings of draws from the prior and from the aggregate posterior
+    TRAVERSAL = "traversal"  # each latent dimension swept from the current drawing's or pin's latent
+    LATENT = "latent"  # the decoding of a latent vector the user edited (the traversal sliders)
 
     @property
     def is_batch(self) -> bool:
@@ -47,7 +49,7 @@ class Channel(enum.Enum):
     def yields_to_encode(self) -> bool:
         """Slower extras that wait while a newer drawing waits to be encoded, so the
         posterior follows the pen at full speed (issue 13's lens and explanations)."""
-        return self in (Channel.LENS, Channel.INSIGHT, Channel.LIKELIHOOD)
+        return self in (Channel.LENS, Channel.INSIGHT, Channel.LIKELIHOOD, Channel.TRAVERSAL)
 
 
 # --------------------------------------------------------------------------- requests
@@ -108,6 +110,20 @@ class LensRequest:
 @dataclass(frozen=True)
 class ExplainRequest:
     drawing: Drawing  # INSIGHT: loss terms and neighbours; LIKELIHOOD: with the IWAE estimate too
+
+
+@dataclass(frozen=True)
+class TraversalRequest:
+    """Sweep every dimension from a latent vector, or from the latent of a plane point (a pin)."""
+
+    latent: np.ndarray | None  # (D,)
+    xy: tuple[float, float] | None = None
+    steps: int = 9
+
+
+@dataclass(frozen=True)
+class LatentRequest:
+    latent: np.ndarray  # (D,) to decode
 
 
 @dataclass(frozen=True)
@@ -182,6 +198,15 @@ class InsightResult:
     report: Any  # explain.DrawingReport
     neighbour_images: np.ndarray  # (K, 28, 28) the nearest training digits
     neighbour_xy: np.ndarray  # (K, 2) their posterior means on the plane
+
+
+@dataclass
+class TraversalResult:
+    channel: Channel
+    request_id: int
+    generation: int
+    traversal: Any  # traversal.Traversal
+    origin_xy: np.ndarray  # (2,) the swept latent on the plane
 
 
 @dataclass

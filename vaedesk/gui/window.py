@@ -39,6 +39,7 @@ from .loss_view import LossBreakdown
 from .morph_controller import MorphController
 from .morph_panel import MorphPanel
 from .neighbours_view import NearestDigits
+from .traversal_view import TraversalView
 from .plane import LatentPlane
 from .protocol import Channel, DecodeResult, EncodeResult, InsightResult, LensRequest, ModelInfo
 from .tour import TourPanel, vae_steps
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self._pending_model = model or self.settings.value("model", DEFAULT_MODEL, type=str)
         self._pin_images: dict[int, np.ndarray] = {}
         self._selected_pin: int | None = None
+        self._traversal_source: int | None = None  # the pin the Dimensions tab sweeps; None: the drawing
         self._hovering = False
         self._messages: list[QMessageBox] = []
         self._canvas_edit = False  # the workspace's drawing is changing because the user drew
@@ -181,6 +183,7 @@ class MainWindow(QMainWindow):
         right.addTab(decode_tab, "Decode && morph")
         right.addTab(self._build_distribution_tab(), "Distribution")
         right.addTab(self._build_neighbours_tab(), "Where it landed")
+        right.addTab(self._build_traversals_tab(), "Dimensions")
         right.currentChanged.connect(self._on_tab_changed)
 
         splitter = QSplitter()
@@ -229,6 +232,17 @@ class MainWindow(QMainWindow):
         layout.addStretch(1)
         return tab
 
+    def _build_traversals_tab(self) -> QWidget:
+        self.traversal_view = TraversalView()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.traversal_view)
+        return scroll
+
+    def show_traversals(self) -> None:
+        """Bring the per-dimension traversals to the front."""
+        self.insight_tabs.setCurrentIndex(3)
+
     def show_insight(self, widget: QWidget | None = None) -> None:
         """Bring the posterior lens and the loss breakdown to the front (scrolled to ``widget``)."""
         self.insight_tabs.setCurrentIndex(1)
@@ -245,6 +259,8 @@ class MainWindow(QMainWindow):
         client.failed.connect(self._on_failed)
         self.lens.view_changed.connect(self._on_lens_view_changed)
         self.nearest_view.digit_clicked.connect(self._show_neighbour)
+        self.traversal_view.latent_edited.connect(self._on_latent_edited)
+        self.traversal_view.save_requested.connect(self.save_traversal)
 
         workspace = self.workspace
         workspace.drawing_changed.connect(self._on_drawing_changed)
@@ -322,6 +338,7 @@ class MainWindow(QMainWindow):
         self.plane.set_posterior(None)
         self.plane.reset_view()
         self.last_encode = None
+        self.traversal_view.clear()
         is_vae = info.kind == "vae"
         self.resample_button.setEnabled(is_vae)
         self.actions.resample.setEnabled(is_vae)
@@ -398,6 +415,7 @@ class MainWindow(QMainWindow):
         self.last_encode = None
         self.last_report = None
         self._neighbours = None
+        self._request_traversal()
         self.lens.set_none()
         self.plane.set_lens_rect(None)
         self._show_explanation()
@@ -415,6 +433,8 @@ class MainWindow(QMainWindow):
         self.readout.setText(describe_posterior(result))
         if self.lens.isVisible():  # else shown when its tab is (_show_lens)
             self._show_lens()
+        self._traversal_source = None  # the Dimensions tab follows the pen
+        self._request_traversal()
         self.posterior_changed.emit(result.posterior)
 
     def _on_tab_changed(self, index: int) -> None:
@@ -423,6 +443,49 @@ class MainWindow(QMainWindow):
         else:  # the outline on the plane marks what the lens shows
             self.plane.set_lens_rect(None)
         self._show_explanation()
+        self._request_traversal()
+
+    # ------------------------------------------------------------------ traversals
+    def _request_traversal(self) -> None:
+        """Sweep the dimensions of what the Dimensions tab is about (the drawing, or the
+        selected pin), when the tab is shown: the sweep costs a decoding per row and step."""
+        if self.model_info is None or not self.traversal_view.isVisible():
+            return
+        source = self._traversal_source
+        if source is not None:
+            pin = self.workspace.pin(source)
+            if pin is not None:
+                self.client.traversal(xy=pin.xy)
+                return
+        if self.last_encode is not None:
+            self.client.traversal(latent=self.last_encode.posterior.mean[0])
+        else:
+            self.client.forget(Channel.TRAVERSAL)
+            self.traversal_view.clear()
+
+    def _on_latent_edited(self, latent: np.ndarray) -> None:
+        if self.model_info is not None:
+            self.client.decode_latent(latent)
+
+    def save_traversal(self, fmt: str, path: str | None = None) -> bool:
+        """Save the shown traversal as a GIF or a PNG grid (asks where unless ``path``)."""
+        from ..traversal import save_traversal
+
+        traversal = self.traversal_view.traversal
+        if traversal is None:
+            return False
+        if path is None:
+            name = f"traversal.{fmt}"
+            path, _ = QFileDialog.getSaveFileName(self, "Save traversal", name, f"{fmt.upper()} (*.{fmt})")
+            if not path:
+                return False
+        try:
+            written = save_traversal(traversal, path)
+        except VaedeskError as exc:
+            self.show_message("critical", "Could not save the traversal", str(exc))
+            return False
+        self.statusBar().showMessage(f"Saved {written}", 6000)
+        return True
 
     def _show_explanation(self) -> None:
         """The explanation in the views the user can see (hidden ones catch up when shown:
@@ -537,6 +600,9 @@ class MainWindow(QMainWindow):
 
     def _show_pin(self, pin_id: int) -> None:
         self._selected_pin = pin_id
+        if self._traversal_source != pin_id:
+            self._traversal_source = pin_id
+            self._request_traversal()
         self.plane.set_selected_pin(pin_id)
         image, pin = self._pin_images.get(pin_id), self.workspace.pin(pin_id)
         if image is not None and pin is not None:
@@ -580,6 +646,9 @@ class MainWindow(QMainWindow):
         elif result.channel is Channel.LENS:
             if self.lens.view_rect() is not None:
                 self.lens.set_grid(result.tile, (*result.x_range, *result.y_range))
+        elif result.channel is Channel.LATENT:
+            self.traversal_view.set_edited_image(result.images[0])
+            self.plane.set_hover_marker(result.points[0])
 
     def _on_reported(self, result) -> None:
         if result.channel in (Channel.INSIGHT, Channel.LIKELIHOOD):
@@ -593,6 +662,11 @@ class MainWindow(QMainWindow):
                 self.plane.set_density(result.image, result.extent)
         elif result.channel is Channel.PRIOR_SAMPLES:
             self._show_prior_samples(result)
+        elif result.channel is Channel.TRAVERSAL:
+            source = self._traversal_source
+            what = "your drawing" if source is None else f"pin {self.workspace.pin_number(source)}"
+            self.traversal_view.set_traversal(result.traversal, what)
+            self.client.decode_latent(result.traversal.origin)
 
     def _on_reference_ready(self, generation: int) -> None:
         if self.model_info is not None and generation == self.model_info.generation:

@@ -33,8 +33,8 @@ from ..session import Drawing
 from ..workspace import ResolvedEndpoint
 from .protocol import (
     Channel, CountRequest, DecodeRequest, DecodeResult, DensityResult, EncodeRequest, EncodeResult, Envelope,
-    ExportRequest, GridRequest, InsightResult, ExplainRequest, LensRequest, LoadRequest, ModelInfo, MorphRequest,
-    PriorSamplesResult,
+    ExportRequest, GridRequest, InsightResult, ExplainRequest, LatentRequest, LensRequest, LoadRequest, ModelInfo,
+    MorphRequest, PriorSamplesResult, TraversalRequest, TraversalResult,
 )
 from .threads import start_thread, stop_thread
 
@@ -108,8 +108,9 @@ class ModelWorker(QObject):
             Channel.PINS: self._decode_points, Channel.GRID: self._grid, Channel.MORPH: self._morph,
             Channel.EXPORT: self._export, Channel.LENS: self._lens, Channel.LIKELIHOOD: self._likelihood,
             Channel.DENSITY: self._density, Channel.PRIOR_SAMPLES: self._prior_samples,
-            Channel.INSIGHT: self._insight,
+            Channel.INSIGHT: self._insight, Channel.TRAVERSAL: self._traversal, Channel.LATENT: self._decode_latent,
         }
+        self._information = None  # (model, each dimension's average KL), for the traversals
         self._wake.connect(self._process, Qt.ConnectionType.QueuedConnection)
 
     # -- called from any thread -----------------------------------------------------------
@@ -295,6 +296,32 @@ class ModelWorker(QObject):
         x0, x1, y0, y1 = request.extent
         self.decoded.emit(DecodeResult(Channel.LENS, envelope.request_id, self.generation, request.points, images,
                                        tile=tile(images, request.n), x_range=(x0, x1), y_range=(y0, y1)))
+
+    def _traversal(self, envelope: Envelope) -> None:
+        from ..traversal import dimension_information, traverse
+
+        request: TraversalRequest = envelope.request
+        model = self._require_model()
+        if request.latent is not None:
+            origin = np.asarray(request.latent, np.float64)
+        else:
+            origin = self.projection.to_latent(np.array([request.xy], np.float64))[0]
+        if self._information is None or self._information[0] is not model:
+            from ..data import trained_on
+
+            # Once per model: its 10,000 test images through the encoder, about a second.
+            test = load_split("test", trained_on(model.card)[0])
+            self._information = (model, dimension_information(model, test.images))
+        result = traverse(model, origin, steps=request.steps, information=self._information[1])
+        self.reported.emit(TraversalResult(Channel.TRAVERSAL, envelope.request_id, self.generation, result,
+                                           self.projection.to_plane(origin[None])[0]))
+
+    def _decode_latent(self, envelope: Envelope) -> None:
+        request: LatentRequest = envelope.request
+        latent = np.asarray(request.latent, np.float64)[None]
+        images = self._require_model().decode(latent)
+        self.decoded.emit(DecodeResult(Channel.LATENT, envelope.request_id, self.generation,
+                                       self.projection.to_plane(latent), images))
 
     def _density(self, envelope: Envelope) -> None:
         request: CountRequest = envelope.request
@@ -488,6 +515,15 @@ class WorkerClient(QObject):
     def likelihood(self, drawing: Drawing) -> int:
         """The same with the importance-weighted -log p(x) (a finished drawing)."""
         return self._send(Channel.LIKELIHOOD, ExplainRequest(drawing))
+
+    def traversal(self, latent: np.ndarray | None = None, xy: tuple[float, float] | None = None,
+                  steps: int = 9) -> int:
+        """Every dimension swept from ``latent`` (D,) or from the latent of plane point ``xy``."""
+        return self._send(Channel.TRAVERSAL, TraversalRequest(
+            None if latent is None else np.asarray(latent, np.float64).copy(), xy, steps))
+
+    def decode_latent(self, latent: np.ndarray) -> int:
+        return self._send(Channel.LATENT, LatentRequest(np.asarray(latent, np.float64).copy()))
 
     def density(self, bins: int = 160) -> int:
         return self._send(Channel.DENSITY, CountRequest(bins))
