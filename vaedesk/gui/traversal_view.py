@@ -50,7 +50,7 @@ class TraversalView(QWidget):
         self._grid = QGridLayout()
         self._grid.setHorizontalSpacing(6)
         self._grid.setVerticalSpacing(2)
-        self.edited_view = DigitView(caption="Your edited latent", hint_size=84)
+        self.edited_view = DigitView(caption="Edited", hint_size=84)
         self.edited_view.setObjectName("traversals_edited")
         self.reset_button = QPushButton("Reset sliders", objectName="traversals_reset")
         self.reset_button.clicked.connect(self.reset)
