@@ -90,9 +90,27 @@ def main() -> None:
     pause(2500)
     window.grab().save(str(HERE / "manifold.png"))
     window.actions.manifold.setChecked(False)
+    traversals_screenshot(window)
     training_screenshot(window)
     window.close()
     app.quit()
+
+
+def traversals_screenshot(window: MainWindow) -> None:
+    """The 16-d model's Dimensions tab for a drawn 4, one slider moved."""
+    window.switch_model("mnist-vae-16d")
+    wait_until(lambda: window.model_info is not None and window.model_info.name == "mnist-vae-16d")
+    window.clear_drawing()
+    draw_strokes(_Pause(), window.canvas, draw_digit(4, np.random.default_rng(2)))
+    window.show_traversals()
+    wait_until(lambda: window.traversal_view.traversal is not None
+               and window.traversal_view.traversal.origin.shape == (16,))
+    window.traversal_view.sliders()[0].setValue(-250)
+    pause(1500)
+    window.grab().save(str(HERE / "traversals.png"))
+    window.insight_tabs.setCurrentIndex(0)
+    window.switch_model("mnist-vae-2d")
+    wait_until(lambda: window.model_info is not None and window.model_info.name == "mnist-vae-2d")
 
 
 def training_screenshot(window: MainWindow) -> None:
