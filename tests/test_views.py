@@ -55,7 +55,7 @@ def test_dims_view_shows_two_coordinates_and_holds_the_rest_at_its_anchor():
     assert view.shown_dims == (0, 1) and view.axis_labels == ("z1", "z2")
     chosen = fit_view(None, "dims", data, dims=(4, 2))
     z = data[:3]
-    np.testing.assert_allclose(chosen.to_plane(z), z[:, [4, 2]] - data.mean(0)[[4, 2]])
+    np.testing.assert_allclose(chosen.to_plane(z), z[:, [4, 2]])  # the coordinates themselves
     back = chosen.to_latent(chosen.to_plane(z))
     np.testing.assert_allclose(back[:, [4, 2]], z[:, [4, 2]])
     np.testing.assert_allclose(back[:, [0, 1, 3, 5]], np.broadcast_to(data.mean(0)[[0, 1, 3, 5]], (3, 4)))
@@ -136,3 +136,14 @@ def test_linear_view_is_read_only():
     assert isinstance(view, LinearView)
     with pytest.raises(ValueError):
         view.weights[0, 0] = 5.0
+
+
+def test_a_two_dimensional_space_is_its_own_plane_whatever_the_view():
+    data, labels = _clusters()
+    data = data[:, [0, 4]]
+    for kind in ("pca", "lda", "dims"):
+        view = fit_view(None, kind, data, labels)
+        z = data[:5]
+        np.testing.assert_allclose(view.to_plane(z), z)
+        np.testing.assert_allclose(view.to_latent(z), z)
+        assert view.axis_labels == ("z1", "z2")

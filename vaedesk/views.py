@@ -19,7 +19,7 @@ origin.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -240,41 +240,56 @@ def _dims(data: np.ndarray, information: np.ndarray | None, dims: Sequence[int] 
         raise LatentError(f"choose two different latent dimensions in 0..{dim - 1}, got {tuple(dims)!r:.60}")
     w = np.zeros((2, dim))
     w[0, dims[0]] = w[1, dims[1]] = 1.0
-    centre = data.mean(0)
-    return LinearView("dims", w, centre, np.cov(data, rowvar=False), (f"z{dims[0] + 1}", f"z{dims[1] + 1}"),
-                      shown_dims=(int(dims[0]), int(dims[1])))
+    # The plane shows the coordinates themselves (the prior's centre at 0, 0); the hidden
+    # ones are held at the data's mean.
+    return LinearView("dims", w, np.zeros(dim), np.cov(data, rowvar=False), (f"z{dims[0] + 1}", f"z{dims[1] + 1}"),
+                      anchor=data.mean(0), shown_dims=(int(dims[0]), int(dims[1])))
 
 
-def _neighbours(data: np.ndarray, labels: np.ndarray | None, seed: int) -> NeighbourView:
-    try:
-        import umap  # heavy (numba): only when this view is asked for
-    except ImportError:
-        raise LatentError("the neighbourhood view needs the umap-learn package (pip install umap-learn)") from None
-
+def _neighbours(data: np.ndarray, seed: int, cached: Callable[..., np.ndarray] | None = None) -> NeighbourView:
+    """UMAP of (at most NEIGHBOUR_FIT_POINTS of) the means; ``cached(tag, shape, compute)``
+    keeps the fitted plane on disk when the means are a model's training set."""
     rng = np.random.default_rng(seed)
     chosen = np.sort(rng.choice(len(data), min(len(data), NEIGHBOUR_FIT_POINTS), replace=False))
     fitted = data[chosen].astype(np.float32)
-    reducer = umap.UMAP(n_neighbors=15, min_dist=0.1, random_state=seed, n_jobs=1)
-    plane = reducer.fit_transform(fitted)
+
+    def fit() -> np.ndarray:
+        try:
+            import umap  # heavy (numba): only when this view is asked for
+        except ImportError:
+            raise LatentError("the neighbourhood view needs the umap-learn package (pip install umap-learn)") from None
+        reducer = umap.UMAP(n_neighbors=15, min_dist=0.1, random_state=seed, n_jobs=1)
+        return reducer.fit_transform(fitted).astype(np.float32)
+
+    plane = fit() if cached is None else cached(f"neighbours-v1-seed{seed}-{len(fitted)}", (len(fitted), 2), fit)
     return NeighbourView(fitted, plane)
 
 
 def fit_view(model: object, kind: str, data: ArrayLike | None = None, labels: ArrayLike | None = None,
-             seed: int = 0, dims: Sequence[int] | None = None) -> LatentView:
+             seed: int = 0, dims: Sequence[int] | None = None, information: ArrayLike | None = None) -> LatentView:
     """A view of ``model``'s latent space of ``kind`` (one of :data:`VIEW_KINDS`), fitted on
     ``data``: latent means (N, D), by default the model's training-set posterior means (and
-    their labels, which ``"lda"`` needs). Deterministic for a ``seed``."""
+    their labels, which ``"lda"`` needs; a neighbourhood map of those is cached on disk per
+    model). ``"dims"`` shows ``dims``, by default the two of largest ``information`` (each
+    dimension's average KL; computed for the model when no data is given, else the
+    variance of the means stands in). Deterministic for a ``seed``."""
     if not isinstance(kind, str) or kind not in VIEW_KINDS:
         raise LatentError(f"unknown view {kind!r:.40}; expected one of {', '.join(VIEW_KINDS)}")
-    information = None
+    cached = None
     if data is None:
-        from .data import load_split
-        from .encodings import cached_means
+        from .data import load_split, trained_on
+        from .encodings import cached_array, cached_means
 
-        train = load_split("train", as_uint8=True)
+        train = load_split("train", trained_on(model.card)[0], as_uint8=True)  # type: ignore[attr-defined]
         data, labels = cached_means(model, train.images), train.labels
-        if kind == "dims":
-            information = _average_kl(model)
+
+        def cached(tag: str, shape: tuple[int, ...], compute: Callable[[], np.ndarray]) -> np.ndarray:
+            return cached_array(model, train.images, tag, shape, compute)  # type: ignore[arg-type]
+
+        if kind == "dims" and information is None:
+            from .traversal import dimension_information
+
+            information = dimension_information(model)
     points = as_float_array(data, "latent means")
     if points.ndim != 2 or len(points) < 3 or points.shape[1] < 2:
         raise LatentError(f"a view needs latent means of shape (N, D) with N ≥ 3 and D ≥ 2, got {points.shape}")
@@ -283,6 +298,8 @@ def fit_view(model: object, kind: str, data: ArrayLike | None = None, labels: Ar
         labels = np.asarray(labels)
         if labels.shape != (len(points),):
             raise LatentError(f"labels must have shape ({len(points)},), got {labels.shape}")
+    if points.shape[1] == 2:  # the plane is the latent space itself, whatever view is asked for
+        return _dims(points, None, (0, 1))
     if kind == "pca":
         return _pca(points)
     if kind == "lda":
@@ -290,20 +307,8 @@ def fit_view(model: object, kind: str, data: ArrayLike | None = None, labels: Ar
             raise LatentError("a class-separating view needs the labels of the latent means")
         return _lda(points, labels)
     if kind == "dims":
-        return _dims(points, information, dims)
-    return _neighbours(points, labels, seed)
-
-
-def _average_kl(model: object) -> np.ndarray:
-    """Average KL to the prior of each latent dimension over the test set (nats)."""
-    from .data import load_split
-
-    test = load_split("test")
-    posterior = model.encode(test.images)  # type: ignore[attr-defined]
-    if posterior.logvar is None:  # an autoencoder: no KL, the spread of the codes instead
-        return posterior.mean.var(0)
-    kl = 0.5 * (posterior.mean**2 + np.exp(posterior.logvar) - 1.0 - posterior.logvar)
-    return kl.mean(0)
+        return _dims(points, None if information is None else np.asarray(information, np.float64), dims)
+    return _neighbours(points, seed, cached)
 
 
 # ------------------------------------------------------------------------------ arithmetic

@@ -50,7 +50,28 @@ class WindowActions:
         self.about = self._make("about", "&About vaedesk and this model", _S.HelpContents, win.show_about)
         self.models = QActionGroup(win)  # one checkable action per model, in the Model menu
         self._opened_checkpoints: list[str] = []
+        # View -> Plane: how a latent space above two dimensions is shown (one at a time).
+        self.views = QActionGroup(win)
+        self.view_pca = self._view("pca", "&Principal components (PCA)", "Alt+1")
+        self.view_lda = self._view("lda", "&Class-separating (LDA)", "Alt+2")
+        self.view_dims = self._view("dims", "Two latent &dimensions (most informative)", "Alt+3")
+        self.view_neighbors = self._view("neighbors", "&Neighbourhoods (UMAP)", "Alt+4")
         self._build_menus()
+
+    def _view(self, kind: str, text: str, shortcut: str) -> QAction:
+        action = self._make(f"view_{kind}", text, shortcut, lambda checked, k=kind: checked and self._win.set_view(k),
+                            checkable=True)
+        action.setData(kind)
+        self.views.addAction(action)
+        return action
+
+    def check_view(self, kind: str, enabled: bool) -> None:
+        """Mark the shown view; the choice only exists above two dimensions."""
+        for action in self.views.actions():
+            action.blockSignals(True)
+            action.setChecked(action.data() == kind)
+            action.blockSignals(False)
+            action.setEnabled(enabled)
 
     def _make(self, name: str, text: str, shortcut: object, slot: Callable, checkable: bool = False) -> QAction:
         action = QAction(text, self._win)
@@ -67,7 +88,11 @@ class WindowActions:
                    self.export_gif, self.export_png, None, self.quit)
         self._fill(bar.addMenu("&Edit"), self.undo, self.redo, self.clear, None, self.keep, self.resample,
                    self.clear_pins)
-        self._fill(bar.addMenu("&View"), self.manifold, self.aggregate_density, self.reset_view, None,
+        view_menu = bar.addMenu("&View")
+        plane_menu = view_menu.addMenu("&Plane of a latent space above 2-D")
+        plane_menu.setObjectName("menu_plane")
+        self._fill(plane_menu, *self.views.actions())
+        self._fill(view_menu, None, self.manifold, self.aggregate_density, self.reset_view, None,
                    self.sample_prior, self.play_morph)
         self.model_menu = bar.addMenu("&Model")
         self.populate_models()

@@ -632,6 +632,11 @@ class LatentPlane(pg.PlotWidget):
         item = self.getPlotItem()
         item.setLabel("bottom", x, **style)
         item.setLabel("left", y, **style)
+        self._axis_labels = (x, y)
+
+    def axis_labels(self) -> tuple[str, str]:
+        """The axes' labels (what the plane's coordinates are)."""
+        return getattr(self, "_axis_labels", ("", ""))
 
     # --- scatter --------------------------------------------------------------------
 

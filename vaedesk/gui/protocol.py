@@ -19,7 +19,7 @@ from ..workspace import ResolvedEndpoint
 
 
 class Channel(enum.Enum):
-    LOAD = "load"  # a model, its test-set scatter and projection
+    LOAD = "load"  # a model, its test-set scatter and the view of its latent space
     ENCODE = "encode"  # the current drawing's posterior
     SAMPLES = "samples"  # decodings of the shown posterior's mean and samples (follows ENCODE)
     HOVER = "hover"  # the plane point under the cursor
@@ -58,6 +58,7 @@ class Channel(enum.Enum):
 @dataclass(frozen=True)
 class LoadRequest:
     name: str  # a model name or a checkpoint path
+    view: str = "pca"  # how a latent space above 2-D is shown (views.VIEW_KINDS)
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ class ModelInfo:
     kind: str
     latent_dim: int
     card: dict[str, Any]
-    projection: Any  # projection.Projection
+    view: Any  # views.LatentView: latent space <-> plane
     scatter_xy: np.ndarray
     scatter_labels: np.ndarray
     class_names: tuple[str, ...] | None = None  # None: digits

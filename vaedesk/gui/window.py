@@ -10,6 +10,7 @@ autosave in :mod:`.autosave`, actions and menus in :mod:`.actions`.
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self._pin_images: dict[int, np.ndarray] = {}
         self._selected_pin: int | None = None
         self._traversal_source: int | None = None  # the pin the Dimensions tab sweeps; None: the drawing
+        self._pins_to_place: tuple[str, dict[int, np.ndarray]] | None = None  # across a change of view
         self._hovering = False
         self._messages: list[QMessageBox] = []
         self._canvas_edit = False  # the workspace's drawing is changing because the user drew
@@ -320,7 +322,35 @@ class MainWindow(QMainWindow):
             self.actions.populate_models(extra=name)  # a checkpoint opened by path
         self.statusBar().showMessage(f"Loading model {Path(name).name}…")
         self._pending_model = name
-        self.client.load_model(name)
+        self.client.load_model(name, self._view_setting(name))
+
+    # ------------------------------------------------------------------ views of the latent space
+    @staticmethod
+    def _view_key(name: str) -> str:
+        # Model names may be paths; a digest keeps them out of the settings file's groups.
+        return "views/" + hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+    def _view_setting(self, name: str) -> str:
+        from ..views import VIEW_KINDS
+
+        kind = self.settings.value(self._view_key(name), "pca", type=str)
+        return kind if kind in VIEW_KINDS else "pca"
+
+    def set_view(self, kind: str) -> None:
+        """Show the latent space in another view (``views.VIEW_KINDS``), remembered per model.
+
+        Pins stay on the same latent points: they are moved to where the new view shows them.
+        """
+        info = self.model_info
+        if info is None or info.latent_dim <= 2 or info.view.kind == kind:
+            return
+        self.settings.setValue(self._view_key(self._pending_model), kind)
+        pins = self.workspace.pins()
+        self._pins_to_place = (info.name, {pin.id: info.view.to_latent(np.array(pin.xy, np.float64))
+                                           for pin in pins})
+        what = "neighbourhood map (about a minute the first time for a model)" if kind == "neighbors" else "view"
+        self.statusBar().showMessage(f"Fitting the {what}…")
+        self.client.load_model(self._pending_model, kind)
 
     def open_model_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", "", "vaedesk models (*.safetensors *.json)")
@@ -331,7 +361,14 @@ class MainWindow(QMainWindow):
         self.model_info = info
         self.settings.setValue("model", self._pending_model)
         self.actions.check_model(self._pending_model)
-        projection = info.projection
+        projection = info.view
+        self.actions.check_view(projection.kind, info.latent_dim > 2)
+        placing, self._pins_to_place = self._pins_to_place, None
+        if placing is not None and placing[0] == info.name:
+            for pin_id, latent in placing[1].items():
+                if self.workspace.pin(pin_id) is not None:
+                    x, y = projection.to_plane(latent)
+                    self.workspace.move_pin(pin_id, float(x), float(y))
         self.plane.set_scatter(info.scatter_xy, info.scatter_labels, info.class_names)
         self.plane.set_axis_labels(*projection.axis_labels)
         self.plane.show_prior(tuple(projection.to_plane(np.zeros((1, info.latent_dim)))[0]))

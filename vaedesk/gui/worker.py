@@ -28,7 +28,6 @@ from ..export import save_gif, save_png_frames
 from ..data import load_split
 from ..latent import density, grid, tile
 from ..preprocess import preprocess_strokes
-from ..projection import Projection
 from ..session import Drawing
 from ..workspace import ResolvedEndpoint
 from .protocol import (
@@ -95,7 +94,7 @@ class ModelWorker(QObject):
         self._lock = threading.Lock()
         self._slots: dict[Channel, _Slot] = {}
         self.model = None
-        self.projection = None
+        self.view = None
         self.reference = None  # explain.ModelReference of the model, once built
         self._reference_thread: threading.Thread | None = None
         self._training_split = None  # (data folder, its training images) for the nearest digits
@@ -185,16 +184,39 @@ class ModelWorker(QObject):
         means = cached_means(model, images)
         if model.latent_dim == 1:
             raise VaedeskError(f"{model.name}: a 1-d latent space cannot be shown on a plane")
-        projection = Projection.fit(means)
+        view = self._fit_view(model, request.view, means, labels)
         # Warm up the forward passes so the first stroke is as fast as the rest.
         model.decode(model.encode(images[:1] / np.float32(255)).mean)
-        self.model, self.projection = model, projection
+        self.model, self.view = model, view
         self.generation = envelope.generation
         self.model_loaded.emit(
-            ModelInfo(self.generation, model.name, model.kind, model.latent_dim, model.card, projection,
-                      projection.to_plane(means), labels, class_names(data_dir), data_note)
+            ModelInfo(self.generation, model.name, model.kind, model.latent_dim, model.card, view,
+                      view.to_plane(means), labels, class_names(data_dir), data_note)
         )
         self._prepare_reference(model, self.generation)
+
+    def _fit_view(self, model, kind: str, test_means: np.ndarray, test_labels: np.ndarray):
+        """The view of the model's latent space: the linear ones from the test-set means (in
+        milliseconds); the neighbourhood map from the training means, cached per model (a
+        minute the first time)."""
+        from ..views import fit_view
+
+        if kind == "neighbors" and model.latent_dim > 2:
+            return fit_view(model, kind)
+        information = None
+        if kind == "dims" and model.latent_dim > 2:
+            information = self._dimension_information(model)
+        return fit_view(model, kind, test_means, test_labels, information=information)
+
+    def _dimension_information(self, model) -> np.ndarray:
+        """Each dimension's average KL over the model's test set (once per model)."""
+        if self._information is None or self._information[0] is not model:
+            from ..data import trained_on
+            from ..traversal import dimension_information
+
+            test = load_split("test", trained_on(model.card)[0])
+            self._information = (model, dimension_information(model, test.images))
+        return self._information[1]
 
     def _prepare_reference(self, model, generation: int) -> None:
         """Build what explanations compare a drawing with (cached per model: only a model's
@@ -236,14 +258,14 @@ class ModelWorker(QObject):
             self.sample_seed = request.seed
         posterior = model.encode(x[None])
         mean = posterior.mean[0]
-        projection = self.projection
+        view = self.view
         samples_z = posterior.sample(SAMPLE_COUNT, np.random.default_rng(self.sample_seed))[0]
-        cov_xy = None if posterior.logvar is None else projection.project_covariance(posterior.std[0] ** 2)
+        cov_xy = None if posterior.logvar is None else view.project_gaussian(mean, posterior.std[0] ** 2)[1]
         if posterior.logvar is None:
             samples_z = samples_z[:0]  # an autoencoder's "samples" would all be its point
         self.encoded.emit(
-            EncodeResult(envelope.request_id, self.generation, x, posterior, projection.to_plane(mean[None])[0], cov_xy,
-                         samples_z, projection.to_plane(samples_z) if len(samples_z) else np.zeros((0, 2)))
+            EncodeResult(envelope.request_id, self.generation, x, posterior, view.to_plane(mean[None])[0], cov_xy,
+                         samples_z, view.to_plane(samples_z) if len(samples_z) else np.zeros((0, 2)))
         )
         # The posterior is shown first; its decodings take twice as long as the encoding.
         # When a newer drawing is already waiting they would be replaced before anyone saw
@@ -269,7 +291,7 @@ class ModelWorker(QObject):
         report = explain(self._require_model(), x, samples=samples, neighbours=NEIGHBOURS, reference=reference,
                          iwae_samples=iwae_samples)
         images = self._training_images(reference.data_dir)[report.neighbours].astype(np.float32) / np.float32(255)
-        xy = self.projection.to_plane(reference.train_means[report.neighbours])
+        xy = self.view.to_plane(reference.train_means[report.neighbours])
         self.reported.emit(InsightResult(channel, envelope.request_id, self.generation, report, images, xy))
 
     def _training_images(self, data_dir: str | None) -> np.ndarray:
@@ -290,44 +312,39 @@ class ModelWorker(QObject):
         request: LensRequest = envelope.request
         # From the posterior's mean, along the plane only: above two dimensions the other
         # coordinates stay the drawing's own, not the plane's origin.
-        offsets = np.asarray(request.points, np.float64) - np.asarray(request.mean_xy, np.float64)
-        z = np.asarray(request.mean, np.float64) + offsets @ self.projection.components
+        view = self.view
+        z = (np.asarray(request.mean, np.float64) + view.to_latent(np.asarray(request.points, np.float64))
+             - view.to_latent(np.asarray(request.mean_xy, np.float64)))
         images = self._require_model().decode(z)
         x0, x1, y0, y1 = request.extent
         self.decoded.emit(DecodeResult(Channel.LENS, envelope.request_id, self.generation, request.points, images,
                                        tile=tile(images, request.n), x_range=(x0, x1), y_range=(y0, y1)))
 
     def _traversal(self, envelope: Envelope) -> None:
-        from ..traversal import dimension_information, traverse
+        from ..traversal import traverse
 
         request: TraversalRequest = envelope.request
         model = self._require_model()
         if request.latent is not None:
             origin = np.asarray(request.latent, np.float64)
         else:
-            origin = self.projection.to_latent(np.array([request.xy], np.float64))[0]
-        if self._information is None or self._information[0] is not model:
-            from ..data import trained_on
-
-            # Once per model: its 10,000 test images through the encoder, about a second.
-            test = load_split("test", trained_on(model.card)[0])
-            self._information = (model, dimension_information(model, test.images))
-        result = traverse(model, origin, steps=request.steps, information=self._information[1])
+            origin = self.view.to_latent(np.array([request.xy], np.float64))[0]
+        result = traverse(model, origin, steps=request.steps, information=self._dimension_information(model))
         self.reported.emit(TraversalResult(Channel.TRAVERSAL, envelope.request_id, self.generation, result,
-                                           self.projection.to_plane(origin[None])[0]))
+                                           self.view.to_plane(origin[None])[0]))
 
     def _decode_latent(self, envelope: Envelope) -> None:
         request: LatentRequest = envelope.request
         latent = np.asarray(request.latent, np.float64)[None]
         images = self._require_model().decode(latent)
         self.decoded.emit(DecodeResult(Channel.LATENT, envelope.request_id, self.generation,
-                                       self.projection.to_plane(latent), images))
+                                       self.view.to_plane(latent), images))
 
     def _density(self, envelope: Envelope) -> None:
         request: CountRequest = envelope.request
         if self.reference is None:
             return  # still being built: reference_ready asks again
-        xy = self.projection.to_plane(self.reference.train_means)
+        xy = self.view.to_plane(self.reference.train_means)
         low, high = xy.min(axis=0), xy.max(axis=0)
         pad = 0.1 * (high - low).max()
         extent = (float(low[0] - pad), float(high[0] + pad), float(low[1] - pad), float(high[1] + pad))
@@ -351,7 +368,7 @@ class ModelWorker(QObject):
         request: DecodeRequest = envelope.request
         model = self._require_model()
         points = np.asarray(request.points, np.float64).reshape(-1, 2)
-        images = model.decode(self.projection.to_latent(points)) if len(points) else np.zeros((0, 28, 28), np.float32)
+        images = model.decode(self.view.to_latent(points)) if len(points) else np.zeros((0, 28, 28), np.float32)
         self.decoded.emit(DecodeResult(envelope.channel, envelope.request_id, self.generation, points, images,
                                        ids=request.ids))
 
@@ -359,7 +376,7 @@ class ModelWorker(QObject):
         request: GridRequest = envelope.request
         model = self._require_model()
         points = grid(request.x_range, request.y_range, request.n)
-        images = model.decode(self.projection.to_latent(points))
+        images = model.decode(self.view.to_latent(points))
         self.decoded.emit(DecodeResult(Channel.GRID, envelope.request_id, self.generation, points, images,
                                        tile=tile(images, request.n), x_range=request.x_range,
                                        y_range=request.y_range))
@@ -367,7 +384,7 @@ class ModelWorker(QObject):
     def _morph_endpoints(self, endpoints: Sequence[ResolvedEndpoint]) -> list[np.ndarray]:
         """The endpoints as morphing.resolve_endpoint takes them: latent vectors for plane
         points, 28x28 model inputs for drawings (encoded there to their posterior mean)."""
-        return [self.projection.to_latent(np.array([e.xy], np.float64))[0] if e.xy is not None
+        return [self.view.to_latent(np.array([e.xy], np.float64))[0] if e.xy is not None
                 else _model_input(e.drawing) for e in endpoints]
 
     def _morph(self, envelope: Envelope) -> None:
@@ -378,7 +395,7 @@ class ModelWorker(QObject):
         latents = morph_path(model, self._morph_endpoints(request.endpoints), request.frames, request.method,
                              request.easing)
         self.decoded.emit(DecodeResult(Channel.MORPH, envelope.request_id, self.generation,
-                                       self.projection.to_plane(latents), model.decode(latents)))
+                                       self.view.to_plane(latents), model.decode(latents)))
 
     def _export(self, envelope: Envelope) -> None:
         from ..morphing import morph_frames
@@ -486,9 +503,10 @@ class WorkerClient(QObject):
         self.worker.submit(Envelope(channel, request_id, self._generation, request))
         return request_id
 
-    def load_model(self, name: str) -> int:
+    def load_model(self, name: str, view: str = "pca") -> int:
+        """Load a model, its latent space shown in ``view`` (above two dimensions)."""
         self._generation = next(self._generations)
-        return self._send(Channel.LOAD, LoadRequest(name))
+        return self._send(Channel.LOAD, LoadRequest(name, view))
 
     def encode(self, drawing: Drawing, new_samples: bool = False) -> int:
         """Encode a drawing (strokes, or an imported picture's model input); ``new_samples``

@@ -1,0 +1,85 @@
+"""View -> Plane: latent spaces above two dimensions shown in other views, in the real window."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import vaedesk
+from vaedesk.gui import MainWindow
+from vaedesk.sketches import draw_digit
+
+from tests.gui.helpers import draw_strokes
+from tests.gui.test_window import LOAD_TIMEOUT, wait_for_final_posterior
+
+
+def _open(qtbot, model):
+    win = MainWindow(model=model)
+    qtbot.addWidget(win)
+    win.resize(1300, 820)
+    with qtbot.waitSignal(win.model_ready, timeout=LOAD_TIMEOUT):
+        win.show()
+    return win
+
+
+def _switch_view(qtbot, win, action):
+    with qtbot.waitSignal(win.model_ready, timeout=LOAD_TIMEOUT):
+        action.trigger()
+
+
+def test_views_switch_keep_pins_on_their_latents_and_are_remembered(qtbot):
+    win = _open(qtbot, "mnist-vae-16d")
+    model = vaedesk.load_model("mnist-vae-16d")
+    actions = win.actions
+    assert win.model_info.view.kind == "pca" and actions.view_pca.isChecked() and actions.view_lda.isEnabled()
+    pin = win.add_pin(0.5, -0.5)
+    pin_latent = win.model_info.view.to_latent(np.array([0.5, -0.5]))
+
+    _switch_view(qtbot, win, actions.view_lda)
+    view = win.model_info.view
+    assert view.kind == "lda" and actions.view_lda.isChecked() and not actions.view_pca.isChecked()
+    assert win.plane.axis_labels() == ("LD1", "LD2")
+    # The pin is where the new view shows its latent point.
+    np.testing.assert_allclose(win.workspace.pin(pin).xy, view.to_plane(pin_latent), atol=1e-6)
+    # The drawing's posterior is placed through the view.
+    draw_strokes(qtbot, win.canvas, draw_digit(7, np.random.default_rng(1)))
+    result = wait_for_final_posterior(qtbot, win)
+    np.testing.assert_allclose(result.mean_xy, view.to_plane(result.posterior.mean[0]), atol=1e-6)
+    # Hovering decodes the view's latent for the point.
+    with qtbot.waitSignal(win.preview_changed, timeout=10_000) as shown:
+        win.plane.hovered.emit(1.0, 0.5)
+    np.testing.assert_allclose(shown.args[0], model.decode(view.to_latent(np.array([[1.0, 0.5]])))[0], atol=1e-5)
+
+    _switch_view(qtbot, win, actions.view_dims)
+    assert win.model_info.view.kind == "dims"
+    assert win.plane.axis_labels()[0].startswith("z")
+    win.close()
+    again = _open(qtbot, "mnist-vae-16d")  # remembered for this model
+    assert again.model_info.view.kind == "dims" and again.actions.view_dims.isChecked()
+    again.close()
+
+
+def test_a_two_dimensional_model_has_no_views_to_choose(qtbot):
+    win = _open(qtbot, "mnist-vae-2d")
+    assert not win.actions.view_pca.isEnabled() and not win.actions.view_neighbors.isEnabled()
+    assert win.model_info.view.axis_labels == ("z1", "z2")
+    z = np.array([[0.3, -1.2]])
+    np.testing.assert_allclose(win.model_info.view.to_plane(z), z)
+    win.close()
+
+
+def test_the_neighbourhood_view_places_drawings_among_their_class(qtbot, monkeypatch):
+    pytest.importorskip("umap")
+    import vaedesk.views
+
+    monkeypatch.setattr(vaedesk.views, "NEIGHBOUR_FIT_POINTS", 1500)  # a quick map for the test
+    win = _open(qtbot, "mnist-vae-16d")
+    _switch_view(qtbot, win, win.actions.view_neighbors)
+    view = win.model_info.view
+    assert view.kind == "neighbors" and win.plane.axis_labels() == ("UMAP 1", "UMAP 2")
+    info = win.model_info
+    draw_strokes(qtbot, win.canvas, draw_digit(0, np.random.default_rng(1)))
+    result = wait_for_final_posterior(qtbot, win)
+    nearest = np.argsort(np.linalg.norm(info.scatter_xy - result.mean_xy, axis=1))[:15]
+    assert np.bincount(info.scatter_labels[nearest], minlength=10).argmax() == 0
+    win.close()
