@@ -62,6 +62,13 @@ class LatentView:
     dim: int
     axis_labels: tuple[str, str]
 
+    @property
+    def keeps_prior_shape(self) -> bool:
+        """Whether the prior N(0, I) looks like N(0, I) on the plane (its 1σ/2σ/3σ circles are
+        circles): true of an orthonormal projection (principal components, two dimensions),
+        not of a stretched (LDA) or non-linear (neighbourhood) map."""
+        return self.kind in ("pca", "dims")
+
     def to_plane(self, z: ArrayLike) -> np.ndarray:  # pragma: no cover - abstract
         """Latent vectors (N, D) → plane points (N, 2); one (D,) → (2,)."""
         raise NotImplementedError
@@ -214,7 +221,10 @@ def _lda(data: np.ndarray, labels: np.ndarray) -> LinearView:
         raise LatentError("a class-separating view needs points of at least 3 classes")
     centre = data.mean(0)
     within = sum(np.cov(data[labels == c], rowvar=False, bias=True) * (labels == c).sum() for c in classes)
-    within = within / len(data) + 1e-6 * np.eye(data.shape[1])
+    within = within / len(data)
+    # Shrink toward a multiple of I: a dimension the KL term switched off has next to no
+    # spread of means, and whitening would blow its noise up into the view.
+    within = 0.9 * within + 0.1 * (np.trace(within) / len(within)) * np.eye(len(within))
     # Whiten the within-class scatter, then take the principal directions of the class means.
     values, vectors = np.linalg.eigh(within)
     whiten = vectors / np.sqrt(values)

@@ -109,8 +109,36 @@ def traversals_screenshot(window: MainWindow) -> None:
     pause(1500)
     window.grab().save(str(HERE / "traversals.png"))
     window.insight_tabs.setCurrentIndex(0)
+    views_screenshot(window)
     window.switch_model("mnist-vae-2d")
     wait_until(lambda: window.model_info is not None and window.model_info.name == "mnist-vae-2d")
+
+
+def views_screenshot(window: MainWindow) -> None:
+    """The 16-d model's latent plane under each view, side by side, with the drawn 4."""
+    from PIL import Image
+
+    actions = window.actions
+    panels = []
+    for action in (actions.view_pca, actions.view_lda, actions.view_dims, actions.view_neighbors):
+        ready = []
+        window.model_ready.connect(ready.append)
+        action.trigger()
+        wait_until(lambda r=ready: bool(r) or window.model_info.view.kind == action.data(), timeout_s=300)
+        window.model_ready.disconnect(ready.append)
+        wait_until(lambda: window.last_encode is not None)
+        pause(1200)
+        path = HERE / f".view-{action.data()}.png"
+        window.plane.grab().save(str(path))
+        panels.append(Image.open(path).convert("RGB"))
+        path.unlink()
+    width, height = panels[0].size
+    sheet = Image.new("RGB", (2 * width, 2 * height), "white")
+    for i, panel in enumerate(panels):
+        sheet.paste(panel.resize((width, height)), ((i % 2) * width, (i // 2) * height))
+    sheet.save(HERE / "views.png")
+    actions.view_pca.trigger()
+    wait_until(lambda: window.model_info.view.kind == "pca", timeout_s=120)
 
 
 def training_screenshot(window: MainWindow) -> None:

@@ -39,6 +39,8 @@ def test_views_switch_keep_pins_on_their_latents_and_are_remembered(qtbot):
     view = win.model_info.view
     assert view.kind == "lda" and actions.view_lda.isChecked() and not actions.view_pca.isChecked()
     assert win.plane.axis_labels() == ("LD1", "LD2")
+    # LDA stretches the space: the prior's circles would not be circles, so they are hidden.
+    assert not any(circle.isVisible() for circle in win.plane.prior_circles)
     # The pin is where the new view shows its latent point.
     np.testing.assert_allclose(win.workspace.pin(pin).xy, view.to_plane(pin_latent), atol=1e-6)
     # The drawing's posterior is placed through the view.
@@ -52,6 +54,7 @@ def test_views_switch_keep_pins_on_their_latents_and_are_remembered(qtbot):
 
     _switch_view(qtbot, win, actions.view_dims)
     assert win.model_info.view.kind == "dims"
+    assert all(circle.isVisible() for circle in win.plane.prior_circles)
     assert win.plane.axis_labels()[0].startswith("z")
     win.close()
     again = _open(qtbot, "mnist-vae-16d")  # remembered for this model

@@ -371,7 +371,8 @@ class MainWindow(QMainWindow):
                     self.workspace.move_pin(pin_id, float(x), float(y))
         self.plane.set_scatter(info.scatter_xy, info.scatter_labels, info.class_names)
         self.plane.set_axis_labels(*projection.axis_labels)
-        self.plane.show_prior(tuple(projection.to_plane(np.zeros((1, info.latent_dim)))[0]))
+        self.plane.show_prior(tuple(projection.to_plane(np.zeros((1, info.latent_dim)))[0]),
+                              show=projection.keeps_prior_shape)
         self.plane.set_posterior(None)
         self.plane.reset_view()
         self.last_encode = None
