@@ -176,7 +176,8 @@ def test_models_takes_no_arguments(capsys, tokens):
     assert ARGPARSE_ERROR.match(refused(code, err))
 
 
-@given(junk.filter(lambda t: t not in ("train", "eval", "encode", "morph", "models") and not t.startswith("-")))
+@given(junk.filter(lambda t: t not in ("train", "eval", "encode", "morph", "traverse", "models")
+                  and not t.startswith("-")))
 def test_unknown_commands(capsys, command):
     assume(command)
     code, _, err = run_cli(capsys, [command])

@@ -172,7 +172,7 @@ def test_drawing_errors(strokes, message: str) -> None:
     assert "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("pen", [0.0, -1.0, float("nan"), 50.0, "2", True])
+@pytest.mark.parametrize("pen", [0.0, -1.0, float("nan"), 50.0, "2", True, 10**400])
 def test_bad_pen_width(pen) -> None:
     with pytest.raises(DrawingError, match="pen width"):
         preprocess_strokes(two_drawing(), pen_width=pen)

@@ -109,7 +109,10 @@ def _pen(pen_width: float | None) -> float:
         return DEFAULT_PEN_WIDTH
     if isinstance(pen_width, bool) or not isinstance(pen_width, (int, float, np.integer, np.floating)):
         raise DrawingError(f"pen width must be a number, got {type(pen_width).__name__}")
-    width = float(pen_width)
+    try:
+        width = float(pen_width)
+    except OverflowError:  # an integer of hundreds of digits (a damaged session file)
+        width = math.inf
     if not (math.isfinite(width) and MIN_PEN_WIDTH <= width <= MAX_PEN_WIDTH):
         raise DrawingError(
             f"pen width must be in [{MIN_PEN_WIDTH:g}, {MAX_PEN_WIDTH:g}] pixels, got {pen_width!r}"
