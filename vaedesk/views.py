@@ -166,13 +166,18 @@ class NeighbourView(LatentView):
         self.axis_labels = ("UMAP 1", "UMAP 2")
         for array in (self.fitted_latents, self.fitted_plane):
             array.setflags(write=False)
+        self._search: dict[str, object] = {}  # torch copies of the fitted points, made on first use
 
-    def _interpolate(self, queries: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    def _interpolate(self, queries: np.ndarray, source: str, target: np.ndarray) -> np.ndarray:
+        """Inverse-distance average of ``target`` over the k nearest of the fitted points named
+        ``source`` ("latents" or "plane")."""
         import torch
 
+        if source not in self._search:  # once, not per drawing: torch wants writable memory
+            self._search[source] = torch.from_numpy(getattr(self, f"fitted_{source}").copy())
+        ref = self._search[source]
         single = queries.ndim == 1
         q = torch.from_numpy(np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32))
-        ref = torch.from_numpy(source.copy())  # torch wants writable memory; the view's is read-only
         out = np.empty((len(q), target.shape[1]), dtype=np.float64)
         for start in range(0, len(q), 1024):  # 1,024 queries x 12,000 distances: 48 MB
             # Exact differences, not |x|² + |y|² - 2xy: a fitted point must find itself at 0.
@@ -184,10 +189,10 @@ class NeighbourView(LatentView):
         return out[0] if single else out
 
     def to_plane(self, z: ArrayLike) -> np.ndarray:
-        return self._interpolate(_latents(z, self.dim), self.fitted_latents, self.fitted_plane)
+        return self._interpolate(_latents(z, self.dim), "latents", self.fitted_plane)
 
     def to_latent(self, p: ArrayLike) -> np.ndarray:
-        return self._interpolate(_plane_points(p), self.fitted_plane, self.fitted_latents)
+        return self._interpolate(_plane_points(p), "plane", self.fitted_latents)
 
     def project_gaussian(self, mean: ArrayLike, var: ArrayLike, samples: int = 64) -> tuple[np.ndarray, np.ndarray]:
         """A non-linear map bends a Gaussian: its place is its mean's, its spread the

@@ -410,6 +410,7 @@ class LatentPlane(pg.PlotWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent=parent, background="w")
         self.setObjectName("latent_plane")
+        self._axis_labels: tuple[str, str] = ("", "")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # for Delete on a selected pin
         self.setMinimumSize(240, 200)
         self._vb: pg.ViewBox = self._setup_view()
@@ -636,7 +637,7 @@ class LatentPlane(pg.PlotWidget):
 
     def axis_labels(self) -> tuple[str, str]:
         """The axes' labels (what the plane's coordinates are)."""
-        return getattr(self, "_axis_labels", ("", ""))
+        return self._axis_labels
 
     # --- scatter --------------------------------------------------------------------
 
