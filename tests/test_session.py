@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vaedesk.attributes import MAX_ATTRIBUTE_DIM, MAX_ATTRIBUTES, Attribute
 from vaedesk.preprocess import MAX_COORDINATE, MAX_POINTS
 from vaedesk.session import (
     MAX_FILE_BYTES, MAX_GALLERY, MAX_PINS, MAX_SESSION_POINTS, Drawing, Session, SessionError, load_session,
@@ -25,6 +26,7 @@ def _session() -> Session:
         gallery=[Drawing([stroke, stroke + 5], 3.0), Drawing([], None, image)],
         pins=[(0.5, -1.25), (2.0, 3.0)],
         model="mnist-vae-2d",
+        attributes=[Attribute("slant", "mnist-vae-16d", np.linspace(-1, 1, 16), np.full(16, 0.123456789), "A to B")],
     )
 
 
@@ -40,6 +42,41 @@ def test_round_trip_in_the_users_data_folder():
     assert len(loaded.gallery) == 2 and len(loaded.gallery[0].strokes) == 2
     np.testing.assert_allclose(loaded.gallery[1].image, original.gallery[1].image, atol=1e-4)
     assert loaded.gallery[1].strokes == []
+    (attribute,) = loaded.attributes
+    assert (attribute.name, attribute.model, attribute.description) == ("slant", "mnist-vae-16d", "A to B")
+    np.testing.assert_allclose(attribute.start, np.linspace(-1, 1, 16), atol=1e-5)
+    np.testing.assert_allclose(attribute.vector, 0.12346)  # kept to 1e-5 of the prior's σ
+
+
+def test_a_session_without_attributes_reads_as_before(tmp_path):
+    session = load_session(_write(tmp_path, {**GOOD, "pins": [[1, 2]]}))
+    assert session.attributes == [] and session.problems == []
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"name": "", "model": "m", "start": [0], "vector": [1]}, "give the attribute a name"),
+    ({"name": "x", "model": 3, "start": [0], "vector": [1]}, "model must be a name"),
+    ({"name": "x", "model": "m", "start": [0, 1], "vector": [1]}, "must have 2 numbers"),
+    ({"name": "x", "model": "m", "start": [0], "vector": [1e999]}, "finite"),
+    ({"name": "x", "model": "m", "start": "0", "vector": [1]}, "list of numbers"),
+    ([1], "must be an object"),
+])
+def test_a_damaged_attribute_is_dropped_alone(tmp_path, entry, message):
+    good = {"name": "bold", "model": "m", "start": [0.0, 1.0], "vector": [1.0, 0.0]}
+    session = load_session(_write(tmp_path, {**GOOD, "attributes": [good, entry, good]}))
+    assert [a.name for a in session.attributes] == ["bold", "bold"]
+    (problem,) = session.problems
+    assert problem.startswith("attribute 2") and message in problem
+
+
+def test_attributes_over_the_limit_are_dropped_and_not_written(tmp_path):
+    one = {"name": "a", "model": "m", "start": [0.0], "vector": [1.0]}
+    session = load_session(_write(tmp_path, {**GOOD, "attributes": [one] * (MAX_ATTRIBUTES + 2)}))
+    assert len(session.attributes) == MAX_ATTRIBUTES and "over the limit" in session.problems[0]
+    session.attributes.append(session.attributes[0])
+    with pytest.raises(SessionError, match=f"more than {MAX_ATTRIBUTES} attributes"):
+        save_session(session, tmp_path / "new.json")
+    assert not (tmp_path / "new.json").exists()
 
 
 def test_no_session_yet_is_none():
@@ -81,13 +118,16 @@ def test_a_session_at_every_limit_at_once_is_written_read_back_and_loads_quickly
     gallery = [Drawing([worst], 9.99) for _ in range(MAX_SESSION_POINTS // MAX_POINTS - 1)]
     image = np.full((28, 28), 0.1234, np.float32)
     gallery += [Drawing([], None, image)] * (MAX_GALLERY - len(gallery))
-    session = Session(Drawing([worst], 9.99), gallery, [(-999.999999, -999.999999)] * MAX_PINS, "m" * 200)
+    latent = np.full(MAX_ATTRIBUTE_DIM, -999.123456)
+    attributes = [Attribute("n" * 60, "m" * 200, latent, latent, "d" * 200)] * MAX_ATTRIBUTES
+    session = Session(Drawing([worst], 9.99), gallery, [(-999.999999, -999.999999)] * MAX_PINS, "m" * 200, attributes)
     path = save_session(session, tmp_path / "session.json")
     assert path.stat().st_size <= MAX_FILE_BYTES
     start = time.perf_counter()
     loaded = load_session(path)
     elapsed = time.perf_counter() - start
     assert loaded.problems == [] and len(loaded.gallery) == MAX_GALLERY and len(loaded.pins) == MAX_PINS
+    assert len(loaded.attributes) == MAX_ATTRIBUTES
     assert loaded.point_count() == MAX_SESSION_POINTS
     assert elapsed < 60  # a generous bound against the 28 s the old reader took on 32 MB; speed is benchmarked
     save_session(loaded, path)  # and what was read is written again
@@ -239,11 +279,17 @@ _drawing = st.one_of(
     st.fixed_dictionaries({"strokes": st.lists(_stroke, max_size=3)},
                           optional={"pen_width": st.one_of(_numbers, _json), "image": _json}),
     _json)
+_latent = st.one_of(st.lists(_numbers, min_size=1, max_size=3), _json)
+_attribute = st.fixed_dictionaries({"name": st.one_of(st.text(max_size=8), _json),
+                                    "model": st.one_of(st.text(max_size=5), _json),
+                                    "start": _latent, "vector": _latent},
+                                   optional={"description": st.one_of(st.text(max_size=5), _json)})
 _session_json = st.fixed_dictionaries(
     {"format": st.just("vaedesk-session"), "version": st.just(1)},
     optional={"model": st.one_of(st.none(), st.text(max_size=10), _json), "drawing": _drawing,
               "gallery": st.one_of(st.lists(_drawing, max_size=4), _json),
-              "pins": st.one_of(st.lists(st.one_of(_point, _json), max_size=4), _json)})
+              "pins": st.one_of(st.lists(st.one_of(_point, _json), max_size=4), _json),
+              "attributes": st.one_of(st.lists(st.one_of(_attribute, _json), max_size=3), _json)})
 
 
 @settings(deadline=None)
@@ -260,3 +306,4 @@ def test_any_session_file_is_restored_in_part_or_refused_and_what_is_restored_is
     save_session(session, path)  # the writer accepts whatever the reader restored...
     again = load_session(path)  # ...and the reader takes it back whole
     assert again.problems == [] and len(again.gallery) == len(session.gallery) and again.pins == session.pins
+    assert [a.name for a in again.attributes] == [a.name for a in session.attributes]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vaedesk.errors import LatentError
-from vaedesk.views import LinearView, NeighbourView, attribute_vector, fit_view
+from vaedesk.views import LinearView, NeighbourView, fit_view
 
 
 def _clusters(n_per: int = 200, dim: int = 6, seed: int = 0):
@@ -109,26 +109,6 @@ def test_bad_input_is_named(call, message):
     data, _ = _clusters()
     with pytest.raises(LatentError, match=message):
         call(data)
-
-
-def test_attribute_vector_is_the_difference_of_group_means():
-    class Encoder:
-        latent_dim = 3
-
-        def encode(self, images):
-            class Posterior:
-                mean = images.reshape(len(images), -1)[:, :3].astype(np.float64)
-            return Posterior()
-
-    upright = np.zeros((4, 28, 28))
-    slanted = np.zeros((2, 28, 28))
-    slanted[:, 0, 1] = 2.0
-    np.testing.assert_allclose(attribute_vector(Encoder(), upright, slanted), [0.0, 2.0, 0.0])
-    np.testing.assert_allclose(attribute_vector(Encoder(), [[0, 0, 0]], [[1, 2, 3], [3, 2, 1]]), [2, 2, 2])
-    with pytest.raises(LatentError, match="group A"):
-        attribute_vector(Encoder(), np.zeros((0, 3)), [[1, 2, 3]])
-    with pytest.raises(LatentError, match="group B"):
-        attribute_vector(Encoder(), [[1, 2, 3]], [[1, 2]])
 
 
 def test_linear_view_is_read_only():

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from vaedesk.errors import DrawingError, VaedeskError
+from vaedesk.attributes import MAX_ATTRIBUTES, Attribute
+from vaedesk.errors import DrawingError, LatentError, VaedeskError
 from vaedesk.preprocess import preprocess_strokes
 from vaedesk.session import MAX_GALLERY, Drawing, Session, load_session, save_session
 from vaedesk.workspace import GalleryEndpoint, PinEndpoint, ResolvedEndpoint, Workspace, WorkspaceFull
@@ -14,7 +15,7 @@ ONE = [np.array([[140.0, 30.0], [140.0, 250.0]])]
 
 def _events(ws: Workspace) -> list[str]:
     seen: list[str] = []
-    for name in ("drawing_changed", "gallery_changed", "pins_changed", "endpoints_changed"):
+    for name in ("drawing_changed", "gallery_changed", "pins_changed", "endpoints_changed", "attributes_changed"):
         getattr(ws, name).connect(lambda name=name: seen.append(name))
     return seen
 
@@ -115,11 +116,14 @@ def test_a_session_round_trip_keeps_everything(tmp_path):
     ws.keep()
     ws.set_strokes(ONE, 3.0)
     ws.add_pin(0.5, -0.5)
+    ws.save_attribute(Attribute("bold", "mnist-vae-2d", [0.0, 1.0], [0.5, 0.5]))
     path = save_session(ws.to_session("mnist-vae-2d"), tmp_path / "session.json")
     again = Workspace()
     seen = _events(again)
     again.load_session(load_session(path))
-    assert set(seen) == {"drawing_changed", "gallery_changed", "pins_changed", "endpoints_changed"}
+    assert set(seen) == {"drawing_changed", "gallery_changed", "pins_changed", "endpoints_changed",
+                         "attributes_changed"}
+    assert [a.name for a in again.attributes("mnist-vae-2d")] == ["bold"]
     assert len(again.gallery) == 2 and again.gallery[1].image is not None
     np.testing.assert_allclose(again.gallery_input(0), ws.gallery_input(0), atol=1e-6)
     np.testing.assert_allclose(again.gallery_input(1), ws.gallery_input(1), atol=1e-4)
@@ -131,3 +135,28 @@ def test_loading_an_empty_session():
     ws.load_session(Session())
     assert ws.drawing_count() == 0 and ws.to_session().gallery == [] and MAX_GALLERY == 500
     assert Drawing().is_empty()
+
+
+def test_named_attributes_belong_to_their_model_and_replace_by_name():
+    ws = Workspace()
+    seen = _events(ws)
+    ws.save_attribute(Attribute(" slant ", "m2", [0.0, 0.0], [1.0, 0.0]))
+    ws.save_attribute(Attribute("bold", "m2", [0.0, 0.0], [0.0, 1.0]))
+    ws.save_attribute(Attribute("slant", "m16", [0.0] * 16, [1.0] * 16))
+    ws.save_attribute(Attribute("slant", "m2", [1.0, 1.0], [2.0, 2.0]))  # replaces m2's slant in place
+    assert seen == ["attributes_changed"] * 4
+    assert [a.name for a in ws.attributes("m2")] == ["slant", "bold"]
+    np.testing.assert_allclose(ws.attributes("m2")[0].vector, [2.0, 2.0])
+    assert [a.model for a in ws.attributes()] == ["m2", "m2", "m16"]
+    assert ws.attributes("m16", latent_dim=2) == []
+    ws.remove_attribute("slant", "m2")
+    assert [a.name for a in ws.attributes("m2")] == ["bold"] and len(ws.attributes()) == 2
+    with pytest.raises(LatentError, match="no attribute named 'slant' for model m2"):
+        ws.remove_attribute("slant", "m2")
+    with pytest.raises(LatentError, match="name"):
+        ws.save_attribute(Attribute("", "m2", [0.0], [1.0]))
+    for i in range(MAX_ATTRIBUTES - 2):
+        ws.save_attribute(Attribute(f"a{i}", "m2", [0.0], [1.0]))
+    with pytest.raises(WorkspaceFull, match=f"at most {MAX_ATTRIBUTES} attributes"):
+        ws.save_attribute(Attribute("one more", "m2", [0.0], [1.0]))
+    ws.save_attribute(Attribute("a0", "m2", [0.0], [3.0]))  # replacing is still allowed when full

@@ -32,7 +32,7 @@ _EXPORTS = {
     "Projection": "projection",
     "fit_view": "views",
     "LatentView": "views",
-    "attribute_vector": "views",
+    "attribute_vector": "attributes",
     "traverse": "traversal",
     "save_traversal": "traversal",
     "morph": "morphing",

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from .atomic import atomic_path, write_new
-from .errors import DrawingError, VaedeskError, one_line
+from .attributes import MAX_ATTRIBUTES, Attribute, check_attribute
+from .errors import DrawingError, LatentError, VaedeskError, one_line
 from .limits import LATENT_LIMIT
 from .paths import user_data_dir
 from .preprocess import FIELD_SIZE, check_drawing
@@ -40,6 +41,7 @@ MAX_PINS = 1000
 MAX_SESSION_POINTS = 1_000_000
 MAX_FILE_BYTES = 32 * 1024 * 1024
 _DECIMALS = 2  # canvas units: 1/1000 of a 28x28 pixel, far below what the model can see
+_LATENT_DECIMALS = 5  # latent units: the prior's σ is 1
 
 
 class SessionError(VaedeskError):
@@ -67,6 +69,7 @@ class Session:
     gallery: list[Drawing] = field(default_factory=list)
     pins: list[tuple[float, float]] = field(default_factory=list)
     model: str | None = None  # the pins' plane belongs to this model
+    attributes: list[Attribute] = field(default_factory=list)  # named latent directions, each of its model
     #: What a loaded file held that could not be restored, one line each (each dropped alone).
     problems: list[str] = field(default_factory=list)
 
@@ -135,7 +138,18 @@ def check_session(session: Session) -> Session:
         check_pin(pin, f"pin {i + 1}")
     if session.model is not None and not isinstance(session.model, str):
         raise SessionError("model must be a name")
+    if len(session.attributes) > MAX_ATTRIBUTES:
+        raise SessionError(f"more than {MAX_ATTRIBUTES} attributes")
+    for i, attribute in enumerate(session.attributes):
+        check_attribute_entry(attribute, f"attribute {i + 1}")
     return session
+
+
+def check_attribute_entry(attribute: Any, what: str) -> Attribute:
+    try:
+        return check_attribute(attribute, what)
+    except LatentError as exc:
+        raise SessionError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- writing
@@ -150,6 +164,12 @@ def _drawing_to_json(drawing: Drawing) -> dict[str, Any]:
     return out
 
 
+def _attribute_to_json(attribute: Attribute) -> dict[str, Any]:
+    return {"name": attribute.name, "model": attribute.model, "description": attribute.description,
+            "start": np.round(attribute.start, _LATENT_DECIMALS).tolist(),
+            "vector": np.round(attribute.vector, _LATENT_DECIMALS).tolist()}
+
+
 def session_text(session: Session) -> str:
     """The session as the JSON text that :func:`save_session` writes (checked first)."""
     check_session(session)
@@ -160,6 +180,7 @@ def session_text(session: Session) -> str:
         "drawing": _drawing_to_json(session.drawing),
         "gallery": [_drawing_to_json(d) for d in session.gallery],
         "pins": [[float(x), float(y)] for x, y in session.pins],
+        "attributes": [_attribute_to_json(a) for a in session.attributes],
     }
     text = json.dumps(data, separators=(",", ":"), allow_nan=False)
     if len(text) > MAX_FILE_BYTES:  # cannot happen within the limits above; never write what can't be read
@@ -215,11 +236,13 @@ def _parse(data: Any) -> Session:
         raise SessionError("not a vaedesk session file")
     if data.get("version") != VERSION:
         raise SessionError(f"session version {_short(data.get('version'))} is not {VERSION}")
-    gallery, pins = data.get("gallery", []), data.get("pins", [])
+    gallery, pins, attributes = data.get("gallery", []), data.get("pins", []), data.get("attributes", [])
     if not isinstance(gallery, list):
         raise SessionError("gallery must be a list of drawings")
     if not isinstance(pins, list):
         raise SessionError("pins must be a list of points")
+    if not isinstance(attributes, list):
+        raise SessionError("attributes must be a list")
     model = data.get("model")
     if model is not None and not isinstance(model, str):
         raise SessionError("model must be a name")
@@ -256,7 +279,24 @@ def _parse(data: Any) -> Session:
             session.pins.append(check_pin(pin, f"pin {i + 1}"))
         except SessionError as exc:
             problems.append(str(exc))
+    for i, entry in enumerate(attributes):
+        if len(session.attributes) == MAX_ATTRIBUTES:
+            problems.append(f"attributes {i + 1}-{len(attributes)}: over the limit of {MAX_ATTRIBUTES}")
+            break
+        try:
+            session.attributes.append(check_attribute_entry(_attribute_from_json(entry, f"attribute {i + 1}"),
+                                                            f"attribute {i + 1}"))
+        except SessionError as exc:
+            problems.append(str(exc))
     return session
+
+
+def _attribute_from_json(data: Any, what: str) -> Attribute:
+    if not isinstance(data, dict):
+        raise SessionError(f"{what} must be an object")
+    description = data.get("description", "")
+    return Attribute(data.get("name"), data.get("model"), data.get("start"), data.get("vector"),
+                     description if isinstance(description, str) else "")
 
 
 def _drawing_from_json(data: Any, what: str) -> Drawing:

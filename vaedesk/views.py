@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike
 from .arrays import as_float_array, check_finite
 from .errors import LatentError
 
-__all__ = ["VIEW_KINDS", "LatentView", "LinearView", "NeighbourView", "attribute_vector", "fit_view"]
+__all__ = ["VIEW_KINDS", "LatentView", "LinearView", "NeighbourView", "fit_view"]
 
 VIEW_KINDS = ("pca", "lda", "dims", "neighbors")
 VIEW_NAMES = {"pca": "principal components", "lda": "class-separating (LDA)", "dims": "two latent dimensions",
@@ -327,21 +327,3 @@ def fit_view(model: object, kind: str, data: ArrayLike | None = None, labels: Ar
 
 
 # ------------------------------------------------------------------------------ arithmetic
-
-
-def attribute_vector(model: object, group_a: ArrayLike, group_b: ArrayLike) -> np.ndarray:
-    """The direction from group A to group B in the latent space: the difference of their
-    mean latents (D,). A group is images (N, 28, 28), encoded by ``model``, or latents (N, D)."""
-
-    def centre(group: ArrayLike, what: str) -> np.ndarray:
-        array = as_float_array(group, what)
-        if array.ndim == 3 and array.shape[1:] == (28, 28):
-            array = model.encode(array).mean  # type: ignore[attr-defined]
-        dim = model.latent_dim  # type: ignore[attr-defined]
-        if array.ndim != 2 or array.shape[1] != dim or len(array) == 0:
-            raise LatentError(f"{what} must be images (N, 28, 28) or latents (N, {dim}) with N ≥ 1, "
-                              f"got shape {array.shape}")
-        check_finite(array, what)
-        return array.mean(0)
-
-    return centre(group_b, "group B") - centre(group_a, "group A")

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import VaedeskError
+from .attributes import MAX_ATTRIBUTES, Attribute, check_attribute
+from .errors import LatentError, VaedeskError
 from .limits import LATENT_LIMIT
 from .preprocess import check_drawing, preprocess_strokes
 from .session import MAX_GALLERY, MAX_PINS, MAX_SESSION_POINTS, Drawing, Session
@@ -78,7 +79,8 @@ class Workspace:
     - ``drawing_changed()``: the current drawing (strokes or imported picture);
     - ``gallery_changed()``: a drawing was kept, or the gallery replaced;
     - ``pins_changed()``: a pin added, moved or removed;
-    - ``endpoints_changed()``: the morph's endpoints (also when a pin they named is removed).
+    - ``endpoints_changed()``: the morph's endpoints (also when a pin they named is removed);
+    - ``attributes_changed()``: a named attribute saved or removed.
     """
 
     def __init__(self) -> None:
@@ -86,12 +88,14 @@ class Workspace:
         self.gallery_changed = Event()
         self.pins_changed = Event()
         self.endpoints_changed = Event()
+        self.attributes_changed = Event()
         self._drawing = Drawing()
         self._gallery: list[Drawing] = []
         self._inputs: list[np.ndarray] = []
         self._pins: dict[int, tuple[float, float]] = {}
         self._next_pin_id = 1
         self._endpoints: list[Endpoint] = []
+        self._attributes: list[Attribute] = []
 
     # ------------------------------------------------------------------ current drawing
     @property
@@ -245,6 +249,34 @@ class Workspace:
             return endpoint.pin_id in self._pins
         return 0 <= endpoint.index < len(self._gallery)
 
+    # ------------------------------------------------------------------ named attributes
+    def attributes(self, model: str | None = None, latent_dim: int | None = None) -> list[Attribute]:
+        """Saved attributes in the order saved; with ``model``, only those of that model
+        (and of ``latent_dim`` dimensions)."""
+        if model is None:
+            return list(self._attributes)
+        return [a for a in self._attributes if a.model == model and (latent_dim is None or len(a.vector) == latent_dim)]
+
+    def save_attribute(self, attribute: Attribute) -> None:
+        """Keep a named attribute; one of the same name and model is replaced. Raises
+        LatentError for a bad name or vector, WorkspaceFull over the session's limit."""
+        attribute = check_attribute(attribute)
+        same = [i for i, a in enumerate(self._attributes) if (a.name, a.model) == (attribute.name, attribute.model)]
+        if same:
+            self._attributes[same[0]] = attribute
+        elif len(self._attributes) >= MAX_ATTRIBUTES:
+            raise WorkspaceFull(f"a session keeps at most {MAX_ATTRIBUTES} attributes; delete one first")
+        else:
+            self._attributes.append(attribute)
+        self.attributes_changed.emit()
+
+    def remove_attribute(self, name: str, model: str) -> None:
+        before = len(self._attributes)
+        self._attributes = [a for a in self._attributes if (a.name, a.model) != (name, model)]
+        if len(self._attributes) == before:
+            raise LatentError(f"no attribute named {name!r} for model {model}")
+        self.attributes_changed.emit()
+
     # ------------------------------------------------------------------ the session
     def point_count(self) -> int:
         return self._drawing.point_count() + sum(d.point_count() for d in self._gallery)
@@ -254,10 +286,11 @@ class Workspace:
         return len(self._gallery) + (not self._drawing.is_empty())
 
     def to_session(self, model: str | None = None) -> Session:
-        return Session(self._drawing, list(self._gallery), [xy for xy in self._pins.values()], model)
+        return Session(self._drawing, list(self._gallery), [xy for xy in self._pins.values()], model,
+                       attributes=list(self._attributes))
 
     def load_session(self, session: Session) -> None:
-        """Replace everything with a (checked) session's drawing, gallery and pins."""
+        """Replace everything with a (checked) session's drawing, gallery, pins and attributes."""
         inputs = [d.image if d.image is not None else preprocess_strokes(d.strokes, d.pen_width)
                   for d in session.gallery]
         self._gallery, self._inputs = list(session.gallery), [_model_input(x) for x in inputs]
@@ -267,7 +300,9 @@ class Workspace:
             self._next_pin_id += 1
         self._drawing = session.drawing
         self._endpoints = []
-        for event in (self.gallery_changed, self.pins_changed, self.endpoints_changed, self.drawing_changed):
+        self._attributes = list(session.attributes)
+        for event in (self.gallery_changed, self.pins_changed, self.endpoints_changed, self.attributes_changed,
+                      self.drawing_changed):
             event.emit()
 
 

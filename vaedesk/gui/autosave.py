@@ -42,7 +42,7 @@ class SessionKeeper(QObject):
         self._blocked: str | None = None  # a damaged file that could not be set aside is never overwritten
         self._timer = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
         self._timer.timeout.connect(self.save)
-        for event in (workspace.gallery_changed, workspace.pins_changed):
+        for event in (workspace.gallery_changed, workspace.pins_changed, workspace.attributes_changed):
             event.connect(self.schedule)
         workspace.drawing_changed.connect(self._drawing_changed)
         workspace.gallery_changed.connect(self._drawing_changed)

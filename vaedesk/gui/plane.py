@@ -64,6 +64,7 @@ _Z_PATH_MARKER = 35
 _Z_PINS = 40
 _Z_MEAN = 60
 _Z_LENS_RECT = 50
+_Z_ATTRIBUTE = 55
 
 _INITIAL_HALF_WIDTH = 4.0
 _VIEW_DEBOUNCE_MS = 100
@@ -83,6 +84,7 @@ _PIN_HOVER_FILL = QColor(84, 110, 122)
 _PIN_SELECTED_RING = QColor(255, 179, 0)
 _DENSITY_COLOR = QColor(49, 130, 189)  # the aggregate posterior: a blue wash under the scatter
 _LENS_COLOR = QColor(230, 85, 13)  # the posterior lens' outline, as the lens itself
+_ATTRIBUTE_COLOR = QColor(106, 27, 154)  # latent arithmetic's arrow: a purple no class uses
 
 
 def style_frame(item: pg.PlotItem, tick_points: int, grid_alpha: float, si_prefix: bool = True) -> None:
@@ -424,6 +426,7 @@ class LatentPlane(pg.PlotWidget):
         self._path_halo, self._path, self._path_marker = self._build_path()
         self._ellipses, self._samples, self._mean = self._build_posterior()
         self._hover_marker = self._build_hover_marker()
+        self._arrow_line, self._arrow_head, self._arrow_label = self._build_attribute_arrow()
         self._legend = self._build_legend()
 
         # Scatter and legend state (set_scatter).
@@ -550,6 +553,18 @@ class LatentPlane(pg.PlotWidget):
         marker = _Scatter(size=14, symbol="+", pen=pg.mkPen(*grey, width=1.2), brush=pg.mkBrush(*grey))
         self._add_layer(marker, _Z_HOVER)
         return marker
+
+    def _build_attribute_arrow(self) -> tuple[pg.PlotCurveItem, pg.ArrowItem, pg.TextItem]:
+        """Latent arithmetic's attribute vector: from group A's mean to group B's."""
+        line = pg.PlotCurveItem(pen=pg.mkPen(_ATTRIBUTE_COLOR, width=3), antialias=True)
+        head = pg.ArrowItem(headLen=16, tipAngle=36, tailLen=0, pen=pg.mkPen(_ATTRIBUTE_COLOR),
+                            brush=pg.mkBrush(_ATTRIBUTE_COLOR))
+        label = pg.TextItem(color=_ATTRIBUTE_COLOR, anchor=(0, 1), fill=pg.mkBrush(255, 255, 255, 200))
+        label.setFont(_small_font(9))
+        for item in (line, head, label):
+            item.setVisible(False)
+            self._add_layer(item, _Z_ATTRIBUTE)
+        return line, head, label
 
     def _build_legend(self) -> pg.LegendItem:
         """The class legend (upper right, above everything), filled by set_scatter."""
@@ -987,6 +1002,33 @@ class LatentPlane(pg.PlotWidget):
     def lens_rect_item(self) -> pg.PlotCurveItem:
         """The lens' outline (for tests and tools; change it with set_lens_rect)."""
         return self._lens_rect
+
+    def set_attribute_arrow(self, start_xy: ArrayLike | None, end_xy: ArrayLike | None = None, name: str = "") -> None:
+        """Draw an attribute vector as an arrow from ``start_xy`` to ``end_xy``, labelled
+        ``name`` at its head; None hides it."""
+        items = (self._arrow_line, self._arrow_head, self._arrow_label)
+        if start_xy is None or end_xy is None:
+            for item in items:
+                item.setVisible(False)
+            return
+        start, end = _as_xy(start_xy, "arrow start"), _as_xy(end_xy, "arrow end")
+        self._arrow_line.setData([start[0], end[0]], [start[1], end[1]])
+        dx, dy = end - start
+        # ArrowItem's angle is on the screen (0 points left, y down); the plane's y points up.
+        self._arrow_head.setStyle(angle=float(np.degrees(np.arctan2(dy, -dx))))
+        self._arrow_head.setPos(float(end[0]), float(end[1]))
+        self._arrow_label.setText(name)
+        self._arrow_label.setPos(float(end[0]), float(end[1]))
+        for item in items:
+            item.setVisible(True)
+        self._arrow_label.setVisible(bool(name))
+
+    def attribute_arrow(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The shown attribute arrow's (start, end), or None."""
+        if not self._arrow_line.isVisible():
+            return None
+        x, y = self._arrow_line.getData()
+        return np.array([x[0], y[0]]), np.array([x[1], y[1]])
 
     def manifold_rect(self) -> tuple[float, float, float, float] | None:
         """Where the manifold overlay is drawn, as (x0, x1, y0, y1), or None if hidden."""

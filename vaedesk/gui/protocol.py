@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..attributes import Member
 from ..session import Drawing
 from ..workspace import ResolvedEndpoint
 
@@ -33,7 +34,8 @@ class Channel(enum.Enum):
     DENSITY = "density"  # the encoded training set's density on the plane (the aggregate posterior)
     PRIOR_SAMPLES = "prior_samples"  # decodings of draws from the prior and from the aggregate posterior
     TRAVERSAL = "traversal"  # each latent dimension swept from the current drawing's or pin's latent
-    LATENT = "latent"  # the decoding of a latent vector the user edited (the traversal sliders)
+    LATENT = "latent"  # the decoding of a latent vector the user edited (traversal or attribute sliders)
+    ATTRIBUTE = "attribute"  # the direction from one group of examples to another (latent arithmetic)
 
     @property
     def is_batch(self) -> bool:
@@ -128,6 +130,12 @@ class LatentRequest:
 
 
 @dataclass(frozen=True)
+class AttributeRequest:
+    group_a: tuple[Member, ...]
+    group_b: tuple[Member, ...]
+
+
+@dataclass(frozen=True)
 class CountRequest:
     n: int  # how many samples (PRIOR_SAMPLES) or bins a side (DENSITY)
 
@@ -208,6 +216,18 @@ class TraversalResult:
     generation: int
     traversal: Any  # traversal.Traversal
     origin_xy: np.ndarray  # (2,) the swept latent on the plane
+
+
+@dataclass
+class AttributeResult:
+    """The attribute vector from group A's mean latent (``start``) to group B's."""
+
+    channel: Channel
+    request_id: int
+    generation: int
+    start: np.ndarray  # (D,)
+    vector: np.ndarray  # (D,)
+    sizes: tuple[int, int]  # the examples in groups A and B
 
 
 @dataclass

@@ -40,10 +40,12 @@ from .loss_view import LossBreakdown
 from .morph_controller import MorphController
 from .morph_panel import MorphPanel
 from .neighbours_view import NearestDigits
-from .traversal_view import TraversalView
+from .attribute_controller import AttributeController
+from .attribute_panel import AttributePanel
 from .plane import LatentPlane
 from .protocol import Channel, DecodeResult, EncodeResult, InsightResult, LensRequest, ModelInfo
 from .tour import TourPanel, vae_steps
+from .traversal_view import TraversalView
 from .worker import SAMPLE_COUNT, WorkerClient
 
 if TYPE_CHECKING:
@@ -76,6 +78,7 @@ class MainWindow(QMainWindow):
     export_done = Signal(str)
     error_shown = Signal(str)
     session_saved = Signal(str)  # path of the autosaved session
+    subject_changed = Signal()  # what the Dimensions and Arithmetic tabs edit (subject_latent) changed
 
     def __init__(self, model: str | None = None) -> None:
         super().__init__()
@@ -93,7 +96,7 @@ class MainWindow(QMainWindow):
         self._pending_model = model or self.settings.value("model", DEFAULT_MODEL, type=str)
         self._pin_images: dict[int, np.ndarray] = {}
         self._selected_pin: int | None = None
-        self._traversal_source: int | None = None  # the pin the Dimensions tab sweeps; None: the drawing
+        self._subject_pin: int | None = None  # the pin the Dimensions and Arithmetic tabs edit; None: the drawing
         self._pins_to_place: tuple[str, dict[int, np.ndarray]] | None = None  # across a change of view
         self._hovering = False
         self._messages: list[QMessageBox] = []
@@ -102,6 +105,7 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self.autosave = SessionKeeper(self.workspace, lambda: self._pending_model, self)
         self.morph = MorphController(self)
+        self.arithmetic = AttributeController(self)
         self.actions = WindowActions(self)
         self._connect()
         self._restore_settings()
@@ -186,6 +190,7 @@ class MainWindow(QMainWindow):
         right.addTab(self._build_distribution_tab(), "Distribution")
         right.addTab(self._build_neighbours_tab(), "Where it landed")
         right.addTab(self._build_traversals_tab(), "Dimensions")
+        right.addTab(self._build_attributes_tab(), "Arithmetic")
         right.currentChanged.connect(self._on_tab_changed)
 
         splitter = QSplitter()
@@ -241,9 +246,20 @@ class MainWindow(QMainWindow):
         scroll.setWidget(self.traversal_view)
         return scroll
 
+    def _build_attributes_tab(self) -> QWidget:
+        self.attribute_panel = AttributePanel()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.attribute_panel)
+        return scroll
+
     def show_traversals(self) -> None:
         """Bring the per-dimension traversals to the front."""
         self.insight_tabs.setCurrentIndex(3)
+
+    def show_arithmetic(self) -> None:
+        """Bring latent arithmetic (attribute vectors) to the front."""
+        self.insight_tabs.setCurrentIndex(4)
 
     def show_insight(self, widget: QWidget | None = None) -> None:
         """Bring the posterior lens and the loss breakdown to the front (scrolled to ``widget``)."""
@@ -413,6 +429,7 @@ class MainWindow(QMainWindow):
             self._canvas_edit = False
 
     def _on_drawing_changed(self) -> None:
+        self._subject_pin = None  # the Dimensions and Arithmetic tabs follow the pen again
         if not self._canvas_edit:  # restored, taken from the gallery, imported or cleared
             drawing = self.workspace.drawing
             self._canvas_edit = True  # the canvas echoes it back; nothing new to take from it
@@ -454,6 +471,7 @@ class MainWindow(QMainWindow):
         self.last_report = None
         self._neighbours = None
         self._request_traversal()
+        self.subject_changed.emit()
         self.lens.set_none()
         self.plane.set_lens_rect(None)
         self._show_explanation()
@@ -471,8 +489,9 @@ class MainWindow(QMainWindow):
         self.readout.setText(describe_posterior(result))
         if self.lens.isVisible():  # else shown when its tab is (_show_lens)
             self._show_lens()
-        self._traversal_source = None  # the Dimensions tab follows the pen
-        self._request_traversal()
+        if self._subject_pin is None:  # else a pin stays the subject until the drawing changes
+            self._request_traversal()
+            self.subject_changed.emit()
         self.posterior_changed.emit(result.posterior)
 
     def _on_tab_changed(self, index: int) -> None:
@@ -489,7 +508,7 @@ class MainWindow(QMainWindow):
         selected pin), when the tab is shown: the sweep costs a decoding per row and step."""
         if self.model_info is None or not self.traversal_view.isVisible():
             return
-        source = self._traversal_source
+        source = self._subject_pin
         if source is not None:
             pin = self.workspace.pin(source)
             if pin is not None:
@@ -500,6 +519,24 @@ class MainWindow(QMainWindow):
         else:
             self.client.forget(Channel.TRAVERSAL)
             self.traversal_view.clear()
+
+    def model_key(self) -> str:
+        """The shown model as the session and settings name it (a name or a checkpoint path)."""
+        return self._pending_model
+
+    def subject_latent(self) -> tuple[np.ndarray, str] | None:
+        """What the Dimensions and Arithmetic tabs edit, as (latent (D,), what it is): the
+        selected pin, else the drawing's posterior mean; None when there is neither."""
+        info = self.model_info
+        if info is None:
+            return None
+        pin = self.workspace.pin(self._subject_pin) if self._subject_pin is not None else None
+        if pin is not None:
+            latent = info.view.to_latent(np.array([pin.xy], np.float64))[0]
+            return latent, f"pin {self.workspace.pin_number(pin.id)}"
+        if self.last_encode is not None:
+            return self.last_encode.posterior.mean[0], "your drawing"
+        return None
 
     def _on_latent_edited(self, latent: np.ndarray) -> None:
         if self.model_info is not None:
@@ -638,9 +675,10 @@ class MainWindow(QMainWindow):
 
     def _show_pin(self, pin_id: int) -> None:
         self._selected_pin = pin_id
-        if self._traversal_source != pin_id:
-            self._traversal_source = pin_id
+        if self._subject_pin != pin_id:
+            self._subject_pin = pin_id
             self._request_traversal()
+            self.subject_changed.emit()
         self.plane.set_selected_pin(pin_id)
         image, pin = self._pin_images.get(pin_id), self.workspace.pin(pin_id)
         if image is not None and pin is not None:
@@ -684,7 +722,7 @@ class MainWindow(QMainWindow):
         elif result.channel is Channel.LENS:
             if self.lens.view_rect() is not None:
                 self.lens.set_grid(result.tile, (*result.x_range, *result.y_range))
-        elif result.channel is Channel.LATENT:
+        elif result.channel is Channel.LATENT and self.traversal_view.isVisible():  # else the Arithmetic tab's
             self.traversal_view.set_edited_image(result.images[0])
             self.plane.set_hover_marker(result.points[0])
 
@@ -701,7 +739,7 @@ class MainWindow(QMainWindow):
         elif result.channel is Channel.PRIOR_SAMPLES:
             self._show_prior_samples(result)
         elif result.channel is Channel.TRAVERSAL:
-            source = self._traversal_source
+            source = self._subject_pin
             what = "your drawing" if source is None else f"pin {self.workspace.pin_number(source)}"
             self.traversal_view.set_traversal(result.traversal, what)
             self.client.decode_latent(result.traversal.origin)
@@ -843,6 +881,9 @@ class MainWindow(QMainWindow):
             return
         if channel in (Channel.INSIGHT, Channel.LIKELIHOOD, Channel.LENS):
             self.statusBar().showMessage(message, 8000)  # the posterior itself is still shown
+            return
+        if channel is Channel.ATTRIBUTE:  # the user pressed Compute: say why nothing came
+            self.show_message("warning", "Could not compute the attribute", f"{message[:1].upper()}{message[1:]}.")
             return
         self.statusBar().showMessage(f"{channel.value}: {message}", 8000)
         if channel in (Channel.MORPH, Channel.ENCODE):

@@ -23,15 +23,16 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from ..attributes import Member
+from ..data import load_split
 from ..errors import ExportCancelled, VaedeskError
 from ..export import save_gif, save_png_frames
-from ..data import load_split
 from ..latent import density, grid, tile
 from ..preprocess import preprocess_strokes
 from ..session import Drawing
 from ..workspace import ResolvedEndpoint
 from .protocol import (
-    Channel, CountRequest, DecodeRequest, DecodeResult, DensityResult, EncodeRequest, EncodeResult, Envelope,
+    AttributeRequest, AttributeResult, Channel, CountRequest, DecodeRequest, DecodeResult, DensityResult, EncodeRequest, EncodeResult, Envelope,
     ExportRequest, GridRequest, InsightResult, ExplainRequest, LatentRequest, LensRequest, LoadRequest, ModelInfo,
     MorphRequest, PriorSamplesResult, TraversalRequest, TraversalResult,
 )
@@ -95,6 +96,7 @@ class ModelWorker(QObject):
         self._slots: dict[Channel, _Slot] = {}
         self.model = None
         self.view = None
+        self.test_means: np.ndarray | None = None  # (T, D) posterior means of the shown test set
         self.reference = None  # explain.ModelReference of the model, once built
         self._reference_thread: threading.Thread | None = None
         self._training_split = None  # (data folder, its training images) for the nearest digits
@@ -108,6 +110,7 @@ class ModelWorker(QObject):
             Channel.EXPORT: self._export, Channel.LENS: self._lens, Channel.LIKELIHOOD: self._likelihood,
             Channel.DENSITY: self._density, Channel.PRIOR_SAMPLES: self._prior_samples,
             Channel.INSIGHT: self._insight, Channel.TRAVERSAL: self._traversal, Channel.LATENT: self._decode_latent,
+            Channel.ATTRIBUTE: self._attribute,
         }
         self._information = None  # (model, each dimension's average KL), for the traversals
         self._wake.connect(self._process, Qt.ConnectionType.QueuedConnection)
@@ -187,7 +190,7 @@ class ModelWorker(QObject):
         view = self._fit_view(model, request.view, means, labels)
         # Warm up the forward passes so the first stroke is as fast as the rest.
         model.decode(model.encode(images[:1] / np.float32(255)).mean)
-        self.model, self.view = model, view
+        self.model, self.view, self.test_means = model, view, means
         self.generation = envelope.generation
         self.model_loaded.emit(
             ModelInfo(self.generation, model.name, model.kind, model.latent_dim, model.card, view,
@@ -339,6 +342,21 @@ class ModelWorker(QObject):
         images = self._require_model().decode(latent)
         self.decoded.emit(DecodeResult(Channel.LATENT, envelope.request_id, self.generation,
                                        self.view.to_plane(latent), images))
+
+    def _attribute(self, envelope: Envelope) -> None:
+        from ..attributes import attribute_vector, group_latents
+
+        request: AttributeRequest = envelope.request
+        model = self._require_model()
+
+        def latents(members) -> np.ndarray:
+            return group_latents(members, lambda images: model.encode(images).mean, model.latent_dim,
+                                 self.test_means)
+
+        group_a, group_b = latents(request.group_a), latents(request.group_b)
+        vector = attribute_vector(model, group_a, group_b)
+        self.reported.emit(AttributeResult(Channel.ATTRIBUTE, envelope.request_id, self.generation,
+                                           group_a.mean(0), vector, (len(group_a), len(group_b))))
 
     def _density(self, envelope: Envelope) -> None:
         request: CountRequest = envelope.request
@@ -542,6 +560,9 @@ class WorkerClient(QObject):
 
     def decode_latent(self, latent: np.ndarray) -> int:
         return self._send(Channel.LATENT, LatentRequest(np.asarray(latent, np.float64).copy()))
+
+    def attribute(self, group_a: Sequence[Member], group_b: Sequence[Member]) -> int:
+        return self._send(Channel.ATTRIBUTE, AttributeRequest(tuple(group_a), tuple(group_b)))
 
     def density(self, bins: int = 160) -> int:
         return self._send(Channel.DENSITY, CountRequest(bins))
