@@ -1,5 +1,5 @@
 """Regenerate the README's pictures with the real app: window, the distribution tab, the
-guided tour, manifold, morph GIF, training studio.
+guided tour, manifold, morph GIF, traversals, views, latent arithmetic, training studio.
 
     QT_QPA_PLATFORM=offscreen python resources/screenshots/make_screenshots.py
 
@@ -110,6 +110,7 @@ def traversals_screenshot(window: MainWindow) -> None:
     window.grab().save(str(HERE / "traversals.png"))
     window.insight_tabs.setCurrentIndex(0)
     views_screenshot(window)
+    arithmetic_screenshot(window)
     window.switch_model("mnist-vae-2d")
     wait_until(lambda: window.model_info is not None and window.model_info.name == "mnist-vae-2d")
 
@@ -138,6 +139,41 @@ def views_screenshot(window: MainWindow) -> None:
         sheet.paste(panel.resize((width, height)), ((i % 2) * width, (i // 2) * height))
     sheet.save(HERE / "views.png")
     actions.view_pca.trigger()
+    wait_until(lambda: window.model_info.view.kind == "pca", timeout_s=120)
+
+
+def arithmetic_screenshot(window: MainWindow) -> None:
+    """Latent arithmetic on the 16-d model: "slant" from three upright 1s to three slanted
+    ones (drawn and kept), added to a drawn 7 (the LDA view keeps the clusters apart)."""
+    from vaedesk.attributes import Member
+
+    window.actions.view_lda.trigger()
+    wait_until(lambda: window.model_info.view.kind == "lda", timeout_s=120)
+    rng = np.random.default_rng(0)
+    for slant in (0.0, 0.0, 0.0, 0.45, 0.45, 0.45):
+        x, top, bottom = 140 + rng.normal(0, 15), 40 + rng.normal(0, 8), 240 + rng.normal(0, 8)
+        dx = slant * (bottom - top) / 2
+        window.clear_drawing()
+        draw_strokes(_Pause(), window.canvas, [np.array([[x + dx, top], [x - dx, bottom]])])
+        wait_until(lambda: window.last_encode is not None)
+        pause(300)
+        window.keep_drawing()
+    inputs = window.workspace.gallery_inputs()
+    panel = window.attribute_panel
+    panel.add_member("a", Member("images", np.stack(inputs[:3]), "3 upright 1s"))
+    panel.add_member("b", Member("images", np.stack(inputs[3:]), "3 slanted 1s"))
+    window.clear_drawing()
+    draw_strokes(_Pause(), window.canvas, draw_digit(7, np.random.default_rng(10)))
+    window.show_arithmetic()
+    panel.compute_button.click()
+    wait_until(lambda: panel.vector() is not None)
+    panel.name_edit.setText("slant")
+    panel.save_button.click()
+    panel.set_alpha(1.5)
+    pause(1500)
+    window.grab().save(str(HERE / "arithmetic.png"))
+    window.insight_tabs.setCurrentIndex(0)
+    window.actions.view_pca.trigger()
     wait_until(lambda: window.model_info.view.kind == "pca", timeout_s=120)
 
 

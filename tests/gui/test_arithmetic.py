@@ -89,6 +89,7 @@ def test_an_attribute_from_two_groups_moves_the_drawing_and_is_kept_in_the_sessi
     assert panel.saved_names() == ["sevenish"]
     (saved,) = load_session().attributes
     assert saved.name == "sevenish" and saved.model == win.model_key()
+    assert saved.description == "A: test: all 1; B: your drawing, pin 1"
     np.testing.assert_allclose(saved.vector, vector, atol=1e-4)
     win.workspace.remove_pin(pin_id)
     win.close()

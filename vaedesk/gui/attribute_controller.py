@@ -28,7 +28,9 @@ class AttributeController(QObject):
         self._win = win
         self.panel, self.workspace, self.client, self.plane = win.attribute_panel, win.workspace, win.client, win.plane
         self.name = ""
+        self.description = ""  # the shown attribute's groups, in words
         self._model: str | None = None  # the model the groups and the shown vector belong to
+        self._asked = ""  # the description of the groups last sent to the worker
         panel = self.panel
         panel.set_choice_provider(self.choices)
         panel.compute_requested.connect(self.compute)
@@ -94,11 +96,13 @@ class AttributeController(QObject):
         if self._win.model_info is None:
             return
         self._win.statusBar().showMessage("Computing the attribute…", 3000)
-        self.client.attribute(self.panel.members("a"), self.panel.members("b"))
+        group_a, group_b = self.panel.members("a"), self.panel.members("b")
+        self._asked = "A: " + ", ".join(m.label for m in group_a) + "; B: " + ", ".join(m.label for m in group_b)
+        self.client.attribute(group_a, group_b)
 
     def _on_reported(self, result: object) -> None:
         if isinstance(result, AttributeResult):
-            self.name = ""
+            self.name, self.description = "", self._asked
             na, nb = result.sizes
             self.panel.set_vector(result.start, result.vector, f"From {na} example{'s' * (na != 1)} in A "
                                                                f"to {nb} in B")
@@ -147,7 +151,7 @@ class AttributeController(QObject):
         if start is None or vector is None or model is None:
             return
         try:
-            attribute = Attribute(name, model, start, vector, self.panel.readout.text().split(".")[0])
+            attribute = Attribute(name, model, start, vector, self.description)
             self.workspace.save_attribute(attribute)
         except VaedeskError as exc:
             self._win.show_message("warning", "Could not save the attribute", f"{exc}.")
@@ -167,7 +171,7 @@ class AttributeController(QObject):
     def choose(self, name: str) -> None:
         for attribute in self._saved():
             if attribute.name == name:
-                self.name = attribute.name
+                self.name, self.description = attribute.name, attribute.description
                 self.panel.set_vector(attribute.start, attribute.vector, f"Saved attribute '{name}'"
                                       + (f": {attribute.description}" if attribute.description else ""))
                 self._after_new_vector()
@@ -186,7 +190,7 @@ class AttributeController(QObject):
     # -- the window's state ------------------------------------------------------------------
     def _on_model_ready(self) -> None:
         if self._model != self._model_key():  # another model: its latents mean something else
-            self._model, self.name = self._model_key(), ""
+            self._model, self.name, self.description = self._model_key(), "", ""
             self.panel.clear_vector()
             for group in ("a", "b"):
                 self.panel.clear_group(group)

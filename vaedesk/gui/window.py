@@ -674,12 +674,16 @@ class MainWindow(QMainWindow):
         self.client.decode_pins([pin.id for pin in pins], np.array([pin.xy for pin in pins]).reshape(-1, 2))
 
     def _show_pin(self, pin_id: int) -> None:
+        """The user chose a pin: it is previewed, and the Dimensions and Arithmetic tabs edit it."""
         self._selected_pin = pin_id
         if self._subject_pin != pin_id:
             self._subject_pin = pin_id
             self._request_traversal()
             self.subject_changed.emit()
         self.plane.set_selected_pin(pin_id)
+        self._preview_pin(pin_id)
+
+    def _preview_pin(self, pin_id: int) -> None:
         image, pin = self._pin_images.get(pin_id), self.workspace.pin(pin_id)
         if image is not None and pin is not None:
             x, y = pin.xy
@@ -715,7 +719,7 @@ class MainWindow(QMainWindow):
             self._pin_images = dict(zip(result.ids, result.images))
             self.pin_strip.set_images(list(result.images), [str(i + 1) for i in range(len(result.images))])
             if self._selected_pin in self._pin_images and not self._hovering:
-                self._show_pin(self._selected_pin)
+                self._preview_pin(self._selected_pin)  # redecoded: shown anew, not chosen anew
         elif result.channel is Channel.GRID:
             if self.actions.manifold.isChecked():
                 self.plane.set_manifold(result.tile, result.x_range, result.y_range)
