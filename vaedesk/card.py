@@ -104,6 +104,8 @@ TRAINING_SCHEMA: Schema = {  # vaedesk.training.TrainConfig, less what the card 
     "pen_style": (False, NUMBER),
     "elastic": (False, NUMBER),
     "sketches": (False, NUMBER),
+    "device": (False, TEXT),  # as asked: "auto", "cpu", "cuda", ...
+    "amp": (False, BOOL),
 }
 
 METRICS_SCHEMA: Schema = {  # vaedesk.evaluation.evaluate; printed by the CLI and the window
@@ -143,6 +145,10 @@ CARD_SCHEMA: Schema = {
     "vaedesk_version": (False, TEXT),
     "torch_version": (False, TEXT),
     "threads": (False, integer(1)),
+    "device": (False, TEXT),  # where it trained, e.g. "cpu" or "cuda:0 (NVIDIA H200)"
+    "processes": (False, integer(1)),  # distributed data parallel processes (1: one process)
+    "torch_cuda": (False, TEXT | NULL),  # the CUDA version PyTorch was built with; null for a CPU build
+    "resumed": (False, integer(0)),  # how many times the run was resumed from a checkpoint
     "stopped_early": (False, BOOL),
     "metrics": (False, METRICS_SCHEMA),
     # "fine_tuned_from": _ancestry_problem

@@ -19,7 +19,7 @@ from . import __version__
 from .card import KINDS
 from .errors import ModelError, VaedeskError
 from .limits import DEFAULT_FRAME_SIZE
-from .train_config import TrainConfig
+from .train_config import TrainConfig, TrainingError
 
 # C0 and C1 control characters (ESC starts terminal escape sequences), line and paragraph
 # separators, and the bidirectional marks and overrides that reorder what a terminal shows.
@@ -120,7 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden", type=_positive_int, default=d.hidden, help="dense layer units (default: %(default)s)")
     p.add_argument("--from-model", metavar="NAME|PATH", help="fine-tune an existing model instead of starting afresh")
     p.add_argument("--threads", type=_threads, help="CPU threads for PyTorch (default: PyTorch's choice)")
+    p.add_argument("--device", default=d.device, metavar="DEVICE",
+                   help="auto (CUDA, else Apple's MPS, else the CPU), cpu, cuda, cuda:N or mps (default: %(default)s)")
+    p.add_argument("--amp", action="store_true",
+                   help="mixed precision: bf16 (fp16 where a GPU lacks it) autocast on CUDA, bf16 on the CPU")
     p.add_argument("--out", metavar="PATH", help="where to save (default: the user's model folder)")
+    p.add_argument("--resume", metavar="DIR",
+                   help="continue the stopped or killed run whose checkpoint is in DIR (OUT.run), with its own "
+                        "settings; only --threads and --device may be given with it")
 
     p = sub.add_parser("eval", help="measure a model on the test set")
     p.add_argument("--model", metavar="NAME|PATH", help="model name or checkpoint path (default: the default model)")
@@ -192,29 +199,71 @@ class ProgressBar:
 
 
 def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    import dataclasses
+
     import torch
 
+    from .checkpoint import RUN_SUFFIX, load_checkpoint, remove_run, run_dir_for
     from .model import load_model
     from .paths import user_models_dir
     from .training import check_writable, save_and_evaluate, train
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    config = TrainConfig(
-        kind=args.kind, latent_dim=args.latent_dim, epochs=args.epochs, batch_size=args.batch_size,
-        lr=args.lr, beta=args.beta, seed=args.seed, data_dir=args.data, limit=args.limit, augment=args.augment,
-        pen_style=args.pen_style, elastic=args.elastic, sketches=args.sketches,
-        width=args.width, hidden=args.hidden,
-    )
-    out = Path(args.out) if args.out else user_models_dir() / f"{_dataset_label(args.data)}-{args.kind}-{args.latent_dim}d"
-    check_writable(out)  # before the run, not after it
-    initial = load_model(args.from_model) if args.from_model else None
-    command = "vaedesk " + shlex.join(argv)
-    model = train(config, on_progress=ProgressBar(), command=command, initial=initial)
-    path = save_and_evaluate(model, out, args.data, on_status=lambda text: print(text, file=sys.stderr))
+    main_process = int(os.environ.get("RANK", "0") or 0) == 0  # under torchrun, the first alone writes
+    resume = None
+    if args.resume:
+        given = _options_given(argv) - {"--resume", "--threads", "--device"}
+        if given:
+            raise TrainingError(f"--resume continues a run with its own settings: drop {', '.join(sorted(given))}")
+        resume = load_checkpoint(args.resume)
+        try:
+            config = TrainConfig(**resume["config"])
+        except TypeError as exc:
+            raise TrainingError(f"{args.resume}: the checkpoint's settings are not this version's ({exc})") from None
+        if "--device" in _options_given(argv):
+            config = dataclasses.replace(config, device=args.device)
+        folder = Path(args.resume) if Path(args.resume).is_dir() else Path(args.resume).parent
+        out = folder.with_name(folder.name.removesuffix(RUN_SUFFIX))  # the model the run was to save
+        command, initial = resume["command"], None
+    else:
+        config = TrainConfig(
+            kind=args.kind, latent_dim=args.latent_dim, epochs=args.epochs, batch_size=args.batch_size,
+            lr=args.lr, beta=args.beta, seed=args.seed, data_dir=args.data, limit=args.limit, augment=args.augment,
+            pen_style=args.pen_style, elastic=args.elastic, sketches=args.sketches,
+            width=args.width, hidden=args.hidden, device=args.device, amp=args.amp,
+        )
+        out = Path(args.out) if args.out else (
+            user_models_dir() / f"{_dataset_label(args.data)}-{args.kind}-{args.latent_dim}d")
+        initial = load_model(args.from_model) if args.from_model else None
+        command = "vaedesk " + shlex.join(argv)
+    run_dir = run_dir_for(out)
+    if main_process:
+        check_writable(out)  # before the run, not after it
+    told = []
+
+    def tell_where_checkpoints_are(_model) -> None:
+        if not told:
+            told.append(True)
+            print(f"checkpoint in {run_dir} after every epoch (if the run stops: vaedesk train --resume "
+                  f"{shlex.quote(str(run_dir))})", file=sys.stderr)
+
+    model = train(config, on_progress=ProgressBar(), command=command, initial=initial, run_dir=run_dir,
+                  resume=resume, on_epoch=tell_where_checkpoints_are)
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+    if not main_process:
+        return 0
+    path = save_and_evaluate(model, out, config.data_dir, on_status=lambda text: print(text, file=sys.stderr))
+    remove_run(run_dir)
     print(f"saved {path} and its card {path.with_suffix('.json')}")
     _print_metrics(model.card["metrics"])
     return 0
+
+
+def _options_given(argv: Sequence[str]) -> set[str]:
+    """The long options on a command line (``--name`` or ``--name=value``)."""
+    return {arg.split("=", 1)[0] for arg in argv if arg.startswith("--")}
 
 
 def _dataset_label(data_dir: str | None) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,8 @@ from .limits import LATENT_DIM_LIMIT
 class TrainingError(VaedeskError):
     """Training cannot start or had to stop (bad settings, a diverging loss)."""
 
+
+DEVICE_PATTERN = re.compile(r"auto|cpu|mps|cuda(:[0-9]{1,3})?")
 
 # A warp of more than a few pixels tears a 28x28 digit apart.
 ELASTIC_LIMIT = 4.0
@@ -44,6 +47,8 @@ class TrainConfig:
     sketches: float = 0.0  # fraction of each batch replaced by synthetic drawings (vaedesk.sketch_pairs)
     width: int = 32
     hidden: int = 512
+    device: str = "cpu"  # "auto" (CUDA, else MPS, else CPU), "cpu", "cuda", "cuda:N" or "mps"
+    amp: bool = False  # mixed precision: bf16 (or fp16) autocast on CUDA, bf16 on CPU
 
     def __post_init__(self) -> None:
         self.validate()  # a bad setting is named where it is made, not at the start of a run
@@ -78,6 +83,10 @@ class TrainConfig:
         check("width", whole, lambda v: 1 <= v <= MAX_WIDTH, f"1..{MAX_WIDTH}")
         check("hidden", whole, lambda v: 1 <= v <= MAX_WIDTH, f"1..{MAX_WIDTH}")
         check("seed", whole, lambda v: -(2**63) <= v < 2**64, "in -2**63..2**64-1")  # what torch.manual_seed accepts
+        if not (isinstance(self.device, str) and DEVICE_PATTERN.fullmatch(self.device)):
+            problems.append(f"device must be auto, cpu, cuda, cuda:N or mps, not {_shown(self.device)}")
+        if not isinstance(self.amp, bool):
+            problems.append(f"amp must be true or false, not {_shown(self.amp)}")
         if self.data_dir is not None and not isinstance(self.data_dir, (str, os.PathLike)):
             problems.append(f"data folder must be a path, not {type(self.data_dir).__name__}")
         if problems:
@@ -95,6 +104,10 @@ class TrainConfig:
             argv += ["--data", os.fspath(self.data_dir)]
         if self.limit is not None:
             argv += ["--limit", str(self.limit)]
+        if self.device != "cpu":
+            argv += ["--device", self.device]
+        if self.amp:
+            argv += ["--amp"]
         if from_model:
             argv += ["--from-model", from_model]
         return argv + ["--out", os.fspath(out)]

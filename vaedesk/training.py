@@ -141,6 +141,70 @@ def evaluate_loss(net: AutoEncoder, images: torch.Tensor, seed: int = 0, batch: 
     return {"recon": recon_sum / n, "kl": kl_sum / n, "neg_elbo": (recon_sum + kl_sum) / n}
 
 
+def pick_device(name: str = "auto") -> torch.device:
+    """The device a run asks for: "auto" is CUDA when available, then Apple's MPS, else the
+    CPU. TrainingError when the asked-for one is not on this machine."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise TrainingError(f"--device {name}: this PyTorch ({torch.__version__}) has no CUDA device to use")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise TrainingError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise TrainingError(f"--device {name}: Apple's MPS is not available here")
+    return device
+
+
+def _describe(device: torch.device) -> str:
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
+    return device.type
+
+
+@dataclass
+class _Processes:
+    """This process's place in a distributed run (torchrun sets WORLD_SIZE, RANK, LOCAL_RANK)."""
+
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @classmethod
+    def from_environment(cls) -> _Processes:
+        world = int(os.environ.get("WORLD_SIZE", "1") or 1)
+        if world <= 1:
+            return cls()
+        return cls(int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0")))
+
+    def start(self, device: torch.device) -> None:
+        """Join the process group: NCCL between GPUs, gloo on CPUs."""
+        if self.world > 1 and not torch.distributed.is_initialized():
+            torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
+
+    def total(self, values: torch.Tensor) -> torch.Tensor:
+        """``values`` summed over every process (itself alone in a one-process run)."""
+        if self.world > 1:
+            torch.distributed.all_reduce(values)
+        return values
+
+
+def _amp_dtype(device: torch.device) -> torch.dtype:
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "cpu":
+        return torch.bfloat16
+    raise TrainingError(f"--amp runs on CUDA or the CPU, not on {device.type}")
+
+
 def train(
     config: TrainConfig,
     on_progress: Callable[[Progress], None] | None = None,
@@ -150,6 +214,8 @@ def train(
     initial: Model | None = None,
     on_step: Callable[[int, AutoEncoder], None] | None = None,
     on_epoch: Callable[[Model], None] | None = None,
+    run_dir: str | os.PathLike | None = None,
+    resume: dict[str, Any] | None = None,
 ) -> Model:
     """Train a model from scratch (or fine-tune ``initial``) and return it with its card.
 
@@ -158,16 +224,29 @@ def train(
     ``card["stopped_early"] = True``. ``on_step(step, net)`` runs after every optimiser
     step (it may pause there, or look at the weights in eval mode); ``on_epoch(model)``
     gets the model after each completed epoch with its card, e.g. to save a checkpoint.
+
+    With ``run_dir``, every completed epoch also writes a checkpoint there
+    (:mod:`vaedesk.checkpoint`); ``resume`` (a loaded checkpoint) continues that run where
+    it stopped, with its own settings. Started by ``torchrun``, each process trains on its
+    share of every batch with DistributedDataParallel; the first alone saves anything.
     """
     config.validate()
     if isinstance(report_every, bool) or not isinstance(report_every, numbers.Integral) or report_every < 1:
         raise TrainingError(f"report_every must be a whole number of steps, at least 1, got {report_every!r:.40}")
-    torch.manual_seed(config.seed)
-    generator = torch.Generator().manual_seed(config.seed)
+    processes = _Processes.from_environment()
+    device = pick_device(config.device)
+    if device.type == "cuda" and processes.world > 1 and device.index is None:
+        device = torch.device("cuda", processes.local_rank)
+    amp_dtype = _amp_dtype(device) if config.amp else None
+    processes.start(device)
+    # Each process its own stream for the posterior samples; the first keeps the seed's, so
+    # a one-process run is what it always was.
+    torch.manual_seed(config.seed + processes.rank)
+    generator = torch.Generator().manual_seed(config.seed)  # shared: every process shuffles alike
     train_split = load_split("train", config.data_dir, config.limit)
     test_split = load_split("test", config.data_dir)
     x_train = torch.from_numpy(train_split.images)
-    x_test = torch.from_numpy(test_split.images)
+    x_test = torch.from_numpy(test_split.images).to(device)
     x_pen = None
     if (config.augment > 0 and config.pen_style > 0) or config.sketches > 0:
         x_pen = torch.from_numpy(cached_pen_style(train_split.images))
@@ -190,7 +269,7 @@ def train(
         config.width, config.hidden = arch["width"], arch["hidden"]
     else:
         net = AutoEncoder(config.kind, config.latent_dim, config.width, config.hidden)
-    net.train()
+    net.to(device).train()
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
     steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
@@ -200,17 +279,33 @@ def train(
     )
     history: list[dict[str, float]] = []
     step = 0
+    first_epoch = 1
+    resumed = 0
+    spent = 0.0  # seconds trained before a resume
+    if resume is not None:
+        first_epoch, step, spent, resumed = _restore(resume, net, optimizer, schedule, generator, processes)
+        history = list(resume["history"])
+    # DistributedDataParallel averages the processes' gradients in every backward pass.
+    model_net = torch.nn.parallel.DistributedDataParallel(net) if processes.world > 1 else net
+    scaler = torch.amp.GradScaler(device.type) if amp_dtype is torch.float16 else None
     stopped = False
     started = time.perf_counter()
 
-    def card_now(epochs_done: float) -> dict[str, Any]:
-        return _card(config, command, history, epochs_done, time.perf_counter() - started, initial)
+    # A fine-tuned model is reproduced by its parent's recipe, then this one's command.
+    ancestor = resume.get("initial_card") if resume is not None else (
+        None if initial is None else {key: initial.card.get(key) for key in _ANCESTOR_KEYS})
 
-    for epoch in range(1, config.epochs + 1):
+    def card_now(epochs_done: float) -> dict[str, Any]:
+        card = _card(config, command, history, epochs_done, spent + time.perf_counter() - started, ancestor)
+        card.update(device=_describe(device), processes=processes.world, torch_cuda=torch.version.cuda)
+        if resumed:
+            card["resumed"] = resumed
+        return card
+
+    for epoch in range(first_epoch, config.epochs + 1):
         order = torch.randperm(len(x_train), generator=generator)
-        window_recon = window_kl = 0.0
-        window_images = 0
-        epoch_recon = epoch_kl = 0.0
+        window = torch.zeros(3, dtype=torch.float64)  # recon, kl, images since the last report
+        epoch_totals = torch.zeros(2, dtype=torch.float64)
         window_start = time.perf_counter()
         for start in range(0, len(x_train), config.batch_size):
             batch = order[start : start + config.batch_size]
@@ -232,25 +327,32 @@ def train(
                     inputs, xb = inputs.clone(), xb.clone()
                     inputs[rows] = drawn[picks]
                     xb[rows] = x_train[drawn_targets[picks]]
-            logits, mean, logvar = net(inputs)
-            recon, kl = loss_terms(logits, xb, mean, logvar)
+            if processes.world > 1:  # every process prepares the batch alike and takes its rows
+                inputs, xb = inputs[processes.rank :: processes.world], xb[processes.rank :: processes.world]
+            inputs, xb = inputs.to(device, non_blocking=True), xb.to(device, non_blocking=True)
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                logits, mean, logvar = model_net(inputs)
+                recon, kl = loss_terms(logits.float(), xb, mean.float(), None if logvar is None else logvar.float())
             loss = (recon + config.beta * kl).mean()
-            if not torch.isfinite(loss):
+            sums = processes.total(torch.stack([recon.sum(), kl.sum(), torch.tensor(float(len(xb)), device=device)])
+                                   .detach()).to("cpu", torch.float64)  # on the device: NCCL reduces there
+            if not torch.isfinite(sums).all():  # every process sees the same sums, so all stop together
                 raise TrainingError(
                     f"training diverged at epoch {epoch}, step {step + 1} (the loss became {loss.item()}); "
                     "try a lower learning rate"
                 )
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                loss.backward()
+                optimizer.step()
             schedule.step()
             step += 1
-            recon_sum, kl_sum = recon.sum().item(), kl.sum().item()
-            window_recon += recon_sum
-            window_kl += kl_sum
-            epoch_recon += recon_sum
-            epoch_kl += kl_sum
-            window_images += len(xb)
+            window += sums
+            epoch_totals += sums[:2]
             if on_step is not None:
                 net.eval()
                 on_step(step, net)
@@ -260,38 +362,85 @@ def train(
                 stopped = True
             if step % report_every == 0 or last_of_epoch or stopped:
                 elapsed = max(time.perf_counter() - window_start, 1e-9)
+                recon_sum, kl_sum, images = window.tolist()
                 report = Progress(
                     epoch, config.epochs, step, steps_per_epoch,
-                    window_recon / window_images, window_kl / window_images, window_images / elapsed,
+                    recon_sum / images, kl_sum / images, images / elapsed,
                 )
                 if last_of_epoch:
                     report.epoch_done = True
-                    report.train = {"recon": epoch_recon / len(x_train), "kl": epoch_kl / len(x_train)}
+                    report.train = {"recon": epoch_totals[0].item() / len(x_train),
+                                    "kl": epoch_totals[1].item() / len(x_train)}
                     report.test = evaluate_loss(net, x_test, seed=config.seed)
                     history.append({"epoch": epoch, **{f"train_{k}": v for k, v in report.train.items()},
                                     **{f"test_{k}": v for k, v in report.test.items()}})
-                if on_progress is not None:
+                if on_progress is not None and processes.is_main:
                     on_progress(report)
-                if last_of_epoch and on_epoch is not None and not stopped:
+                if last_of_epoch and not stopped and processes.is_main:
                     net.eval()
-                    on_epoch(Model(net, card_now(epoch)))
+                    if run_dir is not None:
+                        _save_checkpoint(run_dir, config, command, ancestor, epoch, step, history,
+                                         spent + time.perf_counter() - started, resumed,
+                                         net, optimizer, schedule, generator)
+                    if on_epoch is not None:
+                        on_epoch(Model(net, card_now(epoch)))
                     net.train()
-                window_recon = window_kl = 0.0
-                window_images = 0
+                window.zero_()
                 window_start = time.perf_counter()
             if stopped:
                 break
         if stopped:
             break
     net.eval()
+    net.to("cpu")  # the app's inference, the card and the weights file are CPU's
     card = card_now(config.epochs if not stopped else round(step / steps_per_epoch, 2))
     if stopped:
         card["stopped_early"] = True
     return Model(net, card)
 
 
+def _save_checkpoint(run_dir, config, command, ancestor, epoch, step, history, seconds, resumed,
+                     net, optimizer, schedule, generator) -> None:
+    from .checkpoint import save_checkpoint
+
+    rng = {"torch": torch.random.get_rng_state(), "generator": generator.get_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        rng["cuda"] = torch.cuda.get_rng_state_all()
+    save_checkpoint(run_dir, {
+        "config": asdict(config), "command": command, "out": os.fspath(run_dir),
+        "initial_card": ancestor,
+        "epoch": epoch, "step": step, "history": history, "seconds": seconds, "resumed": resumed,
+        "net": {k: v.detach().to("cpu") for k, v in net.state_dict().items()},
+        "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(), "rng": rng,
+    })
+
+
+def _restore(state: dict[str, Any], net: AutoEncoder, optimizer, schedule, generator: torch.Generator,
+             processes: _Processes) -> tuple[int, int, float, int]:
+    """Load a checkpoint's weights, optimiser, schedule and random streams; returns (first
+    epoch to run, steps done, seconds spent, times resumed)."""
+    try:
+        net.load_state_dict(state["net"])
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        generator.set_state(state["rng"]["generator"])
+        if processes.is_main:
+            torch.random.set_rng_state(state["rng"]["torch"])
+        else:  # only the first process's stream was saved; the others start a fresh one per resume
+            torch.manual_seed(hash((int(state["config"]["seed"]), processes.rank, int(state["epoch"]))) % 2**63)
+        if "cuda" in state["rng"] and torch.cuda.is_available() and processes.world == 1:
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+    except (RuntimeError, KeyError, TypeError, ValueError) as exc:
+        raise TrainingError(f"the checkpoint does not fit this run: {str(exc).splitlines()[0][:200]}") from None
+    epoch, step = int(state["epoch"]), int(state["step"])
+    return epoch + 1, step, float(state.get("seconds", 0.0)), int(state.get("resumed", 0)) + 1
+
+
+_ANCESTOR_KEYS = ("name", "command", "seed", "epochs", "fine_tuned_from", "weights_sha256")
+
+
 def _card(config: TrainConfig, command: str | None, history: list[dict[str, float]], epochs: float,
-          seconds: float, initial: Model | None) -> dict[str, Any]:
+          seconds: float, ancestor: dict[str, Any] | None) -> dict[str, Any]:
     card = new_card(config.kind, config.latent_dim, config.width, config.hidden)
     settings = asdict(config)
     card.update(
@@ -306,10 +455,7 @@ def _card(config: TrainConfig, command: str | None, history: list[dict[str, floa
         vaedesk_version=__version__,
         torch_version=torch.__version__,
         threads=torch.get_num_threads(),
-        # A fine-tuned model is reproduced by its parent's recipe, then this one's command.
-        fine_tuned_from=None if initial is None else {
-            key: initial.card.get(key) for key in ("name", "command", "seed", "epochs", "fine_tuned_from", "weights_sha256")
-        },
+        fine_tuned_from=ancestor,
     )
     return card
 
