@@ -236,7 +236,9 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         out = Path(args.out) if args.out else (
             user_models_dir() / f"{_dataset_label(args.data)}-{args.kind}-{args.latent_dim}d")
         initial = load_model(args.from_model) if args.from_model else None
-        command = "vaedesk " + shlex.join(argv)
+        world = int(os.environ.get("WORLD_SIZE", "1") or 1)
+        launcher = f"torchrun --standalone --nproc-per-node {world} -m " if world > 1 else ""
+        command = f"{launcher}vaedesk " + shlex.join(argv)
     run_dir = run_dir_for(out)
     if main_process:
         check_writable(out)  # before the run, not after it
