@@ -100,6 +100,7 @@ TRAINING_SCHEMA: Schema = {  # vaedesk.training.TrainConfig, less what the card 
     "seed": (False, integer()),
     "data_dir": (False, TEXT | NULL),  # read by vaedesk.data.trained_on
     "limit": (False, integer(1) | NULL),
+    "categories": (False, TEXT | NULL),  # read by vaedesk.data.trained_categories
     "augment": (False, NUMBER),
     "pen_style": (False, NUMBER),
     "elastic": (False, NUMBER),

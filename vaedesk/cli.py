@@ -19,7 +19,7 @@ from . import __version__
 from .card import KINDS
 from .errors import ModelError, VaedeskError
 from .limits import DEFAULT_FRAME_SIZE
-from .train_config import TrainConfig, TrainingError
+from .train_config import MAX_CATEGORIES, TrainConfig, TrainingError
 
 # C0 and C1 control characters (ESC starts terminal escape sequences), line and paragraph
 # separators, and the bidirectional marks and overrides that reorder what a terminal shows.
@@ -83,6 +83,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {terminal_text(message)} (see {self.prog} --help)\n")
 
 
+_DATA_HELP = ("data folder: IDX files in the MNIST layout, Quick, Draw! .npy files (one per category) or one "
+              "sub-folder of images per class (default: bundled MNIST)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="vaedesk",
@@ -103,8 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=_number, default=d.lr, help="Adam learning rate (default: %(default)s)")
     p.add_argument("--beta", type=_number, default=d.beta, help="weight of the KL term (default: %(default)s)")
     p.add_argument("--seed", type=int, default=d.seed, help="random seed (default: %(default)s)")
-    p.add_argument("--data", metavar="DIR", help="IDX data folder in the MNIST layout (default: bundled MNIST)")
-    p.add_argument("--limit", type=_positive_int, metavar="N", help="train on the first N training images only")
+    p.add_argument("--data", metavar="DIR", help=_DATA_HELP)
+    p.add_argument("--categories", metavar="NAMES",
+                   help="comma-separated classes of a Quick, Draw! or image folder to train on, e.g. cat,house "
+                        f"(at most {MAX_CATEGORIES}; default: all)")
+    p.add_argument("--limit", type=_positive_int, metavar="N",
+                   help="train on the first N training images only (per category for Quick, Draw! folders)")
     p.add_argument("--augment", type=_number, default=d.augment, metavar="P",
                    help="fraction of each batch distorted so mouse drawings are encoded well (default: %(default)s)")
     p.add_argument("--no-augment", dest="augment", action="store_const", const=0.0, help="same as --augment 0")
@@ -131,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="measure a model on the test set")
     p.add_argument("--model", metavar="NAME|PATH", help="model name or checkpoint path (default: the default model)")
-    p.add_argument("--data", metavar="DIR", help="IDX data folder in the MNIST layout (default: bundled MNIST)")
+    p.add_argument("--data", metavar="DIR", help=_DATA_HELP + "; a model trained on some categories is measured "
+                   "on those")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--iwae", type=_iwae_samples, metavar="K",
                    help="also estimate -log p(x) with K importance samples per test image (Burda et al.; "
@@ -229,7 +238,8 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     else:
         config = TrainConfig(
             kind=args.kind, latent_dim=args.latent_dim, epochs=args.epochs, batch_size=args.batch_size,
-            lr=args.lr, beta=args.beta, seed=args.seed, data_dir=args.data, limit=args.limit, augment=args.augment,
+            lr=args.lr, beta=args.beta, seed=args.seed, data_dir=args.data, limit=args.limit,
+            categories=args.categories, augment=args.augment,
             pen_style=args.pen_style, elastic=args.elastic, sketches=args.sketches,
             width=args.width, hidden=args.hidden, device=args.device, amp=args.amp,
         )

@@ -15,7 +15,7 @@ import os
 import numpy as np
 import torch
 
-from .data import load_split
+from .data import load_split, trained_categories
 from .diagnostics import active_units
 from .errors import VaedeskError
 from .model import CHUNK, Model
@@ -77,8 +77,10 @@ def evaluate(model: Model, data_dir: str | os.PathLike | None = None, seed: int 
         raise VaedeskError(f"drawings must be a whole number in 0..{MAX_DRAWINGS}, got {drawings!r:.40}")
     if iwae:
         _check_count(iwae, "iwae samples", 1, MAX_IWAE_SAMPLES)
-    train_split = load_split("train", data_dir, as_uint8=True)  # scaled slice by slice below
-    test_split = load_split("test", data_dir)
+    # A model trained on some categories of a folder is measured on those (its card names them).
+    categories = trained_categories(model.card) if data_dir is not None else None
+    train_split = load_split("train", data_dir, as_uint8=True, categories=categories)  # scaled slice by slice below
+    test_split = load_split("test", data_dir, categories=categories)
     metrics = evaluate_loss(model.net, torch.from_numpy(test_split.images), seed=seed)
     if model.kind == "ae":
         metrics = {"recon": metrics["recon"]}

@@ -22,6 +22,9 @@ class TrainingError(VaedeskError):
 
 DEVICE_PATTERN = re.compile(r"auto|cpu|mps|cuda(:[0-9]{1,3})?")
 
+# As vaedesk.data.MAX_CLASSES (not imported: it would load NumPy to parse arguments).
+MAX_CATEGORIES = 10
+
 # A warp of more than a few pixels tears a 28x28 digit apart.
 ELASTIC_LIMIT = 4.0
 
@@ -40,7 +43,8 @@ class TrainConfig:
     beta: float = 1.0
     seed: int = 0
     data_dir: str | None = None
-    limit: int | None = None
+    limit: int | None = None  # per category for a Quick, Draw! folder
+    categories: str | None = None  # comma-separated classes of a Quick, Draw! or image folder; None = all
     augment: float = 0.5  # fraction of each batch distorted for robustness; 0 = off
     pen_style: float = 0.5  # of the distorted ones, the fraction re-drawn with a uniform pen
     elastic: float = 0.0  # of the distorted ones, a smooth warp of up to this many pixels; 0 = off
@@ -89,8 +93,24 @@ class TrainConfig:
             problems.append(f"amp must be true or false, not {_shown(self.amp)}")
         if self.data_dir is not None and not isinstance(self.data_dir, (str, os.PathLike)):
             problems.append(f"data folder must be a path, not {type(self.data_dir).__name__}")
+        if self.categories is not None:
+            # Only the form here: whether the folder has them is known when it is read.
+            names = self.category_list() if isinstance(self.categories, str) else None
+            if names is None or not all(names):
+                problems.append(f"categories must be names separated by commas, e.g. cat,house, not "
+                                f"{_shown(self.categories)}")
+            elif len(set(names)) > MAX_CATEGORIES:
+                problems.append(f"at most {MAX_CATEGORIES} categories, not {len(set(names))}")
+            elif self.data_dir is None:
+                problems.append("categories need a data folder of Quick, Draw! files or image sub-folders")
         if problems:
             raise TrainingError("; ".join(problems))
+
+    def category_list(self) -> list[str] | None:
+        """The chosen categories as a list of names (None: all of them)."""
+        if self.categories is None:
+            return None
+        return [name.strip() for name in self.categories.split(",")]
 
     def to_argv(self, out: str | os.PathLike, from_model: str | None = None) -> list[str]:
         """The ``vaedesk train`` arguments that reproduce a run of these settings: the
@@ -104,6 +124,8 @@ class TrainConfig:
             argv += ["--data", os.fspath(self.data_dir)]
         if self.limit is not None:
             argv += ["--limit", str(self.limit)]
+        if self.categories is not None:
+            argv += ["--categories", self.categories]
         if self.device != "cpu":
             argv += ["--device", self.device]
         if self.amp:

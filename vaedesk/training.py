@@ -243,8 +243,8 @@ def train(
     # a one-process run is what it always was.
     torch.manual_seed(config.seed + processes.rank)
     generator = torch.Generator().manual_seed(config.seed)  # shared: every process shuffles alike
-    train_split = load_split("train", config.data_dir, config.limit)
-    test_split = load_split("test", config.data_dir)
+    train_split = load_split("train", config.data_dir, config.limit, categories=config.category_list())
+    test_split = load_split("test", config.data_dir, categories=config.category_list())
     x_train = torch.from_numpy(train_split.images)
     x_test = torch.from_numpy(test_split.images).to(device)
     x_pen = None
