@@ -341,6 +341,20 @@ def trained_categories(card: dict) -> str | None:
     return categories if isinstance(categories, str) and categories else None
 
 
+def model_split(card: dict, split: str, limit: int | None = None, as_uint8: bool = False) -> Split:
+    """The ``split`` of the data a model was trained on (its folder and categories, when that
+    folder is on this machine; else the bundled MNIST)."""
+    data_dir = trained_on(card)[0]
+    return load_split(split, data_dir, limit, as_uint8,
+                      categories=trained_categories(card) if data_dir is not None else None)
+
+
+def model_class_names(card: dict) -> tuple[str, ...] | None:
+    """The class names of the data a model was trained on (None: digits)."""
+    data_dir = trained_on(card)[0]
+    return class_names(data_dir, trained_categories(card) if data_dir is not None else None)
+
+
 def trained_on(card: dict) -> tuple[str | None, str]:
     """The data folder a model card says it was trained on, when it is on this machine
     (None: the bundled MNIST), and a note for the user when it is not."""

@@ -82,15 +82,18 @@ def model_reference(model: Model, data_dir: str | os.PathLike | None = None, lim
     user's cache folder (``folder`` overrides it): the first call encodes 70,000 images and
     decodes 40,000 samples (seconds), later ones read the cache.
     """
-    from .data import load_split, trained_on
+    from .data import load_split, model_split, trained_on
     from .encodings import cached_array, cached_means
     from .evaluation import neg_elbo_per_image
 
-    if data_dir is None:
-        data_dir = trained_on(model.card)[0]
     # uint8: the pixels are needed only on a cache miss, and the test means' key is the app's.
-    train = load_split("train", data_dir, limit=limit, as_uint8=True)
-    test = load_split("test", data_dir, limit=limit, as_uint8=True)
+    if data_dir is None:  # the model's own data and categories
+        data_dir = trained_on(model.card)[0]
+        train = model_split(model.card, "train", limit=limit, as_uint8=True)
+        test = model_split(model.card, "test", limit=limit, as_uint8=True)
+    else:
+        train = load_split("train", data_dir, limit=limit, as_uint8=True)
+        test = load_split("test", data_dir, limit=limit, as_uint8=True)
     train_means = cached_means(model, train.images, folder)
     test_means = cached_means(model, test.images, folder)
     tag = f"neg-elbo-{REFERENCE_SAMPLES}"

@@ -8,7 +8,7 @@ import numbers
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .card import KINDS, MAX_WIDTH
@@ -133,6 +133,22 @@ class TrainConfig:
         if from_model:
             argv += ["--from-model", from_model]
         return argv + ["--out", os.fspath(out)]
+
+
+@dataclass
+class Progress:
+    """One report from the training loop."""
+
+    epoch: int  # 1-based
+    epochs: int
+    step: int  # global step, 1-based
+    steps_per_epoch: int
+    recon: float  # mean per image over the last report interval, nats
+    kl: float
+    images_per_second: float
+    epoch_done: bool = False
+    train: dict[str, float] = field(default_factory=dict)  # at epoch ends: the epoch's mean recon and kl
+    test: dict[str, float] = field(default_factory=dict)  # at epoch ends: test recon, kl, neg_elbo
 
 
 _LABELS = {"lr": "learning rate", "latent_dim": "latent dimension"}

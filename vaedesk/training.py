@@ -12,7 +12,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -29,23 +29,7 @@ from .nets import AutoEncoder, loss_terms
 from .paths import user_models_dir
 from .penstyle import cached_pen_style
 from .sketch_pairs import sketch_pairs
-from .train_config import BETA_LIMIT, TrainConfig, TrainingError  # noqa: F401  (the training API in one place)
-
-
-@dataclass
-class Progress:
-    """One report from the training loop."""
-
-    epoch: int  # 1-based
-    epochs: int
-    step: int  # global step, 1-based
-    steps_per_epoch: int
-    recon: float  # mean per image over the last report interval, nats
-    kl: float
-    images_per_second: float
-    epoch_done: bool = False
-    train: dict[str, float] = field(default_factory=dict)  # at epoch ends: the epoch's mean recon and kl
-    test: dict[str, float] = field(default_factory=dict)  # at epoch ends: test recon, kl, neg_elbo
+from .train_config import BETA_LIMIT, Progress, TrainConfig, TrainingError  # noqa: F401  (the training API in one place)
 
 
 def augment(

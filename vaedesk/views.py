@@ -292,10 +292,10 @@ def fit_view(model: object, kind: str, data: ArrayLike | None = None, labels: Ar
         raise LatentError(f"unknown view {kind!r:.40}; expected one of {', '.join(VIEW_KINDS)}")
     cached = None
     if data is None:
-        from .data import load_split, trained_on
+        from .data import model_split
         from .encodings import cached_array, cached_means
 
-        train = load_split("train", trained_on(model.card)[0], as_uint8=True)  # type: ignore[attr-defined]
+        train = model_split(model.card, "train", as_uint8=True)  # type: ignore[attr-defined]
         data, labels = cached_means(model, train.images), train.labels
 
         def cached(tag: str, shape: tuple[int, ...], compute: Callable[[], np.ndarray]) -> np.ndarray:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import numpy as np
 import pytest
 import torch
@@ -141,24 +144,46 @@ def test_cancel_keeps_the_last_complete_epoch_and_leaves_no_partial_file(qtbot, 
     assert panel.start_button.isEnabled() and not panel.cancel_button.isEnabled()
 
 
-def test_a_diverging_run_stops_safely_and_says_so(qtbot, studio, monkeypatch):
+# Runs train in a child process: a sitecustomize module on its PYTHONPATH changes it there.
+EXPLODING_LOSS = """
+import vaedesk.training as training
+
+_original, _calls = training.loss_terms, [0]
+
+
+def _exploding(*args):
+    recon, kl = _original(*args)
+    _calls[0] += 1
+    return (recon * float("nan"), kl) if _calls[0] > 3 else (recon, kl)
+
+
+training.loss_terms = _exploding
+"""
+
+
+def test_a_diverging_run_stops_safely_and_says_so(qtbot, studio, monkeypatch, tmp_path):
     _win, panel = studio
     small_config(panel, monkeypatch)
-    import vaedesk.training as training
-
-    original = training.loss_terms
-    calls = {"n": 0}
-
-    def exploding(*args):
-        recon, kl = original(*args)
-        calls["n"] += 1
-        return (recon * float("nan"), kl) if calls["n"] > 3 else (recon, kl)
-
-    monkeypatch.setattr(training, "loss_terms", exploding)
+    (tmp_path / "sitecustomize.py").write_text(EXPLODING_LOSS)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
     run(qtbot, panel, how="failed")
     assert "diverged" in panel.status.text()
     assert [d.title for d in panel.diagnoses] == ["Training diverged"]
     assert not user_models_dir().exists() or not any(user_models_dir().iterdir())  # no epoch completed
+
+
+def test_a_killed_training_process_is_one_message_and_keeps_the_last_epoch(qtbot, studio, monkeypatch):
+    win, panel = studio
+    with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT) as ended:
+        checkpoints = start_a_long_run(qtbot, panel, monkeypatch)
+        pid = panel.worker.pid()
+        assert pid is not None and pid != os.getpid()  # training is not in the app's process
+        os.kill(pid, signal.SIGKILL)
+    assert ended.args == ["failed"]
+    assert "the training process was killed unexpectedly" in panel.status.text()
+    assert "Kept" in panel.status.text()
+    assert vaedesk.load_model(panel.last_run_name).card["epochs"] >= checkpoints[0]
+    assert panel.start_button.isEnabled() and win.model_info is not None  # the app goes on
 
 
 def test_beta_zero_is_flagged_before_and_during_the_run(qtbot, studio, monkeypatch):
@@ -257,3 +282,23 @@ def test_closing_the_window_during_a_run_asks_and_keeps_the_last_epoch(qtbot, st
     assert win.confirm_close() is True
     win.close()  # stops the run and its thread (the fixture checks no thread is left)
     assert vaedesk.load_model(panel.last_run_name).card["epochs"] >= 1
+
+
+def test_a_doodle_model_is_shown_with_its_own_categories(qtbot, tmp_path):
+    """Trained on Quick, Draw! doodles of three categories, a model opens with their legend."""
+    from tests.test_data_formats import _doodles
+
+    folder = tmp_path / "doodles"
+    folder.mkdir()
+    for kind, name in enumerate(["cat", "house", "tree"]):
+        np.save(folder / f"{name}.npy", _doodles(kind, 140, seed=kind))
+    model = vaedesk.training.train(vaedesk.training.TrainConfig(data_dir=str(folder), epochs=1, limit=100,
+                                                                batch_size=32, width=4, hidden=16))
+    path = model.save(user_models_dir() / "doodles-vae-2d")
+    win, _ = open_window(qtbot)
+    with qtbot.waitSignal(win.model_ready, timeout=120_000):
+        win.switch_model(str(path))
+    assert win.model_info.class_names == ("cat", "house", "tree")
+    assert [label.text for _sample, label in win.plane.legend.items] == ["cat", "house", "tree"]
+    assert set(np.unique(win.model_info.scatter_labels)) == {0, 1, 2}
+    win.close()

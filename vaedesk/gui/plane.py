@@ -668,7 +668,8 @@ class LatentPlane(pg.PlotWidget):
         if classes.shape[0] != points.shape[0]:
             raise ValueError(f"{points.shape[0]} points but {classes.shape[0]} labels")
         classes = classes.astype(np.int64, copy=False)
-        n_classes = max(len(CLASS_COLORS), int(classes.max()) + 1 if classes.size else 0)
+        named = len(CLASS_COLORS) if names is None else len(names)  # a data set may have fewer than 10
+        n_classes = max(named, int(classes.max()) + 1 if classes.size else 0)
         if names is None:
             names = [str(k) for k in range(n_classes)]
         elif len(names) < n_classes:

@@ -111,9 +111,9 @@ class TrainingPanel(QWidget):
                               ("Training images", self.limit), ("Start from", self.start_from),
                               ("Save as", self.name)):
             form.addRow(label, widget)
-        self.start_button = QPushButton("Start", objectName="train_start")
-        self.pause_button = QPushButton("Pause", objectName="train_pause", checkable=True)
-        self.cancel_button = QPushButton("Cancel", objectName="train_cancel")
+        self.start_button = QPushButton("Start", objectName="training_start")
+        self.pause_button = QPushButton("Pause", objectName="training_pause", checkable=True)
+        self.cancel_button = QPushButton("Cancel", objectName="training_cancel")
         buttons = QHBoxLayout()
         for button in (self.start_button, self.pause_button, self.cancel_button):
             buttons.addWidget(button)
@@ -441,7 +441,7 @@ class TrainingPanel(QWidget):
 
     def _on_snapshot(self, snap: Snapshot) -> None:
         config = self._run_config
-        names = class_names(config.data_dir) if config is not None else None
+        names = class_names(config.data_dir, config.category_list()) if config is not None else None
         self.plane.set_scatter(snap.scatter_xy, snap.labels, names)
         self.plane.set_axis_labels(*snap.axis_labels)
         self.plane.reset_view()

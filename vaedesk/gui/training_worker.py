@@ -1,34 +1,33 @@
-"""The training thread: runs :func:`vaedesk.training.train` for the training studio.
+"""The studio's side of a training run: a child process (:mod:`vaedesk.training_process`)
+driven through a :class:`QProcess`.
 
-Training is one long call, so the thread's event loop is busy for its whole length; the GUI
-controls it through thread-safe flags (pause, cancel) and slots (hover point, drawing) that
-the loop reads between optimiser steps. Everything it reports goes out as queued signals.
-Every completed epoch is saved atomically, so a cancelled or diverged run keeps its last
-good checkpoint and never leaves a half-written file.
+The child trains in its own interpreter, so the window never waits on its GIL. Commands
+(pause, resume, cancel, the hover point, the drawing) go to its stdin as JSON lines; its
+reports come back on stdout and leave here as the same queued signals the studio always
+had. If the child crashes or is killed, :attr:`TrainingWorker.failed` says so once, with
+the last epoch it saved. Closing stdin tells the child to stop, so it never outlives the app.
 """
 
 from __future__ import annotations
 
-import threading
-import traceback
+import dataclasses
+import json
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QProcess, Signal
 
-from ..data import load_split
-from ..diagnostics import active_units
-from ..errors import LatentError, ModelError, VaedeskError
 from ..model import Model, load_model
 from ..projection import Projection
-from ..training import TrainingError, check_writable, save_and_evaluate, train
-from .threads import start_thread, stop_thread
+from ..train_config import Progress
 
-SNAPSHOT_EVERY = 200  # steps between re-encodings of the test set
-REPORT_EVERY = 10  # steps between loss reports: enough points for smooth live curves
-SNAPSHOT_IMAGES = 2000  # test images per snapshot: 0.1 s of encoding, enough to see clusters
+__all__ = ["Snapshot", "TrainingClient", "TrainingWorker"]
+
+STOP_WAIT_MS = 120_000  # a run's final evaluation (seconds) cannot be interrupted: wait for it
 
 
 @dataclass
@@ -45,6 +44,8 @@ class Snapshot:
 
 
 class TrainingWorker(QObject):
+    """One training run at a time, in a child process."""
+
     progress = Signal(object)  # training.Progress
     snapshot = Signal(object)  # Snapshot
     hover_decoded = Signal(float, float, object)  # x, y, (28, 28) image under the current weights
@@ -53,159 +54,161 @@ class TrainingWorker(QObject):
     cancelled = Signal(str)  # path of the last checkpoint, or "" when no epoch was completed
     failed = Signal(str, str)  # one-line message, path of the last checkpoint or ""
     status = Signal(str)
-    _start = Signal(object)
-    _hover_requested = Signal()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._lock = threading.Lock()
-        self._cancel = threading.Event()
-        self._running = threading.Event()  # cleared while paused
-        self._running.set()
-        self._hover: tuple[float, float] | None = None
-        self._drawing: np.ndarray | None = None
-        self._net = None  # the latest weights: hovering after a run still decodes with them
-        self._projection = None
-        self.busy = False
-        self._start.connect(self._run, Qt.ConnectionType.QueuedConnection)
-        self._hover_requested.connect(self._serve_idle_hover, Qt.ConnectionType.QueuedConnection)
-
-    # -- any thread -----------------------------------------------------------------------
-    def start(self, request: dict[str, Any]) -> None:
-        """``request``: config (TrainConfig), out (path stem), initial (model name or None), command."""
-        self._cancel.clear()
-        self._running.set()
-        self.busy = True
-        self._start.emit(request)
-
-    def pause(self) -> None:
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-        self._running.set()  # a paused run must wake up to stop
-
-    def set_hover(self, x: float, y: float) -> None:
-        """Decode (x, y) with the current weights: between steps while training, at once when idle."""
-        with self._lock:
-            self._hover = (x, y)
-        self._hover_requested.emit()
-
-    def set_drawing(self, image: np.ndarray | None) -> None:
-        with self._lock:
-            self._drawing = None if image is None else np.array(image, np.float32)
-
-    # -- training thread ------------------------------------------------------------------
-    @Slot()
-    def _serve_idle_hover(self) -> None:
-        # While a run is going this slot waits in the queue; the loop serves hovers itself.
-        if self._net is not None:
-            self._serve_hover(self._net)
-
-    @Slot(object)
-    def _run(self, request: dict[str, Any]) -> None:
-        import torch
-
-        # One thread: the other core stays with the window and the model worker, so the
-        # app remains fully usable while it trains.
-        torch.set_num_threads(1)
-        out = Path(request["out"])
-        saved = {"path": ""}
-        config = request["config"]
-        try:
-            test = load_split("test", config.data_dir)
-            self._test_images = test.images[:SNAPSHOT_IMAGES]
-            self._test_labels = test.labels[:SNAPSHOT_IMAGES]
-            self._projection = None
-            self._epoch_of_step = 0.0
-            initial = load_model(request["initial"]) if request.get("initial") else None
-            check_writable(out)  # before the run, not after it
-
-            def on_epoch(model) -> None:
-                saved["path"] = str(model.save(out))
-                self.checkpoint_saved.emit(saved["path"], int(model.card["epochs"]))
-
-            def on_progress(report) -> None:
-                self._epoch_of_step = report.step / report.steps_per_epoch  # epochs done, fractional
-                self.progress.emit(report)
-
-            def on_step(step: int, net) -> None:
-                self._net = net
-                self._serve_hover(net)
-                if step == 1 or step % SNAPSHOT_EVERY == 0:
-                    self._snapshot(step, net)
-                while not self._running.wait(0.05):  # paused: still answer the hover preview
-                    self._serve_hover(net)
-
-            model = train(config, on_progress=on_progress, should_stop=self._cancel.is_set, report_every=REPORT_EVERY,
-                          command=request["command"],
-                          initial=initial, on_step=on_step, on_epoch=on_epoch)
-            if self._cancel.is_set():
-                self.cancelled.emit(saved["path"])
-                return
-            self._net = model.net
-            self._snapshot(-1, model.net)
-            path = save_and_evaluate(model, out, config.data_dir,
-                                     on_status=lambda _text: self.status.emit("Evaluating on the test set…"))
-            self.finished.emit(str(path), model.card["metrics"])
-        except (TrainingError, VaedeskError) as exc:
-            self.failed.emit(str(exc), saved["path"])
-        except Exception as exc:  # a bug: report it, keep the app running
-            traceback.print_exc()
-            self.failed.emit(f"{type(exc).__name__}: {exc}", saved["path"])
-        finally:
-            self.busy = False
-
-    def _serve_hover(self, net) -> None:
-        with self._lock:
-            point, self._hover = self._hover, None
-        if point is None or self._projection is None:
-            return
-        z = self._projection.to_latent(np.array([point], np.float64))
-        try:
-            image = _current(net).decode(z)[0]
-        except ModelError:  # weights gone NaN: the loop reports the divergence at its next step
-            return
-        self.hover_decoded.emit(point[0], point[1], image)
-
-    def _snapshot(self, step: int, net) -> None:
-        model = _current(net)
-        with self._lock:
-            drawing = self._drawing
-        try:
-            means = model.encode(self._test_images).mean  # in chunks: 2,000 images at once would cost 200 MB
-            projection = Projection.fit(means)  # the studio trains latent spaces of 2 or more dimensions
-            shown = None
-            if drawing is not None:
-                posterior = model.encode(drawing)
-                cov = None if posterior.std is None else projection.project_covariance(posterior.std[0] ** 2)
-                shown = {"mean_xy": projection.to_plane(posterior.mean)[0], "cov_xy": cov,
-                         "reconstruction": model.decode(posterior.mean)[0]}
-        except (ModelError, LatentError):  # weights gone NaN: the loop reports the divergence next
-            return
-        self._projection = projection
-        self.snapshot.emit(Snapshot(step, self._epoch_of_step, projection.to_plane(means), self._test_labels,
-                                    projection.axis_labels, active_units(means), shown))
-
-
-def _current(net) -> Model:
-    """The network being trained, through the same Model API the app uses for a saved one."""
-    return Model(net, {"name": "training"})
-
-
-class TrainingClient(QObject):
-    """The GUI's handle: owns the training thread for the window's lifetime."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.worker = TrainingWorker()
-        self.thread = start_thread(self.worker, "vaedesk-training")
+        self.busy = False
+        self.process: QProcess | None = None
+        self._buffer = b""
+        self._ended = False  # the child sent its last word (finished, cancelled or failed)
+        self._saved = ""  # the last epoch the child saved
+        self._projection: Projection | None = None
+        self._after: Model | None = None  # the run's model once it has ended: hovering still decodes
+        self._drawing: list | None = None  # the user's drawing as the child takes it
+
+    # -- the studio's commands ------------------------------------------------------------------
+    def start(self, request: dict[str, Any]) -> None:
+        """``request``: config (TrainConfig), out (path stem), initial (model name or None), command."""
+        self.busy, self._ended, self._saved, self._after, self._buffer = True, False, "", None, b""
+        process = QProcess(self)
+        process.setProgram(sys.executable)
+        process.setArguments(["-m", "vaedesk.training_process"])
+        process.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
+        process.setReadChannel(QProcess.ProcessChannel.StandardOutput)
+        process.readyReadStandardOutput.connect(self._read)
+        process.readyReadStandardError.connect(self._forward_errors)
+        process.finished.connect(self._on_exit)
+        process.errorOccurred.connect(self._on_error)
+        self.process = process
+        run = {"config": dataclasses.asdict(request["config"]), "out": str(request["out"]),
+               "initial": request.get("initial"), "command": request.get("command")}
+        process.start()
+        self._send(run)
+        self._send({"cmd": "drawing", "image": self._drawing})
+
+    def pause(self) -> None:
+        self._send({"cmd": "pause"})
+
+    def resume(self) -> None:
+        self._send({"cmd": "resume"})
+
+    def cancel(self) -> None:
+        self._send({"cmd": "cancel"})
+
+    def set_hover(self, x: float, y: float) -> None:
+        """Decode (x, y) with the current weights: by the child while it trains, here after."""
+        if self.busy:
+            self._send({"cmd": "hover", "x": float(x), "y": float(y)})
+        elif self._after is not None and self._projection is not None:
+            image = self._after.decode(self._projection.to_latent(np.array([[x, y]], np.float64)))[0]
+            self.hover_decoded.emit(float(x), float(y), image)
+
+    def set_drawing(self, image: np.ndarray | None) -> None:
+        """The user's drawing, shown under the current weights (also by the runs started later)."""
+        self._drawing = None if image is None else np.round(np.asarray(image, np.float64), 4).tolist()
+        self._send({"cmd": "drawing", "image": self._drawing})
+
+    def stop(self, wait_ms: int = STOP_WAIT_MS) -> None:
+        """Stop any run, keeping its last saved epoch, and wait for the child to leave."""
+        process = self.process
+        if process is None or process.state() == QProcess.ProcessState.NotRunning:
+            return
+        self.cancel()
+        process.closeWriteChannel()  # the child also stops when its input ends
+        if not process.waitForFinished(wait_ms):
+            process.kill()
+            process.waitForFinished(5000)
+
+    def pid(self) -> int | None:
+        """The training process's id while one runs."""
+        process = self.process
+        return None if process is None or process.state() == QProcess.ProcessState.NotRunning else process.processId()
+
+    # -- the child's reports -------------------------------------------------------------------
+    def _send(self, message: dict[str, Any]) -> None:
+        process = self.process
+        if process is not None and process.state() != QProcess.ProcessState.NotRunning:
+            process.write((json.dumps(message) + "\n").encode("utf-8"))
+
+    def _forward_errors(self) -> None:
+        data = bytes(self.process.readAllStandardError())
+        if data and sys.stderr is not None:
+            sys.stderr.write(data.decode("utf-8", "replace"))
+
+    def _read(self) -> None:
+        self._buffer += bytes(self.process.readAllStandardOutput())
+        *lines, self._buffer = self._buffer.split(b"\n")
+        for line in lines:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue  # not ours (nothing else writes there)
+            self._dispatch(message)
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        kind = message.pop("type", None)
+        if kind == "progress":
+            self.progress.emit(Progress(**message))
+        elif kind == "snapshot":
+            self._projection = Projection.from_dict(message["projection"])
+            drawing = message["drawing"]
+            if drawing is not None:
+                drawing = {"mean_xy": np.array(drawing["mean_xy"]),
+                           "cov_xy": None if drawing["cov_xy"] is None else np.array(drawing["cov_xy"]),
+                           "reconstruction": np.array(drawing["reconstruction"], np.float32)}
+            self.snapshot.emit(Snapshot(message["step"], message["epoch"], np.array(message["scatter_xy"]),
+                                        np.array(message["labels"], np.int64), tuple(message["axis_labels"]),
+                                        message["active_units"], drawing))
+        elif kind == "hover":
+            self.hover_decoded.emit(message["x"], message["y"], np.array(message["image"], np.float32))
+        elif kind == "checkpoint":
+            self._saved = message["path"]
+            self.checkpoint_saved.emit(message["path"], message["epoch"])
+        elif kind == "status":
+            self.status.emit(message["text"])
+        elif kind == "weights":  # a temporary copy: taken, then deleted
+            self._keep_for_hover(message["path"])
+            shutil.rmtree(Path(message["path"]).parent, ignore_errors=True)
+        elif kind in ("finished", "cancelled", "failed"):
+            self._ended = True
+            self.busy = False
+            if kind == "finished" or self._after is None:
+                self._keep_for_hover(message.get("path", ""))
+            if kind == "finished":
+                self.finished.emit(message["path"], message["metrics"])
+            elif kind == "cancelled":
+                self.cancelled.emit(message["path"])
+            else:
+                self.failed.emit(message["message"], message["path"])
+
+    def _keep_for_hover(self, path: str) -> None:
+        try:
+            self._after = load_model(path) if path else None
+        except Exception:  # the plane just stops decoding; the run's outcome is reported anyway
+            self._after = None
+
+    def _on_exit(self, code: int, status: QProcess.ExitStatus) -> None:
+        self._read()  # what it wrote last
+        if self._ended:
+            return
+        self.busy = False
+        how = "was killed" if status == QProcess.ExitStatus.CrashExit else f"exited with code {code}"
+        self._keep_for_hover(self._saved)
+        self.failed.emit(f"the training process {how} unexpectedly", self._saved)
+        self._ended = True
+
+    def _on_error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart and not self._ended:
+            self._ended, self.busy = True, False
+            self.failed.emit(f"the training process could not start ({self.process.errorString()})", "")
+
+
+class TrainingClient(QObject):
+    """The studio's handle on its runs (kept for the window's lifetime)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = TrainingWorker(self)
 
     def stop(self) -> None:
-        self.worker.cancel()
-        # A run notices the cancel within one step, but a final evaluation (a few seconds)
-        # cannot be interrupted: wait for it rather than leave a thread running at exit.
-        stop_thread(self.thread, timeout_ms=120_000)
+        self.worker.stop()

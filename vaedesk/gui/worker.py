@@ -174,15 +174,15 @@ class ModelWorker(QObject):
             self.failed.emit(channel, f"{type(exc).__name__}: {exc}")
 
     def _load(self, envelope: Envelope) -> None:
-        from ..data import class_names, load_split, trained_on
+        from ..data import model_class_names, model_split, trained_on
         from ..encodings import cached_means
         from ..model import load_model
 
         request: LoadRequest = envelope.request
         model = load_model(request.name)
         self.reference = None
-        data_dir, data_note = trained_on(model.card)  # a Fashion-MNIST model shows Fashion-MNIST
-        test = load_split("test", data_dir, as_uint8=True)  # pixels needed only on a cache miss
+        data_note = trained_on(model.card)[1]  # a Fashion-MNIST model shows Fashion-MNIST
+        test = model_split(model.card, "test", as_uint8=True)  # pixels needed only on a cache miss
         images, labels = test.images[:SCATTER_LIMIT], test.labels[:SCATTER_LIMIT]
         means = cached_means(model, images)
         if model.latent_dim == 1:
@@ -194,7 +194,7 @@ class ModelWorker(QObject):
         self.generation = envelope.generation
         self.model_loaded.emit(
             ModelInfo(self.generation, model.name, model.kind, model.latent_dim, model.card, view,
-                      view.to_plane(means), labels, class_names(data_dir), data_note)
+                      view.to_plane(means), labels, model_class_names(model.card), data_note)
         )
         self._prepare_reference(model, self.generation)
 
@@ -214,10 +214,10 @@ class ModelWorker(QObject):
     def _dimension_information(self, model) -> np.ndarray:
         """Each dimension's average KL over the model's test set (once per model)."""
         if self._information is None or self._information[0] is not model:
-            from ..data import trained_on
+            from ..data import model_split
             from ..traversal import dimension_information
 
-            test = load_split("test", trained_on(model.card)[0])
+            test = model_split(model.card, "test")
             self._information = (model, dimension_information(model, test.images))
         return self._information[1]
 
@@ -293,13 +293,18 @@ class ModelWorker(QObject):
 
         report = explain(self._require_model(), x, samples=samples, neighbours=NEIGHBOURS, reference=reference,
                          iwae_samples=iwae_samples)
-        images = self._training_images(reference.data_dir)[report.neighbours].astype(np.float32) / np.float32(255)
+        images = self._training_images()[report.neighbours].astype(np.float32) / np.float32(255)
         xy = self.view.to_plane(reference.train_means[report.neighbours])
         self.reported.emit(InsightResult(channel, envelope.request_id, self.generation, report, images, xy))
 
-    def _training_images(self, data_dir: str | None) -> np.ndarray:
-        if self._training_split is None or self._training_split[0] != data_dir:
-            self._training_split = (data_dir, load_split("train", data_dir, as_uint8=True).images)
+    def _training_images(self) -> np.ndarray:
+        """The shown model's training images (what its explanations' neighbours index)."""
+        from ..data import model_split
+
+        training = self.model.card.get("training") or {}
+        key = training.get("data_dir"), training.get("categories")
+        if self._training_split is None or self._training_split[0] != key:
+            self._training_split = (key, model_split(self.model.card, "train", as_uint8=True).images)
         return self._training_split[1]
 
     def _insight(self, envelope: Envelope) -> None:
@@ -375,8 +380,7 @@ class ModelWorker(QObject):
         rng = np.random.default_rng()
         prior = model.decode(rng.standard_normal((request.n, model.latent_dim)).astype(np.float32))
         # The aggregate posterior: pick training digits at random, then a z from each q(z|x).
-        reference = self.reference
-        train = self._training_images(reference.data_dir if reference is not None else None)
+        train = self._training_images()
         picked = train[rng.choice(len(train), request.n, replace=False)].astype(np.float32) / np.float32(255)
         z = model.encode(picked).sample(1, rng)[:, 0]
         self.reported.emit(PriorSamplesResult(Channel.PRIOR_SAMPLES, envelope.request_id, self.generation,

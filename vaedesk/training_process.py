@@ -1,0 +1,242 @@
+"""The training studio's run, in a process of its own: ``python -m vaedesk.training_process``.
+
+Training in the app's own interpreter held its GIL for tens of milliseconds at a time, and
+the window stuttered. The studio starts this module as a child process instead and talks
+to it in JSON lines:
+
+- stdin, from the studio: first the run (``{"config": TrainConfig fields, "out": path,
+  "initial": model or null, "command": text}``), then commands: ``{"cmd": "pause"}``,
+  ``"resume"``, ``"cancel"``, ``{"cmd": "hover", "x": .., "y": ..}`` and
+  ``{"cmd": "drawing", "image": 28x28 or null}``. The end of stdin means the studio is
+  gone: the run stops after its current step, so no orphan trains on.
+- stdout, to the studio: ``progress`` (a :class:`vaedesk.training.Progress`), ``snapshot``
+  (the test set encoded with the current weights, the projection that draws it and the
+  user's drawing), ``hover`` (a decoded plane point), ``checkpoint`` (an epoch saved),
+  ``status``, ``weights`` (a cancelled run's last weights, in a temporary file for the
+  studio to take), and one of ``finished``, ``cancelled`` or ``failed`` at the end.
+
+No Qt here. Every completed epoch is saved (atomically) at ``out``, so a run that is
+cancelled, fails or is killed keeps its last complete epoch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import threading
+import traceback
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+SNAPSHOT_EVERY = 200  # steps between re-encodings of the test set
+REPORT_EVERY = 10  # steps between loss reports: enough points for smooth live curves
+SNAPSHOT_IMAGES = 2000  # test images per snapshot: 0.1 s of encoding, enough to see clusters
+
+
+def _rounded(array: Any, decimals: int) -> list:
+    return np.round(np.asarray(array, np.float64), decimals).tolist()
+
+
+class _Messages:
+    """Writes one JSON object per line to the studio; one writer at a time."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def send(self, kind: str, **fields: Any) -> None:
+        line = json.dumps({"type": kind, **fields}, allow_nan=True, separators=(",", ":"))
+        with self._lock:
+            try:
+                self._stream.write(line + "\n")
+                self._stream.flush()
+            except (BrokenPipeError, ValueError):  # the studio is gone; the run stops at its next step
+                pass
+
+
+class _Controls:
+    """What the studio asks for, read from stdin by a thread: flags the loop checks between steps."""
+
+    def __init__(self) -> None:
+        self.cancel = threading.Event()
+        self.running = threading.Event()  # cleared while paused
+        self.running.set()
+        self._lock = threading.Lock()
+        self._hover: tuple[float, float] | None = None
+        self.drawing: np.ndarray | None = None
+
+    def take_hover(self) -> tuple[float, float] | None:
+        with self._lock:
+            point, self._hover = self._hover, None
+        return point
+
+    def handle(self, command: dict[str, Any]) -> None:
+        what = command.get("cmd")
+        if what == "pause":
+            self.running.clear()
+        elif what == "resume":
+            self.running.set()
+        elif what == "cancel":
+            self.stop()
+        elif what == "hover":
+            with self._lock:
+                self._hover = (float(command["x"]), float(command["y"]))
+        elif what == "drawing":
+            image = command.get("image")
+            self.drawing = None if image is None else np.asarray(image, np.float32).reshape(28, 28)
+
+    def stop(self) -> None:
+        self.cancel.set()
+        self.running.set()  # a paused run must wake up to stop
+
+    def listen(self, stream: IO[str]) -> None:
+        for line in stream:
+            try:
+                self.handle(json.loads(line))
+            except (ValueError, KeyError, TypeError):
+                continue  # a malformed command changes nothing
+        self.stop()  # end of input: the studio has gone
+
+
+class _Run:
+    def __init__(self, request: dict[str, Any], controls: _Controls, messages: _Messages) -> None:
+        self.request, self.controls, self.messages = request, controls, messages
+        self.projection = None
+        self.epochs_done = 0.0
+        self.saved = ""
+
+    def run(self) -> None:
+        import torch
+
+        from .data import load_split
+        from .errors import VaedeskError
+        from .model import load_model
+        from .train_config import TrainConfig, TrainingError
+        from .training import check_writable, save_and_evaluate, train
+
+        # One thread: the other core stays with the window and its model worker.
+        torch.set_num_threads(1)
+        request, send = self.request, self.messages.send
+        try:
+            config = TrainConfig(**request["config"])
+            out = Path(request["out"])
+            test = load_split("test", config.data_dir, categories=config.category_list())
+            self.test_images = test.images[:SNAPSHOT_IMAGES]
+            self.test_labels = test.labels[:SNAPSHOT_IMAGES]
+            initial = load_model(request["initial"]) if request.get("initial") else None
+            check_writable(out)  # before the run, not after it
+
+            def on_epoch(model) -> None:
+                self.saved = str(model.save(out))
+                send("checkpoint", path=self.saved, epoch=int(model.card["epochs"]))
+
+            def on_progress(report) -> None:
+                self.epochs_done = report.step / report.steps_per_epoch
+                send("progress", **dataclasses.asdict(report))
+
+            def on_step(step: int, net) -> None:
+                self.serve_hover(net)
+                if step == 1 or step % SNAPSHOT_EVERY == 0:
+                    self.snapshot(step, net)
+                while not self.controls.running.wait(0.05):  # paused: still answer the hover preview
+                    self.serve_hover(net)
+
+            model = train(config, on_progress=on_progress, should_stop=self.controls.cancel.is_set,
+                          report_every=REPORT_EVERY, command=request.get("command"), initial=initial,
+                          on_step=on_step, on_epoch=on_epoch)
+            if self.controls.cancel.is_set():
+                self.send_weights(model)
+                send("cancelled", path=self.saved)
+                return
+            self.snapshot(-1, model.net)
+            send("status", text="Evaluating on the test set…")
+            path = save_and_evaluate(model, out, config.data_dir)
+            send("finished", path=str(path), metrics=model.card["metrics"])
+        except (TrainingError, VaedeskError) as exc:
+            send("failed", message=str(exc), path=self.saved)
+        except Exception as exc:  # a bug: say it in one line; the traceback goes to stderr
+            traceback.print_exc()
+            send("failed", message=f"{type(exc).__name__}: {exc}", path=self.saved)
+
+    def send_weights(self, model) -> None:
+        """The weights as they are now, in a temporary file the studio loads and deletes, so
+        its plane still decodes with them after the run (also when no epoch was saved)."""
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="vaedesk-weights-"))
+        try:
+            path = model.save(folder / "last")
+        except OSError:
+            return  # the studio then decodes with the last saved epoch, if any
+        self.messages.send("weights", path=str(path))
+
+    def serve_hover(self, net) -> None:
+        from .errors import ModelError
+
+        point = self.controls.take_hover()
+        if point is None or self.projection is None:
+            return
+        z = self.projection.to_latent(np.array([point], np.float64))
+        try:
+            image = _current(net).decode(z)[0]
+        except ModelError:  # weights gone NaN: the loop reports the divergence at its next step
+            return
+        self.messages.send("hover", x=point[0], y=point[1], image=_rounded(image, 3))
+
+    def snapshot(self, step: int, net) -> None:
+        from .diagnostics import active_units
+        from .errors import LatentError, ModelError
+        from .projection import Projection
+
+        model = _current(net)
+        drawing = self.controls.drawing
+        try:
+            means = model.encode(self.test_images).mean
+            projection = Projection.fit(means)  # the studio trains latent spaces of 2 or more dimensions
+            shown = None
+            if drawing is not None:
+                posterior = model.encode(drawing[None])
+                cov = None if posterior.std is None else projection.project_covariance(posterior.std[0] ** 2)
+                shown = {"mean_xy": _rounded(projection.to_plane(posterior.mean)[0], 5),
+                         "cov_xy": None if cov is None else _rounded(cov, 8),
+                         "reconstruction": _rounded(model.decode(posterior.mean)[0], 3)}
+        except (ModelError, LatentError):  # weights gone NaN: the loop reports the divergence next
+            return
+        self.projection = projection
+        self.messages.send(
+            "snapshot", step=step, epoch=self.epochs_done, scatter_xy=_rounded(projection.to_plane(means), 4),
+            labels=self.test_labels.tolist(), axis_labels=list(projection.axis_labels),
+            active_units=int(active_units(means)), drawing=shown, projection=projection.to_dict())
+
+
+def _current(net):
+    """The network being trained, through the same Model API the app uses for a saved one."""
+    from .model import Model
+
+    return Model(net, {"name": "training"})
+
+
+def main() -> int:
+    # stdout carries the messages alone: anything else printed goes to stderr.
+    channel = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", buffering=1)
+    sys.stdout = sys.stderr
+    messages = _Messages(channel)
+    first = sys.stdin.readline()
+    try:
+        request = json.loads(first)
+    except ValueError:
+        messages.send("failed", message="the training process got no run to do", path="")
+        return 2
+    controls = _Controls()
+    threading.Thread(target=controls.listen, args=(sys.stdin,), name="vaedesk-training-commands",
+                     daemon=True).start()
+    _Run(request, controls, messages).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
