@@ -36,7 +36,7 @@ TARGETS = {
     "gui_block_hover_ms": (16.0, "ms"),
     "gui_block_export_ms": (33.0, "ms"),
     "gui_block_model_switch_ms": (33.0, "ms"),
-    "gui_block_training_ms": (33.0, "ms"),
+    "gui_block_training_ms": (16.0, "ms"),  # issue 16: training runs in a child process
     "hover_decode_p95_ms": (8.0, "ms"),
     "manifold_32x32_ms": (50.0, "ms"),
     "scatter_10k_ms": (300.0, "ms"),
@@ -442,6 +442,26 @@ def bench_training(threshold: float = 170.0, max_seconds: float = 240.0) -> dict
     }
 
 
+def bench_processes(limit: int = 12_000) -> dict[str, float]:
+    """Training throughput on this machine with one process and with two (torchrun,
+    DistributedDataParallel over gloo), each process on one thread: one epoch of ``limit``
+    images, timed by the run's own card (its train_seconds include one test evaluation)."""
+    results = {}
+    argv = ["train", "--limit", str(limit), "--epochs", "1", "--threads", "1", "--seed", "0"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    with tempfile.TemporaryDirectory() as folder:
+        for processes in (1, 2):
+            out = Path(folder) / f"p{processes}"
+            launcher = ([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
+                         str(processes)] if processes > 1 else [sys.executable])
+            subprocess.run([*launcher, "-m", "vaedesk", *argv, "--out", str(out)], check=True, cwd=ROOT, env=env,
+                           capture_output=True)
+            card = json.loads(out.with_suffix(".json").read_text())
+            results[f"train_images_per_s_{processes}_process{'es' if processes > 1 else ''}"] = (
+                limit / card["train_seconds"])
+    return results
+
+
 # ------------------------------------------------------------------------------------ report
 # ---------------------------------------------------------------------------------- views
 def bench_views(model_name: str = "mnist-vae-16d", roundtrip_digits: int = 1000) -> dict[str, float]:
@@ -538,6 +558,7 @@ def main() -> int:
         print(views.stderr[-3000:], file=sys.stderr)
         return 1
     results.update(json.loads(views.stdout.strip().splitlines()[-1]))
+    results.update(bench_processes())
     if not args.quick:
         results.update(bench_training())
     description = machine()

@@ -247,14 +247,15 @@ class TrainingPanel(QWidget):
     def _dataset_chosen(self, index: int) -> None:
         if self.dataset.itemData(index) != "choose":
             return
-        folder = QFileDialog.getExistingDirectory(self, "IDX data folder (MNIST layout)")
+        folder = QFileDialog.getExistingDirectory(
+            self, "Data folder: MNIST IDX files, Quick, Draw! .npy files (at most 10), or images in class sub-folders")
         if folder:
             self.set_data_folder(folder)
         else:
             self.dataset.setCurrentIndex(0)
 
     def set_data_folder(self, folder: str | None) -> None:
-        """Train on an IDX folder in the MNIST layout (None: bundled MNIST)."""
+        """Train on a data folder (see vaedesk.data.load_split; None: bundled MNIST)."""
         if folder is None:
             self.dataset.setCurrentIndex(0)
             return

@@ -64,12 +64,14 @@ class TrainingWorker(QObject):
         self._saved = ""  # the last epoch the child saved
         self._projection: Projection | None = None
         self._after: Model | None = None  # the run's model once it has ended: hovering still decodes
+        self._after_path = ""  # where that model is
         self._drawing: list | None = None  # the user's drawing as the child takes it
 
     # -- the studio's commands ------------------------------------------------------------------
     def start(self, request: dict[str, Any]) -> None:
         """``request``: config (TrainConfig), out (path stem), initial (model name or None), command."""
-        self.busy, self._ended, self._saved, self._after, self._buffer = True, False, "", None, b""
+        self.busy, self._ended, self._saved, self._buffer = True, False, "", b""
+        self._after, self._after_path = None, ""
         process = QProcess(self)
         process.setProgram(sys.executable)
         process.setArguments(["-m", "vaedesk.training_process"])
@@ -99,7 +101,13 @@ class TrainingWorker(QObject):
         """Decode (x, y) with the current weights: by the child while it trains, here after."""
         if self.busy:
             self._send({"cmd": "hover", "x": float(x), "y": float(y)})
-        elif self._after is not None and self._projection is not None:
+        elif self._after_path and self._projection is not None:
+            if self._after is None:  # loaded at the first hover, not when the run ends
+                try:
+                    self._after = load_model(self._after_path)
+                except Exception:  # the plane just stops decoding; the run's outcome was reported
+                    self._after_path = ""
+                    return
             image = self._after.decode(self._projection.to_latent(np.array([[x, y]], np.float64)))[0]
             self.hover_decoded.emit(float(x), float(y), image)
 
@@ -166,13 +174,16 @@ class TrainingWorker(QObject):
             self.checkpoint_saved.emit(message["path"], message["epoch"])
         elif kind == "status":
             self.status.emit(message["text"])
-        elif kind == "weights":  # a temporary copy: taken, then deleted
-            self._keep_for_hover(message["path"])
+        elif kind == "weights":  # a temporary copy: taken at once, then deleted
+            try:
+                self._after, self._after_path = load_model(message["path"]), message["path"]
+            except Exception:
+                self._after, self._after_path = None, ""
             shutil.rmtree(Path(message["path"]).parent, ignore_errors=True)
         elif kind in ("finished", "cancelled", "failed"):
             self._ended = True
             self.busy = False
-            if kind == "finished" or self._after is None:
+            if kind == "finished" or not self._after_path:
                 self._keep_for_hover(message.get("path", ""))
             if kind == "finished":
                 self.finished.emit(message["path"], message["metrics"])
@@ -182,10 +193,7 @@ class TrainingWorker(QObject):
                 self.failed.emit(message["message"], message["path"])
 
     def _keep_for_hover(self, path: str) -> None:
-        try:
-            self._after = load_model(path) if path else None
-        except Exception:  # the plane just stops decoding; the run's outcome is reported anyway
-            self._after = None
+        self._after, self._after_path = None, path
 
     def _on_exit(self, code: int, status: QProcess.ExitStatus) -> None:
         self._read()  # what it wrote last
