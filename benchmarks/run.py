@@ -534,6 +534,14 @@ def write_report(results: dict[str, float], description: str) -> str:
     return table
 
 
+def _in_own_process(part: str) -> dict[str, float]:
+    """Run ``--part PART`` in a process of its own (its own Qt application, its own cold cache)."""
+    run = subprocess.run([sys.executable, __file__, "--part", part], capture_output=True, text=True, cwd=ROOT)
+    if run.returncode != 0:
+        raise RuntimeError(run.stderr[-3000:])
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the training comparison")
@@ -547,17 +555,13 @@ def main() -> int:
         return 0
     results: dict[str, float] = {}
     results.update(bench_library())
-    gui = subprocess.run([sys.executable, __file__, "--part", "gui"], capture_output=True, text=True, cwd=ROOT)
-    if gui.returncode != 0:
-        print(gui.stderr[-3000:], file=sys.stderr)
+    try:
+        results.update(_in_own_process("gui"))
+        results.update(bench_cold_start())
+        results.update(_in_own_process("views"))
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
         return 1
-    results.update(json.loads(gui.stdout.strip().splitlines()[-1]))
-    results.update(bench_cold_start())
-    views = subprocess.run([sys.executable, __file__, "--part", "views"], capture_output=True, text=True, cwd=ROOT)
-    if views.returncode != 0:
-        print(views.stderr[-3000:], file=sys.stderr)
-        return 1
-    results.update(json.loads(views.stdout.strip().splitlines()[-1]))
     results.update(bench_processes())
     if not args.quick:
         results.update(bench_training())

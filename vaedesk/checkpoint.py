@@ -10,8 +10,10 @@ Loading uses PyTorch's ``weights_only`` reader (no pickled code is ever run).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from .train_config import TrainingError
 FORMAT = "vaedesk-run"
 VERSION = 1
 CHECKPOINT_FILE = "checkpoint.pt"
+SUMMARY_FILE = "run.json"  # what a run is and how far it got, readable without PyTorch
 RUN_SUFFIX = ".run"
 MAX_CHECKPOINT_BYTES = 4 * 1024**3  # far above any network a card allows, with its optimiser state
 
@@ -41,7 +44,45 @@ def save_checkpoint(run_dir: str | os.PathLike, state: dict[str, Any]) -> Path:
     target = folder / CHECKPOINT_FILE
     with atomic_path(target) as tmp:
         torch.save({"format": FORMAT, "version": VERSION, **state}, tmp)
+    summary = {"epoch": state["epoch"], "epochs": state["config"]["epochs"], "config": state["config"],
+               "command": state.get("command")}
+    with atomic_path(folder / SUMMARY_FILE) as tmp:
+        tmp.write_text(json.dumps(summary), encoding="utf-8")
     return target
+
+
+@dataclass(frozen=True)
+class InterruptedRun:
+    """A run that stopped before its last epoch: where its checkpoint is, and how far it got."""
+
+    folder: Path
+    name: str  # the model it will save
+    epoch: int
+    epochs: int
+    config: dict[str, Any]
+
+
+def interrupted_runs(folder: str | os.PathLike) -> list[InterruptedRun]:
+    """The runs in ``folder`` (a model folder) that can be resumed, newest first. Reads only
+    each run's small summary; an unreadable one is left out."""
+    runs = []
+    try:
+        entries = list(Path(folder).glob("*" + RUN_SUFFIX))
+    except OSError:
+        return []
+    for entry in entries:
+        try:
+            summary = json.loads((entry / SUMMARY_FILE).read_text(encoding="utf-8"))
+            if not (entry / CHECKPOINT_FILE).is_file():
+                continue
+            run = InterruptedRun(entry, entry.name.removesuffix(RUN_SUFFIX), int(summary["epoch"]),
+                                 int(summary["epochs"]), dict(summary["config"]))
+            mtime = (entry / CHECKPOINT_FILE).stat().st_mtime
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if run.epoch < run.epochs:
+            runs.append((mtime, run))
+    return [run for _mtime, run in sorted(runs, key=lambda pair: -pair[0])]
 
 
 def load_checkpoint(run_dir: str | os.PathLike) -> dict[str, Any]:

@@ -5,8 +5,10 @@ the window stuttered. The studio starts this module as a child process instead a
 to it in JSON lines:
 
 - stdin, from the studio: first the run (``{"config": TrainConfig fields, "out": path,
-  "initial": model or null, "command": text}``), then commands: ``{"cmd": "pause"}``,
-  ``"resume"``, ``"cancel"``, ``{"cmd": "hover", "x": .., "y": ..}`` and
+  "initial": model or null, "command": text}``, or ``{"resume": run folder, "out": path}``
+  to continue an interrupted one, see :mod:`vaedesk.checkpoint`), then commands: ``{"cmd": "pause"}``,
+  ``"resume"``, ``"cancel"`` (the run is over), ``"stop"`` (the app closes: the run can be
+  resumed later), ``{"cmd": "hover", "x": .., "y": ..}`` and
   ``{"cmd": "drawing", "image": 28x28 or null}``. The end of stdin means the studio is
   gone: the run stops after its current step, so no orphan trains on.
 - stdout, to the studio: ``progress`` (a :class:`vaedesk.training.Progress`), ``snapshot``
@@ -63,6 +65,7 @@ class _Controls:
 
     def __init__(self) -> None:
         self.cancel = threading.Event()
+        self.discard = False  # cancelled by the user: forget the run's checkpoint
         self.running = threading.Event()  # cleared while paused
         self.running.set()
         self._lock = threading.Lock()
@@ -80,7 +83,10 @@ class _Controls:
             self.running.clear()
         elif what == "resume":
             self.running.set()
-        elif what == "cancel":
+        elif what == "cancel":  # the user's choice: the run is over, its checkpoint goes
+            self.discard = True
+            self.stop()
+        elif what == "stop":  # the app is closing: the run can be resumed later
             self.stop()
         elif what == "hover":
             with self._lock:
@@ -112,6 +118,7 @@ class _Run:
     def run(self) -> None:
         import torch
 
+        from .checkpoint import load_checkpoint, remove_run, run_dir_for
         from .data import load_split
         from .errors import VaedeskError
         from .model import load_model
@@ -122,8 +129,13 @@ class _Run:
         torch.set_num_threads(1)
         request, send = self.request, self.messages.send
         try:
+            resume = None
+            if request.get("resume"):  # an interrupted run, continued with its own settings
+                resume = load_checkpoint(request["resume"])
+                request = {**request, "config": resume["config"], "command": resume["command"], "initial": None}
             config = TrainConfig(**request["config"])
             out = Path(request["out"])
+            run_dir = run_dir_for(out)
             test = load_split("test", config.data_dir, categories=config.category_list())
             self.test_images = test.images[:SNAPSHOT_IMAGES]
             self.test_labels = test.labels[:SNAPSHOT_IMAGES]
@@ -147,14 +159,17 @@ class _Run:
 
             model = train(config, on_progress=on_progress, should_stop=self.controls.cancel.is_set,
                           report_every=REPORT_EVERY, command=request.get("command"), initial=initial,
-                          on_step=on_step, on_epoch=on_epoch)
+                          on_step=on_step, on_epoch=on_epoch, run_dir=run_dir, resume=resume)
             if self.controls.cancel.is_set():
+                if self.controls.discard:
+                    remove_run(run_dir)
                 self.send_weights(model)
                 send("cancelled", path=self.saved)
                 return
             self.snapshot(-1, model.net)
             send("status", text="Evaluating on the test set…")
             path = save_and_evaluate(model, out, config.data_dir)
+            remove_run(run_dir)
             send("finished", path=str(path), metrics=model.card["metrics"])
         except (TrainingError, VaedeskError) as exc:
             send("failed", message=str(exc), path=self.saved)

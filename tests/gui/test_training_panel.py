@@ -50,10 +50,10 @@ def run(qtbot, panel, how="finished"):
     assert ended.args == [how], panel.status.text()
 
 
-def start_a_long_run(qtbot, panel, monkeypatch) -> list[int]:
-    """Start a 50-epoch run and wait for its first checkpoint; returns the epochs saved so far."""
+def start_a_long_run(qtbot, panel, monkeypatch, epochs: int = 50) -> list[int]:
+    """Start a run of ``epochs`` and wait for its first checkpoint; returns the epochs saved so far."""
     small_config(panel, monkeypatch)
-    panel.epochs.setValue(50)
+    panel.epochs.setValue(epochs)
     checkpoints: list[int] = []
     panel.worker.checkpoint_saved.connect(lambda path, epoch: checkpoints.append(epoch))
     assert panel.start()
@@ -172,10 +172,12 @@ def test_a_diverging_run_stops_safely_and_says_so(qtbot, studio, monkeypatch, tm
     assert not user_models_dir().exists() or not any(user_models_dir().iterdir())  # no epoch completed
 
 
-def test_a_killed_training_process_is_one_message_and_keeps_the_last_epoch(qtbot, studio, monkeypatch):
+def test_a_killed_training_process_is_one_message_keeps_the_last_epoch_and_resumes(qtbot, studio, monkeypatch):
     win, panel = studio
+    assert not panel.resume_button.isEnabled()  # nothing to resume yet
     with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT) as ended:
-        checkpoints = start_a_long_run(qtbot, panel, monkeypatch)
+        checkpoints = start_a_long_run(qtbot, panel, monkeypatch, epochs=4)
+        panel.pause_button.click()  # so it cannot finish before it is killed
         pid = panel.worker.pid()
         assert pid is not None and pid != os.getpid()  # training is not in the app's process
         os.kill(pid, signal.SIGKILL)
@@ -184,6 +186,17 @@ def test_a_killed_training_process_is_one_message_and_keeps_the_last_epoch(qtbot
     assert "Kept" in panel.status.text()
     assert vaedesk.load_model(panel.last_run_name).card["epochs"] >= checkpoints[0]
     assert panel.start_button.isEnabled() and win.model_info is not None  # the app goes on
+
+    # The studio offers to continue it, and the resumed run ends with the epochs asked for.
+    (run,) = panel.interrupted_runs()
+    assert run.name == panel.last_run_name and run.epochs == 4 and 1 <= run.epoch < 4
+    assert panel.resume_button.isEnabled()
+    with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT) as ended:
+        assert panel.resume_run(run)
+    assert ended.args == ["finished"], panel.status.text()
+    card = vaedesk.load_model(run.name).card
+    assert card["epochs"] == 4 and card["resumed"] == 1 and [h["epoch"] for h in card["history"]] == [1, 2, 3, 4]
+    assert panel.interrupted_runs() == [] and not panel.resume_button.isEnabled()
 
 
 def test_beta_zero_is_flagged_before_and_during_the_run(qtbot, studio, monkeypatch):
@@ -274,14 +287,19 @@ def test_a_fashion_mnist_model_is_trained_and_explored_on_its_own_test_set(qtbot
 def test_closing_the_window_during_a_run_asks_and_keeps_the_last_epoch(qtbot, studio, monkeypatch):
     win, panel = studio
     start_a_long_run(qtbot, panel, monkeypatch)
+    pid = panel.worker.pid()
     seen: list[str] = []
     answer_close_question("Cancel", seen)
     assert win.confirm_close() is False and panel.is_running()
     assert "still training" in seen[0]
     answer_close_question("Stop training and close", seen)
     assert win.confirm_close() is True
-    win.close()  # stops the run and its thread (the fixture checks no thread is left)
+    win.close()  # stops the run and its process
+    with pytest.raises(ProcessLookupError):  # no orphan trains on
+        os.kill(pid, 0)
     assert vaedesk.load_model(panel.last_run_name).card["epochs"] >= 1
+    # Stopped by closing the app (not cancelled), the run can be resumed at the next start.
+    assert [run.name for run in panel.interrupted_runs()] == [panel.last_run_name]
 
 
 def test_a_doodle_model_is_shown_with_its_own_categories(qtbot, tmp_path):

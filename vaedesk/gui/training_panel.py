@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -37,13 +38,13 @@ from PySide6.QtWidgets import (
 import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 
 from ..catalog import list_models, model_files, resolve_model_path
+from ..checkpoint import InterruptedRun, interrupted_runs
 from ..data import FASHION_MNIST_DIR, class_names
 from ..diagnostics import Diagnosis, diagnose, divergence
 from ..errors import ModelError
 from ..card import read_card
 from ..paths import user_models_dir
-from ..train_config import TrainConfig
-from ..train_config import TrainingError
+from ..train_config import TrainConfig, TrainingError
 from .images import DigitView
 from .plane import LatentPlane
 from .training_worker import Snapshot, TrainingClient
@@ -114,8 +115,10 @@ class TrainingPanel(QWidget):
         self.start_button = QPushButton("Start", objectName="training_start")
         self.pause_button = QPushButton("Pause", objectName="training_pause", checkable=True)
         self.cancel_button = QPushButton("Cancel", objectName="training_cancel")
+        self.resume_button = QPushButton("Resume a run…", objectName="training_resume")
+        self.resume_button.setToolTip("Continue a run that was stopped before its last epoch (its checkpoint)")
         buttons = QHBoxLayout()
-        for button in (self.start_button, self.pause_button, self.cancel_button):
+        for button in (self.start_button, self.pause_button, self.cancel_button, self.resume_button):
             buttons.addWidget(button)
         self.progress_bar = QProgressBar(objectName="train_progress")
         self.status = QLabel("Choose settings and press Start.", objectName="train_status", wordWrap=True)
@@ -192,6 +195,7 @@ class TrainingPanel(QWidget):
         self.start_button.clicked.connect(self.start)
         self.pause_button.toggled.connect(self._pause_toggled)
         self.cancel_button.clicked.connect(self.cancel)
+        self.resume_button.clicked.connect(lambda: self.resume_run())
         self.dataset.activated.connect(self._dataset_chosen)
         for widget in (self.kind, self.dataset, self.start_from):
             widget.currentIndexChanged.connect(self._settings_changed)
@@ -335,6 +339,17 @@ class TrainingPanel(QWidget):
         except TrainingError as exc:
             self.status.setText(str(exc))
             return False
+        self._begin(config, name)
+        argv = self.command_argv(name)
+        self.status.setText(f"Training {name}…")
+        self.worker.start({"config": config, "out": str(user_models_dir() / name),
+                           "initial": self.start_from.currentData(),
+                           "command": "vaedesk " + shlex.join(argv)})
+        self._show_diagnoses(diagnose(config.kind, config.beta, config.latent_dim, []))
+        return True
+
+    def _begin(self, config: TrainConfig, name: str) -> None:
+        """The studio's state for a run that starts now."""
         self._reset_run_state()
         self._running = True
         self._run_config = config
@@ -345,12 +360,35 @@ class TrainingPanel(QWidget):
         self._update_buttons(running=True)
         self._redraw_timer.start()
         self.last_run_name = name
-        argv = self.command_argv(name)
-        self.status.setText(f"Training {name}…")
-        self.worker.start({"config": config, "out": str(user_models_dir() / name),
-                           "initial": self.start_from.currentData(),
-                           "command": "vaedesk " + shlex.join(argv)})
-        self._show_diagnoses(diagnose(config.kind, config.beta, config.latent_dim, []))
+
+    def interrupted_runs(self) -> list[InterruptedRun]:
+        """Runs in the model folder that stopped before their last epoch, newest first."""
+        return interrupted_runs(user_models_dir())
+
+    def resume_run(self, run: InterruptedRun | None = None) -> bool:
+        """Continue an interrupted run from its checkpoint (asks which when there are several)."""
+        if self._running:
+            return False
+        if run is None:
+            runs = self.interrupted_runs()
+            if not runs:
+                self.status.setText("No interrupted run to resume.")
+                return False
+            run = runs[0]
+            if len(runs) > 1:
+                labels = [f"{r.name} (epoch {r.epoch} of {r.epochs})" for r in runs]
+                label, ok = QInputDialog.getItem(self, "Resume a run", "Interrupted runs:", labels, 0, False)
+                if not ok:
+                    return False
+                run = runs[labels.index(label)]
+        try:
+            config = TrainConfig(**run.config)
+        except (TypeError, TrainingError) as exc:
+            self.status.setText(f"{run.name} cannot be resumed: {exc}")
+            return False
+        self._begin(config, run.name)
+        self.status.setText(f"Resuming {run.name} after epoch {run.epoch} of {run.epochs}…")
+        self.worker.start({"resume": str(run.folder), "out": str(user_models_dir() / run.name)})
         return True
 
     def _pause_toggled(self, paused: bool) -> None:
@@ -379,6 +417,7 @@ class TrainingPanel(QWidget):
 
     def _update_buttons(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
+        self.resume_button.setEnabled(not running and bool(self.interrupted_runs()))
         self.pause_button.setEnabled(running)
         self.cancel_button.setEnabled(running)
         fine_tuning = self.start_from.currentData() is not None

@@ -69,7 +69,8 @@ class TrainingWorker(QObject):
 
     # -- the studio's commands ------------------------------------------------------------------
     def start(self, request: dict[str, Any]) -> None:
-        """``request``: config (TrainConfig), out (path stem), initial (model name or None), command."""
+        """``request``: config (TrainConfig), out (path stem), initial (model name or None) and
+        command; or resume (an interrupted run's folder) and out."""
         self.busy, self._ended, self._saved, self._buffer = True, False, "", b""
         self._after, self._after_path = None, ""
         process = QProcess(self)
@@ -82,8 +83,11 @@ class TrainingWorker(QObject):
         process.finished.connect(self._on_exit)
         process.errorOccurred.connect(self._on_error)
         self.process = process
-        run = {"config": dataclasses.asdict(request["config"]), "out": str(request["out"]),
-               "initial": request.get("initial"), "command": request.get("command")}
+        if request.get("resume"):
+            run = {"resume": str(request["resume"]), "out": str(request["out"])}
+        else:
+            run = {"config": dataclasses.asdict(request["config"]), "out": str(request["out"]),
+                   "initial": request.get("initial"), "command": request.get("command")}
         process.start()
         self._send(run)
         self._send({"cmd": "drawing", "image": self._drawing})
@@ -117,11 +121,12 @@ class TrainingWorker(QObject):
         self._send({"cmd": "drawing", "image": self._drawing})
 
     def stop(self, wait_ms: int = STOP_WAIT_MS) -> None:
-        """Stop any run, keeping its last saved epoch, and wait for the child to leave."""
+        """Stop any run (the app is closing), keeping its last saved epoch and its checkpoint,
+        and wait for the child to leave."""
         process = self.process
         if process is None or process.state() == QProcess.ProcessState.NotRunning:
             return
-        self.cancel()
+        self._send({"cmd": "stop"})  # unlike cancel, the run's checkpoint stays: it can be resumed
         process.closeWriteChannel()  # the child also stops when its input ends
         if not process.waitForFinished(wait_ms):
             process.kill()

@@ -222,10 +222,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.lens)
         layout.addWidget(self.loss_view)
         layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(content)
-        return scroll
+        return _scrolled(content)
 
     def _build_neighbours_tab(self) -> QWidget:
         self.nearest_view = NearestDigits()
@@ -241,17 +238,11 @@ class MainWindow(QMainWindow):
 
     def _build_traversals_tab(self) -> QWidget:
         self.traversal_view = TraversalView()
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.traversal_view)
-        return scroll
+        return _scrolled(self.traversal_view)
 
     def _build_attributes_tab(self) -> QWidget:
         self.attribute_panel = AttributePanel()
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.attribute_panel)
-        return scroll
+        return _scrolled(self.attribute_panel)
 
     def show_traversals(self) -> None:
         """Bring the per-dimension traversals to the front."""
@@ -1013,3 +1004,11 @@ def describe_posterior(result: EncodeResult) -> str:
         rows = rows[:8] + [f"… {len(rows) - 8} more dimensions"]
     columns = [rows[i] + ("    " + rows[i + 1] if i + 1 < len(rows) else "") for i in range(0, len(rows), 2)]
     return "\n".join(columns) + f"\nKL(q‖N(0,I)) = {float(posterior.kl()[0]):.2f} nats"
+
+
+def _scrolled(content: QWidget) -> QScrollArea:
+    """``content`` in a scroll area that follows its width (a tab taller than the window)."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(content)
+    return scroll
