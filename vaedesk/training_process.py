@@ -236,6 +236,12 @@ def _current(net):
 
 
 def main() -> int:
+    # A background job: when the cores are all busy, the window and its model worker go first.
+    if hasattr(os, "nice"):
+        try:
+            os.nice(10)
+        except OSError:
+            pass
     # stdout carries the messages alone: anything else printed goes to stderr.
     channel = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", buffering=1)
     sys.stdout = sys.stderr
