@@ -50,7 +50,7 @@ from .plane import LatentPlane
 from .training_worker import Snapshot, TrainingClient
 
 _SMOOTHING = 0.9  # exponential moving average of the per-report losses
-REDRAW_MS = 250  # curves and texts are redrawn at most this often while a run reports
+REDRAW_MS = 60  # one plot (in turn) and the texts are redrawn at most this often while a run reports
 _TERMS = (("recon", "reconstruction", (0, 114, 178)), ("kl", "KL", (213, 94, 0)), ("total", "sum", (40, 40, 40)))
 
 
@@ -317,8 +317,10 @@ class TrainingPanel(QWidget):
         self._active: int | None = None
         self._last_checkpoint = ""
         self._run_config = None
-        self._last_report = None  # the newest report not yet drawn
-        self._epochs_drawn = 0
+        self._last_report = None  # the newest report not yet drawn by every plot
+        self._next_plot = 0  # the plot the next redraw updates
+        self._status_said = False  # the run's process has said what it is doing (e.g. evaluating)
+        self._epochs_drawn = [0, 0]  # epochs shown by the two per-epoch plots
         self.last_run_name = ""
 
     def start(self) -> bool:
@@ -458,26 +460,41 @@ class TrainingPanel(QWidget):
         self._last_report = report
 
     def _redraw(self) -> None:
-        report, self._last_report = self._last_report, None
+        """Redraw one of the four loss plots (in turn) and the texts, if a report came since.
+
+        A plot's repaint costs 20-40 ms of the GUI thread (axes, grid, text); all four in
+        one paint blocked the window for over 100 ms. One per tick keeps each paint short,
+        and each plot is still redrawn every ``4 × REDRAW_MS``."""
+        report = self._last_report
         if report is None:
             return
-        # Each setData repaints its plot (50 ms for all four while a run takes a core), so
-        # the per-epoch plots are touched only when an epoch has ended.
-        epochs_changed = len(self._epochs) != self._epochs_drawn
-        self._epochs_drawn = len(self._epochs)
-        epochs = [e["epoch"] for e in self._epochs]
-        for key in ("recon", "kl", "total"):
-            self.curves[f"step_{key}"].setData(self._steps, self._smoothed[key])
-            if epochs_changed:
-                self.curves[f"train_{key}"].setData(epochs, [e[f"train_{key}"] for e in self._epochs])
-                self.curves[f"test_{key}"].setData(epochs, [e[f"test_{key}"] for e in self._epochs])
+        plot, self._next_plot = self._next_plot, (self._next_plot + 1) % 4
+        self._draw_plot(plot)
+        if self._next_plot == 0:
+            self._last_report = None  # every plot has drawn it
         total_steps = report.steps_per_epoch * report.epochs
         self.progress_bar.setValue(round(100 * report.step / total_steps))
-        if self._running and not self.pause_button.isChecked():
+        if self._running and not self.pause_button.isChecked() and not self._status_said:
             self.status.setText(
                 f"Epoch {report.epoch}/{report.epochs}, step {report.step}/{total_steps}: reconstruction "
                 f"{report.recon:.1f}, KL {report.kl:.2f} nats per image ({report.images_per_second:.0f} images/s)")
         self._refresh_diagnoses(recent_kl=self._smoothed["kl"][-1] if len(self._steps) >= 5 else None)
+
+    def _draw_plot(self, plot: int) -> None:
+        """Plot 0: the step curves of reconstruction and the total; 1: the step KL; 2 and 3:
+        the same per epoch (touched only when an epoch has ended)."""
+        keys = ("recon", "total") if plot % 2 == 0 else ("kl",)
+        if plot < 2:
+            for key in keys:
+                self.curves[f"step_{key}"].setData(self._steps, self._smoothed[key])
+            return
+        if self._epochs_drawn[plot - 2] == len(self._epochs):
+            return
+        self._epochs_drawn[plot - 2] = len(self._epochs)
+        epochs = [e["epoch"] for e in self._epochs]
+        for key in keys:
+            for split in ("train", "test"):
+                self.curves[f"{split}_{key}"].setData(epochs, [e[f"{split}_{key}"] for e in self._epochs])
 
     def _on_snapshot(self, snap: Snapshot) -> None:
         config = self._run_config
@@ -507,13 +524,14 @@ class TrainingPanel(QWidget):
         self._last_checkpoint = path
 
     def _on_status(self, text: str) -> None:
-        self._redraw()  # so that a late redraw cannot replace this newer text
+        self._status_said = True  # a later redraw must not replace this newer text
         self.status.setText(text)
 
     def _draw_last_reports(self) -> None:
         """The run has ended: stop the redraw timer and draw what it had not drawn yet."""
         self._redraw_timer.stop()
-        self._redraw()
+        for _plot in range(4):
+            self._redraw()
 
     def _finish(self, how: str) -> None:
         self._running = False
