@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import sys
 import weakref
 
 from PySide6.QtCore import QObject, QThread
 
 _threads: "weakref.WeakSet[QThread]" = weakref.WeakSet()
+_at_exit: list[bool] = []  # the exit hook is registered once
 
 # How long a thread that wants the GIL waits before the holder must hand it over. Python's
 # 5 ms default puts up to 5 ms between a worker's result and the GUI thread showing it (and
@@ -22,9 +24,22 @@ def start_thread(worker: QObject, name: str) -> QThread:
     thread = QThread()
     thread.setObjectName(name)
     worker.moveToThread(thread)
+    if not _threads and not _at_exit:
+        # However the program ends (a script that never closes its window, app.quit()
+        # without closing), a QThread destroyed while running aborts the interpreter.
+        atexit.register(stop_all_threads)
+        _at_exit.append(True)
     _threads.add(thread)
     thread.start()
     return thread
+
+
+def stop_all_threads(timeout_ms: int = 30_000) -> None:
+    """Stop every thread still running (at interpreter exit: after Python has joined its own
+    threads, before Qt objects are destroyed)."""
+    for thread in list(_threads):
+        if thread.isRunning():
+            stop_thread(thread, timeout_ms)
 
 
 def stop_thread(thread: QThread, timeout_ms: int = 10_000) -> bool:
