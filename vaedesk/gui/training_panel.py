@@ -115,10 +115,11 @@ class TrainingPanel(QWidget):
         self.start_button = QPushButton("Start", objectName="training_start")
         self.pause_button = QPushButton("Pause", objectName="training_pause", checkable=True)
         self.cancel_button = QPushButton("Cancel", objectName="training_cancel")
-        self.resume_button = QPushButton("Resume a run…", objectName="training_resume")
+        # Not "Resume": that is what Pause says while a run is paused.
+        self.resume_button = QPushButton("Continue an interrupted run…", objectName="training_resume")
         self.resume_button.setToolTip("Continue a run that was stopped before its last epoch (its checkpoint)")
         buttons = QHBoxLayout()
-        for button in (self.start_button, self.pause_button, self.cancel_button, self.resume_button):
+        for button in (self.start_button, self.pause_button, self.cancel_button):
             buttons.addWidget(button)
         self.progress_bar = QProgressBar(objectName="train_progress")
         self.status = QLabel("Choose settings and press Start.", objectName="train_status", wordWrap=True)
@@ -129,6 +130,7 @@ class TrainingPanel(QWidget):
         settings = QVBoxLayout()
         settings.addLayout(form)
         settings.addLayout(buttons)
+        settings.addWidget(self.resume_button)
         settings.addWidget(self.progress_bar)
         settings.addWidget(self.status)
         settings.addWidget(self.command)

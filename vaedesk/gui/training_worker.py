@@ -73,6 +73,8 @@ class TrainingWorker(QObject):
         command; or resume (an interrupted run's folder) and out."""
         self.busy, self._ended, self._saved, self._buffer = True, False, "", b""
         self._after, self._after_path = None, ""
+        if self.process is not None:  # the last run's, finished
+            self.process.deleteLater()
         process = QProcess(self)
         process.setProgram(sys.executable)
         process.setArguments(["-m", "vaedesk.training_process"])
