@@ -160,9 +160,6 @@ class AttributePanel(QWidget):
         """Where the Add menus get their entries, asked each time a menu opens."""
         self._choices = provider
 
-    def choices(self) -> list[Choice]:
-        return self._choices()
-
     def _fill_menu(self, group: str, menu: QMenu) -> None:
         menu.clear()
         submenus: dict[str, QMenu] = {}
