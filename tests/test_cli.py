@@ -221,3 +221,21 @@ def test_the_train_options_default_to_train_configs_defaults():
     for field in ("kind", "latent_dim", "epochs", "batch_size", "lr", "beta", "seed", "augment", "pen_style",
                   "width", "hidden"):
         assert getattr(args, field) == getattr(defaults, field), field
+
+
+def test_without_a_display_the_app_says_so_in_one_line(tmp_path):
+    import os
+
+    from vaedesk.cli import missing_display
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("a display is only needed on Linux")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run([sys.executable, "-m", "vaedesk"], env={**env, "VAEDESK_HOME": str(tmp_path)},
+                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert_one_line_error(result.returncode, result.stderr, "no display", "xvfb-run", "QT_QPA_PLATFORM=offscreen")
+    assert missing_display({"QT_QPA_PLATFORM": "offscreen"}, "linux") is None
+    assert missing_display({"DISPLAY": ":0"}, "linux") is None
+    assert missing_display({"WAYLAND_DISPLAY": "wayland-0", "QT_QPA_PLATFORM": "wayland"}, "linux") is None
+    assert missing_display({"QT_QPA_PLATFORM": "xcb"}, "linux") is not None
+    assert missing_display({}, "darwin") is None

@@ -419,7 +419,26 @@ def _start_gui() -> int:
         from .gui import main as gui_main
     except ImportError as exc:
         raise VaedeskError(f"the desktop app cannot start: {exc}") from None
+    missing = missing_display()
+    if missing:
+        raise VaedeskError(missing)
     return gui_main()
+
+
+def missing_display(environ: dict[str, str] | None = None, platform: str | None = None) -> str | None:
+    """Why Qt could not open a window here (it would abort with plugin errors), or None.
+
+    On Linux a window needs an X11 or Wayland display unless Qt is told to draw elsewhere."""
+    environ = os.environ if environ is None else environ
+    if not (platform or sys.platform).startswith("linux"):
+        return None
+    chosen = environ.get("QT_QPA_PLATFORM", "")
+    if chosen and not chosen.startswith(("xcb", "wayland")):
+        return None  # offscreen, vnc, eglfs, ...: no display needed
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("no display to open the window on: DISPLAY and WAYLAND_DISPLAY are not set (on a server, run it "
+            "under xvfb-run, or set QT_QPA_PLATFORM=offscreen to run without a screen)")
 
 
 _POINT_OPTIONS = ("--from", "--via", "--to")
