@@ -366,3 +366,22 @@ def test_a_crash_in_the_model_thread_is_a_message_and_another_model_can_be_chose
     with qtbot.waitSignal(window.model_ready, timeout=LOAD_TIMEOUT):
         window.switch_model("mnist-vae-16d")
     wait_for_final_posterior(qtbot, window)  # the same drawing, encoded by the new model
+
+
+def test_standard_keys_have_every_binding_and_the_plane_zooms_by_key(window):
+    from PySide6.QtGui import QKeySequence
+
+    actions = window.actions
+    redo = [key.toString() for key in actions.redo.shortcuts()]
+    assert "Ctrl+Shift+Z" in redo and "Ctrl+Y" in redo  # both, as the README promises
+    assert [key.toString() for key in actions.play_morph.shortcuts()] == ["Space"]
+    every = [key for action in QWidget.actions(window) for key in action.shortcuts()]
+    assert QKeySequence("Ctrl+P") not in every  # Print, elsewhere
+    x0, x1, _y0, _y1 = window.plane.view_rect()
+    actions.zoom_in.trigger()
+    z0, z1, _, _ = window.plane.view_rect()
+    assert (z1 - z0) == pytest.approx((x1 - x0) / 1.25, rel=1e-3)
+    actions.zoom_out.trigger()
+    w0, w1, _, _ = window.plane.view_rect()
+    assert (w1 - w0) == pytest.approx(x1 - x0, rel=1e-3)
+    assert {"Ctrl++", "Ctrl+="} & {key.toString() for key in actions.zoom_in.shortcuts()}

@@ -16,6 +16,22 @@ if TYPE_CHECKING:
     from .window import MainWindow
 
 _S = QKeySequence.StandardKey
+ZOOM_STEP = 1.25  # the plane's view grows or shrinks by this factor per zoom key
+
+
+def _bindings(shortcut: object) -> list[QKeySequence]:
+    """Every key binding of a shortcut: all of the platform's for a standard key (a single
+    QKeySequence keeps only the first), plus the ones the README promises everywhere."""
+    if isinstance(shortcut, QKeySequence.StandardKey):
+        keys = QKeySequence.keyBindings(shortcut)
+        for extra in _ALSO.get(shortcut, ()):
+            if QKeySequence(extra) not in keys:
+                keys.append(QKeySequence(extra))
+        return keys
+    return [QKeySequence(shortcut)]
+
+
+_ALSO = {_S.Redo: ("Ctrl+Shift+Z", "Ctrl+Y"), _S.ZoomIn: ("Ctrl+=",)}
 
 
 class WindowActions:
@@ -44,7 +60,11 @@ class WindowActions:
         self.sample_prior = self._make("sample_prior", "S&ample the prior and the encoded set", "Ctrl+G",
                                        win.sample_prior)
         self.tour = self._make("tour", "Guided &tour: encode, sample, decode, loss", "F2", win.start_tour)
-        self.play_morph = self._make("play_morph", "&Play morph", "Ctrl+P", lambda: win.morph_panel.play.toggle())
+        # Space, as in media players (Ctrl+P is Print everywhere else); a text field or a
+        # focused button still takes its own Space first.
+        self.play_morph = self._make("play_morph", "&Play morph", "Space", lambda: win.morph_panel.play.toggle())
+        self.zoom_in = self._make("zoom_in", "Zoom &in", _S.ZoomIn, lambda: win.plane.zoom(1 / ZOOM_STEP))
+        self.zoom_out = self._make("zoom_out", "Zoom &out", _S.ZoomOut, lambda: win.plane.zoom(ZOOM_STEP))
         self.open_model = self._make("open_model", "Open &checkpoint…", "Ctrl+Shift+O", win.open_model_dialog)
         self.train = self._make("train", "&Train new model…", "Ctrl+T", win.open_training)
         self.about = self._make("about", "&About vaedesk and this model", _S.HelpContents, win.show_about)
@@ -76,7 +96,7 @@ class WindowActions:
     def _make(self, name: str, text: str, shortcut: object, slot: Callable, checkable: bool = False) -> QAction:
         action = QAction(text, self._win)
         action.setObjectName(f"action_{name}")
-        action.setShortcut(QKeySequence(shortcut))
+        action.setShortcuts(_bindings(shortcut))
         action.setCheckable(checkable)
         (action.toggled if checkable else action.triggered).connect(slot)
         self._win.addAction(action)
@@ -92,7 +112,8 @@ class WindowActions:
         plane_menu = view_menu.addMenu("&Plane of a latent space above 2-D")
         plane_menu.setObjectName("menu_plane")
         self._fill(plane_menu, *self.views.actions())
-        self._fill(view_menu, None, self.manifold, self.aggregate_density, self.reset_view, None,
+        self._fill(view_menu, None, self.manifold, self.aggregate_density, self.zoom_in, self.zoom_out,
+                   self.reset_view, None,
                    self.sample_prior, self.play_morph)
         self.model_menu = bar.addMenu("&Model")
         self.populate_models()

@@ -1071,6 +1071,10 @@ class LatentPlane(pg.PlotWidget):
     def _set_square_view(self, cx: float, cy: float, half: float) -> None:
         self._vb.setRange(xRange=(cx - half, cx + half), yRange=(cy - half, cy + half), padding=0.0)
 
+    def zoom(self, factor: float) -> None:
+        """Scale the view about its centre: ``factor`` < 1 zooms in, > 1 out."""
+        self._vb.scaleBy((factor, factor))
+
     def reset_view(self) -> None:
         """Fit the scatter with a margin, or show [-4, 4]² when there is none."""
         points = self._scatter_xy
