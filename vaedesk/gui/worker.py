@@ -24,7 +24,6 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from ..attributes import Member
-from ..data import load_split
 from ..errors import ExportCancelled, VaedeskError
 from ..export import save_gif, save_png_frames
 from ..latent import density, grid, tile
