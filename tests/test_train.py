@@ -98,6 +98,23 @@ def test_fine_tuning_records_its_parent(tmp_path):
         train(TrainConfig(kind="ae", epochs=1, **SMALL), initial=load_model(tmp_path / "parent"))
 
 
+def test_decoder_only_keeps_every_place_and_improves_the_reconstruction(tmp_path):
+    train(TrainConfig(epochs=1, **SMALL)).save(tmp_path / "parent")
+    parent = load_model(tmp_path / "parent")
+    child = train(TrainConfig(epochs=2, lr=3e-3, decoder_only=True, **SMALL), initial=load_model(tmp_path / "parent"))
+    digits = np.random.default_rng(0).random((8, 28, 28), dtype=np.float32)
+    before, after = parent.encode(digits), child.encode(digits)
+    np.testing.assert_array_equal(before.mean, after.mean)  # the encoder did not move
+    np.testing.assert_array_equal(before.logvar, after.logvar)
+    z = np.zeros((1, 2), np.float32)
+    assert not np.array_equal(parent.decode(z), child.decode(z))  # the decoder did
+    assert child.card["training"]["decoder_only"] is True
+    assert child.card["history"][-1]["test_recon"] < parent.card["history"][-1]["test_recon"]
+    assert child.card["history"][-1]["test_kl"] == pytest.approx(parent.card["history"][-1]["test_kl"], rel=1e-4)
+    with pytest.raises(TrainingError, match="needs a model to fine-tune"):
+        train(TrainConfig(epochs=1, decoder_only=True, **SMALL))
+
+
 def test_pen_style_redraws_digits_with_a_uniform_pen():
     from vaedesk.data import load_split
     from vaedesk.penstyle import pen_style

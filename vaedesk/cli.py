@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width", type=_positive_int, default=d.width, help="convolution channels (default: %(default)s)")
     p.add_argument("--hidden", type=_positive_int, default=d.hidden, help="dense layer units (default: %(default)s)")
     p.add_argument("--from-model", metavar="NAME|PATH", help="fine-tune an existing model instead of starting afresh")
+    p.add_argument("--decoder-only", action="store_true",
+                   help="with --from-model: train the decoder alone; the encoder, and so where every drawing "
+                        "lands, stays as it is")
     p.add_argument("--threads", type=_threads, help="CPU threads for PyTorch (default: PyTorch's choice)")
     p.add_argument("--device", default=d.device, metavar="DEVICE",
                    help="auto (CUDA, else Apple's MPS, else the CPU), cpu, cuda, cuda:N or mps (default: %(default)s)")
@@ -242,7 +245,10 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
             categories=args.categories, augment=args.augment,
             pen_style=args.pen_style, elastic=args.elastic, sketches=args.sketches,
             width=args.width, hidden=args.hidden, device=args.device, amp=args.amp,
+            decoder_only=args.decoder_only,
         )
+        if args.decoder_only and not args.from_model:
+            raise TrainingError("--decoder-only fine-tunes a model's decoder: give the model with --from-model")
         out = Path(args.out) if args.out else (
             user_models_dir() / f"{_dataset_label(args.data)}-{args.kind}-{args.latent_dim}d")
         initial = load_model(args.from_model) if args.from_model else None

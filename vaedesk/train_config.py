@@ -53,6 +53,9 @@ class TrainConfig:
     hidden: int = 512
     device: str = "cpu"  # "auto" (CUDA, else MPS, else CPU), "cpu", "cuda", "cuda:N" or "mps"
     amp: bool = False  # mixed precision: bf16 (or fp16) autocast on CUDA, bf16 on CPU
+    # Fine-tuning only: the encoder stays fixed, so every digit keeps its place (and its KL
+    # term) while the decoder learns to reconstruct better from those places.
+    decoder_only: bool = False
 
     def __post_init__(self) -> None:
         self.validate()  # a bad setting is named where it is made, not at the start of a run
@@ -91,6 +94,8 @@ class TrainConfig:
             problems.append(f"device must be auto, cpu, cuda, cuda:N or mps, not {_shown(self.device)}")
         if not isinstance(self.amp, bool):
             problems.append(f"amp must be true or false, not {_shown(self.amp)}")
+        if not isinstance(self.decoder_only, bool):
+            problems.append(f"decoder only must be true or false, not {_shown(self.decoder_only)}")
         if self.data_dir is not None and not isinstance(self.data_dir, (str, os.PathLike)):
             problems.append(f"data folder must be a path, not {type(self.data_dir).__name__}")
         if self.categories is not None:
@@ -130,6 +135,8 @@ class TrainConfig:
             argv += ["--device", self.device]
         if self.amp:
             argv += ["--amp"]
+        if self.decoder_only:
+            argv += ["--decoder-only"]
         if from_model:
             argv += ["--from-model", from_model]
         return argv + ["--out", os.fspath(out)]

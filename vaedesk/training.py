@@ -251,10 +251,14 @@ def train(
         net = initial.net
         arch = initial.card["architecture"]
         config.width, config.hidden = arch["width"], arch["hidden"]
+    elif config.decoder_only and resume is None:
+        raise TrainingError("training the decoder alone needs a model to fine-tune, whose encoder it keeps")
     else:
         net = AutoEncoder(config.kind, config.latent_dim, config.width, config.hidden)
     net.to(device).train()
-    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
+    net.encoder.requires_grad_(not config.decoder_only)
+    trained = net.decoder if config.decoder_only else net
+    optimizer = torch.optim.Adam(trained.parameters(), lr=config.lr)
     steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
     # Cosine decay to 5% of the initial rate: a smooth end sharpens the final loss.
