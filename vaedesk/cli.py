@@ -93,7 +93,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Explore a Variational AutoEncoder by drawing. With no command, opens the app.",
     )
     parser.add_argument("--version", action="version", version=f"vaedesk {__version__}")
+    parser.add_argument("--info", action="store_true",
+                        help="print the versions, folders and models of this installation, for a bug report")
+    parser.add_argument("--reset-settings", action="store_true",
+                        help="delete the app's settings file (window layout, pen, model shown; your drawings, "
+                             "session and models stay)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("gui", help="open the app (what vaedesk does with no command); vaedesk FILE is short "
+                                   "for vaedesk gui FILE")
+    p.add_argument("file", nargs="?", metavar="FILE", help="a saved drawing (PNG) or any image of a digit to open")
+    p.add_argument("--model", metavar="NAME|PATH", help="the model to show (default: the last one shown)")
 
     p = sub.add_parser("train", help="train a VAE or autoencoder and save it with its model card")
     d = TrainConfig()  # the defaults, from the one place that defines them
@@ -420,7 +430,9 @@ def _cmd_models() -> int:
     return 0
 
 
-def _start_gui() -> int:
+def _start_gui(file: str | None = None, model: str | None = None) -> int:
+    if file is not None:
+        _check_file_to_open(file)
     try:
         from .gui import main as gui_main
     except ImportError as exc:
@@ -428,7 +440,50 @@ def _start_gui() -> int:
     missing = missing_display()
     if missing:
         raise VaedeskError(missing)
-    return gui_main()
+    return gui_main(file=file, model=model)
+
+
+def _check_file_to_open(file: str) -> None:
+    """A name that is no file at all is refused before any window opens (a typo in the
+    terminal gets its answer there); a file that exists but is no drawing or image opens the
+    app with that message, as napari and labelme do."""
+    try:
+        path = Path(file)
+        if not file:
+            raise VaedeskError("no file name given")
+        if not path.exists():
+            raise VaedeskError(f"{file}: no such file")
+        if path.is_dir():
+            raise VaedeskError(f"{file}: is a folder, not a drawing or an image")
+    except OSError as exc:  # a name the system refuses (too long)
+        raise VaedeskError(f"{file}: cannot open ({exc.strerror or exc})") from None
+
+
+def _cmd_info() -> int:
+    from .info import collect
+
+    try:  # the Qt library PySide6 runs on (QtCore only: no display needed)
+        from PySide6.QtCore import qVersion
+
+        qt = qVersion()
+    except ImportError:
+        qt = None
+    for line in collect(qt).splitlines():  # paths and model names may hold control characters
+        print(terminal_text(line))
+    return 0
+
+
+def _cmd_reset_settings() -> int:
+    from .settings_file import reset_settings
+
+    removed = reset_settings()
+    if not removed:
+        from .paths import settings_path
+
+        print(terminal_text(f"no settings to remove ({settings_path()} does not exist)"))
+    for path in removed:
+        print(terminal_text(f"removed {path}"))
+    return 0
 
 
 def missing_display(environ: dict[str, str] | None = None, platform: str | None = None) -> str | None:
@@ -463,15 +518,31 @@ def _glue_points(argv: list[str]) -> list[str]:
     return out
 
 
+def _open_file_shorthand(argv: list[str], commands) -> list[str]:
+    """``vaedesk FILE ...`` -> ``vaedesk gui FILE ...``: a first word that is neither a command
+    nor an option names a file to open in the app."""
+    if argv and argv[0] not in commands and not argv[0].startswith("-"):
+        return ["gui", *argv]
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    argv = _open_file_shorthand(argv, parser.commands)
     args, unknown = parser.parse_known_args(_glue_points(argv))
     if unknown:  # named by the command's parser, so the hint is that command's --help
         parser.commands.get(args.command, parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
+        if args.info or args.reset_settings:
+            if args.command is not None:
+                parser.error(f"{'--info' if args.info else '--reset-settings'} takes no command")
+            code = _with_output(_cmd_info) if args.info else 0
+            return _with_output(_cmd_reset_settings) if args.reset_settings else code
         if args.command is None:
             return _start_gui()
+        if args.command == "gui":
+            return _start_gui(args.file, args.model)
         if args.command == "train":
             return _with_output(lambda: _cmd_train(args, argv))
         if args.command == "eval":

@@ -46,6 +46,42 @@ def user_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("vaedesk", appauthor=False))
 
 
+def user_config_dir() -> Path:
+    """The folder for the settings file: ``VAEDESK_HOME/config``, else the platform's
+    configuration folder (``~/.config/vaedesk`` on Linux)."""
+    override = os.environ.get("VAEDESK_HOME")
+    if override:
+        return Path(override) / "config"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("vaedesk", appauthor=False))
+
+
+def user_log_dir() -> Path:
+    """The folder for the log and crash files: ``VAEDESK_HOME/log``, else the platform's
+    log folder (``~/.local/state/vaedesk/log`` on Linux)."""
+    override = os.environ.get("VAEDESK_HOME")
+    if override:
+        return Path(override) / "log"
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir("vaedesk", appauthor=False))
+
+
+def settings_path() -> Path:
+    """The app's settings (window geometry, pen width, the model shown, ...)."""
+    return user_config_dir() / "settings.ini"
+
+
+def desktop_dir() -> Path:
+    """The desktop entry (``vaedesk.desktop``) and the app icon (``vaedesk.svg``), inside the package."""
+    return _PACKAGE / "desktop"
+
+
+def app_icon_path() -> Path:
+    return desktop_dir() / "vaedesk.svg"
+
+
 def user_cache_dir() -> Path:
     """The folder for data vaedesk can recompute, e.g. encoded test sets: ``VAEDESK_CACHE``,
     else ``VAEDESK_HOME/cache``, else the platform's cache folder. Every entry is keyed by

@@ -24,15 +24,19 @@ cancelled, fails or is killed keeps its last complete epoch.
 from __future__ import annotations
 
 import dataclasses
+import faulthandler
 import json
+import logging
 import os
+import signal
 import sys
 import threading
-import traceback
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 SNAPSHOT_EVERY = 200  # steps between re-encodings of the test set
 REPORT_EVERY = 10  # steps between loss reports: enough points for smooth live curves
@@ -173,8 +177,8 @@ class _Run:
             send("finished", path=str(path), metrics=model.card["metrics"])
         except (TrainingError, VaedeskError) as exc:
             send("failed", message=str(exc), path=self.saved)
-        except Exception as exc:  # a bug: say it in one line; the traceback goes to stderr
-            traceback.print_exc()
+        except Exception as exc:  # a bug: say it in one line; the traceback goes to stderr (the app's log)
+            log.exception("the training run failed")
             send("failed", message=f"{type(exc).__name__}: {exc}", path=self.saved)
 
     def send_weights(self, model) -> None:
@@ -242,9 +246,16 @@ def main() -> int:
             os.nice(10)
         except OSError:
             pass
-    # stdout carries the messages alone: anything else printed goes to stderr.
+    # stdout carries the messages alone: anything else printed goes to stderr, which the
+    # studio writes to the app's log.
     channel = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", buffering=1)
     sys.stdout = sys.stderr
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    faulthandler.enable(file=sys.stderr, all_threads=True)
+    # Ctrl+C in the terminal reaches the whole process group: the app decides when the run
+    # stops (it sends "stop" as it closes), so the run is never cut off mid-epoch by it.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     messages = _Messages(channel)
     first = sys.stdin.readline()
     try:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 
 # With VAEDESK_SCREENSHOT=PATH the app saves a picture of its window once the model is
 # ready and quits: CI uses it to check that the real app starts on a (virtual) screen.
@@ -14,18 +16,51 @@ SCREENSHOT_ENV = "VAEDESK_SCREENSHOT"
 # the window and to get the model ready, then quits (benchmarks/ measures cold start).
 LAUNCH_TIME_ENV = "VAEDESK_LAUNCH_TIME"
 
+log = logging.getLogger(__name__)
 
-def main(argv: list[str] | None = None) -> int:
+
+def main(argv: list[str] | None = None, *, file: str | os.PathLike | None = None, model: str | None = None) -> int:
+    """Run the app until its window closes, ``app.quit()``, SIGTERM or Ctrl+C; ``file`` (a
+    saved drawing or any image) is opened once the window shows, ``model`` shown first.
+
+    Every way out saves the session and the settings (the window's closeEvent) and stops the
+    model thread and any training run before the event loop ends; the exit code is 0."""
     from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication
 
-    from . import window
+    from .. import __version__
+    from ..logs import enable_crash_file, log_uncaught, setup_logging
+    from ..paths import app_icon_path
 
+    log_file = setup_logging()
+    enable_crash_file()
+    log.info("vaedesk %s starts (pid %d)", __version__, os.getpid())
     app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)
     app.setApplicationName("vaedesk")
     app.setOrganizationName("vaedesk")
-    win = window.MainWindow()
+    QGuiApplication.setDesktopFileName("vaedesk")  # Wayland and task bars match the window to vaedesk.desktop
+    app.setWindowIcon(QIcon(str(app_icon_path())))
+    holder: list = []  # the window, once built: a signal during start-up closes it when the loop runs
+    restore_signals = _quit_on_signals(app, holder)
+
+    from . import window
+
+    try:
+        win = window.MainWindow(model=model)
+    except BaseException:
+        restore_signals()
+        raise
+    holder.append(win)
+    where = f"The details are in {log_file}." if log_file else "The details were written to the terminal."
+    restore_hook = log_uncaught(lambda exc: win.show_message(
+        "critical", "Unexpected error",
+        f"{type(exc).__name__}: {exc}\n\nvaedesk keeps running, but this part may not work as it should. {where}"))
+    # app.quit() from anywhere: the window closes first, so it saves and stops its threads.
+    app.aboutToQuit.connect(lambda: win.close() if win.isVisible() else None)
     win.show()
+    if file is not None:
+        QTimer.singleShot(0, lambda: win.open_file(file))
     launched = os.environ.get(LAUNCH_TIME_ENV)
     if launched:
         app.processEvents()  # the first paint
@@ -38,37 +73,60 @@ def main(argv: list[str] | None = None) -> int:
             QTimer.singleShot(500, lambda: (win.grab().save(screenshot), win.close()))
 
         win.model_ready.connect(capture)
-    previous = signal.getsignal(signal.SIGINT)
-    installed = _close_on_interrupt(win)
+    win.model_ready.connect(lambda name: log.info("model %s ready", name))
     try:
-        return app.exec()
+        code = app.exec()
     finally:
-        if installed and previous is not None:  # a caller that runs the app in-process gets its own back
-            signal.signal(signal.SIGINT, previous)
+        restore_signals()
+        restore_hook()
+    log.info("vaedesk exits with code %d", code)
+    return code
 
 
 # How often the Python interpreter is woken to run a signal handler while Qt's event loop waits.
 _SIGNAL_POLL_MS = 200
+# The signals that end the app as its close button does: Ctrl+C in the terminal, and what
+# ``kill``, a logout or a service manager sends.
+QUIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name))
 
 
-def _close_on_interrupt(win) -> bool:
-    """Ctrl+C in the terminal closes the window as its close button does, so the session is
-    saved (closeEvent); a second Ctrl+C ends the app at once. False where signals cannot be
-    handled (not the main thread).
+def _quit_on_signals(app, holder: list) -> Callable[[], None]:
+    """SIGINT and SIGTERM close the window (``holder[0]``, once built) as its close button
+    does, without asking, so the session is saved, then quit the app; a second one of the
+    same signal ends the process at once. Returns a function that puts the previous handlers
+    back (nothing is installed outside the main thread, where Python cannot take signals).
 
     Python runs a signal handler only between bytecodes, and Qt's event loop waits in C++,
     so a timer wakes the interpreter every 200 ms to let the handler run."""
     from PySide6.QtCore import QTimer
 
-    def interrupted(_signum: int, _frame: object) -> None:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # the next Ctrl+C is not asked twice
-        win.close()
+    def close_and_quit() -> None:
+        for win in holder:
+            win.close()
+        app.quit()
 
-    try:
-        signal.signal(signal.SIGINT, interrupted)
-    except ValueError:
-        return False
-    waker = QTimer(win)
+    def received(signum: int, _frame: object) -> None:
+        signal.signal(signum, signal.SIG_DFL)  # the next one is not asked twice
+        log.info("%s received: closing", signal.Signals(signum).name)
+        QTimer.singleShot(0, close_and_quit)  # from the event loop, not from inside whatever Python code ran
+
+    previous = {}
+    for signum in QUIT_SIGNALS:
+        try:
+            previous[signum] = signal.signal(signum, received)
+        except ValueError:  # not the main thread
+            break
+    if not previous:
+        return lambda: None
+    waker = QTimer(app)
     waker.timeout.connect(lambda: None)
     waker.start(_SIGNAL_POLL_MS)
-    return True
+
+    def restore() -> None:
+        waker.stop()
+        waker.deleteLater()
+        for signum, handler in previous.items():
+            if handler is not None:  # a caller that runs the app in-process gets its own back
+                signal.signal(signum, handler)
+
+    return restore

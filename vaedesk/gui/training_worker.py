@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import shutil
 import sys
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from ..projection import Projection
 from ..train_config import Progress
 
 __all__ = ["Snapshot", "TrainingClient", "TrainingWorker"]
+
+log = logging.getLogger(__name__)
 
 STOP_WAIT_MS = 120_000  # a run's final evaluation (seconds) cannot be interrupted: wait for it
 
@@ -146,9 +149,11 @@ class TrainingWorker(QObject):
             process.write((json.dumps(message) + "\n").encode("utf-8"))
 
     def _forward_errors(self) -> None:
+        """The child's stderr (its warnings, a traceback) into the app's log."""
         data = bytes(self.process.readAllStandardError())
-        if data and sys.stderr is not None:
-            sys.stderr.write(data.decode("utf-8", "replace"))
+        text = data.decode("utf-8", "replace").rstrip()
+        if text:
+            log.warning("training process %s: %s", self.process.processId(), text)
 
     def _read(self) -> None:
         self._buffer += bytes(self.process.readAllStandardOutput())

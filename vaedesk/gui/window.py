@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,8 +29,9 @@ from .. import __version__
 from ..catalog import DEFAULT_MODEL
 from ..drawing_io import load_drawing, save_drawing
 from ..errors import VaedeskError
-from ..paths import user_data_dir
+from ..paths import settings_path
 from ..preprocess import load_image, preprocess_image
+from ..settings_file import SettingsError, legacy_settings_path, migrate_settings
 from ..workspace import Workspace, WorkspaceFull
 from .actions import WindowActions
 from .autosave import SessionKeeper
@@ -57,11 +59,20 @@ MANIFOLD_GRID = 20
 # costs a few to 15 ms on the worker); a finished drawing gets them at once.
 INSIGHT_INTERVAL_MS = 250
 LENS_GRID = 5  # the posterior lens shows LENS_GRID x LENS_GRID decodings
+log = logging.getLogger(__name__)
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 
 
 def open_settings() -> QSettings:
-    settings = QSettings(str(user_data_dir() / "settings.ini"), QSettings.Format.IniFormat)
+    """The app's settings, in the user's configuration folder (moved there from the data
+    folder the first time; if that move fails, the old file is used as it is)."""
+    path = settings_path()
+    try:
+        migrate_settings()
+    except SettingsError as exc:
+        path = legacy_settings_path()
+        log.warning("%s; the settings stay in %s", exc, path)
+    settings = QSettings(str(path), QSettings.Format.IniFormat)
     if settings.value("version", type=int) != SETTINGS_VERSION:
         settings.clear()
         settings.setValue("version", SETTINGS_VERSION)
@@ -854,6 +865,7 @@ class MainWindow(QMainWindow):
         self._messages.append(box)
         box.show()
         if kind != "information":
+            log.warning("%s: %s", title, text)  # what the user was told, in the log for a bug report
             self.error_shown.emit(text)
         return box
 

@@ -16,8 +16,8 @@ Exports are jobs, not coalesced, and can be cancelled. Any exception in the work
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
-import traceback
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -36,6 +36,8 @@ from .protocol import (
     MorphRequest, PriorSamplesResult, TraversalRequest, TraversalResult,
 )
 from .threads import start_thread, stop_thread
+
+log = logging.getLogger(__name__)
 
 SAMPLE_COUNT = 8
 SCATTER_LIMIT = 10_000
@@ -169,7 +171,7 @@ class ModelWorker(QObject):
         except VaedeskError as exc:
             self.failed.emit(channel, str(exc))
         except Exception as exc:  # a bug or a broken checkpoint: report, keep running
-            traceback.print_exc()
+            log.exception("%s request failed", channel.value)
             self.failed.emit(channel, f"{type(exc).__name__}: {exc}")
 
     def _load(self, envelope: Envelope) -> None:
