@@ -540,7 +540,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = _with_output(_cmd_info) if args.info else 0
             return _with_output(_cmd_reset_settings) if args.reset_settings else code
         if args.command is None:
-            return _start_gui()
+            return _start_gui(None, None)
         if args.command == "gui":
             return _start_gui(args.file, args.model)
         if args.command == "train":

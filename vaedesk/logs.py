@@ -40,10 +40,7 @@ def setup_logging(folder: Path | None = None, *, stderr: bool = True) -> Path | 
     errors, to stderr. Returns the log file, or None when the folder cannot be written (then
     stderr alone, with a warning saying why). Calling it again replaces the earlier set-up."""
     folder = user_log_dir() if folder is None else Path(folder)
-    for handler in _installed:
-        logging.getLogger().removeHandler(handler)
-        handler.close()
-    _installed.clear()
+    stop_logging()
     root = logging.getLogger()
     if root.level == logging.NOTSET or root.level > logging.WARNING:
         root.setLevel(logging.WARNING)
@@ -65,6 +62,14 @@ def setup_logging(folder: Path | None = None, *, stderr: bool = True) -> Path | 
     handler.setFormatter(logging.Formatter(FORMAT))
     _install(handler)
     return path
+
+
+def stop_logging() -> None:
+    """Remove (and close) the handlers :func:`setup_logging` installed."""
+    for handler in _installed:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    _installed.clear()
 
 
 def _install(handler: logging.Handler) -> None:

@@ -44,7 +44,9 @@ def migrate_settings() -> Path | None:
     try:
         write_new(new, data)  # complete or not at all, and never over a file that appeared meanwhile
     except FileExistsError:
-        return None
+        if new.exists():  # it appeared meanwhile: that one is used
+            return None
+        raise SettingsError(f"cannot move the settings to {new} (a file is where its folder should be)") from None
     except OSError as exc:
         raise SettingsError(f"cannot move the settings to {new} ({exc.strerror or exc})") from None
     try:
