@@ -1,17 +1,21 @@
 import gzip
+import hashlib
+import lzma
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from vaedesk.data import load_split
 from vaedesk.errors import DataError
+from vaedesk import idx
 from vaedesk.idx import read_idx, write_idx
 
 from tests.conftest import MNIST
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])
-@pytest.mark.parametrize("name", ["a.idx", "a.idx.gz"])
+@pytest.mark.parametrize("name", ["a.idx", "a.idx.gz", "a.idx.xz"])
 def test_round_trip(tmp_path, dtype, name):
     array = (np.arange(2 * 3 * 4) - 5).astype(dtype).reshape(2, 3, 4)
     write_idx(tmp_path / name, array)
@@ -23,6 +27,50 @@ def test_round_trip(tmp_path, dtype, name):
 def test_gzip_detected_by_content_not_name(tmp_path):
     write_idx(tmp_path / "x", np.zeros((2, 2), np.uint8), compress=True)
     assert read_idx(tmp_path / "x").shape == (2, 2)
+
+
+def test_xz_detected_by_content_not_name(tmp_path):
+    write_idx(tmp_path / "a.xz", np.arange(6, dtype=np.uint8).reshape(2, 3))
+    (tmp_path / "a.xz").rename(tmp_path / "y.gz")
+    assert read_idx(tmp_path / "y.gz").tolist() == [[0, 1, 2], [3, 4, 5]]
+
+
+def _xz_file(tmp_path, payload: bytes, name="d.xz") -> Path:
+    path = tmp_path / name
+    path.write_bytes(payload)
+    return path
+
+
+_IDX_3 = b"\x00\x00\x08\x01" + (3).to_bytes(4, "big") + b"\x07\x08\x09"
+
+
+def test_xz_padding_after_the_stream_is_allowed(tmp_path):
+    assert read_idx(_xz_file(tmp_path, lzma.compress(_IDX_3) + bytes(8))).tolist() == [7, 8, 9]
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda data: data[: len(data) // 2], "truncated xz"),
+    (lambda data: data[:12] + bytes(len(data) - 12), "xz data"),
+    (lambda data: data + b"junk", "after the end of the xz stream"),
+])
+def test_corrupt_xz(tmp_path, damage, words):
+    path = _xz_file(tmp_path, damage(lzma.compress(b"\x00\x00\x08\x01" + (5000).to_bytes(4, "big") + bytes(5000))))
+    with pytest.raises(DataError, match=words):
+        read_idx(path)
+
+
+def test_xz_asking_for_too_much_decoder_memory_is_refused(tmp_path, monkeypatch):
+    path = _xz_file(tmp_path, lzma.compress(_IDX_3, preset=6))  # an 8 MB dictionary
+    monkeypatch.setattr(idx, "XZ_MEMLIMIT", 1 << 20)
+    with pytest.raises(DataError, match="xz data.*[Mm]emory"):
+        read_idx(path)
+
+
+def test_xz_bomb_is_not_inflated(tmp_path):
+    header = b"\x00\x00\x08\x01" + (1_100_000_000).to_bytes(4, "big")
+    path = _xz_file(tmp_path, lzma.compress(header + bytes(1 << 20)))
+    with pytest.raises(DataError, match="implausible size"):
+        read_idx(path)
 
 
 def test_bundled_mnist_counts():
@@ -124,8 +172,30 @@ def test_wrong_image_shape(tmp_path):
         load_split("train", tmp_path)
 
 
-def test_bundled_files_are_standard(tmp_path):
-    assert sorted(p.name for p in MNIST.glob("*.gz")) == [
-        "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
-        "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-    ]
+# The SHA-256 of the four files as published (after gunzip): the bundled .xz files hold
+# exactly these bytes.
+MNIST_SHA256 = {
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+}
+
+
+def test_bundled_files_are_standard_mnist_byte_for_byte():
+    assert sorted(p.name for p in MNIST.glob("*.xz")) == [f"{stem}.xz" for stem in sorted(MNIST_SHA256)]
+    for stem, digest in MNIST_SHA256.items():
+        assert hashlib.sha256(lzma.decompress((MNIST / f"{stem}.xz").read_bytes())).hexdigest() == digest
+
+
+def test_a_folder_of_xz_files_loads_like_one_of_gz_files(tmp_path):
+    gz, xz = tmp_path / "gz", tmp_path / "xz"
+    gz.mkdir()
+    xz.mkdir()
+    _make_folder(gz)
+    for path in gz.iterdir():
+        write_idx(xz / path.name.replace(".gz", ".xz"), read_idx(path))
+    for split in ("train", "test"):
+        a, b = load_split(split, gz), load_split(split, xz)
+        np.testing.assert_array_equal(a.images, b.images)
+        np.testing.assert_array_equal(a.labels, b.labels)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
+import lzma
 import io
 import os
 import struct
@@ -54,7 +54,7 @@ def two_drawing() -> list[np.ndarray]:
 @pytest.fixture(scope="module")
 def mnist_digits() -> np.ndarray:
     """The first three MNIST test images as float32 in [0, 1]."""
-    with gzip.open(MNIST_DIR / "t10k-images-idx3-ubyte.gz", "rb") as fh:
+    with lzma.open(MNIST_DIR / "t10k-images-idx3-ubyte.xz", "rb") as fh:
         raw = fh.read(16 + 3 * 784)
     return np.frombuffer(raw, np.uint8, offset=16).reshape(3, 28, 28).astype(np.float32) / 255
 

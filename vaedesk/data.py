@@ -36,8 +36,14 @@ class Split:
         return len(self.labels)
 
 
+def _idx_names(stem: str) -> tuple[str, ...]:
+    """The names an IDX file of the MNIST layout may have: gzipped (as published),
+    xz-compressed (as bundled: 2 MB smaller) or plain."""
+    return (stem + ".gz", stem + ".xz", stem, stem.replace("-idx", ".idx"))
+
+
 def _find(folder: Path, stem: str) -> Path:
-    for name in (stem + ".gz", stem, stem.replace("-idx", ".idx")):
+    for name in _idx_names(stem):
         if (folder / name).is_file():
             return folder / name
     raise DataError(f"{folder}: missing {stem}.gz (expected the standard MNIST file layout)")
@@ -128,7 +134,7 @@ def _entries(folder: Path) -> list[Path]:
 
 def _is_idx(folder: Path) -> bool:
     return any((folder / name).is_file() for stems in SPLIT_FILES.values() for stem in stems
-               for name in (stem + ".gz", stem, stem.replace("-idx", ".idx")))
+               for name in _idx_names(stem))
 
 
 def _layout(folder: Path) -> str:

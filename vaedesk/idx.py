@@ -2,12 +2,14 @@
 
 An IDX file is a 4-byte magic number (two zero bytes, a type code, the number of
 dimensions), one big-endian uint32 per dimension, then the data in C order. Files may be
-gzip-compressed. Every problem raises :class:`DataError` naming the file.
+gzip- or xz-compressed (told by their content, not their name). Every problem raises
+:class:`DataError` naming the file.
 """
 
 from __future__ import annotations
 
 import gzip
+import lzma
 import math
 import os
 import struct
@@ -32,6 +34,10 @@ _DTYPES = {
 }
 _CODES = {dtype.newbyteorder("="): code for code, dtype in _DTYPES.items()}
 _GZIP_MAGIC = b"\x1f\x8b"
+_XZ_MAGIC = b"\xfd7zXZ\x00"
+# The memory an xz decoder may take: `xz -9e` needs 65 MB; a file asking for more (a
+# dictionary up to 1.5 GB) is refused rather than allocated.
+XZ_MEMLIMIT = 256 << 20
 # Refuse headers that claim absurd sizes before reading anything: the data is read (and, in
 # a gzip file, inflated) up to what the header declares, so 16 GB of zeros gzipped to 16 MB
 # would otherwise be inflated. MNIST's largest file holds 47 MB; EMNIST's 0.55 GB.
@@ -39,14 +45,44 @@ MAX_IDX_BYTES = 1 << 30
 _CHUNK = 1 << 20
 
 
-def _open(path: str | os.PathLike) -> tuple[BinaryIO, bool]:
-    """The open regular file and whether it is gzipped."""
+def _open(path: str | os.PathLike) -> tuple[BinaryIO, str | None]:
+    """The open regular file and its compression: "gzip", "xz" or None."""
     fh = open_regular(path, DataError, "an IDX file")
     try:
-        return fh, fh.peek(2)[:2] == _GZIP_MAGIC
+        head = fh.peek(len(_XZ_MAGIC))[: len(_XZ_MAGIC)]
     except OSError as exc:
         fh.close()
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if head.startswith(_GZIP_MAGIC):
+        return fh, "gzip"
+    return fh, ("xz" if head == _XZ_MAGIC else None)
+
+
+class _XzStream:
+    """An xz file's decompressed bytes, read with the decoder's memory bounded
+    (:data:`XZ_MEMLIMIT`; ``lzma.LZMAFile`` has no such bound). After the stream's end only
+    xz's zero padding may follow."""
+
+    def __init__(self, fh: BinaryIO):
+        self._fh = fh
+        self._decoder = lzma.LZMADecompressor(lzma.FORMAT_XZ, memlimit=XZ_MEMLIMIT)
+
+    def read(self, size: int) -> bytes:
+        while not self._decoder.eof:
+            chunk = b""
+            if self._decoder.needs_input:
+                chunk = self._fh.read(_CHUNK)
+                if not chunk:
+                    raise EOFError("the file ends before the end of the xz stream")
+            data = self._decoder.decompress(chunk, max_length=size)
+            if data:
+                return data
+        rest = self._decoder.unused_data
+        while rest:
+            if rest.strip(b"\0"):
+                raise lzma.LZMAError("data after the end of the xz stream")
+            rest = self._fh.read(_CHUNK)
+        return b""
 
 
 def _read(stream: BinaryIO, size: int, path: Path) -> bytearray:
@@ -59,9 +95,11 @@ def _read(stream: BinaryIO, size: int, path: Path) -> bytearray:
             if not chunk:
                 break
             out += chunk
-    except (OSError, EOFError, zlib.error) as exc:
+    except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
         if isinstance(stream, gzip.GzipFile):
             raise DataError(f"{path}: corrupt or truncated gzip data ({exc})") from None
+        if isinstance(stream, _XzStream):
+            raise DataError(f"{path}: corrupt or truncated xz data ({exc})") from None
         raise DataError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
     return out
 
@@ -74,11 +112,14 @@ def _claimed_bytes(shape: tuple[int, ...], dtype: np.dtype) -> int:
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """Return the array stored in an IDX file (gzipped or not), in native byte order."""
-    fh, gzipped = _open(path)
+    """Return the array stored in an IDX file (gzipped, xz-compressed or plain), in native
+    byte order."""
+    fh, compression = _open(path)
     path = Path(path)
     with fh:
-        return _parse(gzip.GzipFile(fileobj=fh, mode="rb") if gzipped else fh, path)
+        if compression == "gzip":
+            return _parse(gzip.GzipFile(fileobj=fh, mode="rb"), path)
+        return _parse(_XzStream(fh) if compression == "xz" else fh, path)
 
 
 def _parse(stream: BinaryIO, path: Path) -> np.ndarray:
@@ -113,7 +154,8 @@ def _parse(stream: BinaryIO, path: Path) -> np.ndarray:
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray, *, compress: bool | None = None) -> None:
-    """Write ``array`` as an IDX file, gzipped when the name ends in .gz (atomically).
+    """Write ``array`` as an IDX file (atomically), gzipped when the name ends in .gz (or
+    ``compress`` is True), xz-compressed when it ends in .xz.
 
     Refuses (DataError) what :func:`read_idx` would refuse to read back: sides of 2**32 or
     more, or more than :data:`MAX_IDX_BYTES` of data.
@@ -135,10 +177,13 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, *, compress: bool | No
                         f"(at most {MAX_IDX_BYTES >> 20} MB)")
     header = struct.pack(">HBB", 0, code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
     payload = header + array.astype(_DTYPES[code], copy=False).tobytes()
+    xz = compress is None and path.suffix == ".xz"
     if compress is None:
         compress = path.suffix == ".gz"
     if compress:
         payload = gzip.compress(payload, compresslevel=6, mtime=0)
+    elif xz:
+        payload = lzma.compress(payload, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64)
     try:
         with atomic_path(path) as tmp:
             tmp.write_bytes(payload)
