@@ -102,3 +102,87 @@ def test_image_strip(qtbot) -> None:
     qtbot.mouseClick(strip.tiles()[0], Qt.MouseButton.LeftButton)
     qtbot.mouseClick(tile, Qt.MouseButton.RightButton)
     assert clicks == [1, 0]
+
+
+def _strip_between_buttons(qtbot, **kwargs):
+    """A keyboard strip of 4 tiles between two buttons, shown in one window (Tab moves through it)."""
+    from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    before = QPushButton("Before", window)  # made in Tab order
+    strip = ImageStrip(keyboard=True, item_name="Kept drawing", parent=window, **kwargs)
+    after = QPushButton("After", window)
+    layout = QHBoxLayout(window)
+    for widget in (before, strip, after):
+        layout.addWidget(widget)
+    images = [np.full((28, 28), v, dtype=np.float32) for v in (0.0, 0.25, 0.5, 1.0)]
+    strip.set_images(images, [f"#{i + 1}" for i in range(4)])
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    before.setFocus()
+    qtbot.waitUntil(before.hasFocus)
+    return window, before, strip, after
+
+
+def test_a_keyboard_strip_is_one_tab_stop_with_arrows_and_enter(qtbot) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    window, before, strip, after = _strip_between_buttons(qtbot)
+    tiles = strip.tiles()
+    assert [t.accessibleName() for t in tiles] == [f"Kept drawing {i}" for i in range(1, 5)]
+    assert tiles[2].accessibleDescription() == "#3"  # the caption describes the tile
+    qtbot.keyClick(before, Qt.Key.Key_Tab)
+    assert tiles[0].hasFocus() and strip.hasFocus() and strip.current_index() == 0
+    clicks: list[int] = []
+    strip.clicked.connect(clicks.append)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Right)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Right)
+    assert tiles[2].hasFocus() and strip.current_index() == 2
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_End)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Right)  # stays on the last
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Space)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Home)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Enter)
+    assert clicks == [2, 3, 0]
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Delete)  # not a removable strip
+    assert clicks == [2, 3, 0] and strip.count() == 4
+    # One Tab stop: Tab leaves the strip for the next widget, Shift+Tab comes back to its current tile.
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Right)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert after.hasFocus()
+    qtbot.keyClick(after, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert tiles[1].hasFocus()
+    # A click makes its tile the current one, as the keyboard's.
+    qtbot.mouseClick(tiles[3], Qt.MouseButton.LeftButton, pos=tiles[3].rect().center())
+    assert clicks[-1] == 3 and strip.current_index() == 3 and tiles[3].hasFocus()
+    # The focused tile is drawn with a ring in the highlight colour.
+    ring = tiles[3].grab().toImage().pixelColor(tiles[3].image_rect().topLeft().toPoint() + QPoint(1, 1))
+    assert ring == tiles[3].palette().highlight().color()
+
+
+def test_a_removable_strip_asks_for_removal_and_keeps_the_focus(qtbot) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    window, before, strip, after = _strip_between_buttons(qtbot, removable=True)
+    removals: list[int] = []
+    strip.remove_requested.connect(removals.append)
+    strip.set_current_index(3)
+    strip.setFocus()
+    assert strip.tiles()[3].hasFocus()
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Delete)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Backspace)
+    assert removals == [3, 3]
+    # The owner removes it: the focus stays in the strip, on what is now the last tile.
+    images = [tile.image() for tile in strip.tiles()[:3]]
+    strip.set_images(images, names=["Pin 1", "Pin 2", "Pin 3"])
+    assert strip.count() == 3 and strip.tiles()[2].hasFocus() and strip.current_index() == 2
+    assert strip.tiles()[0].accessibleName() == "Pin 1"
+    strip.clear()
+    assert strip.current_index() is None and not strip.hasFocus()
+    assert strip.focusPolicy() == Qt.FocusPolicy.NoFocus  # an empty strip is no Tab stop
+    before.setFocus()
+    qtbot.keyClick(before, Qt.Key.Key_Tab)
+    assert after.hasFocus()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QWidget
 
 __all__ = ["array_to_qimage", "array_to_pixmap", "DigitView", "ImageStrip"]
@@ -85,6 +85,7 @@ class DigitView(QWidget):
         self._smooth = smooth
         self._hint_size = max(16, int(hint_size))
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.setAccessibleDescription(caption)  # what it shows, for screen readers
 
     # ------------------------------------------------------------------ state
 
@@ -107,6 +108,7 @@ class DigitView(QWidget):
     def set_caption(self, text: str) -> None:
         had_caption = bool(self._caption)
         self._caption = text
+        self.setAccessibleDescription(text)
         if had_caption != bool(text):
             self.updateGeometry()  # the caption line appears or disappears
         self.update()
@@ -161,9 +163,13 @@ class DigitView(QWidget):
             painter.fillRect(rect, QColor(235, 235, 235) if self._invert else QColor(60, 60, 60))
             painter.setPen(QColor(150, 150, 150))
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "\u2014")
-        painter.setPen(QPen(self.palette().mid().color(), 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRect(rect.adjusted(-0.5, -0.5, 0.5, 0.5))
+        if self.hasFocus():  # a tile the keyboard is on (ImageStrip): a ring in the highlight colour
+            painter.setPen(QPen(self.palette().highlight().color(), 2))
+            painter.drawRect(rect.adjusted(0.5, 0.5, -0.5, -0.5))
+        else:
+            painter.setPen(QPen(self.palette().mid().color(), 1))
+            painter.drawRect(rect.adjusted(-0.5, -0.5, 0.5, 0.5))
         if self._caption:
             painter.setPen(self.palette().windowText().color())
             caption_rect = QRectF(0, rect.bottom() + 1, self.width(), self._caption_height())
@@ -187,10 +193,20 @@ class DigitView(QWidget):
 
 
 class ImageStrip(QWidget):
-    """A horizontal row of small DigitViews (posterior samples, a gallery, ...)."""
+    """A horizontal row of small DigitViews (posterior samples, a gallery, ...).
 
-    #: Index of the tile the user clicked.
+    With ``keyboard=True`` the strip is one stop in the Tab order: the keyboard lands on its
+    current tile (drawn with a ring), Left/Right/Home/End move along the row, Enter, Return
+    or Space do what a click does (``clicked``), and with ``removable=True`` Delete or
+    Backspace ask for the tile's removal (``remove_requested``). Each tile carries an
+    accessible name ("Pin 2", or the ``names`` given to :meth:`set_images`) that screen
+    readers announce as the keyboard reaches it.
+    """
+
+    #: Index of the tile the user clicked, or chose with Enter, Return or Space.
     clicked = Signal(int)
+    #: Index of the tile the user asked to remove with Delete or Backspace (``removable`` strips).
+    remove_requested = Signal(int)
 
     def __init__(
         self,
@@ -199,12 +215,21 @@ class ImageStrip(QWidget):
         smooth: bool = False,
         tile_size: int = 64,
         parent: QWidget | None = None,
+        *,
+        keyboard: bool = False,
+        removable: bool = False,
+        item_name: str = "Image",
     ) -> None:
         super().__init__(parent)
         self._invert = invert
         self._smooth = smooth
         self._tile_size = max(16, int(tile_size))
+        self._keyboard = keyboard
+        self._removable = removable
+        self._item_name = item_name
+        self._current = 0
         self._tiles: list[DigitView] = []
+        self._names: list[str] = []
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -234,22 +259,50 @@ class ImageStrip(QWidget):
         return len(self._tiles)
 
     def _resize_tiles(self, n: int) -> None:
+        focused = next((i for i, tile in enumerate(self._tiles) if tile.hasFocus()), None)
+        if focused is not None and focused >= n > 0:
+            self._tiles[n - 1].setFocus(Qt.FocusReason.OtherFocusReason)  # before its tile goes
         while len(self._tiles) > n:
             tile = self._tiles.pop()
             self._layout.removeWidget(tile)
+            tile.removeEventFilter(self)
+            tile.hide()
             tile.deleteLater()
+        self.setFocusProxy(None)  # _set_current sets it again; setTabOrder would take the proxy for the strip
         while len(self._tiles) < n:
             index = len(self._tiles)
             tile = DigitView(invert=self._invert, smooth=self._smooth, hint_size=self._tile_size, parent=self)
+            if self._keyboard:
+                # A new widget joins the end of its window's Tab order: put it in the strip's place
+                # (setTabOrder ignores widgets that take no focus, as the strip itself).
+                previous, policy = self._tiles[-1] if self._tiles else self, self.focusPolicy()
+                self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+                tile.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+                QWidget.setTabOrder(previous, tile)
+                self.setFocusPolicy(policy)
             # Bind the index now: tiles are only ever added or removed at the end.
-            tile.clicked.connect(lambda i=index: self.clicked.emit(i))
+            tile.clicked.connect(lambda i=index: self._on_tile_clicked(i))
+            tile.installEventFilter(self)  # a tile the mouse focuses becomes the current one
             self._layout.addWidget(tile)
             self._tiles.append(tile)
+        self._name_tiles()
+        self._set_current(min(self._current, max(n - 1, 0)))
 
-    def set_images(self, images: Sequence[np.ndarray | None], captions: Sequence[str] | None = None) -> None:
-        """Show one tile per image (None = placeholder), adding or removing tiles as needed."""
+    def set_images(
+        self,
+        images: Sequence[np.ndarray | None],
+        captions: Sequence[str] | None = None,
+        names: Sequence[str] | None = None,
+    ) -> None:
+        """Show one tile per image (None = placeholder), adding or removing tiles as needed.
+
+        ``names`` are the tiles' accessible names (default: the strip's item name and the
+        tile's number, "Pin 2")."""
         if captions is not None and len(captions) != len(images):
             raise ValueError(f"{len(captions)} captions for {len(images)} images")
+        if names is not None and len(names) != len(images):
+            raise ValueError(f"{len(names)} names for {len(images)} images")
+        self._names = list(names) if names is not None else []
         self._resize_tiles(len(images))
         for i, (tile, image) in enumerate(zip(self._tiles, images)):
             tile.set_image(image)
@@ -263,4 +316,65 @@ class ImageStrip(QWidget):
             tile.set_caption(text)
 
     def clear(self) -> None:
+        self._names = []
         self._resize_tiles(0)
+
+    # ------------------------------------------------------------------ keyboard
+
+    def keyboard_enabled(self) -> bool:
+        return self._keyboard
+
+    def current_index(self) -> int | None:
+        """The tile the keyboard is on (None when the strip is empty)."""
+        return self._current if self._tiles else None
+
+    def set_current_index(self, index: int) -> None:
+        """Put the keyboard on tile ``index`` (it takes the focus if the strip has it)."""
+        if not 0 <= index < len(self._tiles):
+            raise IndexError(f"no tile {index} in a strip of {len(self._tiles)}")
+        self._set_current(index)
+
+    def _name_tiles(self) -> None:
+        names = self._names if len(self._names) == len(self._tiles) else []
+        for i, tile in enumerate(self._tiles):
+            tile.setAccessibleName(names[i] if names else f"{self._item_name} {i + 1}")
+
+    def _set_current(self, index: int) -> None:
+        """Only the current tile is a Tab stop (the others take focus by click): one stop for the strip."""
+        self._current = index
+        for i, tile in enumerate(self._tiles):
+            if not self._keyboard:
+                tile.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            else:
+                tile.setFocusPolicy(Qt.FocusPolicy.StrongFocus if i == index else Qt.FocusPolicy.ClickFocus)
+        current = self._tiles[index] if self._keyboard and index < len(self._tiles) else None
+        self.setFocusProxy(current)  # setFocus() and hasFocus() on the strip mean its current tile
+
+    def _on_tile_clicked(self, index: int) -> None:
+        if index < len(self._tiles):
+            self._set_current(index)
+            self.clicked.emit(index)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusIn and watched in self._tiles:
+            index = self._tiles.index(watched)
+            if index != self._current:
+                self._set_current(index)
+        return super().eventFilter(watched, event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Keys pressed on a tile come here (a DigitView ignores them).
+        key, n = event.key(), len(self._tiles)
+        moves = {Qt.Key.Key_Left: self._current - 1, Qt.Key.Key_Right: self._current + 1,
+                 Qt.Key.Key_Home: 0, Qt.Key.Key_End: n - 1}
+        if not self._keyboard or not n or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            super().keyPressEvent(event)
+        elif key in moves:
+            self._set_current(min(max(moves[key], 0), n - 1))
+            self._tiles[self._current].setFocus(Qt.FocusReason.TabFocusReason)
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.clicked.emit(self._current)
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self._removable:
+            self.remove_requested.emit(self._current)
+        else:
+            super().keyPressEvent(event)
