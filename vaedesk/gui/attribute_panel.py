@@ -13,13 +13,14 @@ from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListView, QListWidget, QListWidgetItem,
     QMenu, QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget,
 )
 
 from ..attributes import MAX_NAME_LENGTH, Member
+from .accessible import named
 from .images import DigitView, array_to_pixmap
 
 __all__ = ["ALPHA_RANGE", "GROUPS", "AttributePanel", "Choice"]
@@ -75,6 +76,7 @@ class AttributePanel(QWidget):
         self.compute_button = QPushButton("Compute the attribute", objectName="attributes_compute")
         self.compute_button.setToolTip("The difference of the two groups' mean latents")
         self.compute_button.clicked.connect(self.compute_requested)
+        named(self.compute_button, "Compute the attribute")
         self.readout = QLabel("No attribute yet.", objectName="attributes_readout")
         self.readout.setWordWrap(True)
         layout.addWidget(self.compute_button)
@@ -86,11 +88,13 @@ class AttributePanel(QWidget):
         self.alpha_slider.setPageStep(50)
         self.alpha_slider.setToolTip("α: how far to move along the attribute (1 = from A's mean to B's)")
         self.alpha_slider.valueChanged.connect(self._on_slider)
+        named(self.alpha_slider, "Attribute strength α")
         self.alpha_label = QLabel(self._alpha_text(0.0), objectName="attributes_alpha_label")
         self.target_label = QLabel("", objectName="attributes_target")
         self.target_label.setWordWrap(True)
         self.edited_view = DigitView(caption="Edited", hint_size=96)
         self.edited_view.setObjectName("attributes_edited")
+        named(self.edited_view, "Edited digit", "What the model decodes after moving along the attribute")
         alpha_row = QHBoxLayout()
         alpha_row.addWidget(self.alpha_label)
         alpha_row.addWidget(self.alpha_slider, 1)
@@ -104,13 +108,17 @@ class AttributePanel(QWidget):
         self.name_edit.setPlaceholderText("Name, e.g. slant")
         self.name_edit.setMaxLength(MAX_NAME_LENGTH)
         self.name_edit.returnPressed.connect(self._on_save)
+        named(self.name_edit, "Attribute name", "The name to save the attribute under, e.g. slant")
         self.save_button = QPushButton("Save", objectName="attributes_save")
         self.save_button.clicked.connect(self._on_save)
+        named(self.save_button, "Save attribute", "Save the attribute under its name")
         self.saved_combo = QComboBox(objectName="attributes_saved")
         self.saved_combo.setToolTip("Attributes saved for this model (kept in the session)")
         self.saved_combo.activated.connect(self._on_chosen)
+        named(self.saved_combo, "Saved attributes")
         self.delete_button = QPushButton("Delete", objectName="attributes_delete")
         self.delete_button.clicked.connect(self._on_delete)
+        named(self.delete_button, "Delete attribute", "Delete the saved attribute chosen")
         saved = QGridLayout()
         saved.addWidget(QLabel("Name"), 0, 0)
         saved.addWidget(self.name_edit, 0, 1)
@@ -132,7 +140,10 @@ class AttributePanel(QWidget):
         items.setWrapping(False)
         items.setFixedHeight(_ICON + 44)
         items.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
-        items.setAccessibleName(f"Examples in group {group.upper()}")
+        named(items, f"Examples in group {group.upper()}",
+              f"The drawings, pins and digits of group {group.upper()}; Delete removes the selected ones")
+        QShortcut(QKeySequence.StandardKey.Delete, items, lambda: self.remove_selected(group),
+                  context=Qt.ShortcutContext.WidgetShortcut)
         add = QToolButton(objectName=f"attributes_add_{group}")
         add.setText("Add")
         add.setToolTip(f"Add examples to group {group.upper()}")
@@ -145,6 +156,9 @@ class AttributePanel(QWidget):
         remove.clicked.connect(lambda: self.remove_selected(group))
         clear = QPushButton("Clear", objectName=f"attributes_clear_{group}")
         clear.clicked.connect(lambda: self.clear_group(group))
+        named(add, f"Add to group {group.upper()}")
+        named(remove, f"Remove from group {group.upper()}", f"Remove the selected examples from group {group.upper()}")
+        named(clear, f"Clear group {group.upper()}", f"Remove every example from group {group.upper()}")
         buttons = QHBoxLayout()
         for button in (add, remove, clear):
             buttons.addWidget(button)

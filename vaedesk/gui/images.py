@@ -355,11 +355,23 @@ class ImageStrip(QWidget):
             self._set_current(index)
             self.clicked.emit(index)
 
+    _MOVE_KEYS = (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Home, Qt.Key.Key_End)
+    _ACTIVATE_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space)
+    _REMOVE_KEYS = (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+
+    def _handles(self, event: QKeyEvent) -> bool:
+        if not self._keyboard or not self._tiles or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            return False
+        key = event.key()
+        return key in self._MOVE_KEYS or key in self._ACTIVATE_KEYS or (self._removable and key in self._REMOVE_KEYS)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.FocusIn and watched in self._tiles:
             index = self._tiles.index(watched)
             if index != self._current:
                 self._set_current(index)
+        elif event.type() == QEvent.Type.ShortcutOverride and watched in self._tiles and self._handles(event):
+            event.accept()  # the strip's keys before the window's shortcuts (Space plays the morph)
         return super().eventFilter(watched, event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -367,14 +379,12 @@ class ImageStrip(QWidget):
         key, n = event.key(), len(self._tiles)
         moves = {Qt.Key.Key_Left: self._current - 1, Qt.Key.Key_Right: self._current + 1,
                  Qt.Key.Key_Home: 0, Qt.Key.Key_End: n - 1}
-        if not self._keyboard or not n or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+        if not self._handles(event):
             super().keyPressEvent(event)
         elif key in moves:
             self._set_current(min(max(moves[key], 0), n - 1))
             self._tiles[self._current].setFocus(Qt.FocusReason.TabFocusReason)
-        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+        elif key in self._ACTIVATE_KEYS:
             self.clicked.emit(self._current)
-        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self._removable:
-            self.remove_requested.emit(self._current)
         else:
-            super().keyPressEvent(event)
+            self.remove_requested.emit(self._current)

@@ -14,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from numpy.typing import ArrayLike
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPolygonF, QTransform
+from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen, QPolygonF, QTransform
 from PySide6.QtWidgets import (
     QGraphicsPolygonItem,
     QLabel,
@@ -27,7 +27,9 @@ import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph 
 
 from ..latent import ellipse_axes
 from ..latent import grid as latent_grid
+from .accessible import named
 from .plane import _INK, _MEAN_FILL, _POSTERIOR_COLOR, style_frame
+from .theme import PlotColors, mute, on_palette_change, recolor_plot
 
 __all__ = ["AUTOENCODER_TEXT", "NONE_TEXT", "PosteriorLens"]
 
@@ -59,24 +61,34 @@ def _small_font(point_size: int) -> QFont:
 class _DigitGrid(pg.GraphicsObject):
     """Small decoded digits, each an upright square centred on its plane point.
 
-    Drawn as dark ink on a light wash, like the plane's manifold overlay, so the ellipses
-    and samples drawn above stay legible.
+    Drawn in the plot's text colour on a wash of its paper (dark ink on a light wash in a
+    light theme), like the plane's manifold overlay, so the ellipses and samples drawn
+    above stay legible.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._cells: list[tuple[QImage, QRectF]] = []
+        self._source: list[tuple[np.ndarray, np.ndarray, float]] = []
+        self._paper: tuple[int, int, int] = (255, 255, 255)
+        self._ink: tuple[int, int, int] = (_INK.red(), _INK.green(), _INK.blue())
         self._rect = QRectF()
+
+    def set_colors(self, paper: QColor, ink: QColor) -> None:
+        self._paper = (paper.red(), paper.green(), paper.blue())
+        self._ink = (ink.red(), ink.green(), ink.blue())
+        self.set_cells(self._source)
 
     def set_cells(self, cells: list[tuple[np.ndarray, np.ndarray, float]]) -> None:
         """``(image (h, w) in [0, 1], centre (2,), side)`` for each digit."""
         self.prepareGeometryChange()
+        self._source = list(cells)
         self._cells = []
         rect = QRectF()
         for ink, centre, side in cells:
             rgba = np.empty(ink.shape + (4,), dtype=np.uint8)
-            for channel, value in enumerate((_INK.red(), _INK.green(), _INK.blue())):
-                rgba[..., channel] = np.round(255.0 + (value - 255.0) * ink)
+            for channel, (low, high) in enumerate(zip(self._paper, self._ink, strict=True)):
+                rgba[..., channel] = np.round(low + (high - low) * ink)
             rgba[..., 3] = np.round(255.0 * (0.55 + 0.45 * ink))
             rgba = np.ascontiguousarray(rgba[::-1])  # the view's y points up
             h, w = ink.shape
@@ -124,8 +136,10 @@ class PosteriorLens(QWidget):
         self._has_grid = False
         self._last_rect: tuple[float, float, float, float] | None = None
 
-        self._plot = pg.PlotWidget(background="w")
+        self._plot = pg.PlotWidget()
         self._plot.setObjectName("posterior_lens_plot")
+        named(self._plot, "Posterior lens", "A close-up of the plane around your drawing's posterior: its "
+                                            "1, 2 and 3 sigma ellipses, its samples, and the digits decoded there")
         self._vb = self._setup_plot()
         self._grid = _DigitGrid()
         self._add(self._grid, _Z_GRID)
@@ -140,14 +154,16 @@ class PosteriorLens(QWidget):
         self._caption = QLabel()
         self._caption.setObjectName("posterior_lens_caption")
         self._caption.setWordWrap(True)
-        self._caption.setStyleSheet("color: #555; font-size: 9pt; padding: 0 4px;")
+        self._caption.setStyleSheet("font-size: 9pt; padding: 0 4px;")
+        mute(self._caption)
         # Two lines kept free: the plot would otherwise squeeze the wrapped caption.
         self._caption.setMinimumHeight(2 * self._caption.fontMetrics().lineSpacing() + 4)
         self._message = QLabel()
         self._message.setObjectName("posterior_lens_message")
         self._message.setWordWrap(True)
         self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._message.setStyleSheet("color: #555; padding: 12px;")
+        self._message.setStyleSheet("padding: 12px;")
+        mute(self._message)
 
         page = QWidget()
         page_layout = QVBoxLayout(page)
@@ -163,7 +179,34 @@ class PosteriorLens(QWidget):
         layout.addLayout(self._stack)
 
         self._vb.sigRangeChanged.connect(self._emit_view_changed)
+        on_palette_change(self._plot, lambda: self._recolor(recolor_plot(self._plot)))
         self.set_none()
+
+    def _recolor(self, look: PlotColors) -> None:
+        """Ink (the posterior, the decodings) in the palette's text colour on its paper."""
+        ink = look.text
+        for ellipse, label in zip(self._ellipses, self._labels, strict=True):
+            pen = QPen(ellipse.pen())
+            pen.setColor(ink)
+            ellipse.setPen(pen)
+            if ellipse.brush().style() != Qt.BrushStyle.NoBrush:
+                fill = QColor(ink)
+                fill.setAlpha(ellipse.brush().color().alpha())
+                ellipse.setBrush(QBrush(fill))
+            label.setColor(ink)
+            label.fill = pg.mkBrush(look.backing(200))
+            label.update()
+        for scatter in (self._samples, self._mean_item):
+            pen = QPen(scatter.opts["pen"])
+            pen.setColor(ink)
+            scatter.setPen(pen)
+        self._samples.setBrush(pg.mkBrush(look.backing(140)))
+        self._grid.set_colors(look.background, ink)
+        item = self._plot.getPlotItem()
+        for name in ("bottom", "left"):
+            axis = item.getAxis(name)
+            if axis.labelText:
+                axis.setLabel(axis.labelText, **{"color": ink.name(), "font-size": "9pt"})
 
     # --- setup ----------------------------------------------------------------------
 
@@ -294,7 +337,7 @@ class PosteriorLens(QWidget):
 
     def set_axis_labels(self, x: str, y: str) -> None:
         """Label the axes like the plane's, e.g. ``("z1", "z2")``."""
-        style = {"color": _INK.name(), "font-size": "9pt"}
+        style = {"color": PlotColors.of(self._plot).text.name(), "font-size": "9pt"}
         item = self._plot.getPlotItem()
         item.setLabel("bottom", x, **style)
         item.setLabel("left", y, **style)

@@ -25,8 +25,10 @@ from PySide6.QtWidgets import (
 
 import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 
+from .accessible import named
 from .images import array_to_qimage
-from .plane import _AXIS_COLOR, _INK, CLASS_COLORS
+from .plane import _AXIS_COLOR, CLASS_COLORS
+from .theme import PlotColors, mute, on_palette_change, recolor_plot
 
 if TYPE_CHECKING:  # the report comes from the worker; its module imports torch
     from ..explanation import DrawingReport
@@ -37,9 +39,8 @@ NO_REPORT_TEXT = "Draw a digit to see what it costs the model."
 #: More latent dimensions than this show only the largest bars (readable at ~300 px).
 MAX_BARS = 32
 
-_BAR_COLOR = QColor(*CLASS_COLORS[0])
-_INACTIVE_COLOR = QColor(190, 190, 190)
-_CAPTION_STYLE = "color: #555; font-size: 9pt;"
+_BAR_COLOR = CLASS_COLORS[0]
+_CAPTION_STYLE = "font-size: 9pt;"
 # A perceptually uniform map that reads as heat on the app's black digit backgrounds.
 _HEAT_LUT = pg.colormap.get("inferno").getLookupTable(nPts=256)
 
@@ -140,8 +141,9 @@ def _label(name: str, style: str = "", bold: bool = False) -> QLabel:
     label.setObjectName(name)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    if style:
+    if style:  # a styled label is a caption or a message: in the palette's muted text colour
         label.setStyleSheet(style)
+        mute(label)
     if bold:
         font = label.font()
         font.setBold(True)
@@ -172,10 +174,13 @@ class LossBreakdown(QWidget):
         )
         self._error_view = _HeatView("nats per pixel")
         self._error_view.setObjectName("loss_pixel_error")
+        named(self._error_view, "Reconstruction error map", "Nats per pixel of redrawing your digit from its code")
         self._mean_view = _HeatView("mean", grey=True)
         self._mean_view.setObjectName("loss_decoded_mean")
+        named(self._mean_view, "Decoded mean", "The mean of many decodings of codes drawn from q(z|x)")
         self._std_view = _HeatView("spread (std)")
         self._std_view.setObjectName("loss_decoded_std")
+        named(self._std_view, "Decoded spread", "Where the decodings of codes drawn from q(z|x) disagree")
         uncertainty = _label("loss_uncertainty_caption", _CAPTION_STYLE)
         uncertainty.setText(
             "Uncertainty: decode many codes z ~ q(z|x); their mean, and where they disagree (spread)."
@@ -213,7 +218,7 @@ class LossBreakdown(QWidget):
         column.addWidget(self._kl_note)
         column.addStretch(1)
 
-        self._message = _label("loss_message", "color: #555; padding: 12px;")
+        self._message = _label("loss_message", "padding: 12px;")
         self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._message.setText(NO_REPORT_TEXT)
         self._stack = QStackedLayout()
@@ -225,8 +230,9 @@ class LossBreakdown(QWidget):
         self.set_report(None)
 
     def _build_kl_plot(self) -> pg.PlotWidget:
-        plot = pg.PlotWidget(background="w")
+        plot = pg.PlotWidget()
         plot.setObjectName("loss_kl_bars")
+        named(plot, "KL per dimension", "Bars of the KL term of your drawing's loss, one per latent dimension")
         plot.setFixedHeight(130)
         item = plot.getPlotItem()
         item.setMenuEnabled(False)
@@ -241,12 +247,18 @@ class LossBreakdown(QWidget):
             font.setPointSize(8)
             axis.setTickFont(font)
             axis.enableAutoSIPrefix(False)  # "nats (x0.001)" would hide the unit's scale
-        item.setLabel("left", "nats", color=_INK.name(), **{"font-size": "8pt"})
+        item.setLabel("left", "nats", **{"font-size": "8pt"})
         item.showGrid(y=True, alpha=0.15)
         self._bar_item = pg.BarGraphItem(x=[], height=[], width=0.75)
         item.addItem(self._bar_item)
         self._inactive_texts: list[pg.TextItem] = []
+        self._shown: tuple[np.ndarray, np.ndarray] | None = None
+        on_palette_change(plot, lambda: self._recolor(recolor_plot(plot)))
         return plot
+
+    def _recolor(self, _look: PlotColors) -> None:
+        if self._shown is not None:
+            self._show_bars(*self._shown)
 
     # --- public API -----------------------------------------------------------------
 
@@ -298,8 +310,11 @@ class LossBreakdown(QWidget):
         else:
             dims = np.arange(d)
         self._bars = [(int(i), float(kl[i]), bool(inactive[i])) for i in dims]
+        self._shown = (kl, inactive)
+        look = PlotColors.of(self._kl_plot)
+        bar, grey = look.readable(_BAR_COLOR, 3.0), look.faint
         x = np.arange(len(dims), dtype=np.float64)
-        brushes = [pg.mkBrush(_INACTIVE_COLOR if inactive[i] else _BAR_COLOR) for i in dims]
+        brushes = [pg.mkBrush(grey if inactive[i] else bar) for i in dims]
         self._bar_item.setOpts(x=x, height=kl[dims], width=0.75, brushes=brushes, pens=[pg.mkPen(None)] * len(dims))
         item = self._kl_plot.getPlotItem()
         for text in self._inactive_texts:
@@ -310,7 +325,7 @@ class LossBreakdown(QWidget):
         if len(dims) <= 16:
             for position, i in enumerate(dims):
                 if inactive[i]:
-                    text = pg.TextItem("inactive", color=(120, 120, 120), angle=90, anchor=(0.0, 0.5))
+                    text = pg.TextItem("inactive", color=look.axis, angle=90, anchor=(0.0, 0.5))
                     font = QFont()
                     font.setPointSize(7)
                     text.setFont(font)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QListWidget,
     QListWidgetItem, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget,
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from ..latent import EASINGS, METHODS
 from ..limits import DEFAULT_FRAME_SIZE
+from .accessible import named
 from .images import DigitView
 
 
@@ -50,6 +52,14 @@ class MorphPanel(QGroupBox):
         add_drawing.clicked.connect(self.add_drawing_requested)
         add_gallery.clicked.connect(self.add_gallery_requested)
         remove.clicked.connect(self.remove_selected)
+        named(self.endpoints, "Morph endpoints", "The morph's endpoints in order; drag to reorder, Delete removes "
+                                                 "the selected ones. With none, the pins are used in order")
+        QShortcut(QKeySequence.StandardKey.Delete, self.endpoints, self.remove_selected,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+        named(add_pins, "Add pins to the morph")
+        named(add_drawing, "Add the drawing to the morph")
+        named(add_gallery, "Add the gallery to the morph")
+        named(remove, "Remove endpoints", "Remove the selected endpoints from the morph")
         buttons = QHBoxLayout()
         for button in (add_pins, add_drawing, add_gallery, remove):
             buttons.addWidget(button)
@@ -76,6 +86,12 @@ class MorphPanel(QGroupBox):
         self.fps.setSuffix(" fps")
         self.frames.setSuffix(" frames")
         form.addRow("Length", row)
+        named(self.frames, "Morph frames", "How many frames the morph has")
+        named(self.fps, "Morph speed", "Frames per second, in the preview and the GIF")
+        named(self.method, "Morph path", "How the morph moves between endpoints in latent space")
+        named(self.easing, "Morph easing", "How the morph speeds up and slows down between endpoints")
+        named(self.size, "GIF size", "Width and height of the exported frames, in pixels")
+        named(self.pingpong, "Ping-pong", "The GIF plays forward, then backward")
         row = QHBoxLayout()
         row.addWidget(self.method)
         row.addWidget(self.easing)
@@ -91,15 +107,15 @@ class MorphPanel(QGroupBox):
         self.endpoints.model().rowsMoved.connect(lambda *_: QTimer.singleShot(0, self._emit_edited))
         self.fps.valueChanged.connect(self._restart_timer)
 
-        self.preview = DigitView("Morph preview", smooth=True, hint_size=120)
-        self.play = QPushButton("Play")
+        self.preview = named(DigitView("Morph preview", smooth=True, hint_size=120), "Morph preview")
+        self.play = named(QPushButton("Play"), "Play morph", "Play or stop the morph's preview")
         self.play.setCheckable(True)
         self.play.toggled.connect(self._toggle_play)
-        self.export_gif = QPushButton("Export GIF…")
-        self.export_png = QPushButton("PNG frames…")
-        self.progress = QProgressBar()
+        self.export_gif = named(QPushButton("Export GIF…"), "Export morph as GIF")
+        self.export_png = named(QPushButton("PNG frames…"), "Export morph as PNG frames")
+        self.progress = named(QProgressBar(), "Export progress")
         self.progress.setVisible(False)
-        self.cancel = QPushButton("Cancel")
+        self.cancel = named(QPushButton("Cancel"), "Cancel export")
         self.cancel.setVisible(False)
         controls = QHBoxLayout()
         for button in (self.play, self.export_gif, self.export_png):

@@ -13,12 +13,14 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QKeyEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from .accessible import named
 from .images import ImageStrip
 from .plane import _PIN_SELECTED_RING
+from .theme import mute
 
 __all__ = ["NO_NEIGHBOURS_TEXT", "NearestDigits", "vote"]
 
@@ -53,9 +55,12 @@ class NearestDigits(QWidget):
         caption = QLabel("Training digits whose codes lie nearest to yours, nearest first.")
         caption.setObjectName("nearest_digits_caption")
         caption.setWordWrap(True)
-        caption.setStyleSheet("color: #555; font-size: 9pt;")
-        self._strip = ImageStrip(0, tile_size=32)
+        caption.setStyleSheet("font-size: 9pt;")
+        mute(caption)
+        self._strip = ImageStrip(0, tile_size=32, item_name="Training digit")
         self._strip.setObjectName("nearest_digits_strip")
+        named(self._strip, "Nearest training digits")
+        named(self, "Nearest training digits")  # the focus is here; the description says which digit
         self._strip.clicked.connect(self._on_tile_clicked)
         self._vote = QLabel()
         self._vote.setObjectName("nearest_digits_vote")
@@ -95,7 +100,7 @@ class NearestDigits(QWidget):
             raise ValueError(f"expected K images (K, H, W) and K labels, got {stack.shape} and {classes.shape}")
         texts = [names[int(c)] if names is not None and 0 <= int(c) < len(names) else str(int(c)) for c in classes]
         self._labels = texts
-        self._strip.set_images(list(stack), texts)
+        self._strip.set_images(list(stack), texts, [f"Training digit {i + 1}: {t}" for i, t in enumerate(texts)])
         self._current = min(self._current, len(texts) - 1)
         voters = texts[: max(1, int(vote_k))]
         winner, tie = vote(voters)
@@ -114,6 +119,16 @@ class NearestDigits(QWidget):
     def _set_vote(self, plain: str, rich: str) -> None:
         self._vote_text = plain
         self._vote.setText(rich)
+        self._describe()
+
+    def _describe(self) -> None:
+        """The accessible description: the digit the keyboard is on, and the vote."""
+        if not self._labels:
+            self.setAccessibleDescription(self._vote_text)
+            return
+        n, i = len(self._labels), min(self._current, len(self._labels) - 1)
+        self.setAccessibleDescription(f"Digit {i + 1} of {n}, nearest first: {self._labels[i]}. "
+                                      f"Left and Right choose a digit, Enter shows it on the plane. {self._vote_text}")
 
     def labels(self) -> list[str]:
         """The captions shown, nearest first."""
@@ -128,14 +143,23 @@ class NearestDigits(QWidget):
     def _on_tile_clicked(self, index: int) -> None:
         self._current = index
         self.setFocus(Qt.FocusReason.MouseFocusReason)
+        self._describe()
         self.update()
         self.digit_clicked.emit(index)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and self._labels and event.key() in (
+                Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            event.accept()  # its keys before the window's shortcuts (Space plays the morph)
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key, n = event.key(), len(self._labels)
         if n and key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
             step = 1 if key == Qt.Key.Key_Right else -1
             self._current = min(max(self._current + step, 0), n - 1)
+            self._describe()
             self.update()
             event.accept()
         elif n and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):

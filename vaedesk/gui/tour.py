@@ -16,6 +16,8 @@ from PySide6.QtCore import QEvent, QObject, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from .accessible import named
+
 if TYPE_CHECKING:
     from .window import MainWindow
 
@@ -75,6 +77,10 @@ class TourPanel(QFrame):
         self.back_button.clicked.connect(self.back)
         self.next_button.clicked.connect(self.next)
         self.close_button.clicked.connect(self.stop)
+        named(self.back_button, "Previous tour step", "Back to the tour's previous step (Left arrow)")
+        named(self.next_button, "Next tour step", "On to the tour's next step (Right arrow)")
+        named(self.close_button, "Close tour", "End the guided tour (Escape)")
+        named(self, "Guided tour")
         buttons = QHBoxLayout()
         buttons.addWidget(self.close_button)
         buttons.addStretch(1)
@@ -130,6 +136,7 @@ class TourPanel(QFrame):
             step.enter()
         self.title.setText(f"{index + 1}/{len(self._steps)}  {step.title}")
         self.text.setText(step.text())
+        self.setAccessibleDescription(f"Step {index + 1} of {len(self._steps)}: {step.title}. {self.text.text()}")
         self.back_button.setEnabled(index > 0)
         self.next_button.setText("&Finish" if index == len(self._steps) - 1 else "&Next ▶")
         self._place()  # the text's height changes from step to step

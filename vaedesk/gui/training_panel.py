@@ -45,13 +45,16 @@ from ..errors import ModelError
 from ..card import read_card
 from ..paths import user_models_dir
 from ..train_config import TrainConfig, TrainingError
+from .accessible import named
 from .images import DigitView
 from .plane import LatentPlane
+from .theme import PlotColors, on_palette_change, recolor_plot, severity_qcolor
 from .training_worker import Snapshot, TrainingClient
 
 _SMOOTHING = 0.9  # exponential moving average of the per-report losses
 REDRAW_MS = 60  # one plot (in turn) and the texts are redrawn at most this often while a run reports
-_TERMS = (("recon", "reconstruction", (0, 114, 178)), ("kl", "KL", (213, 94, 0)), ("total", "sum", (40, 40, 40)))
+# The sum is drawn in the plots' text colour (None): near black on light, near white on dark.
+_TERMS = (("recon", "reconstruction", (0, 114, 178)), ("kl", "KL", (213, 94, 0)), ("total", "sum", None))
 
 
 class TrainingPanel(QWidget):
@@ -112,21 +115,41 @@ class TrainingPanel(QWidget):
                               ("Training images", self.limit), ("Start from", self.start_from),
                               ("Save as", self.name)):
             form.addRow(label, widget)
+        for widget, name, description in (
+                (self.dataset, "Training data", "The images to train on"),
+                (self.kind, "Model kind", "A VAE, or a plain autoencoder (no KL term, no sampling)"),
+                (self.latent, "Latent dimensions", "How many numbers the encoder describes each image with"),
+                (self.beta, "β, the KL weight", None),
+                (self.epochs, "Epochs", "How many passes over the training images"),
+                (self.batch, "Batch size", "Images per training step"),
+                (self.lr, "Learning rate", "The optimiser's step size"),
+                (self.augment, "Distort inputs", None),
+                (self.seed, "Seed", "The random seed: the same seed and settings train the same model"),
+                (self.limit, "Training images", "How many training images to use; all when 0"),
+                (self.start_from, "Start from", "Train from scratch, or go on from the weights of a saved model"),
+                (self.name, "Save as", "The new model's name; chosen from the settings when empty")):
+            named(widget, name, description)
         self.start_button = QPushButton("Start", objectName="training_start")
         self.pause_button = QPushButton("Pause", objectName="training_pause", checkable=True)
         self.cancel_button = QPushButton("Cancel", objectName="training_cancel")
         # Not "Resume": that is what Pause says while a run is paused.
         self.resume_button = QPushButton("Continue an interrupted run…", objectName="training_resume")
         self.resume_button.setToolTip("Continue a run that was stopped before its last epoch (its checkpoint)")
+        named(self.start_button, "Start training", "Train a model with these settings")
+        named(self.pause_button, "Pause training", "Pause the run, or resume it while paused")
+        named(self.cancel_button, "Cancel training", "Stop the run; the last complete epoch is kept")
+        named(self.resume_button, "Continue an interrupted run")
         buttons = QHBoxLayout()
         for button in (self.start_button, self.pause_button, self.cancel_button):
             buttons.addWidget(button)
-        self.progress_bar = QProgressBar(objectName="train_progress")
+        self.progress_bar = named(QProgressBar(objectName="train_progress"), "Training progress")
         self.status = QLabel("Choose settings and press Start.", objectName="train_status", wordWrap=True)
         self.command = QLabel(objectName="train_command", wordWrap=True)
         self.command.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.diagnosis = QLabel(objectName="train_diagnosis", wordWrap=True)
         self.diagnosis.setTextFormat(Qt.TextFormat.RichText)
+        self.diagnoses: list[Diagnosis] = []
+        on_palette_change(self.diagnosis, lambda: self._show_diagnoses(self.diagnoses), now=False)
         settings = QVBoxLayout()
         settings.addLayout(form)
         settings.addLayout(buttons)
@@ -147,15 +170,18 @@ class TrainingPanel(QWidget):
         for row, (when, x_label) in enumerate((("step", "step"), ("epoch", "epoch"))):
             for column, keys in enumerate((("recon", "total"), ("kl",))):
                 what = "Loss" if column == 0 else "KL"
-                plot = pg.PlotWidget(background="w", title=f"{what} per {when}")
+                plot = pg.PlotWidget(title=f"{what} per {when}")
                 plot.setObjectName(f"train_plot_{when}_{'recon' if column == 0 else 'kl'}")
+                named(plot, f"{what} per {when}", f"The training curve of the {what.lower()} per {when}"
+                      + (", smoothed" if when == "step" else ": training solid, test dashed"))
                 plot.setLabel("bottom", x_label)
                 plot.setLabel("left", "nats per image")
                 plot.showGrid(x=True, y=True, alpha=0.15)
                 plot.setMinimumSize(220, 170)
                 if when == "step" and column == 0:
                     plot.addLegend(offset=(-10, 10))
-                for key, label, color in _TERMS:
+                color = (40, 40, 40)  # until _recolor_curves gives the palette's colours
+                for key, label, _rgb in _TERMS:
                     if key not in keys:
                         continue
                     if when == "step":
@@ -166,6 +192,7 @@ class TrainingPanel(QWidget):
                             pen=pg.mkPen(color, width=2, style=style), symbol="o", symbolSize=5, symbolBrush=color,
                             symbolPen=None)
                 grid.addWidget(plot, row, column)
+                on_palette_change(plot, lambda p=plot: self._recolor_curves(recolor_plot(p)))
         curves = QVBoxLayout()
         curves.addLayout(grid)
         curves.addWidget(QLabel("Per step: smoothed over the last steps. Per epoch: training (solid) and test "
@@ -174,10 +201,12 @@ class TrainingPanel(QWidget):
         # The latent space under the current weights.
         self.plane = LatentPlane()
         self.plane.setObjectName("train_plane")
+        named(self.plane, "Training latent plane", "The test set encoded by the weights being trained, "
+                                                   "redrawn as training goes on")
         self.plane.setMinimumSize(360, 320)
         self.plane_caption = QLabel("The test set appears here once training starts.", wordWrap=True)
-        self.drawing_view = DigitView(caption="Your drawing, decoded now")
-        self.hover_view = DigitView(caption="Hover the plane")
+        self.drawing_view = named(DigitView(caption="Your drawing, decoded now"), "Your drawing, decoded now")
+        self.hover_view = named(DigitView(caption="Hover the plane"), "Training plane preview")
         previews = QHBoxLayout()
         previews.addWidget(self.drawing_view)
         previews.addWidget(self.hover_view)
@@ -575,9 +604,23 @@ class TrainingPanel(QWidget):
 
     def _show_diagnoses(self, found: list[Diagnosis]) -> None:
         self.diagnoses = found
-        colors = {"info": "#333", "warning": "#a15c00", "error": "#b00020"}
+        colors = {level: severity_qcolor(level, self.diagnosis).name() for level in ("info", "warning", "error")}
         self.diagnosis.setText("".join(f"<p><b style='color:{colors[d.level]}'>{d.title}.</b> {d.text}</p>"
                                        for d in found))
+
+    def _recolor_curves(self, look: PlotColors) -> None:
+        """The curves in colours that read on the plots' background."""
+        for key, _label, rgb in _TERMS:
+            color = look.text if rgb is None else look.readable(rgb, 3.0)
+            for split in ("step", "train", "test"):
+                curve = self.curves.get(f"{split}_{key}")
+                if curve is None:
+                    continue
+                pen = pg.mkPen(curve.opts["pen"])
+                pen.setColor(color)
+                curve.setPen(pen)
+                if curve.opts.get("symbol") is not None:
+                    curve.setSymbolBrush(pg.mkBrush(color))
 
     def closeEvent(self, event) -> None:
         # Closing the studio does not stop a run: it keeps training and saving; the window's

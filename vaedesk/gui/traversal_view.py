@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..traversal import Traversal
+from .accessible import named
 from .images import DigitView, ImageStrip
 
 __all__ = ["NO_TRAVERSAL_TEXT", "TraversalView"]
@@ -52,12 +53,16 @@ class TraversalView(QWidget):
         self._grid.setVerticalSpacing(2)
         self.edited_view = DigitView(caption="Edited", hint_size=84)
         self.edited_view.setObjectName("traversals_edited")
+        named(self.edited_view, "Edited digit", "What the model decodes with the sliders' values")
         self.reset_button = QPushButton("Reset sliders", objectName="traversals_reset")
         self.reset_button.clicked.connect(self.reset)
+        named(self.reset_button, "Reset sliders", "Put every dimension's slider back at its origin")
         self.save_gif_button = QPushButton("Save GIF…", objectName="traversals_save_gif")
         self.save_gif_button.clicked.connect(lambda: self.save_requested.emit("gif"))
+        named(self.save_gif_button, "Save traversal as GIF")
         self.save_png_button = QPushButton("Save PNG…", objectName="traversals_save_png")
         self.save_png_button.clicked.connect(lambda: self.save_requested.emit("png"))
+        named(self.save_png_button, "Save traversal as PNG grid")
         buttons = QHBoxLayout()
         for button in (self.reset_button, self.save_gif_button, self.save_png_button):
             button.setEnabled(False)
@@ -110,6 +115,9 @@ class TraversalView(QWidget):
             active = bool(traversal.active[d])
             label.setText(f"z{d + 1}  {traversal.information[d]:.2f} nats" + ("" if active else "  inactive"))
             label.setEnabled(active)
+            state = f"{traversal.information[d]:.2f} nats" + ("" if active else ", inactive")
+            named(slider, f"Dimension z{d + 1}", f"Moves z{d + 1} from −3σ to +3σ of the prior; {state}")
+            named(strip, f"Dimension z{d + 1} sweep", f"Decodings as z{d + 1} moves from −3σ to +3σ")
             strip.set_images(list(traversal.images[row]))
             slider.blockSignals(True)
             slider.setValue(int(round(np.clip(self._latent[d], -SLIDER_SPAN, SLIDER_SPAN) * SLIDER_SCALE)))
@@ -132,12 +140,12 @@ class TraversalView(QWidget):
         while len(self._rows) < count:
             row = len(self._rows)
             label = QLabel(objectName=f"traversals_label_{row}")
-            strip = ImageStrip(0, tile_size=26)
+            strip = named(ImageStrip(0, tile_size=26, item_name="Step"), f"Dimension sweep {row + 1}")
             strip.setObjectName(f"traversals_strip_{row}")
             slider = QSlider(Qt.Orientation.Horizontal, objectName=f"traversals_slider_{row}")
             slider.setRange(int(-SLIDER_SPAN * SLIDER_SCALE), int(SLIDER_SPAN * SLIDER_SCALE))
             slider.setMinimumWidth(90)
-            slider.setAccessibleName(f"latent dimension slider {row + 1}")
+            named(slider, f"Dimension {row + 1}", "Moves one latent dimension")  # named by its dimension when shown
             slider.valueChanged.connect(lambda value, s=slider: self._on_slider(s, value))
             self._grid.addWidget(label, 2 * row, 0, 1, 2)
             self._grid.addWidget(strip, 2 * row + 1, 0)

@@ -32,8 +32,10 @@ from ..errors import VaedeskError
 from ..paths import settings_path
 from ..preprocess import load_image, preprocess_image
 from ..settings_file import SettingsError, legacy_settings_path, migrate_settings
+from ..theme import DEFAULT_THEME
 from ..workspace import Workspace, WorkspaceFull
 from .actions import WindowActions
+from .accessible import named
 from .autosave import SessionKeeper
 from .canvas import DrawingCanvas
 from .images import DigitView, ImageStrip
@@ -45,7 +47,9 @@ from .neighbours_view import NearestDigits
 from .attribute_controller import AttributeController
 from .attribute_panel import AttributePanel
 from .plane import LatentPlane
+from .plane_export import PLANE_FILTER, export_plot, plane_path
 from .protocol import Channel, DecodeResult, EncodeResult, InsightResult, LensRequest, ModelInfo
+from .theme import apply_theme, set_text_color
 from .tour import TourPanel, vae_steps
 from .traversal_view import TraversalView
 from .worker import SAMPLE_COUNT, WorkerClient
@@ -96,6 +100,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("vaedesk — draw into a VAE's latent space")
         self.setAcceptDrops(True)
         self.settings = open_settings()
+        # Before any widget exists, so that every one starts in the theme's colours.
+        self._theme = apply_theme(self.settings.value("theme", DEFAULT_THEME, type=str))
         self.workspace = Workspace()
         self.client = WorkerClient(self)
         self.model_info: ModelInfo | None = None
@@ -118,6 +124,7 @@ class MainWindow(QMainWindow):
         self.morph = MorphController(self)
         self.arithmetic = AttributeController(self)
         self.actions = WindowActions(self)
+        self.actions.check_theme(self._theme)
         self._connect()
         self._restore_settings()
         self.autosave.restore()
@@ -125,20 +132,27 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ building
     def _build_widgets(self) -> None:
-        self.canvas = DrawingCanvas()
+        self.canvas = named(DrawingCanvas(), "Drawing canvas",
+                            "Draw a digit with the mouse or a pen; the model encodes it as you draw")
         self.pen_slider = QSlider(Qt.Orientation.Horizontal)
         self.pen_slider.setRange(50, 250)
         self.pen_slider.setValue(100)
         self.pen_slider.setToolTip("Pen width")
-        self.input_view = DigitView("Model input 28×28", hint_size=84)
-        self.recon_view = DigitView("Reconstruction", hint_size=84)
+        named(self.pen_slider, "Pen width", "Width of the pen on the canvas, in percent of the usual width")
+        self.input_view = named(DigitView("Model input 28×28", hint_size=84), "Model input",
+                                "Your drawing as the model sees it: 28 by 28 pixels")
+        self.recon_view = named(DigitView("Reconstruction", hint_size=84), "Reconstruction",
+                                "The decoding of your drawing's posterior mean")
         self.readout = QLabel("Draw a digit to see its posterior q(z|x).")
         self.readout.setWordWrap(True)
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.readout.setStyleSheet("font-family: monospace;")
-        self.samples = ImageStrip(SAMPLE_COUNT, tile_size=44)
+        named(self.readout, "Posterior readout", "The mean and spread of your drawing's code, and its KL")
+        self.samples = ImageStrip(SAMPLE_COUNT, tile_size=44, item_name="Sample")
         self.samples.setToolTip("Decodings of samples z ~ q(z|x), drawn as small circles on the plane")
-        self.resample_button = QPushButton("Resample")
+        named(self.samples, "Posterior samples")
+        self.resample_button = named(QPushButton("Resample"), "Resample",
+                                     "Draw new samples from your drawing's posterior q(z|x)")
 
         draw_box = QGroupBox("Draw")
         draw_layout = QVBoxLayout(draw_box)
@@ -149,6 +163,10 @@ class MainWindow(QMainWindow):
         self.undo_button, self.redo_button = QPushButton("Undo"), QPushButton("Redo")
         self.clear_button, self.keep_button = QPushButton("Clear"), QPushButton("Keep")
         self.keep_button.setToolTip("Keep this drawing in the gallery (for morphs)")
+        named(self.undo_button, "Undo", "Undo the last stroke")
+        named(self.redo_button, "Redo", "Redo the stroke undone last")
+        named(self.clear_button, "Clear drawing", "Clear the canvas")
+        named(self.keep_button, "Keep drawing")
         for button in (self.undo_button, self.redo_button, self.clear_button, self.keep_button):
             pen_row.addWidget(button)
         draw_layout.addLayout(pen_row)
@@ -169,9 +187,12 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(draw_box, 1)
         left_layout.addWidget(posterior_box)
 
-        self.plane = LatentPlane()
+        self.plane = named(LatentPlane(), "Latent plane",
+                           "The test digits' codes by class, your drawing's posterior and your pins. "
+                           "Click to pin a point, drag a pin to move it, Delete removes the selected pin")
 
         self.preview_view = DigitView("Hover over the plane to decode", smooth=True, hint_size=160)
+        named(self.preview_view, "Decoder preview")  # its description follows what it shows (the caption)
         preview_box = QGroupBox("Decoder preview")
         preview_box.setObjectName("preview")
         self.preview_box = preview_box
@@ -180,12 +201,15 @@ class MainWindow(QMainWindow):
         decoded.addWidget(self.preview_view, 2)
         decoded.addWidget(self.recon_view, 1, Qt.AlignmentFlag.AlignBottom)
         preview_layout.addLayout(decoded, 1)
-        self.pin_strip = ImageStrip(0, tile_size=44)
+        self.pin_strip = ImageStrip(0, tile_size=44, keyboard=True, removable=True, item_name="Pin")
         self.pin_strip.setToolTip("Pinned points: click the plane to pin, drag to move, right-click to remove")
+        named(self.pin_strip, "Pins", "Your pinned points, decoded. Arrow keys choose one, Enter previews it "
+                                      "and makes it what the Dimensions and Arithmetic tabs edit, Delete removes it")
         preview_layout.addWidget(QLabel("Pins"))
         preview_layout.addWidget(self.pin_strip)
-        self.gallery_strip = ImageStrip(0, tile_size=44)
+        self.gallery_strip = ImageStrip(0, tile_size=44, keyboard=True, item_name="Kept drawing")
         self.gallery_strip.setToolTip("Kept drawings: click one to draw on it again")
+        named(self.gallery_strip, "Gallery", "Your kept drawings. Arrow keys choose one, Enter draws on it again")
         preview_layout.addWidget(QLabel("Gallery"))
         preview_layout.addWidget(self.gallery_strip)
 
@@ -197,6 +221,8 @@ class MainWindow(QMainWindow):
         decode_layout.addWidget(self.morph_panel, 1)
         right = self.insight_tabs = QTabWidget()
         right.setObjectName("insight_tabs")
+        named(right, "Insight tabs", "Decoder preview and morph, the posterior's distribution, where the drawing "
+                                     "landed, its dimensions and latent arithmetic")
         right.addTab(decode_tab, "Decode && morph")
         right.addTab(self._build_distribution_tab(), "Distribution")
         right.addTab(self._build_neighbours_tab(), "Where it landed")
@@ -216,7 +242,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
         self.autosave_label = QLabel()
         self.autosave_label.setObjectName("autosave_status")
-        self.autosave_label.setStyleSheet("color: #b00020;")
+        set_text_color(self.autosave_label, "error")
         self.autosave_label.hide()
         self.statusBar().addPermanentWidget(self.autosave_label)
         self.statusBar().showMessage("Loading model…")
@@ -233,7 +259,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.lens)
         layout.addWidget(self.loss_view)
         layout.addStretch(1)
-        return _scrolled(content)
+        return _scrolled(content, "Distribution")
 
     def _build_neighbours_tab(self) -> QWidget:
         self.nearest_view = NearestDigits()
@@ -249,11 +275,11 @@ class MainWindow(QMainWindow):
 
     def _build_traversals_tab(self) -> QWidget:
         self.traversal_view = TraversalView()
-        return _scrolled(self.traversal_view)
+        return _scrolled(self.traversal_view, "Dimensions")
 
     def _build_attributes_tab(self) -> QWidget:
         self.attribute_panel = AttributePanel()
-        return _scrolled(self.attribute_panel)
+        return _scrolled(self.attribute_panel, "Arithmetic")
 
     def show_traversals(self) -> None:
         """Bring the per-dimension traversals to the front."""
@@ -316,6 +342,7 @@ class MainWindow(QMainWindow):
         plane.view_changed.connect(lambda *_: self._request_manifold())
         self.gallery_strip.clicked.connect(self.workspace.take_from_gallery)
         self.pin_strip.clicked.connect(lambda i: self._show_pin(self.workspace.pins()[i].id))
+        self.pin_strip.remove_requested.connect(lambda i: self.workspace.remove_pin(self.workspace.pins()[i].id))
         self._update_history_actions()
 
     # ------------------------------------------------------------------ settings
@@ -719,7 +746,8 @@ class MainWindow(QMainWindow):
                 self._set_preview(result.images[0], f"Decoded at ({x:+.2f}, {y:+.2f})")
         elif result.channel is Channel.PINS:
             self._pin_images = dict(zip(result.ids, result.images))
-            self.pin_strip.set_images(list(result.images), [str(i + 1) for i in range(len(result.images))])
+            names = [f"Pin {i + 1} at ({x:+.2f}, {y:+.2f})" for i, (x, y) in enumerate(result.points)]
+            self.pin_strip.set_images(list(result.images), [str(i + 1) for i in range(len(result.images))], names)
             if self._selected_pin in self._pin_images and not self._hovering:
                 self._preview_pin(self._selected_pin)  # redecoded: shown anew, not chosen anew
         elif result.channel is Channel.GRID:
@@ -784,7 +812,7 @@ class MainWindow(QMainWindow):
         for text, images in (("From the prior N(0, I): what a VAE generates", result.prior),
                              ("From the encoded training set (the aggregate posterior)", result.aggregate)):
             layout.addWidget(QLabel(text))
-            strip = ImageStrip(len(images), tile_size=56)
+            strip = named(ImageStrip(len(images), tile_size=56, keyboard=True, item_name="Sample"), text)
             strip.set_images(list(images))
             layout.addWidget(strip)
         note = QLabel("Where the two rows differ, the prior samples regions the encoder leaves empty.")
@@ -793,6 +821,18 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         self.prior_samples_dialog = dialog
+
+    # ------------------------------------------------------------------ theme
+    def theme(self) -> str:
+        """The theme in use: "system", "light" or "dark"."""
+        return self._theme
+
+    def set_theme(self, name: str) -> None:
+        """Give the app theme ``name`` now (View -> Theme) and remember it."""
+        self._theme = apply_theme(name)
+        self.actions.check_theme(self._theme)
+        self.settings.setValue("theme", self._theme)
+        self.settings.sync()
 
     def start_tour(self) -> None:
         self.tour.start(vae_steps(self))
@@ -838,6 +878,29 @@ class MainWindow(QMainWindow):
             return False
         self.autosave.unsaved_drawings = False
         self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def export_plane_dialog(self) -> None:
+        path, chosen = QFileDialog.getSaveFileName(self, "Export the latent plane", "latent-plane.png", PLANE_FILTER)
+        if path:
+            try:
+                path = str(plane_path(path, chosen))
+            except VaedeskError as exc:
+                self.show_message("warning", "Cannot export the plane", str(exc))
+                return
+            self.export_plane(path)
+
+    def export_plane(self, path: str | os.PathLike) -> bool:
+        """Save the latent plane as shown (axes, legend, overlays) as a .png or .svg picture."""
+        try:
+            written = export_plot(self.plane, path)
+        except VaedeskError as exc:
+            self.show_message("warning", "Cannot export the plane", str(exc))
+            return False
+        except OSError as exc:
+            self.show_message("warning", "Cannot export the plane", f"{path}: {exc.strerror or exc}")
+            return False
+        self.statusBar().showMessage(f"Saved the plane as {written}", 5000)
         return True
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -967,7 +1030,7 @@ class MainWindow(QMainWindow):
         save = box.addButton("Save drawing…", QMessageBox.ButtonRole.ActionRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(close)
-        never = QCheckBox("Don't ask again")
+        never = named(QCheckBox("Don't ask again"), "Don't ask again", "Close without this question from now on")
         if not at_risk:  # a warning of lost work is never switched off
             box.setCheckBox(never)
         box.exec()
@@ -1018,9 +1081,9 @@ def describe_posterior(result: EncodeResult) -> str:
     return "\n".join(columns) + f"\nKL(q‖N(0,I)) = {float(posterior.kl()[0]):.2f} nats"
 
 
-def _scrolled(content: QWidget) -> QScrollArea:
-    """``content`` in a scroll area that follows its width (a tab taller than the window)."""
-    scroll = QScrollArea()
+def _scrolled(content: QWidget, name: str) -> QScrollArea:
+    """``content`` in a scroll area that follows its width (a tab taller than the window), named ``name``."""
+    scroll = named(QScrollArea(), name, f"The {name} tab; scrolls when taller than the window")
     scroll.setWidgetResizable(True)
     scroll.setWidget(content)
     return scroll
