@@ -129,12 +129,20 @@ def test_the_log_file_takes_vaedesks_info_and_everyones_warnings(clean_logging, 
     logging.getLogger("somelib").warning("a library's warning")
     logs.setup_logging()  # a second set-up replaces the first: nothing is written twice
     logging.getLogger("vaedesk.test").error("once")
+    try:
+        {}["key"]
+    except KeyError:
+        logging.getLogger("vaedesk.test").exception("a bug")
+    logging.getLogger("vaedesk.test").error("for the file", extra=logs.FILE_ONLY)
     text = path.read_text(encoding="utf-8")
+    assert "ERROR vaedesk.test: a bug\nTraceback" in text and "for the file" in text
     assert "INFO vaedesk.test: model ready" in text and "WARNING vaedesk.test: cannot open digit.png" in text
     assert "a library's warning" in text and "chatter" not in text
     assert text.count("once") == 1
     err = capsys.readouterr().err  # the terminal gets warnings and errors only
     assert "cannot open digit.png" in err and "model ready" not in err and err.count("once") == 1
+    assert "vaedesk: ERROR: vaedesk.test: a bug\n" in err and "Traceback" not in err  # one line each
+    assert "for the file" not in err
 
 
 def test_the_log_file_rotates(clean_logging):

@@ -2,7 +2,8 @@
 uncaught exceptions logged. No Qt.
 
 - ``vaedesk.log`` (rotated at 1 MB, three old files kept): INFO and above from vaedesk,
-  WARNING and above from everything else; warnings and errors also go to stderr.
+  WARNING and above from everything else, with tracebacks; warnings and errors also go to
+  stderr, one line each.
 - ``crash.log``: where :mod:`faulthandler` writes the Python stack of every thread when the
   process dies of a fatal signal (SIGSEGV, SIGABRT, ...). A non-empty one found at start is
   kept as ``crash.previous.log`` and named in the log, so the next start says what happened.
@@ -48,7 +49,8 @@ def setup_logging(folder: Path | None = None, *, stderr: bool = True) -> Path | 
     if stderr and sys.stderr is not None:
         console = logging.StreamHandler(sys.stderr)
         console.setLevel(logging.WARNING)
-        console.setFormatter(logging.Formatter(STDERR_FORMAT))
+        console.setFormatter(_OneLine(STDERR_FORMAT))
+        console.addFilter(lambda record: getattr(record, "console", True))
         _install(console)
     path = folder / LOG_NAME
     try:
@@ -62,6 +64,21 @@ def setup_logging(folder: Path | None = None, *, stderr: bool = True) -> Path | 
     handler.setFormatter(logging.Formatter(FORMAT))
     _install(handler)
     return path
+
+
+class _OneLine(logging.Formatter):
+    """The terminal gets what happened in one line; the traceback is in the log file."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        kept = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info = record.exc_text = record.stack_info = None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = kept
+
+
+FILE_ONLY = {"console": False}  # ``log.error(..., extra=FILE_ONLY)``: for the log file, not the terminal
 
 
 def stop_logging() -> None:

@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None, *, file: str | os.PathLike | None = None
     from PySide6.QtWidgets import QApplication
 
     from .. import __version__
-    from ..logs import enable_crash_file, log_uncaught, setup_logging
+    from ..errors import VaedeskError
+    from ..logs import FILE_ONLY, enable_crash_file, log_uncaught, setup_logging
     from ..paths import app_icon_path
 
     log_file = setup_logging()
@@ -48,6 +49,11 @@ def main(argv: list[str] | None = None, *, file: str | os.PathLike | None = None
 
     try:
         win = window.MainWindow(model=model)
+    except Exception as exc:  # a bug: one line on the terminal (the command line's), the traceback in the log
+        restore_signals()
+        log.error("the window could not be built", exc_info=True, extra=FILE_ONLY)
+        where = f"; the details are in {log_file}" if log_file else ""
+        raise VaedeskError(f"the window could not be built ({type(exc).__name__}: {exc}){where}") from None
     except BaseException:
         restore_signals()
         raise
