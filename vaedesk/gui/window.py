@@ -928,7 +928,7 @@ class MainWindow(QMainWindow):
         self._messages.append(box)
         box.show()
         if kind != "information":
-            log.warning("%s: %s", title, text)  # what the user was told, in the log for a bug report
+            log.warning("%s: %s", title, " ".join(text.split()))  # what the user was told, for a bug report
             self.error_shown.emit(text)
         return box
 
