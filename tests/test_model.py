@@ -328,3 +328,75 @@ def test_a_data_folder_name_the_system_refuses_is_not_on_this_machine(tiny_model
     model = load_model(_with_card(tiny_model_path, tmp_path, training={"data_dir": "x" * 5000}))
     assert trained_on(model.card) == (None, f"its data set ({'x' * 5000}) is not on this machine, "
                                             "so the MNIST test set is shown")
+
+
+# ---------------------------------------------------------------- weights stored as float16
+
+
+def test_weights_are_saved_as_float16_and_loaded_as_float32(tiny_model, tmp_path):
+    import hashlib
+
+    import torch
+    from safetensors.torch import load_file
+
+    path = tiny_model.save(tmp_path / "m")
+    assert {t.dtype for t in load_file(str(path)).values()} == {torch.float16}
+    card = json.loads(path.with_suffix(".json").read_text())
+    assert card["weights_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert card["weights_dtype"] == "float16"
+    again = load_model(path)
+    assert {t.dtype for t in again.net.state_dict().values()} == {torch.float32}
+    for name, tensor in again.net.state_dict().items():  # the float16 values, exactly
+        np.testing.assert_array_equal(tensor.numpy(), tiny_model.net.state_dict()[name].half().float().numpy())
+
+
+def test_older_float32_weights_still_load(tiny_model, tmp_path):
+    import hashlib
+
+    import torch
+    from safetensors.torch import save
+
+    path = tiny_model.save(tmp_path / "m")
+    blob = save({k: v.to(torch.float32).contiguous() for k, v in tiny_model.net.state_dict().items()})
+    path.write_bytes(blob)
+    card = json.loads(path.with_suffix(".json").read_text())
+    del card["weights_dtype"]  # as a card written before float16 weights
+    card["weights_sha256"] = hashlib.sha256(blob).hexdigest()
+    path.with_suffix(".json").write_text(json.dumps(card))
+    old = load_model(path)
+    z = np.array([[0.3, -0.7]], np.float32)
+    np.testing.assert_array_equal(old.decode(z), tiny_model.decode(z))
+
+
+def test_values_beyond_float16_keep_float32(tiny_model, tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    from vaedesk.model import Model
+
+    net = load_model(tiny_model.path).net
+    with torch.no_grad():
+        net.decoder.dense[0].weight[0, 0] = 1e6  # float16 ends at 65504
+        net.decoder.dense[0].weight[0, 1] = 1.0001  # not a float16 value
+    path = Model(net, dict(tiny_model.card)).save(tmp_path / "m")
+    stored = load_file(str(path))
+    assert stored["decoder.dense.0.weight"].dtype == torch.float32
+    assert stored["decoder.dense.0.weight"][0, 1].item() == pytest.approx(1.0001, abs=1e-7)
+    assert stored["encoder.mean.weight"].dtype == torch.float16
+    assert json.loads(path.with_suffix(".json").read_text())["weights_dtype"] == "float16, float32"
+    assert load_model(path).net.decoder.dense[0].weight[0, 0].item() == 1e6
+
+
+def test_round_to_stored_makes_the_network_what_its_file_will_hold(tmp_path):
+    import torch
+
+    from vaedesk.model import Model, new_card, round_to_stored
+    from vaedesk.nets import AutoEncoder
+
+    torch.manual_seed(0)
+    net = AutoEncoder("vae", 2, width=4, hidden=8).eval()
+    round_to_stored(net)
+    model = Model(net, new_card("vae", 2, 4, 8))
+    z = np.array([[0.3, -0.7], [2.0, 1.0]], np.float32)
+    before = model.decode(z)
+    np.testing.assert_array_equal(load_model(model.save(tmp_path / "m")).decode(z), before)

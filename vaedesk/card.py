@@ -135,6 +135,7 @@ CARD_SCHEMA: Schema = {
     "name": (False, Check(f"a string of at most {MAX_NAME} characters",
                           lambda v: isinstance(v, str) and len(v) <= MAX_NAME)),
     "weights_sha256": (False, TEXT | NULL),  # null: no digest to check
+    "weights_dtype": (False, TEXT),  # as stored, e.g. "float16"; always loaded as float32
     "dataset": (False, TEXT),
     "training": (False, TRAINING_SCHEMA),
     "seed": (False, integer()),

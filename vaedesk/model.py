@@ -32,6 +32,11 @@ from .safe_read import read_limited
 # (measured: encoding 10k test images takes 0.59 s in chunks of 256, 1.26 s in chunks of
 # 2000) and bound the memory a big batch needs.
 CHUNK = 256
+# Weights are written as float16 and read back as float32 (older float32 files load as they
+# are): half the size, and measured on the shipped models, no change beyond noise (the test
+# -ELBO of mnist-vae-2d moved by 0.0006 nats; bfloat16, 15% smaller in a zip, by 0.017).
+STORED_DTYPE = torch.float16
+_HALF_MAX = torch.finfo(STORED_DTYPE).max
 
 
 @dataclass(frozen=True)
@@ -153,13 +158,37 @@ class Model:
         from safetensors.torch import save
 
         weights, card_path = model_files(Path(path))
-        state = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
+        state = stored_state(self.net)
         blob = save(state)
-        card = dict(self.card, name=weights.stem, weights_sha256=hashlib.sha256(blob).hexdigest())
+        dtypes = ", ".join(sorted({str(t.dtype).removeprefix("torch.") for t in state.values()}))
+        card = dict(self.card, name=weights.stem, weights_sha256=hashlib.sha256(blob).hexdigest(),
+                    weights_dtype=dtypes)
         text = card_text(card, card_path)
         write_pair(weights, card_path, blob, text.encode("utf-8"))
         self.card, self.path = card, weights
         return weights
+
+
+def _stored(tensor: torch.Tensor) -> torch.Tensor:
+    """One tensor as a model file holds it: float16, unless a value lies beyond its range."""
+    tensor = tensor.detach().to("cpu", torch.float32)
+    if tensor.numel() and tensor.abs().max() > _HALF_MAX:
+        return tensor.contiguous()  # float32 keeps it; read back the same way
+    return tensor.to(STORED_DTYPE).contiguous()
+
+
+def stored_state(net: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The weights as :meth:`Model.save` writes them (see :data:`STORED_DTYPE`)."""
+    return {key: _stored(tensor) for key, tensor in net.state_dict().items()}
+
+
+def round_to_stored(net: torch.nn.Module) -> None:
+    """Round the network's weights, in place, to the values its saved file will hold, so
+    what is measured on it is what loading the file gives."""
+    with torch.no_grad():
+        for tensor in net.state_dict().values():
+            if tensor.is_floating_point():
+                tensor.copy_(_stored(tensor).to(tensor.dtype))
 
 
 def _numbers(values: Any, dtype: type, error: type[VaedeskError], what: str) -> np.ndarray:

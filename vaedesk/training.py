@@ -24,7 +24,8 @@ from . import __version__
 from .catalog import model_files
 from .data import class_names, dataset_name, load_split
 from .errors import VaedeskError
-from .model import Model, new_card
+from .model import Model, new_card, round_to_stored
+from .model_card import write_markdown_card
 from .nets import AutoEncoder, loss_terms
 from .paths import user_models_dir
 from .penstyle import cached_pen_style
@@ -506,7 +507,9 @@ def _save_or_rescue(model: Model, out: Path) -> Path:
 def save_and_evaluate(model: Model, out: str | os.PathLike, data_dir: str | os.PathLike | None = None,
                       on_status: Callable[[str], None] | None = None) -> Path:
     """Save a finished run's model at ``out``, measure it on the test set, save it again with
-    its metrics (``model.card["metrics"]``); return the weights' path.
+    its metrics (``model.card["metrics"]``) and its Markdown card (``NAME.md``); return the
+    weights' path. The weights are first rounded to the float16 the file holds, so the
+    metrics are those of the saved model.
 
     Saved before evaluating, so a failed evaluation loses no training; a failed save keeps
     the model elsewhere and names the place (TrainingError).
@@ -514,9 +517,16 @@ def save_and_evaluate(model: Model, out: str | os.PathLike, data_dir: str | os.P
     from .evaluation import evaluate
 
     out = Path(out)
+    round_to_stored(model.net)
     _save_or_rescue(model, out)
     if on_status is not None:
         on_status("evaluating on the test set...")
     digits = data_dir is None  # the drawn digits only mean something for MNIST
     model.card["metrics"] = evaluate(model, data_dir, drawings=50 if digits else 0, heldout=digits)
-    return _save_or_rescue(model, out)
+    path = _save_or_rescue(model, out)
+    try:  # NAME.md, the card as Markdown (vaedesk.model_card)
+        write_markdown_card(path, model.card)
+    except (OSError, ValueError) as exc:  # the model is saved; the window makes its card from the JSON
+        if on_status is not None:
+            on_status(f"could not write the Markdown model card beside {path} ({_reason(exc)})")
+    return path
