@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
     QMouseEvent,
     QPainter,
     QPaintEvent,
+    QPalette,
     QPen,
     QPixmap,
     QPolygonF,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from vaedesk.limits import CANVAS_SIZE
 from vaedesk.preprocess import BOX_SIZE, DEFAULT_PEN_WIDTH, FIELD_SIZE, MAX_POINTS, check_drawing
+from vaedesk.theme import mix
 
 __all__ = ["CANVAS_SIZE", "PEN_SCALE_MIN", "PEN_SCALE_MAX", "DrawingCanvas", "ink_width"]
 
@@ -369,8 +371,23 @@ class DrawingCanvas(QWidget):
 
     # ------------------------------------------------------------------ painting
 
+    def _paper_and_ink(self) -> tuple[QColor, QColor]:
+        """The paper is the palette's Base and the ink its Text: dark on light, or light on dark."""
+        palette = self.palette()
+        return palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
+
+    def _shade(self, t: float) -> QColor:
+        """A colour ``t`` of the way from the paper to the ink (guides, frame)."""
+        paper, ink = self._paper_and_ink()
+        return QColor(*mix(paper.getRgb(), ink.getRgb(), t))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._invalidate()  # the cached ink is in the old colour
+        super().changeEvent(event)
+
     def _ink_pen(self) -> QPen:
-        pen = QPen(QColor(0, 0, 0), self.ink_width())
+        pen = QPen(self._paper_and_ink()[1], self.ink_width())
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         return pen
@@ -441,7 +458,7 @@ class DrawingCanvas(QWidget):
         painter.setClipRegion(event.region())
         painter.fillRect(self.rect(), self.palette().window())
         rect = self.drawing_rect()
-        painter.fillRect(rect, QColor(255, 255, 255))
+        painter.fillRect(rect, self._paper_and_ink()[0])
         self._paint_guides(painter, rect)
         cache = self._ensure_cache()
         painter.drawPixmap(0, 0, cache)
@@ -449,7 +466,7 @@ class DrawingCanvas(QWidget):
             self._paint_hint(painter, rect)
         # Thin frame around the paper, outside the ink area.
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        painter.setPen(QPen(QColor(160, 160, 160), 1))
+        painter.setPen(QPen(self._shade(0.4), 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         frame = QRect(
             round(rect.left()) - 1, round(rect.top()) - 1, round(rect.width()) + 1, round(rect.height()) + 1
@@ -462,13 +479,13 @@ class DrawingCanvas(QWidget):
         s = rect.width() / CANVAS_SIZE
         cell = CANVAS_SIZE / FIELD_SIZE
         inset = (FIELD_SIZE - BOX_SIZE) / 2.0 * cell * s
-        pen = QPen(QColor(225, 225, 225), 1, Qt.PenStyle.DashLine)
+        pen = QPen(self._shade(0.12), 1, Qt.PenStyle.DashLine)
         painter.setPen(pen)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.drawRect(rect.adjusted(inset, inset, -inset, -inset))
         c = rect.center()
         arm = cell * s
-        painter.setPen(QPen(QColor(215, 215, 215), 1))
+        painter.setPen(QPen(self._shade(0.16), 1))
         painter.drawLine(QPointF(c.x() - arm, c.y()), QPointF(c.x() + arm, c.y()))
         painter.drawLine(QPointF(c.x(), c.y() - arm), QPointF(c.x(), c.y() + arm))
 
@@ -476,6 +493,6 @@ class DrawingCanvas(QWidget):
         font = QFont(self.font())
         font.setPixelSize(max(10, round(rect.width() / 18)))
         painter.setFont(font)
-        painter.setPen(QColor(150, 150, 150))
+        painter.setPen(self._shade(0.45))
         text_rect = QRectF(rect.left(), rect.top() + rect.height() * 0.62, rect.width(), rect.height() * 0.2)
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, "Draw a digit here")

@@ -33,6 +33,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPolygonItem, QWidget
 
 from ..latent import ellipse_axes
+from .theme import PlotColors, recolor_legend, recolor_plot
 
 __all__ = ["CLASS_COLORS", "LatentPlane", "PinItem"]
 
@@ -200,12 +201,23 @@ class _PointCloud(pg.GraphicsObject):
         py = t.m12() * xy[:, 0] + t.m22() * xy[:, 1] + t.dy()
         ratio = device.devicePixelRatioF()
         width, height = round(device.width() * ratio), round(device.height() * ratio)
-        pixels = rasterize_dots(px, py, colors, width, height)
+        left = top = 0
+        if width <= 0 or height <= 0:
+            # A device without a size (an SVG export): the dots over the view box's area.
+            view_box = self.getViewBox()
+            area = self.mapRectFromItem(view_box, view_box.rect()) if view_box is not None else self._rect
+            box = t.mapRect(area.intersected(self._rect)).toAlignedRect()
+            left, top = box.left(), box.top()
+            width, height = min(box.width(), 8192), min(box.height(), 8192)
+            if width <= 0 or height <= 0:
+                return
+            ratio = 1.0
+        pixels = rasterize_dots(px - left, py - top, colors, width, height)
         image = QImage(pixels.data, width, height, 4 * width, QImage.Format.Format_ARGB32_Premultiplied)
         image.setDevicePixelRatio(ratio)
         painter.save()
         painter.resetTransform()
-        painter.drawImage(0, 0, image)
+        painter.drawImage(left, top, image)
         painter.restore()
 
 
@@ -410,8 +422,9 @@ class LatentPlane(pg.PlotWidget):
     view_changed = Signal(float, float, float, float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent=parent, background="w")
+        super().__init__(parent=parent)
         self.setObjectName("latent_plane")
+        self._look: PlotColors | None = None  # the palette's colours, set by _apply_palette
         self._axis_labels: tuple[str, str] = ("", "")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # for Delete on a selected pin
         self.setMinimumSize(240, 200)
@@ -450,8 +463,64 @@ class LatentPlane(pg.PlotWidget):
         self._view_timer = _single_shot_timer(self, _VIEW_DEBOUNCE_MS, self._emit_view_changed)
         self._vb.sigRangeChanged.connect(self._view_timer.start)
 
+        self._manifold_source: tuple[np.ndarray, tuple[float, float], tuple[float, float]] | None = None
         self._set_square_view(0.0, 0.0, _INITIAL_HALF_WIDTH)
         self.show_prior()
+        self._apply_palette()
+
+    # --- palette --------------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange) and self.__dict__.get("_look"):
+            self._apply_palette()
+
+    def plot_colors(self) -> PlotColors:
+        """The colours the plane is drawn in now, taken from its palette."""
+        return self._look if self._look is not None else PlotColors.of(self)
+
+    def _apply_palette(self) -> None:
+        """Re-colour everything drawn in the palette's colours (paper, ink, axes, text);
+        the classes' colours stay, adjusted to read on the paper."""
+        look = self._look = recolor_plot(self)
+        ink = look.text
+        for circle in self._prior_circles:
+            circle.setPen(_recoloured(circle.opts["pen"], look.muted))
+        for label in (*self._prior_labels, self._arrow_label):
+            label.fill = pg.mkBrush(look.backing(215))
+        for label in self._prior_labels:
+            label.setColor(look.axis)
+        self._path_halo.setPen(_recoloured(self._path_halo.opts["pen"], look.backing(200)))
+        self._path.setSymbolPen(pg.mkPen(look.background, width=1))
+        for ellipse in self._ellipses:
+            ellipse.setPen(_recoloured(ellipse.pen(), ink))
+            fill = QColor(ink)
+            fill.setAlpha(ellipse.brush().color().alpha())
+            ellipse.setBrush(QBrush(fill))
+        for scatter in (self._samples, self._mean, self._path_marker):
+            scatter.setPen(_recoloured(scatter.opts["pen"], ink))
+        hover = QColor(look.axis)
+        hover.setAlpha(200)
+        self._hover_marker.setPen(_recoloured(self._hover_marker.opts["pen"], hover))
+        self._hover_marker.setBrush(pg.mkBrush(hover))
+        arrow = look.readable(_ATTRIBUTE_COLOR.getRgb(), 4.5)
+        self._arrow_line.setPen(_recoloured(self._arrow_line.opts["pen"], arrow))
+        self._arrow_head.setStyle(pen=pg.mkPen(arrow), brush=pg.mkBrush(arrow))
+        self._arrow_label.setColor(arrow)
+        recolor_legend(self._legend, look)
+        colors = self._class_colors()
+        for k, sample in enumerate(self._legend_samples):
+            sample.setBrush(pg.mkBrush(*colors[k % len(colors)]))
+        if len(self._scatter_xy):
+            self._color_scatter()
+        if self._manifold_source is not None and self._manifold.isVisible():
+            self.set_manifold(*self._manifold_source)
+        self.set_axis_labels(*self._axis_labels)
+
+    def _class_colors(self) -> tuple[tuple[int, int, int], ...]:
+        # Dots are drawn at 60% opacity, so they need more contrast than opaque marks.
+        look = self.plot_colors()
+        return tuple((c.red(), c.green(), c.blue()) for c in (look.readable(rgb, 4.0) for rgb in CLASS_COLORS))
 
     # --- layers ---------------------------------------------------------------------
 
@@ -644,7 +713,7 @@ class LatentPlane(pg.PlotWidget):
 
     def set_axis_labels(self, x: str, y: str) -> None:
         """Label the axes, e.g. ``("z1", "z2")`` or ``("PC1 (31% var)", "PC2 (…)")``."""
-        style = {"color": _INK.name(), "font-size": "10pt"}
+        style = {"color": self.plot_colors().text.name(), "font-size": "10pt"}
         item = self.getPlotItem()
         item.setLabel("bottom", x, **style)
         item.setLabel("left", y, **style)
@@ -676,20 +745,19 @@ class LatentPlane(pg.PlotWidget):
             raise ValueError(f"need {n_classes} class names, got {len(names)}")
         self._scatter_xy = points
         self._scatter_labels = classes
-        palette = np.array([_premultiplied_argb(CLASS_COLORS[k % len(CLASS_COLORS)], 150) for k in range(n_classes)],
-                           np.uint32)
         # A fixed shuffle, so that no class is always drawn on top of the others.
         order = np.random.default_rng(0).permutation(len(points))
         self._scatter_order = order
-        self._scatter.set_points(points[order], palette[classes[order]])
+        self._color_scatter(n_classes)
         # The legend is rebuilt only for new class names (30 ms of text layout); with the
         # same classes, those the user hid stay hidden, e.g. while a training run re-encodes.
         names = tuple(names[:n_classes])
         if names != self._legend_names:
             self._legend.clear()
             self._legend_samples.clear()
+            colors = self._class_colors()
             for k in range(n_classes):
-                sample = _Scatter(size=9, pen=None, brush=pg.mkBrush(*CLASS_COLORS[k % len(CLASS_COLORS)]), symbol="o")
+                sample = _Scatter(size=9, pen=None, brush=pg.mkBrush(*colors[k % len(colors)]), symbol="o")
                 self._legend_samples.append(sample)
                 self._legend.addItem(sample, names[k])
             for sample_widget, _label in self._legend.items:
@@ -697,6 +765,17 @@ class LatentPlane(pg.PlotWidget):
             self._legend_names = names
         self._scatter.set_visible_points(np.isin(classes, self.visible_classes())[order])
         self._legend.setVisible(True)
+
+    def _color_scatter(self, n_classes: int | None = None) -> None:
+        classes, order = self._scatter_labels, self._scatter_order
+        if n_classes is None:
+            n_classes = max(len(self._legend_names), int(classes.max()) + 1 if classes.size else 0)
+        colors = self._class_colors()
+        palette = np.array([_premultiplied_argb(colors[k % len(colors)], 150) for k in range(n_classes)], np.uint32)
+        visible = self._scatter.visible_points()
+        self._scatter.set_points(self._scatter_xy[order], palette[classes[order]])
+        if len(visible) == len(order):  # a re-colouring keeps the classes the user hid hidden
+            self._scatter.set_visible_points(visible)
 
     def clear_scatter(self) -> None:
         """Remove the scatter and its legend."""
@@ -938,12 +1017,13 @@ class LatentPlane(pg.PlotWidget):
         """Overlay a tiled grid of decoded digits covering ``x_range`` × ``y_range``.
 
         ``image`` is (H, W) in [0, 1], white ink on black, row 0 at the top (the output
-        of :func:`vaedesk.latent.tile` for :func:`vaedesk.latent.grid` points). On the
-        white plane it is drawn as dark ink over a white wash that is half transparent,
-        so the digits read clearly while the scatter below still shows through faintly.
-        None hides it.
+        of :func:`vaedesk.latent.tile` for :func:`vaedesk.latent.grid` points). It is drawn
+        in the plane's text colour over a half transparent wash of its paper (dark ink on
+        white in a light theme), so the digits read clearly while the scatter below still
+        shows through faintly. None hides it.
         """
         if image is None:
+            self._manifold_source = None
             self._manifold.setVisible(False)
             self._manifold.clear()
             return
@@ -954,10 +1034,13 @@ class LatentPlane(pg.PlotWidget):
         y0, y1 = (float(v) for v in y_range)
         if not (x1 > x0 and y1 > y0):
             raise ValueError("manifold ranges must be (low, high) with low < high")
+        self._manifold_source = (ink, (x0, x1), (y0, y1))
+        look = self.plot_colors()
         rgba = np.empty(ink.shape + (4,), dtype=np.uint8)
-        # Colour blends white → ink colour; alpha rises from a light wash to opaque ink.
-        for channel, value in enumerate((_INK.red(), _INK.green(), _INK.blue())):
-            rgba[..., channel] = np.round(255.0 + (value - 255.0) * ink)
+        # Colour blends paper → ink colour; alpha rises from a light wash to opaque ink.
+        paper, pen = look.background.getRgb()[:3], look.text.getRgb()[:3]
+        for channel, (low, high) in enumerate(zip(paper, pen, strict=True)):
+            rgba[..., channel] = np.round(low + (high - low) * ink)
         rgba[..., 3] = np.round(255.0 * (0.5 + 0.5 * ink))
         # Row-major ImageItem puts row 0 at the bottom (y up), so flip the tile.
         self._manifold.setImage(rgba[::-1], autoLevels=False, levels=None)
@@ -1095,6 +1178,13 @@ def _single_shot_timer(parent: QWidget, interval_ms: int, slot) -> QTimer:
     timer.setInterval(interval_ms)
     timer.timeout.connect(slot)
     return timer
+
+
+def _recoloured(pen: object, color: QColor) -> QPen:
+    """``pen`` (width, dashes) in another colour."""
+    pen = QPen(pen)
+    pen.setColor(color)
+    return pen
 
 
 def _small_font(point_size: int) -> QFont:

@@ -24,7 +24,7 @@ __all__ = ["PlotColors", "apply_theme", "on_palette_change", "palette_for", "rec
 # ApplicationPaletteChange comes before the widget has resolved its new palette; the
 # PaletteChange that follows carries it.
 _EVENTS = (QEvent.Type.PaletteChange, QEvent.Type.StyleChange)
-_system: dict[str, object] = {}  # the style and palette the app started with, for "system"
+_system: dict[str, str] = {}  # the style the app started with, for "system"
 
 
 def _rgb(color: QColor) -> spec.RGB:
@@ -50,7 +50,8 @@ def apply_theme(name: str) -> str:
     """Give the whole app theme ``name`` ("system", "light" or "dark"); return the name used.
 
     Light and Dark use the Fusion style, which draws every control from the palette; System
-    goes back to the style and palette the app started with.
+    goes back to the style the app started with and the platform's palette (an empty palette
+    resets the application's, which then follows the platform's own changes again).
     """
     app = QApplication.instance()
     name = spec.theme_name(name)
@@ -58,12 +59,11 @@ def apply_theme(name: str) -> str:
         return name
     if not _system:
         _system["style"] = app.style().name()
-        _system["palette"] = QPalette(app.palette())
     palette = palette_for(name)
-    style = "fusion" if palette is not None else str(_system["style"])
+    style = "fusion" if palette is not None else _system["style"]
     if app.style().name().lower() != style.lower() and style.lower() in (k.lower() for k in QStyleFactory.keys()):
         app.setStyle(style)
-    app.setPalette(palette if palette is not None else QPalette(_system["palette"]))  # type: ignore[arg-type]
+    app.setPalette(palette if palette is not None else QPalette())
     return name
 
 

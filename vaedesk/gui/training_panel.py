@@ -172,7 +172,7 @@ class TrainingPanel(QWidget):
                 what = "Loss" if column == 0 else "KL"
                 plot = pg.PlotWidget(title=f"{what} per {when}")
                 plot.setObjectName(f"train_plot_{when}_{'recon' if column == 0 else 'kl'}")
-                named(plot, f"{what} per {when}", f"The training curve of the {what.lower()} per {when}"
+                named(plot, f"{what} per {when}", f"The training curve of the {what if column else 'loss'} per {when}"
                       + (", smoothed" if when == "step" else ": training solid, test dashed"))
                 plot.setLabel("bottom", x_label)
                 plot.setLabel("left", "nats per image")
