@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
 from ..catalog import list_models
+from ..theme import THEME_LABELS, THEMES
 
 if TYPE_CHECKING:
     from .window import MainWindow
@@ -22,6 +23,8 @@ ZOOM_STEP = 1.25  # the plane's view grows or shrinks by this factor per zoom ke
 def _bindings(shortcut: object) -> list[QKeySequence]:
     """Every key binding of a shortcut: all of the platform's for a standard key (a single
     QKeySequence keeps only the first), plus the ones the README promises everywhere."""
+    if not shortcut:
+        return []
     if isinstance(shortcut, QKeySequence.StandardKey):
         keys = QKeySequence.keyBindings(shortcut)
         for extra in _ALSO.get(shortcut, ()):
@@ -46,6 +49,7 @@ class WindowActions:
                                      lambda: win.morph.export_dialog("gif"))
         self.export_png = self._make("export_png", "Export morph as PNG &frames…", "Ctrl+Shift+E",
                                      lambda: win.morph.export_dialog("png"))
+        self.export_plane = self._make("export_plane", "Export p&lane as PNG/SVG…", "", win.export_plane_dialog)
         self.quit = self._make("quit", "&Quit", _S.Quit, win.quit)
         self.undo = self._make("undo", "&Undo", _S.Undo, win.canvas.undo)
         self.redo = self._make("redo", "&Redo", _S.Redo, win.canvas.redo)
@@ -76,7 +80,21 @@ class WindowActions:
         self.view_lda = self._view("lda", "&Class-separating (LDA)", "Alt+2")
         self.view_dims = self._view("dims", "Two latent &dimensions (most informative)", "Alt+3")
         self.view_neighbors = self._view("neighbors", "&Neighbourhoods (UMAP)", "Alt+4")
+        # View -> Theme: Light, Dark or the system's look (one at a time, remembered).
+        self.themes = QActionGroup(win)
+        for name in THEMES:
+            action = self._make(f"theme_{name}", THEME_LABELS[name], "",
+                                lambda checked, n=name: checked and self._win.set_theme(n), checkable=True)
+            action.setData(name)
+            self.themes.addAction(action)
         self._build_menus()
+
+    def check_theme(self, name: str) -> None:
+        """Mark the theme in use (without applying it again)."""
+        for action in self.themes.actions():
+            action.blockSignals(True)
+            action.setChecked(action.data() == name)
+            action.blockSignals(False)
 
     def _view(self, kind: str, text: str, shortcut: str) -> QAction:
         action = self._make(f"view_{kind}", text, shortcut, lambda checked, k=kind: checked and self._win.set_view(k),
@@ -105,7 +123,7 @@ class WindowActions:
     def _build_menus(self) -> None:
         bar = self._win.menuBar()
         self._fill(bar.addMenu("&File"), self.open_drawing, self.save_drawing, self.open_image, None,
-                   self.export_gif, self.export_png, None, self.quit)
+                   self.export_gif, self.export_png, self.export_plane, None, self.quit)
         self._fill(bar.addMenu("&Edit"), self.undo, self.redo, self.clear, None, self.keep, self.resample,
                    self.clear_pins)
         view_menu = bar.addMenu("&View")
@@ -114,7 +132,10 @@ class WindowActions:
         self._fill(plane_menu, *self.views.actions())
         self._fill(view_menu, None, self.manifold, self.aggregate_density, self.zoom_in, self.zoom_out,
                    self.reset_view, None,
-                   self.sample_prior, self.play_morph)
+                   self.sample_prior, self.play_morph, None)
+        theme_menu = view_menu.addMenu("&Theme")
+        theme_menu.setObjectName("menu_theme")
+        self._fill(theme_menu, *self.themes.actions())
         self.model_menu = bar.addMenu("&Model")
         self.populate_models()
         self._fill(bar.addMenu("&Help"), self.tour, self.about)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import json
 import logging
 import os
 from pathlib import Path
@@ -25,7 +24,6 @@ from PySide6.QtWidgets import (
     QScrollArea, QSlider, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
-from .. import __version__
 from ..catalog import DEFAULT_MODEL
 from ..drawing_io import load_drawing, save_drawing
 from ..errors import VaedeskError
@@ -812,7 +810,8 @@ class MainWindow(QMainWindow):
         for text, images in (("From the prior N(0, I): what a VAE generates", result.prior),
                              ("From the encoded training set (the aggregate posterior)", result.aggregate)):
             layout.addWidget(QLabel(text))
-            strip = named(ImageStrip(len(images), tile_size=56, keyboard=True, item_name="Sample"), text)
+            strip = named(ImageStrip(len(images), tile_size=56, keyboard=True, item_name="Sample"), text,
+                          "Decodings of fresh samples; arrow keys go from one to the next")
             strip.set_images(list(images))
             layout.addWidget(strip)
         note = QLabel("Where the two rows differ, the prior samples regions the encoder leaves empty.")
@@ -971,14 +970,24 @@ class MainWindow(QMainWindow):
         self.autosave_label.hide()
         self.statusBar().showMessage("Autosave works again: your session is saved.", 8000)
 
-    def show_about(self) -> None:
-        card = self.model_info.card if self.model_info else {}
-        shown = {k: v for k, v in card.items() if k not in ("history",)}
-        # The card is untrusted text: shown as plain text (show_message), never as markup.
-        text = (f"vaedesk {__version__} — explore a Variational AutoEncoder by drawing.\n"
-                "MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges (CC BY-SA 3.0).\n\n"
-                f"Model card:\n{json.dumps(shown, indent=1)[:4000]}")
-        self.show_message("information", "About vaedesk", text)
+    def show_about(self) -> QDialog:
+        """The credits and the current model's card, formatted (gui.about); one dialog, reused."""
+        from ..catalog import resolve_model_path
+        from .about import ModelCardDialog
+
+        dialog = self.findChild(ModelCardDialog, "about_dialog")
+        if dialog is None:
+            dialog = ModelCardDialog(self)
+        path = None
+        if self.model_info is not None:
+            try:  # its NAME.md, if that belongs to the loaded weights (else made from the card)
+                path = resolve_model_path(self._pending_model)
+            except VaedeskError:
+                pass
+        dialog.show_card(path, self.model_info.card if self.model_info else None)
+        dialog.show()
+        dialog.raise_()
+        return dialog
 
     # ------------------------------------------------------------------ training studio
     def open_training(self) -> TrainingPanel:
