@@ -1,7 +1,12 @@
-"""Regenerate the README's pictures with the real app: window, the distribution tab, the
-guided tour, manifold, morph GIF, traversals, views, latent arithmetic, training studio.
+"""Regenerate the README's pictures with the real app: window, the window in the dark
+theme, the distribution tab, the guided tour, manifold, morph GIF, traversals, views,
+latent arithmetic, training studio.
 
     QT_QPA_PLATFORM=offscreen python resources/screenshots/make_screenshots.py
+    QT_QPA_PLATFORM=offscreen python resources/screenshots/make_screenshots.py --only window,dark
+
+``--only`` makes just the named pictures (the names of their files, without extension) and
+skips the steps that only the others need; ``--out DIR`` writes them elsewhere (to compare).
 
 The digit is drawn with real mouse events, pins are placed at the centres of some digit
 clusters, and the GIF is exported through the window's own export (worker thread, atomic).
@@ -21,12 +26,20 @@ from PySide6.QtWidgets import QApplication
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
+OUT = HERE  # where the pictures go (--out)
 
 from tests.gui.helpers import draw_strokes  # noqa: E402
 from vaedesk.gui import MainWindow  # noqa: E402
 from vaedesk.sketches import draw_digit  # noqa: E402
 
 MORPH_DIGITS = (1, 7, 2, 0)
+SHOTS = ("window", "dark", "distribution", "tour", "morph", "manifold", "traversals", "views", "arithmetic",
+         "training")
+_only: set[str] = set(SHOTS)
+
+
+def wanted(*names: str) -> bool:
+    return any(name in _only for name in names)
 
 
 class _Pause:
@@ -69,31 +82,54 @@ def main() -> None:
     window.morph_panel.pingpong.setChecked(True)
     window.morph_panel.play.setChecked(True)
     pause(1500)
-    window.grab().save(str(HERE / "window.png"))
+    if wanted("window"):
+        window.grab().save(str(OUT / "window.png"))
+    if wanted("dark"):
+        dark_screenshot(window)
+    wait_until(lambda: window.last_report is not None and window.last_report.iwae_nats is not None)
+    if wanted("distribution"):
+        window.show_insight()
+        pause(1500)
+        window.grab().save(str(OUT / "distribution.png"))
+    if wanted("tour"):
+        window.start_tour()
+        pause(500)
+        window.tour.next()
+        pause(800)
+        window.grab().save(str(OUT / "tour.png"))
+        window.tour.stop()
+    window.insight_tabs.setCurrentIndex(0)
+    if wanted("morph"):
+        done = []
+        window.export_done.connect(done.append)
+        window.morph_panel.size.setValue(168)
+        window.morph.export_to(OUT / "morph.gif", "gif")
+        wait_until(lambda: bool(done))
+    if wanted("manifold"):
+        window.actions.manifold.setChecked(True)
+        pause(2500)
+        window.grab().save(str(OUT / "manifold.png"))
+        window.actions.manifold.setChecked(False)
+    if wanted("traversals", "views", "arithmetic"):
+        traversals_screenshot(window)
+    if wanted("training"):
+        training_screenshot(window)
+    window.close()
+    app.quit()
+
+
+def dark_screenshot(window: MainWindow) -> None:
+    """The same window in the Dark theme, chosen as a user chooses it (View -> Theme), with the
+    Distribution tab, where captions, plots and the loss's colours all have to read."""
+    theme = window.theme()
+    next(a for a in window.actions.themes.actions() if a.data() == "dark").trigger()
     wait_until(lambda: window.last_report is not None and window.last_report.iwae_nats is not None)
     window.show_insight()
     pause(1500)
-    window.grab().save(str(HERE / "distribution.png"))
-    window.start_tour()
-    pause(500)
-    window.tour.next()
-    pause(800)
-    window.grab().save(str(HERE / "tour.png"))
-    window.tour.stop()
+    window.grab().save(str(OUT / "dark.png"))
     window.insight_tabs.setCurrentIndex(0)
-    done = []
-    window.export_done.connect(done.append)
-    window.morph_panel.size.setValue(168)
-    window.morph.export_to(HERE / "morph.gif", "gif")
-    wait_until(lambda: bool(done))
-    window.actions.manifold.setChecked(True)
-    pause(2500)
-    window.grab().save(str(HERE / "manifold.png"))
-    window.actions.manifold.setChecked(False)
-    traversals_screenshot(window)
-    training_screenshot(window)
-    window.close()
-    app.quit()
+    next(a for a in window.actions.themes.actions() if a.data() == theme).trigger()
+    pause(500)
 
 
 def traversals_screenshot(window: MainWindow) -> None:
@@ -107,10 +143,13 @@ def traversals_screenshot(window: MainWindow) -> None:
                and window.traversal_view.traversal.origin.shape == (16,))
     window.traversal_view.sliders()[0].setValue(-250)
     pause(1500)
-    window.grab().save(str(HERE / "traversals.png"))
+    if wanted("traversals"):
+        window.grab().save(str(OUT / "traversals.png"))
     window.insight_tabs.setCurrentIndex(0)
-    views_screenshot(window)
-    arithmetic_screenshot(window)
+    if wanted("views"):
+        views_screenshot(window)
+    if wanted("arithmetic"):
+        arithmetic_screenshot(window)
     window.switch_model("mnist-vae-2d")
     wait_until(lambda: window.model_info is not None and window.model_info.name == "mnist-vae-2d")
 
@@ -129,7 +168,7 @@ def views_screenshot(window: MainWindow) -> None:
         window.model_ready.disconnect(ready.append)
         wait_until(lambda: window.last_encode is not None)
         pause(1200)
-        path = HERE / f".view-{action.data()}.png"
+        path = OUT / f".view-{action.data()}.png"
         window.plane.grab().save(str(path))
         panels.append(Image.open(path).convert("RGB"))
         path.unlink()
@@ -137,7 +176,7 @@ def views_screenshot(window: MainWindow) -> None:
     sheet = Image.new("RGB", (2 * width, 2 * height), "white")
     for i, panel in enumerate(panels):
         sheet.paste(panel.resize((width, height)), ((i % 2) * width, (i // 2) * height))
-    sheet.save(HERE / "views.png")
+    sheet.save(OUT / "views.png")
     actions.view_pca.trigger()
     wait_until(lambda: window.model_info.view.kind == "pca", timeout_s=120)
 
@@ -171,7 +210,7 @@ def arithmetic_screenshot(window: MainWindow) -> None:
     panel.save_button.click()
     panel.set_alpha(1.5)
     pause(1500)
-    window.grab().save(str(HERE / "arithmetic.png"))
+    window.grab().save(str(OUT / "arithmetic.png"))
     window.insight_tabs.setCurrentIndex(0)
     window.actions.view_pca.trigger()
     wait_until(lambda: window.model_info.view.kind == "pca", timeout_s=120)
@@ -188,10 +227,24 @@ def training_screenshot(window: MainWindow) -> None:
     wait_until(lambda: bool(ended), timeout_s=600)
     panel.plane.hovered.emit(1.0, -1.0)
     pause(1000)
-    panel.grab().save(str(HERE / "training.png"))
+    panel.grab().save(str(OUT / "training.png"))
     panel.close()
 
 
 if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(SHOTS), help=f"comma-separated, of: {', '.join(SHOTS)}")
+    parser.add_argument("--out", type=Path, default=HERE, help="folder for the pictures (default: beside this script)")
+    args = parser.parse_args()
+    chosen = {name.strip() for name in args.only.split(",") if name.strip()}
+    OUT = args.out
+    OUT.mkdir(parents=True, exist_ok=True)
+    unknown = chosen - set(SHOTS)
+    if unknown:
+        parser.error(f"no such picture: {', '.join(sorted(unknown))}")
+    _only.clear()
+    _only.update(chosen)
     os.environ["VAEDESK_HOME"] = tempfile.mkdtemp(prefix="vaedesk-screenshots-")
     main()
