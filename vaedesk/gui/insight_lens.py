@@ -154,16 +154,14 @@ class PosteriorLens(QWidget):
         self._caption = QLabel()
         self._caption.setObjectName("posterior_lens_caption")
         self._caption.setWordWrap(True)
-        self._caption.setStyleSheet("font-size: 9pt; padding: 0 4px;")
-        mute(self._caption)
+        mute(self._caption, point_size=9, margin=(4, 0))
         # Two lines kept free: the plot would otherwise squeeze the wrapped caption.
         self._caption.setMinimumHeight(2 * self._caption.fontMetrics().lineSpacing() + 4)
         self._message = QLabel()
         self._message.setObjectName("posterior_lens_message")
         self._message.setWordWrap(True)
         self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._message.setStyleSheet("padding: 12px;")
-        mute(self._message)
+        mute(self._message, margin=12)
 
         page = QWidget()
         page_layout = QVBoxLayout(page)

@@ -40,7 +40,7 @@ NO_REPORT_TEXT = "Draw a digit to see what it costs the model."
 MAX_BARS = 32
 
 _BAR_COLOR = CLASS_COLORS[0]
-_CAPTION_STYLE = "font-size: 9pt;"
+_CAPTION = {"point_size": 9}  # captions: smaller, in the palette's muted text colour
 # A perceptually uniform map that reads as heat on the app's black digit backgrounds.
 _HEAT_LUT = pg.colormap.get("inferno").getLookupTable(nPts=256)
 
@@ -136,14 +136,13 @@ class _HeatView(QWidget):
         painter.end()
 
 
-def _label(name: str, style: str = "", bold: bool = False) -> QLabel:
+def _label(name: str, muted: dict | None = None, bold: bool = False) -> QLabel:
     label = QLabel()
     label.setObjectName(name)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    if style:  # a styled label is a caption or a message: in the palette's muted text colour
-        label.setStyleSheet(style)
-        mute(label)
+    if muted is not None:  # a caption or a message: arguments of theme.mute
+        mute(label, **muted)
     if bold:
         font = label.font()
         font.setBold(True)
@@ -168,7 +167,7 @@ class LossBreakdown(QWidget):
         self._iwae = _label("loss_iwae")
         self._percentile = _label("loss_percentile")
         self._recon = _label("loss_recon", bold=True)
-        recon_caption = _label("loss_recon_caption", _CAPTION_STYLE)
+        recon_caption = _label("loss_recon_caption", _CAPTION)
         recon_caption.setText(
             "The cost of redrawing your digit from its code: bright pixels in the map cost the most."
         )
@@ -181,17 +180,17 @@ class LossBreakdown(QWidget):
         self._std_view = _HeatView("spread (std)")
         self._std_view.setObjectName("loss_decoded_std")
         named(self._std_view, "Decoded spread", "Where the decodings of codes drawn from q(z|x) disagree")
-        uncertainty = _label("loss_uncertainty_caption", _CAPTION_STYLE)
+        uncertainty = _label("loss_uncertainty_caption", _CAPTION)
         uncertainty.setText(
             "Uncertainty: decode many codes z ~ q(z|x); their mean, and where they disagree (spread)."
         )
         self._kl = _label("loss_kl", bold=True)
-        kl_caption = _label("loss_kl_caption", _CAPTION_STYLE)
+        kl_caption = _label("loss_kl_caption", _CAPTION)
         kl_caption.setText(
             "How far q(z|x) strays from the prior N(0, I), per latent dimension: the price of using it."
         )
         self._kl_plot = self._build_kl_plot()
-        self._kl_note = _label("loss_kl_note", _CAPTION_STYLE)
+        self._kl_note = _label("loss_kl_note", _CAPTION)
 
         images = QGridLayout()
         images.setContentsMargins(0, 0, 0, 0)
@@ -218,7 +217,7 @@ class LossBreakdown(QWidget):
         column.addWidget(self._kl_note)
         column.addStretch(1)
 
-        self._message = _label("loss_message", "padding: 12px;")
+        self._message = _label("loss_message", {"margin": 12})
         self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._message.setText(NO_REPORT_TEXT)
         self._stack = QStackedLayout()

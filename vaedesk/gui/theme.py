@@ -164,9 +164,19 @@ def severity_qcolor(level: str, widget: QWidget) -> QColor:
     return QColor(*rgb) if rgb is not None else widget.palette().color(QPalette.ColorRole.WindowText)
 
 
-def mute(label: QLabel) -> None:
-    """Show ``label`` in the palette's secondary text colour (captions, hints), in any theme."""
+def mute(label: QLabel, point_size: float | None = None, margin: int | tuple[int, int] = 0) -> None:
+    """Show ``label`` in the palette's secondary text colour (captions, hints), in any theme,
+    optionally smaller and with a margin (pixels around, or (horizontal, vertical)).
+
+    Size and margin are set on the widget, not in a style sheet: a label with a style sheet
+    that is hidden (an unshown tab) when the theme changes keeps its old palette."""
     label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    if point_size is not None:
+        font = label.font()
+        font.setPointSizeF(point_size)
+        label.setFont(font)
+    horizontal, vertical = margin if isinstance(margin, tuple) else (margin, margin)
+    label.setContentsMargins(horizontal, vertical, horizontal, vertical)
 
 
 def set_text_color(label: QLabel, level: str) -> None:

@@ -68,7 +68,9 @@ class TourPanel(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
         self.title = QLabel()
-        self.title.setStyleSheet("font-weight: bold;")
+        bold = self.title.font()  # a font, not a style sheet, so that the title follows the theme
+        bold.setBold(True)
+        self.title.setFont(bold)
         self.text = QLabel()
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.PlainText)

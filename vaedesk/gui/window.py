@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox, QDialog, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPushButton,
     QScrollArea, QSlider, QSplitter, QTabWidget, QVBoxLayout, QWidget,
@@ -144,7 +144,8 @@ class MainWindow(QMainWindow):
         self.readout = QLabel("Draw a digit to see its posterior q(z|x).")
         self.readout.setWordWrap(True)
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.readout.setStyleSheet("font-family: monospace;")
+        # A font, not a style sheet: a label with a style sheet would keep its colours across a theme change.
+        self.readout.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         named(self.readout, "Posterior readout", "The mean and spread of your drawing's code, and its KL")
         self.samples = ImageStrip(SAMPLE_COUNT, tile_size=44, item_name="Sample")
         self.samples.setToolTip("Decodings of samples z ~ q(z|x), drawn as small circles on the plane")
