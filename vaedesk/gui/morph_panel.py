@@ -111,11 +111,12 @@ class MorphPanel(QGroupBox):
         self.play = named(QPushButton("Play"), "Play morph", "Play or stop the morph's preview")
         self.play.setCheckable(True)
         self.play.toggled.connect(self._toggle_play)
-        self.export_gif = named(QPushButton("Export GIF…"), "Export morph as GIF")
-        self.export_png = named(QPushButton("PNG frames…"), "Export morph as PNG frames")
+        self.export_gif = named(QPushButton("Export GIF…"), "Export morph as GIF", "Save the morph as an animated GIF")
+        self.export_png = named(QPushButton("PNG frames…"), "Export morph as PNG frames",
+                                "Save each frame of the morph as a PNG image")
         self.progress = named(QProgressBar(), "Export progress")
         self.progress.setVisible(False)
-        self.cancel = named(QPushButton("Cancel"), "Cancel export")
+        self.cancel = named(QPushButton("Cancel"), "Cancel export", "Stop writing the morph's files")
         self.cancel.setVisible(False)
         controls = QHBoxLayout()
         for button in (self.play, self.export_gif, self.export_png):

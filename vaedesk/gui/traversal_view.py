@@ -59,10 +59,10 @@ class TraversalView(QWidget):
         named(self.reset_button, "Reset sliders", "Put every dimension's slider back at its origin")
         self.save_gif_button = QPushButton("Save GIF…", objectName="traversals_save_gif")
         self.save_gif_button.clicked.connect(lambda: self.save_requested.emit("gif"))
-        named(self.save_gif_button, "Save traversal as GIF")
+        named(self.save_gif_button, "Save traversal as GIF", "Save the rows as an animated GIF")
         self.save_png_button = QPushButton("Save PNG…", objectName="traversals_save_png")
         self.save_png_button.clicked.connect(lambda: self.save_requested.emit("png"))
-        named(self.save_png_button, "Save traversal as PNG grid")
+        named(self.save_png_button, "Save traversal as PNG grid", "Save the rows as one PNG image")
         buttons = QHBoxLayout()
         for button in (self.reset_button, self.save_gif_button, self.save_png_button):
             button.setEnabled(False)
