@@ -126,7 +126,9 @@ def test_every_interactive_widget_has_an_accessible_name(qtbot, window) -> None:
     window.tour.stop()
     assert not missing, f"{len(missing)} interactive widgets without an accessible name:\n" + "\n".join(missing)
     # Descriptions say what a widget shows; the preview's follows it.
-    assert window.canvas.accessibleDescription() and window.plane.accessibleDescription()
+    assert window.canvas.accessibleDescription()
+    mx, my = window.last_encode.mean_xy
+    assert window.plane.accessibleDescription().startswith(f"Your drawing lands at ({mx:+.2f}, {my:+.2f}).")
     x, y = window.workspace.pins()[0].xy
     qtbot.keyClick(window.pin_strip.tiles()[0], Qt.Key.Key_Return)
     assert window.preview_view.accessibleDescription() == f"Pin 1 at ({x:+.2f}, {y:+.2f})"

@@ -62,6 +62,8 @@ MANIFOLD_GRID = 20
 INSIGHT_INTERVAL_MS = 250
 LENS_GRID = 5  # the posterior lens shows LENS_GRID x LENS_GRID decodings
 log = logging.getLogger(__name__)
+PLANE_DESCRIPTION = ("The test digits' codes by class, your drawing's posterior and your pins. "
+                     "Click to pin a point, drag a pin to move it, Delete removes the selected pin.")
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 
 
@@ -186,9 +188,7 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(draw_box, 1)
         left_layout.addWidget(posterior_box)
 
-        self.plane = named(LatentPlane(), "Latent plane",
-                           "The test digits' codes by class, your drawing's posterior and your pins. "
-                           "Click to pin a point, drag a pin to move it, Delete removes the selected pin")
+        self.plane = named(LatentPlane(), "Latent plane", PLANE_DESCRIPTION)
 
         self.preview_view = DigitView("Hover over the plane to decode", smooth=True, hint_size=160)
         named(self.preview_view, "Decoder preview")  # its description follows what it shows (the caption)
@@ -504,6 +504,7 @@ class MainWindow(QMainWindow):
         self.plane.set_lens_rect(None)
         self._show_explanation()
         self.plane.set_posterior(None)
+        self.plane.setAccessibleDescription(PLANE_DESCRIPTION)
         self.input_view.set_image(None)
         self.recon_view.set_image(None)
         self.samples.set_images([None] * SAMPLE_COUNT)
@@ -514,6 +515,8 @@ class MainWindow(QMainWindow):
         self.input_view.set_image(result.input)
         samples_xy = result.samples_xy if len(result.samples_xy) else None
         self.plane.set_posterior(result.mean_xy, result.cov_xy, samples_xy)
+        x, y = result.mean_xy
+        self.plane.setAccessibleDescription(f"Your drawing lands at ({x:+.2f}, {y:+.2f}). {PLANE_DESCRIPTION}")
         self.readout.setText(describe_posterior(result))
         if self.lens.isVisible():  # else shown when its tab is (_show_lens)
             self._show_lens()
