@@ -37,7 +37,7 @@ def user_models_dir() -> Path:
 
 
 def user_data_dir() -> Path:
-    """The folder for settings and session data (``VAEDESK_HOME`` overrides it)."""
+    """The folder for the session and the user's models (``VAEDESK_HOME`` overrides it)."""
     override = os.environ.get("VAEDESK_HOME")
     if override:
         return Path(override)

@@ -27,8 +27,10 @@ def test_ctrl_c_closes_the_window_and_saves_the_session(tmp_path):
             assert time.monotonic() < deadline, "the app did not start"
             time.sleep(0.1)
         app.send_signal(signal.SIGINT)
-        # Before: the interrupt waited for Python code that Qt's event loop never ran.
-        _, err = app.communicate(timeout=30)
+        # Before: the interrupt waited for Python code that Qt's event loop never ran. Closing
+        # waits for the explanation reference this first load builds (70,000 encodings: up to
+        # a minute on two busy cores).
+        _, err = app.communicate(timeout=180)
     finally:
         if app.poll() is None:
             app.kill()
