@@ -90,7 +90,8 @@ _DATA_HELP = ("data folder: IDX files in the MNIST layout, Quick, Draw! .npy fil
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="vaedesk",
-        description="Explore a Variational AutoEncoder by drawing. With no command, opens the app.",
+        description="Explore a Variational AutoEncoder by drawing. With no command, opens the app; "
+                    "vaedesk FILE opens it with that drawing or image.",
     )
     parser.add_argument("--version", action="version", version=f"vaedesk {__version__}")
     parser.add_argument("--info", action="store_true",
