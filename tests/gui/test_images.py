@@ -172,6 +172,9 @@ def test_a_removable_strip_asks_for_removal_and_keeps_the_focus(qtbot) -> None:
     strip.set_current_index(3)
     strip.setFocus()
     assert strip.tiles()[3].hasFocus()
+    strip.set_current_index(2)  # the focus follows
+    assert strip.tiles()[2].hasFocus()
+    strip.set_current_index(3)
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Delete)
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Backspace)
     assert removals == [3, 3]

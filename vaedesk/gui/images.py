@@ -332,7 +332,10 @@ class ImageStrip(QWidget):
         """Put the keyboard on tile ``index`` (it takes the focus if the strip has it)."""
         if not 0 <= index < len(self._tiles):
             raise IndexError(f"no tile {index} in a strip of {len(self._tiles)}")
+        had_focus = any(tile.hasFocus() for tile in self._tiles)
         self._set_current(index)
+        if had_focus and self._keyboard:
+            self._tiles[index].setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _name_tiles(self) -> None:
         names = self._names if len(self._names) == len(self._tiles) else []
