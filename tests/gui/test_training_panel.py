@@ -84,6 +84,15 @@ def test_a_short_run_reports_draws_curves_and_plane_and_saves_a_model_that_loads
     assert len(panel.curves["step_recon"].getData()[0]) == len(reports)
     epochs_x, test_total = panel.curves["test_total"].getData()
     assert list(epochs_x) == [1, 2] and np.all(np.isfinite(test_total))
+    # Each plot frames its curves: the whole run across, every value inside its range.
+    total_steps = reports[-1].steps_per_epoch * reports[-1].epochs
+    for plot, curves, across in ((0, ("step_recon", "step_total"), (0, total_steps)), (1, ("step_kl",), (0, total_steps)),
+                                 (2, ("train_total", "test_total"), (0.5, 2.5)), (3, ("train_kl", "test_kl"), (0.5, 2.5))):
+        (x0, x1), (y0, y1) = panel.loss_plots[plot].getViewBox().viewRange()
+        assert (x0, x1) == pytest.approx(across)
+        for name in curves:
+            values = panel.curves[name].getData()[1]
+            assert y0 <= values.min() and values.max() <= y1, (name, y0, y1)
     # The plane was re-encoded with the weights as they changed, and shows the drawing.
     assert len(snapshots) >= 2 and len(panel.plane.scatter_item.points()) == 2000
     assert not np.allclose(snapshots[0].scatter_xy, snapshots[-1].scatter_xy)

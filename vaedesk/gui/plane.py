@@ -88,6 +88,20 @@ _LENS_COLOR = QColor(230, 85, 13)  # the posterior lens' outline, as the lens it
 _ATTRIBUTE_COLOR = QColor(106, 27, 154)  # latent arithmetic's arrow: a purple no class uses
 
 
+def cache_decorations(item: pg.PlotItem) -> None:
+    """Keep a plot's axes (with their grid), title and legend as pixels between changes.
+
+    Replaying an axis' tick labels and grid costs several milliseconds per paint, and
+    every moving curve or marker repaints them. Cached, they are redrawn only when they
+    change (a new range, a resize); the other repaints copy them.
+    """
+    cached = [entry["item"] for entry in item.axes.values()] + [item.titleLabel]
+    if item.legend is not None:
+        cached.append(item.legend)
+    for part in cached:
+        part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
 def style_frame(item: pg.PlotItem, tick_points: int, grid_alpha: float, si_prefix: bool = True) -> None:
     """The latent plots' look: grey axes on four sides, a faint grid, small tick labels."""
     item.showGrid(x=True, y=True, alpha=grid_alpha)
@@ -102,6 +116,7 @@ def style_frame(item: pg.PlotItem, tick_points: int, grid_alpha: float, si_prefi
         item.showAxis(name)
         item.getAxis(name).setStyle(showValues=False)
         item.getAxis(name).setGrid(False)
+    cache_decorations(item)
 
 
 def _as_xy(value: ArrayLike, what: str) -> np.ndarray:

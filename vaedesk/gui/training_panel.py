@@ -44,10 +44,11 @@ from ..diagnostics import Diagnosis, diagnose, divergence
 from ..errors import ModelError
 from ..card import read_card
 from ..paths import user_models_dir
+from ..plot_range import steady_range
 from ..train_config import TrainConfig, TrainingError
 from .accessible import named
 from .images import DigitView
-from .plane import LatentPlane
+from .plane import LatentPlane, cache_decorations
 from .theme import PlotColors, on_palette_change, recolor_plot, severity_qcolor
 from .training_worker import Snapshot, TrainingClient
 
@@ -166,6 +167,7 @@ class TrainingPanel(QWidget):
         # Curves: per step (smoothed) on top, per epoch below with train solid and test dashed;
         # the KL term has its own plots because it is tens of times smaller than the rest.
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.loss_plots: list[pg.PlotWidget] = []  # step loss, step KL, epoch loss, epoch KL
         grid = QGridLayout()
         for row, (when, x_label) in enumerate((("step", "step"), ("epoch", "epoch"))):
             for column, keys in enumerate((("recon", "total"), ("kl",))):
@@ -191,6 +193,15 @@ class TrainingPanel(QWidget):
                         self.curves[f"{split}_{key}"] = plot.plot(
                             pen=pg.mkPen(color, width=2, style=style), symbol="o", symbolSize=5, symbolBrush=color,
                             symbolPen=None)
+                # The panel frames the curves itself (steady ranges, see _frame) until the
+                # user pans or zooms a plot; pyqtgraph's autorange would redraw the axes at
+                # every report.
+                plot.getPlotItem().disableAutoRange()
+                cache_decorations(plot.getPlotItem())
+                index = len(self.loss_plots)
+                plot.getViewBox().sigRangeChangedManually.connect(
+                    lambda *_args, index=index: self._following.__setitem__(index, False))
+                self.loss_plots.append(plot)
                 grid.addWidget(plot, row, column)
                 on_palette_change(plot, lambda p=plot: self._recolor_curves(recolor_plot(p)))
         curves = QVBoxLayout()
@@ -352,6 +363,8 @@ class TrainingPanel(QWidget):
         self._next_plot = 0  # the plot the next redraw updates
         self._status_said = False  # the run's process has said what it is doing (e.g. evaluating)
         self._epochs_drawn = [0, 0]  # epochs shown by the two per-epoch plots
+        self._following = [True] * 4  # a plot the user has panned or zoomed keeps its view
+        self._framed: list[tuple | None] = [None] * 4  # each plot's (x range, y range)
         self.last_run_name = ""
 
     def start(self) -> bool:
@@ -500,7 +513,7 @@ class TrainingPanel(QWidget):
         if report is None:
             return
         plot, self._next_plot = self._next_plot, (self._next_plot + 1) % 4
-        self._draw_plot(plot)
+        self._draw_plot(plot, report)
         if self._next_plot == 0:
             self._last_report = None  # every plot has drawn it
         total_steps = report.steps_per_epoch * report.epochs
@@ -511,21 +524,38 @@ class TrainingPanel(QWidget):
                 f"{report.recon:.1f}, KL {report.kl:.2f} nats per image ({report.images_per_second:.0f} images/s)")
         self._refresh_diagnoses(recent_kl=self._smoothed["kl"][-1] if len(self._steps) >= 5 else None)
 
-    def _draw_plot(self, plot: int) -> None:
+    def _draw_plot(self, plot: int, report: Any) -> None:
         """Plot 0: the step curves of reconstruction and the total; 1: the step KL; 2 and 3:
         the same per epoch (touched only when an epoch has ended)."""
         keys = ("recon", "total") if plot % 2 == 0 else ("kl",)
         if plot < 2:
             for key in keys:
                 self.curves[f"step_{key}"].setData(self._steps, self._smoothed[key])
+            values = [v for key in keys for v in self._smoothed[key]]
+            self._frame(plot, (0.0, float(report.steps_per_epoch * report.epochs)), values)
             return
         if self._epochs_drawn[plot - 2] == len(self._epochs):
             return
         self._epochs_drawn[plot - 2] = len(self._epochs)
         epochs = [e["epoch"] for e in self._epochs]
+        values = []
         for key in keys:
             for split in ("train", "test"):
-                self.curves[f"{split}_{key}"].setData(epochs, [e[f"{split}_{key}"] for e in self._epochs])
+                series = [e[f"{split}_{key}"] for e in self._epochs]
+                self.curves[f"{split}_{key}"].setData(epochs, series)
+                values += series
+        self._frame(plot, (0.5, report.epochs + 0.5), values)
+
+    def _frame(self, plot: int, x_range: tuple[float, float], values: list[float]) -> None:
+        """Show a run's whole length across and its values in a steady range: the axes are
+        redrawn only when that range changes, not at every report."""
+        if not self._following[plot] or not values:
+            return
+        shown = self._framed[plot]
+        y_range = steady_range(None if shown is None else shown[1], min(values), max(values))
+        if (x_range, y_range) != shown:
+            self._framed[plot] = (x_range, y_range)
+            self.loss_plots[plot].getViewBox().setRange(xRange=x_range, yRange=y_range, padding=0)
 
     def _on_snapshot(self, snap: Snapshot) -> None:
         config = self._run_config
