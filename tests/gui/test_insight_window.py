@@ -67,6 +67,11 @@ def test_what_the_drawing_costs_adds_up(qtbot, window):
     view = window.loss_view
     assert view.message() == "" or "nats" in view.message()
     assert len(view.kl_bars()) == window.model_info.latent_dim
+    # Every bar stands inside the plot, from its floor.
+    from PySide6.QtWidgets import QWidget
+    (x0, x1), (y0, y1) = view.findChild(QWidget, "loss_kl_bars").getViewBox().viewRange()
+    assert y0 == 0.0 and max(height for _, height, _ in view.kl_bars()) <= y1
+    assert x0 < 0 and len(view.kl_bars()) - 1 < x1
     texts = " ".join(label.text() for label in view.findChildren(type(window.readout)))
     assert f"{report.neg_elbo_nats:.1f}" in texts and f"{report.iwae_nats:.1f}" in texts
 

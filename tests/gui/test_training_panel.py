@@ -329,3 +329,37 @@ def test_a_doodle_model_is_shown_with_its_own_categories(qtbot, tmp_path):
     assert [label.text for _sample, label in win.plane.legend.items] == ["cat", "house", "tree"]
     assert set(np.unique(win.model_info.scatter_labels)) == {0, 1, 2}
     win.close()
+
+
+def test_a_doodle_folder_offers_its_categories_and_the_run_takes_those_named(qtbot, tmp_path, monkeypatch):
+    """Twelve Quick, Draw! categories are more than a model learns: the studio asks for some."""
+    from tests.test_data_formats import _doodles
+
+    folder = tmp_path / "doodles"
+    folder.mkdir()
+    names = ["apple", "bird", "cat", "dog", "eye", "fish", "hat", "house", "key", "moon", "star", "tree"]
+    for kind, name in enumerate(names):
+        np.save(folder / f"{name}.npy", _doodles(kind % 3, 40, seed=kind))
+    win, _ = open_window(qtbot)
+    panel = win.open_training()
+    categories = panel.findChild(type(panel.name), "train_categories")
+    assert not categories.isEnabled()  # MNIST has no categories to choose
+    panel.set_data_folder(str(folder))
+    assert categories.isEnabled() and "cat" in categories.toolTip()
+    assert "12 categories" in panel.status.text()
+    assert not panel.start() and "at most 10" in panel.status.text()
+    categories.setText("cat, wolf")
+    assert not panel.start() and "no category 'wolf'" in panel.status.text()
+    categories.setText("cat,,house")
+    assert "Not a valid run yet" in panel.command.text()
+    categories.setText("tree,cat,house")
+    assert panel.config().category_list() == ["tree", "cat", "house"]
+    assert "--categories tree,cat,house" in panel.command.text()
+    small_config(panel, monkeypatch)
+    panel.epochs.setValue(1)
+    run(qtbot, panel)
+    model = vaedesk.load_model(panel.last_run_name)
+    assert vaedesk.data.model_class_names(model.card) == ("cat", "house", "tree")
+    panel.set_data_folder(None)
+    assert not categories.isEnabled() and panel.config().categories is None
+    win.close()

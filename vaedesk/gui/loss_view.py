@@ -27,7 +27,8 @@ import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph 
 
 from .accessible import named
 from .images import array_to_qimage
-from .plane import _AXIS_COLOR, CLASS_COLORS
+from ..plot_range import steady_range
+from .plane import _AXIS_COLOR, CLASS_COLORS, cache_decorations
 from .theme import PlotColors, mute, on_palette_change, recolor_plot
 
 if TYPE_CHECKING:  # the report comes from the worker; its module imports torch
@@ -250,6 +251,8 @@ class LossBreakdown(QWidget):
         item.showGrid(y=True, alpha=0.15)
         self._bar_item = pg.BarGraphItem(x=[], height=[], width=0.75)
         item.addItem(self._bar_item)
+        cache_decorations(item)
+        self._bar_frame: tuple | None = None  # (ticks, x range, y range) drawn: axes redraw only when it changes
         self._inactive_texts: list[pg.TextItem] = []
         self._shown: tuple[np.ndarray, np.ndarray] | None = None
         on_palette_change(plot, lambda: self._recolor(recolor_plot(plot)))
@@ -333,12 +336,16 @@ class LossBreakdown(QWidget):
                     self._inactive_texts.append(text)
         step = max(1, int(np.ceil(len(dims) / 8)))  # at most ~8 tick labels at 300 px
         ticks = [(float(p), f"z{int(i) + 1}") for p, i in enumerate(dims) if p % step == 0]
-        item.getAxis("bottom").setTicks([ticks, []])
         # At least six slots wide, so that two or three bars do not fill the plot like walls.
         spare = max(0, 6 - len(dims)) / 2.0
-        item.setXRange(-0.6 - spare, len(dims) - 0.4 + spare, padding=0.0)
+        x_range = (-0.6 - spare, len(dims) - 0.4 + spare)
         headroom = 1.45 if self._inactive_texts else 1.1  # room for the rotated labels
-        item.setYRange(0.0, top * headroom, padding=0.0)
+        # A steady height (see plot_range): the bars move on every stroke, the axes seldom.
+        y_range = (0.0, steady_range(None if self._bar_frame is None else self._bar_frame[2], 0.0, top * headroom)[1])
+        if (ticks, x_range, y_range) != self._bar_frame:
+            self._bar_frame = (ticks, x_range, y_range)
+            item.getAxis("bottom").setTicks([ticks, []])
+            item.setRange(xRange=x_range, yRange=y_range, padding=0.0)
         n_inactive = int(inactive.sum())
         parts = []
         if d > MAX_BARS:

@@ -39,9 +39,9 @@ import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph 
 
 from ..catalog import list_models, model_files, resolve_model_path
 from ..checkpoint import InterruptedRun, interrupted_runs
-from ..data import FASHION_MNIST_DIR, class_names
+from ..data import FASHION_MNIST_DIR, MAX_CLASSES, class_names
 from ..diagnostics import Diagnosis, diagnose, divergence
-from ..errors import ModelError
+from ..errors import DataError, ModelError
 from ..card import read_card
 from ..paths import user_models_dir
 from ..plot_range import steady_range
@@ -89,6 +89,9 @@ class TrainingPanel(QWidget):
         if FASHION_MNIST_DIR.is_dir():
             self.dataset.addItem("Fashion-MNIST", str(FASHION_MNIST_DIR))
         self.dataset.addItem("Other IDX folder…", "choose")
+        # A Quick, Draw! or image folder's categories: all of them, or those named here.
+        self.categories = QLineEdit(objectName="train_categories", enabled=False)
+        self.categories.setPlaceholderText("all")
         self.kind = QComboBox(objectName="train_kind")
         self.kind.addItem("VAE", "vae")
         self.kind.addItem("Plain autoencoder", "ae")
@@ -110,7 +113,8 @@ class TrainingPanel(QWidget):
         self.name.setPlaceholderText("chosen from the settings")
 
         form = QFormLayout()
-        for label, widget in (("Data", self.dataset), ("Model", self.kind), ("Latent dimensions", self.latent),
+        for label, widget in (("Data", self.dataset), ("Categories", self.categories),
+                              ("Model", self.kind), ("Latent dimensions", self.latent),
                               ("β (KL weight)", self.beta), ("Epochs", self.epochs), ("Batch size", self.batch),
                               ("Learning rate", self.lr), ("Augmentation", self.augment), ("Seed", self.seed),
                               ("Training images", self.limit), ("Start from", self.start_from),
@@ -118,6 +122,8 @@ class TrainingPanel(QWidget):
             form.addRow(label, widget)
         for widget, name, description in (
                 (self.dataset, "Training data", "The images to train on"),
+                (self.categories, "Categories", "The categories of a Quick, Draw! or image folder to train on, "
+                                                "separated by commas; all of them when empty"),
                 (self.kind, "Model kind", "A VAE, or a plain autoencoder (no KL term, no sampling)"),
                 (self.latent, "Latent dimensions", "How many numbers the encoder describes each image with"),
                 (self.beta, "β, the KL weight", None),
@@ -241,6 +247,8 @@ class TrainingPanel(QWidget):
         self.dataset.activated.connect(self._dataset_chosen)
         for widget in (self.kind, self.dataset, self.start_from):
             widget.currentIndexChanged.connect(self._settings_changed)
+        self.dataset.currentIndexChanged.connect(self._offer_categories)
+        self.categories.textChanged.connect(self._settings_changed)
         for spin in (self.latent, self.beta, self.epochs, self.batch, self.lr, self.seed, self.limit):
             spin.valueChanged.connect(self._settings_changed)
         self.augment.toggled.connect(self._settings_changed)
@@ -311,6 +319,28 @@ class TrainingPanel(QWidget):
             index = self.dataset.findData(folder)
         self.dataset.setCurrentIndex(index)
 
+    def _folder_categories(self) -> tuple[str, ...] | None:
+        """Every category of the chosen folder, when it is one that --categories applies to."""
+        data_dir = self._data_dir_setting()
+        if data_dir is None or data_dir == str(FASHION_MNIST_DIR):
+            return None
+        try:
+            return class_names(data_dir)
+        except DataError:
+            return None  # said when the run starts
+
+    def _offer_categories(self) -> None:
+        names = self._folder_categories()
+        self.categories.setEnabled(names is not None)
+        if names is None:
+            self.categories.setToolTip("Only a folder of Quick, Draw! files or of image sub-folders has categories")
+            return
+        shown = ", ".join(names[:40]) + (f", … ({len(names)} in all)" if len(names) > 40 else "")
+        self.categories.setToolTip(f"Available: {shown}")
+        if len(names) > MAX_CLASSES and not self.categories.text().strip():
+            self.status.setText(f"This folder has {len(names)} categories: name at most {MAX_CLASSES} of them "
+                                "under Categories, separated by commas.")
+
     def _data_dir_setting(self) -> str | None:
         data = self.dataset.currentData()
         return None if data in (None, "choose") else data
@@ -325,6 +355,7 @@ class TrainingPanel(QWidget):
                            batch_size=self.batch.value(), lr=self.lr.value(),
                            beta=self.beta.value() if self.kind.currentData() == "vae" else 1.0,
                            seed=self.seed.value(), data_dir=data_dir, limit=self.limit.value() or None,
+                           categories=(self.categories.text().strip() or None) if self.categories.isEnabled() else None,
                            augment=0.4 if distort else 0.0, elastic=1.5 if distort else 0.0,
                            sketches=0.1 if distort and data_dir is None else 0.0)
 
@@ -347,8 +378,13 @@ class TrainingPanel(QWidget):
     def _settings_changed(self) -> None:
         if self._running:
             return
+        try:
+            config = self.config()
+        except TrainingError as exc:  # e.g. categories half typed: said here, refused by Start
+            self.command.setText(f"Not a valid run yet: {exc}")
+            return
         self.command.setText("Same run from the command line:\nvaedesk " + shlex.join(self.command_argv()))
-        self._show_diagnoses(diagnose(self.kind.currentData(), self.config().beta, self.latent.value(), []))
+        self._show_diagnoses(diagnose(self.kind.currentData(), config.beta, self.latent.value(), []))
 
     # ------------------------------------------------------------------ run control
     def _reset_run_state(self) -> None:
@@ -379,10 +415,13 @@ class TrainingPanel(QWidget):
         if name in list_models():  # only a typed name can clash: never overwrite a model
             self.status.setText(f"A model named “{name}” already exists: choose another name.")
             return False
-        config = self.config()
         try:
-            config.validate()
-        except TrainingError as exc:
+            config = self.config()
+            names = class_names(config.data_dir, config.category_list())  # names an unknown category
+            if names is not None and len(names) > MAX_CLASSES:
+                raise DataError(f"{len(names)} categories, but a model learns at most {MAX_CLASSES}: name some "
+                                "under Categories, separated by commas")
+        except (TrainingError, DataError) as exc:
             self.status.setText(str(exc))
             return False
         self._begin(config, name)
