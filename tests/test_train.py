@@ -110,9 +110,26 @@ def test_decoder_only_keeps_every_place_and_improves_the_reconstruction(tmp_path
     assert not np.array_equal(parent.decode(z), child.decode(z))  # the decoder did
     assert child.card["training"]["decoder_only"] is True
     assert child.card["history"][-1]["test_recon"] < parent.card["history"][-1]["test_recon"]
-    assert child.card["history"][-1]["test_kl"] == pytest.approx(parent.card["history"][-1]["test_kl"], rel=1e-4)
+    # (the parent was saved in float16: its KL moved by that rounding, not by training)
+    assert child.card["history"][-1]["test_kl"] == pytest.approx(parent.card["history"][-1]["test_kl"], rel=1e-2)
     with pytest.raises(TrainingError, match="needs a model to fine-tune"):
         train(TrainConfig(epochs=1, decoder_only=True, **SMALL))
+
+
+def test_keep_means_keeps_every_place_and_trains_the_spread(tmp_path):
+    train(TrainConfig(epochs=1, **SMALL)).save(tmp_path / "parent")
+    parent = load_model(tmp_path / "parent")
+    child = train(TrainConfig(epochs=2, lr=3e-3, keep_means=True, **SMALL), initial=load_model(tmp_path / "parent"))
+    digits = np.random.default_rng(0).random((8, 28, 28), dtype=np.float32)
+    before, after = parent.encode(digits), child.encode(digits)
+    np.testing.assert_array_equal(before.mean, after.mean)
+    assert not np.array_equal(before.logvar, after.logvar)
+    assert child.card["training"]["keep_means"] is True and "--keep-means" in TrainConfig(
+        keep_means=True).to_argv("out")
+    with pytest.raises(TrainingError, match="choose one"):
+        TrainConfig(keep_means=True, decoder_only=True)
+    with pytest.raises(TrainingError, match="plain autoencoder"):
+        TrainConfig(kind="ae", keep_means=True)
 
 
 def test_pen_style_redraws_digits_with_a_uniform_pen():

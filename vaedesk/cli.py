@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width", type=_positive_int, default=d.width, help="convolution channels (default: %(default)s)")
     p.add_argument("--hidden", type=_positive_int, default=d.hidden, help="dense layer units (default: %(default)s)")
     p.add_argument("--from-model", metavar="NAME|PATH", help="fine-tune an existing model instead of starting afresh")
+    p.add_argument("--keep-means", action="store_true",
+                   help="with --from-model: keep the encoder's means (where every drawing lands) and train the "
+                        "posterior's spread and the decoder")
     p.add_argument("--decoder-only", action="store_true",
                    help="with --from-model: train the decoder alone; the encoder, and so where every drawing "
                         "lands, stays as it is")
@@ -256,10 +259,11 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
             categories=args.categories, augment=args.augment,
             pen_style=args.pen_style, elastic=args.elastic, sketches=args.sketches,
             width=args.width, hidden=args.hidden, device=args.device, amp=args.amp,
-            decoder_only=args.decoder_only,
+            decoder_only=args.decoder_only, keep_means=args.keep_means,
         )
-        if args.decoder_only and not args.from_model:
-            raise TrainingError("--decoder-only fine-tunes a model's decoder: give the model with --from-model")
+        if (args.decoder_only or args.keep_means) and not args.from_model:
+            raise TrainingError(f"--{'decoder-only' if args.decoder_only else 'keep-means'} fine-tunes a model: "
+                                "give the model with --from-model")
         out = Path(args.out) if args.out else (
             user_models_dir() / f"{_dataset_label(args.data)}-{args.kind}-{args.latent_dim}d")
         initial = load_model(args.from_model) if args.from_model else None

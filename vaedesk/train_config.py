@@ -56,6 +56,9 @@ class TrainConfig:
     # Fine-tuning only: the encoder stays fixed, so every digit keeps its place (and its KL
     # term) while the decoder learns to reconstruct better from those places.
     decoder_only: bool = False
+    # Fine-tuning only: the encoder's features and mean head stay fixed (every digit keeps its
+    # place) while the posterior's spread and the decoder learn; a VAE's KL term can shrink.
+    keep_means: bool = False
 
     def __post_init__(self) -> None:
         self.validate()  # a bad setting is named where it is made, not at the start of a run
@@ -96,6 +99,12 @@ class TrainConfig:
             problems.append(f"amp must be true or false, not {_shown(self.amp)}")
         if not isinstance(self.decoder_only, bool):
             problems.append(f"decoder only must be true or false, not {_shown(self.decoder_only)}")
+        if not isinstance(self.keep_means, bool):
+            problems.append(f"keep means must be true or false, not {_shown(self.keep_means)}")
+        elif self.keep_means and self.decoder_only:
+            problems.append("keep means trains the spread of the posterior, which decoder only keeps: choose one")
+        elif self.keep_means and self.kind != "vae":
+            problems.append("keep means trains a VAE's posterior spread; a plain autoencoder has none")
         if self.data_dir is not None and not isinstance(self.data_dir, (str, os.PathLike)):
             problems.append(f"data folder must be a path, not {type(self.data_dir).__name__}")
         if self.categories is not None:
@@ -137,6 +146,8 @@ class TrainConfig:
             argv += ["--amp"]
         if self.decoder_only:
             argv += ["--decoder-only"]
+        if self.keep_means:
+            argv += ["--keep-means"]
         if from_model:
             argv += ["--from-model", from_model]
         return argv + ["--out", os.fspath(out)]

@@ -252,14 +252,16 @@ def train(
         net = initial.net
         arch = initial.card["architecture"]
         config.width, config.hidden = arch["width"], arch["hidden"]
-    elif config.decoder_only and resume is None:
+    elif (config.decoder_only or config.keep_means) and resume is None:
         raise TrainingError("training the decoder alone needs a model to fine-tune, whose encoder it keeps")
     else:
         net = AutoEncoder(config.kind, config.latent_dim, config.width, config.hidden)
     net.to(device).train()
     net.encoder.requires_grad_(not config.decoder_only)
-    trained = net.decoder if config.decoder_only else net
-    optimizer = torch.optim.Adam(trained.parameters(), lr=config.lr)
+    if config.keep_means:  # the features feed the means too: only the spread's own head moves
+        net.encoder.features.requires_grad_(False)
+        net.encoder.mean.requires_grad_(False)
+    optimizer = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=config.lr)
     steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
     # Cosine decay to 5% of the initial rate: a smooth end sharpens the final loss.
