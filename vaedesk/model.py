@@ -1,10 +1,11 @@
 """Trained models: loading, saving and the NumPy-facing encode/decode API.
 
-A model is two files side by side: ``NAME.safetensors`` (the weights; safetensors holds
-plain tensors only, so loading a model can never execute code) and ``NAME.json``, its model
-card: kind, latent size, architecture, data, seed, epochs, the exact training command,
-measured metrics, and the SHA-256 of the weights so a card can't be paired with the wrong
-weights.
+A model is two files side by side: ``NAME.safetensors`` (the weights, as float16, loaded as
+float32; safetensors holds plain tensors only, so loading a model can never execute code) and
+``NAME.json``, its model card: kind, latent size, architecture, data, seed, epochs, the exact
+training command, measured metrics, and the SHA-256 of the weights so a card can't be paired
+with the wrong weights. ``vaedesk train`` adds ``NAME.md``, the card as Markdown
+(:mod:`vaedesk.model_card`).
 """
 
 from __future__ import annotations
