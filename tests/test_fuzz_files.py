@@ -478,6 +478,7 @@ NUM = (int, float)
 CARD_FIELD_TYPES = {
     "kind": (str,), "latent_dim": (int,), "architecture": (dict,), "architecture.name": (str,),
     "architecture.width": (int,), "architecture.hidden": (int,), "name": (str,), "weights_sha256": (str, None),
+    "weights_dtype": (str,),
     "dataset": (str,), "training": (dict, None), "training.epochs": (int,), "training.batch_size": (int,),
     "training.lr": NUM, "training.beta": NUM, "training.seed": (int,), "training.data_dir": (str, None),
     "training.limit": (int, None), "training.augment": NUM, "training.pen_style": NUM, "training.elastic": NUM,
