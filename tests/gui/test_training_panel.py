@@ -95,6 +95,11 @@ def test_a_short_run_reports_draws_curves_and_plane_and_saves_a_model_that_loads
             assert y0 <= values.min() and values.max() <= y1, (name, y0, y1)
     # The plane was re-encoded with the weights as they changed, and shows the drawing.
     assert len(snapshots) >= 2 and len(panel.plane.scatter_item.points()) == 2000
+    # The view follows the moving cloud: most of it (99 of 100 points) is in sight.
+    (x0, x1), (y0, y1) = panel.plane.getPlotItem().getViewBox().viewRange()
+    xy = snapshots[-1].scatter_xy
+    inside = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+    assert inside.mean() >= 0.99
     assert not np.allclose(snapshots[0].scatter_xy, snapshots[-1].scatter_xy)
     assert snapshots[-1].drawing is not None and panel.drawing_view.image() is not None
 

@@ -33,6 +33,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPolygonItem, QWidget
 
 from ..latent import ellipse_axes
+from ..plot_range import steady_range
 from .theme import PlotColors, recolor_legend, recolor_plot
 
 __all__ = ["CLASS_COLORS", "LatentPlane", "PinItem"]
@@ -1185,6 +1186,21 @@ class LatentPlane(pg.PlotWidget):
         span = np.maximum(hi - lo, 1e-6)
         lo, hi = lo - 0.08 * span, hi + 0.08 * span
         self._vb.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0.0)
+
+    def follow_scatter(self) -> None:
+        """Keep a moving scatter (re-encoded while a model trains) in view, steadily: the view
+        changes only when the cloud leaves it or fills too little of it (see plot_range), so
+        most updates redraw the points alone rather than the axes and grid as well."""
+        points = self._scatter_xy
+        if points.shape[0] == 0:
+            self.reset_view()
+            return
+        lo = np.percentile(points, 0.5, axis=0)
+        hi = np.percentile(points, 99.5, axis=0)
+        shown = self._vb.viewRange()
+        wanted = [steady_range(tuple(shown[axis]), float(lo[axis]), float(hi[axis])) for axis in (0, 1)]
+        if wanted != [tuple(r) for r in shown]:
+            self._vb.setRange(xRange=wanted[0], yRange=wanted[1], padding=0.0)
 
 
 def _single_shot_timer(parent: QWidget, interval_ms: int, slot) -> QTimer:

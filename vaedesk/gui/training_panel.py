@@ -601,7 +601,7 @@ class TrainingPanel(QWidget):
         names = class_names(config.data_dir, config.category_list()) if config is not None else None
         self.plane.set_scatter(snap.scatter_xy, snap.labels, names)
         self.plane.set_axis_labels(*snap.axis_labels)
-        self.plane.reset_view()
+        self.plane.follow_scatter()
         if snap.drawing is not None:
             self.plane.set_posterior(snap.drawing["mean_xy"], snap.drawing["cov_xy"])
             self.drawing_view.set_image(snap.drawing["reconstruction"])
