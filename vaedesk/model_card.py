@@ -20,6 +20,7 @@ import json
 import math
 import os
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -94,8 +95,8 @@ def _dataset_title(card: dict[str, Any]) -> str:
 def _eval_command(card: dict[str, Any]) -> str:
     name = str(card.get("name", "NAME"))
     data_dir = (card.get("training") or {}).get("data_dir")
-    command = f"vaedesk eval --model {name}"
-    return command + (f" --data {data_dir}" if data_dir else "")
+    command = f"vaedesk eval --model {shlex.quote(name)}"
+    return command + (f" --data {shlex.quote(str(data_dir))}" if data_dir else "")
 
 
 def _front_matter(card: dict[str, Any]) -> list[str]:
