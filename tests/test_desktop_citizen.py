@@ -233,6 +233,8 @@ def test_the_pure_modules_import_no_qt():
 # ------------------------------------------------------------------------------ opening a file
 @pytest.mark.parametrize("argv, message", [
     (["missing.png"], "vaedesk: error: missing.png: no such file\n"),
+    (["trian"], "vaedesk: error: trian: no such file and not a command (gui, train, eval, encode, morph, "
+                "traverse, models)\n"),
     (["gui", "missing.png", "--model", "mnist-ae-2d"], "vaedesk: error: missing.png: no such file\n"),
     (["gui", "."], "vaedesk: error: .: is a folder, not a drawing or an image\n"),
     (["gui", ""], "vaedesk: error: no file name given\n"),

@@ -181,7 +181,8 @@ def test_models_takes_no_arguments(capsys, tokens):
 def test_unknown_commands(capsys, command):
     assume(command)
     code, _, err = run_cli(capsys, [command])
-    assert "invalid choice" in refused(code, err)
+    # A word that is no command is taken for a file to open (vaedesk FILE): none is there.
+    assert "no such file" in refused(code, err)
 
 
 # --------------------------------------------------------------------------- encode and morph

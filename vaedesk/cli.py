@@ -457,7 +457,10 @@ def _check_file_to_open(file: str) -> None:
         if not file:
             raise VaedeskError("no file name given")
         if not path.exists():
-            raise VaedeskError(f"{file}: no such file")
+            # A bare word is more likely a mistyped command than a file without an extension.
+            bare = not path.suffix and len(path.parts) == 1
+            also = " and not a command (gui, train, eval, encode, morph, traverse, models)" if bare else ""
+            raise VaedeskError(f"{file}: no such file{also}")
         if path.is_dir():
             raise VaedeskError(f"{file}: is a folder, not a drawing or an image")
     except OSError as exc:  # a name the system refuses (too long)

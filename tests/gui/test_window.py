@@ -340,9 +340,11 @@ def test_the_final_drawing_gets_its_reconstruction_and_sample_decodings(qtbot, w
     window.samples_shown.connect(decoded.append)
     draw_strokes(qtbot, window.canvas, draw_digit(2, np.random.default_rng(9)))
     final = wait_for_final_posterior(qtbot, window)
-    qtbot.waitUntil(lambda: bool(decoded) and decoded[-1].shape[0] == 1 + len(final.samples_z), timeout=10_000)
     model = vaedesk.load_model(window.model_info.name)
-    np.testing.assert_allclose(decoded[-1][0], model.decode(final.posterior.mean)[0], atol=1e-5)
+    expected = model.decode(final.posterior.mean)[0]
+    # Decodings of an earlier (in-stroke) posterior may still arrive first: wait for the final one's.
+    qtbot.waitUntil(lambda: bool(decoded) and decoded[-1].shape[0] == 1 + len(final.samples_z)
+                    and np.allclose(decoded[-1][0], expected, atol=1e-5), timeout=10_000)
     np.testing.assert_allclose(decoded[-1][1:], model.decode(final.samples_z), atol=1e-5)
     np.testing.assert_array_equal(window.recon_view.image(), decoded[-1][0])
     # A cleared drawing drops decodings that arrive late.
