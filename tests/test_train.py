@@ -98,12 +98,18 @@ def test_fine_tuning_records_its_parent(tmp_path):
         train(TrainConfig(kind="ae", epochs=1, **SMALL), initial=load_model(tmp_path / "parent"))
 
 
-def test_decoder_only_keeps_every_place_and_improves_the_reconstruction(tmp_path):
+def _fine_tuned(tmp_path, **frozen):
+    """A saved one-epoch parent, a two-epoch child fine-tuned from it with ``frozen`` parts,
+    and both models' posteriors of eight noise images."""
     train(TrainConfig(epochs=1, **SMALL)).save(tmp_path / "parent")
     parent = load_model(tmp_path / "parent")
-    child = train(TrainConfig(epochs=2, lr=3e-3, decoder_only=True, **SMALL), initial=load_model(tmp_path / "parent"))
+    child = train(TrainConfig(epochs=2, lr=3e-3, **frozen, **SMALL), initial=load_model(tmp_path / "parent"))
     digits = np.random.default_rng(0).random((8, 28, 28), dtype=np.float32)
-    before, after = parent.encode(digits), child.encode(digits)
+    return parent, child, parent.encode(digits), child.encode(digits)
+
+
+def test_decoder_only_keeps_every_place_and_improves_the_reconstruction(tmp_path):
+    parent, child, before, after = _fine_tuned(tmp_path, decoder_only=True)
     np.testing.assert_array_equal(before.mean, after.mean)  # the encoder did not move
     np.testing.assert_array_equal(before.logvar, after.logvar)
     z = np.zeros((1, 2), np.float32)
@@ -117,11 +123,7 @@ def test_decoder_only_keeps_every_place_and_improves_the_reconstruction(tmp_path
 
 
 def test_keep_means_keeps_every_place_and_trains_the_spread(tmp_path):
-    train(TrainConfig(epochs=1, **SMALL)).save(tmp_path / "parent")
-    parent = load_model(tmp_path / "parent")
-    child = train(TrainConfig(epochs=2, lr=3e-3, keep_means=True, **SMALL), initial=load_model(tmp_path / "parent"))
-    digits = np.random.default_rng(0).random((8, 28, 28), dtype=np.float32)
-    before, after = parent.encode(digits), child.encode(digits)
+    _parent, child, before, after = _fine_tuned(tmp_path, keep_means=True)
     np.testing.assert_array_equal(before.mean, after.mean)
     assert not np.array_equal(before.logvar, after.logvar)
     assert child.card["training"]["keep_means"] is True and "--keep-means" in TrainConfig(
