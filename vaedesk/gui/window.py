@@ -871,13 +871,8 @@ class MainWindow(QMainWindow):
             self.save_drawing(path if path.lower().endswith(".png") else path + ".png")
 
     def save_drawing(self, path: str | os.PathLike) -> bool:
-        try:
-            save_drawing(self.canvas.strokes(), path, ink_width=self.canvas.ink_width())
-        except VaedeskError as exc:
-            self.show_message("warning", "Cannot save drawing", str(exc))
-            return False
-        except OSError as exc:
-            self.show_message("warning", "Cannot save drawing", f"{path}: {exc.strerror or exc}")
+        if not self._write_or_warn("Cannot save drawing", path, lambda: save_drawing(
+                self.canvas.strokes(), path, ink_width=self.canvas.ink_width())):
             return False
         self.autosave.unsaved_drawings = False
         self.statusBar().showMessage(f"Saved {path}", 5000)
@@ -895,16 +890,24 @@ class MainWindow(QMainWindow):
 
     def export_plane(self, path: str | os.PathLike) -> bool:
         """Save the latent plane as shown (axes, legend, overlays) as a .png or .svg picture."""
-        try:
-            written = export_plot(self.plane, path)
-        except VaedeskError as exc:
-            self.show_message("warning", "Cannot export the plane", str(exc))
-            return False
-        except OSError as exc:
-            self.show_message("warning", "Cannot export the plane", f"{path}: {exc.strerror or exc}")
+        written = self._write_or_warn("Cannot export the plane", path, lambda: export_plot(self.plane, path))
+        if not written:
             return False
         self.statusBar().showMessage(f"Saved the plane as {written}", 5000)
         return True
+
+    def _write_or_warn(self, title: str, path: str | os.PathLike, write):
+        """Run ``write()``, which saves to ``path`` and returns the file written; on failure
+        say why in one warning and return None."""
+        try:
+            result = write()
+        except VaedeskError as exc:
+            self.show_message("warning", title, str(exc))
+            return None
+        except OSError as exc:
+            self.show_message("warning", title, f"{path}: {exc.strerror or exc}")
+            return None
+        return result
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
