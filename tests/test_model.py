@@ -42,6 +42,19 @@ def test_posterior_samples(tiny_model):
     np.testing.assert_allclose(samples.std(1), posterior.std, rtol=0.1)
 
 
+def test_posterior_kl_is_trainings_formula():
+    import torch
+
+    from vaedesk.nets import kl_to_prior
+
+    rng = np.random.default_rng(3)
+    mean = rng.normal(0, 2, (5, 16)).astype(np.float32)
+    logvar = rng.normal(-2, 1.5, (5, 16)).astype(np.float32)
+    expected = kl_to_prior(torch.from_numpy(mean).double(), torch.from_numpy(logvar).double()).numpy()
+    np.testing.assert_allclose(Posterior(mean, logvar).kl(), expected, rtol=1e-12)
+    assert Posterior(mean, None).kl().tolist() == [0.0] * 5
+
+
 @pytest.mark.parametrize("bad", [np.zeros((2, 27, 28)), np.full((1, 28, 28), np.nan), np.full((1, 28, 28), 255.0)])
 def test_encode_rejects_bad_images(tiny_model, bad):
     with pytest.raises(ImageError):

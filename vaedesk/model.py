@@ -27,7 +27,7 @@ from .catalog import probe_path
 from .errors import ImageError, LatentError, ModelError, VaedeskError, one_line
 from .limits import LATENT_LIMIT
 from .model_store import folder_lock, pending, settle, write_pair
-from .nets import ARCHITECTURE, AutoEncoder, kl_to_prior
+from .nets import ARCHITECTURE, AutoEncoder
 from .safe_read import read_limited
 # Large batches run in chunks: 256 images keep the convolutions' working buffers in cache
 # (measured: encoding 10k test images takes 0.59 s in chunks of 256, 1.26 s in chunks of
@@ -65,11 +65,17 @@ class Posterior:
 
     def kl(self) -> np.ndarray:
         """KL(q(z|x) || N(0, I)) of each image in nats, the loss's pull toward the prior
-        (training's own formula); zeros for an
-        autoencoder, which has no distribution."""
+        (training's formula, :func:`vaedesk.nets.kl_to_prior`); zeros for an autoencoder,
+        which has no distribution.
+
+        In NumPy, not torch: the window asks for it on the GUI thread at every stroke, where
+        torch's per-call overhead and GIL hand-overs with the model worker cost more than
+        the sum itself.
+        """
         if self.logvar is None:
             return np.zeros(len(self), np.float64)
-        return kl_to_prior(torch.from_numpy(self.mean).double(), torch.from_numpy(self.logvar).double()).numpy()
+        mean, logvar = self.mean.astype(np.float64), self.logvar.astype(np.float64)
+        return 0.5 * (mean**2 + np.exp(logvar) - 1.0 - logvar).sum(axis=1)
 
     def __len__(self) -> int:
         return self.mean.shape[0]

@@ -72,7 +72,9 @@ def test_what_the_drawing_costs_adds_up(qtbot, window):
     (x0, x1), (y0, y1) = view.findChild(QWidget, "loss_kl_bars").getViewBox().viewRange()
     assert y0 == 0.0 and max(height for _, height, _ in view.kl_bars()) <= y1
     assert x0 < 0 and len(view.kl_bars()) - 1 < x1
-    texts = " ".join(label.text() for label in view.findChildren(type(window.readout)))
+    from PySide6.QtWidgets import QLabel
+
+    texts = " ".join(label.text() for label in view.findChildren(QLabel))
     assert f"{report.neg_elbo_nats:.1f}" in texts and f"{report.iwae_nats:.1f}" in texts
 
 

