@@ -82,6 +82,21 @@ def test_initial_look(plane: LatentPlane) -> None:
     assert plane.getPlotItem().getAxis("left").labelText == "PC2 (20% var)"
 
 
+def test_the_same_axis_labels_again_do_not_redraw_the_axes(plane: LatentPlane, monkeypatch) -> None:
+    # A training run's snapshots repeat the labels every few seconds; setting a label
+    # re-lays out and redraws both axes.
+    plane.set_axis_labels("z1", "z2")
+    calls = []
+    item = plane.getPlotItem()
+    original = item.setLabel
+    monkeypatch.setattr(item, "setLabel", lambda *args, **kwargs: calls.append(args) or original(*args, **kwargs))
+    plane.set_axis_labels("z1", "z2")
+    assert calls == []
+    plane.set_axis_labels("PC1 (40% var)", "z2")
+    assert [args[:2] for args in calls] == [("bottom", "PC1 (40% var)"), ("left", "z2")]
+    assert plane.axis_labels() == ("PC1 (40% var)", "z2")
+
+
 def test_click_on_empty_space_emits_plane_coordinates(qtbot, plane: LatentPlane) -> None:
     tolerance = 2 * pixel_size(plane)
     with qtbot.waitSignal(plane.clicked, timeout=1000) as blocker:

@@ -453,6 +453,7 @@ class LatentPlane(pg.PlotWidget):
         self.setObjectName("latent_plane")
         self._look: PlotColors | None = None  # the palette's colours, set by _apply_palette
         self._axis_labels: tuple[str, str] = ("", "")
+        self._labels_shown: tuple[str, str, str] | None = None  # labels and their colour, as drawn
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # for Delete on a selected pin
         self.setMinimumSize(240, 200)
         self._vb: pg.ViewBox = self._setup_view()
@@ -742,10 +743,15 @@ class LatentPlane(pg.PlotWidget):
     def set_axis_labels(self, x: str, y: str) -> None:
         """Label the axes, e.g. ``("z1", "z2")`` or ``("PC1 (31% var)", "PC2 (…)")``."""
         style = {"color": self.plot_colors().text.name(), "font-size": "10pt"}
+        # Unchanged labels are not set again: a new label re-lays out and redraws both axes
+        # (a training run's snapshots repeat them every few seconds).
+        if (x, y, style["color"]) == self._labels_shown:
+            return
         item = self.getPlotItem()
         item.setLabel("bottom", x, **style)
         item.setLabel("left", y, **style)
         self._axis_labels = (x, y)
+        self._labels_shown = (x, y, style["color"])
 
     def axis_labels(self) -> tuple[str, str]:
         """The axes' labels (what the plane's coordinates are)."""
