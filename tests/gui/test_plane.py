@@ -82,6 +82,16 @@ def test_initial_look(plane: LatentPlane) -> None:
     assert plane.getPlotItem().getAxis("left").labelText == "PC2 (20% var)"
 
 
+def test_the_pixel_cache_holds_a_plane_with_its_layers(plane: LatentPlane) -> None:
+    # Qt's 10 MB default evicted the cached layers of the planes and plots open together,
+    # and the plane re-rendered everything in the middle of strokes.
+    from PySide6.QtGui import QPixmapCache
+
+    from vaedesk.gui.plane import PIXMAP_CACHE_KB
+
+    assert QPixmapCache.cacheLimit() >= PIXMAP_CACHE_KB >= 64 * 1024
+
+
 def test_the_same_axis_labels_again_do_not_redraw_the_axes(plane: LatentPlane, monkeypatch) -> None:
     # A training run's snapshots repeat the labels every few seconds; setting a label
     # re-lays out and redraws both axes.
