@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 
 from .accessible import named
+from .grid_lines import show_grid
 from .images import array_to_qimage
 from ..plot_range import steady_range
 from .plane import _AXIS_COLOR, CLASS_COLORS, cache_decorations
@@ -248,7 +249,7 @@ class LossBreakdown(QWidget):
             axis.setTickFont(font)
             axis.enableAutoSIPrefix(False)  # "nats (x0.001)" would hide the unit's scale
         item.setLabel("left", "nats", **{"font-size": "8pt"})
-        item.showGrid(y=True, alpha=0.15)
+        show_grid(item, 0.15, x=False)
         self._bar_item = pg.BarGraphItem(x=[], height=[], width=0.75)
         item.addItem(self._bar_item)
         cache_decorations(item)

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPolygonItem, QWidget
 
 from ..latent import ellipse_axes
 from ..plot_range import steady_range
+from .grid_lines import show_grid
 from .theme import PlotColors, recolor_legend, recolor_plot
 
 __all__ = ["CLASS_COLORS", "LatentPlane", "PinItem"]
@@ -135,7 +136,7 @@ def make_room_for_cached_pixels() -> None:
 
 def style_frame(item: pg.PlotItem, tick_points: int, grid_alpha: float, si_prefix: bool = True) -> None:
     """The latent plots' look: grey axes on four sides, a faint grid, small tick labels."""
-    item.showGrid(x=True, y=True, alpha=grid_alpha)
+    show_grid(item, grid_alpha)
     for name in ("bottom", "left", "top", "right"):
         axis = item.getAxis(name)
         axis.setPen(pg.mkPen(_AXIS_COLOR))
@@ -146,7 +147,6 @@ def style_frame(item: pg.PlotItem, tick_points: int, grid_alpha: float, si_prefi
     for name in ("top", "right"):
         item.showAxis(name)
         item.getAxis(name).setStyle(showValues=False)
-        item.getAxis(name).setGrid(False)
     cache_decorations(item)
 
 

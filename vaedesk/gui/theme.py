@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QStyleFactory, QWidget
 
 from .. import theme as spec
+from .grid_lines import grids_of
 
 __all__ = ["PlotColors", "apply_theme", "on_palette_change", "palette_for", "recolor_legend", "recolor_plot",
            "mute", "set_text_color", "severity_qcolor"]
@@ -122,6 +123,8 @@ def recolor_plot(plot: pg.PlotWidget, colors: PlotColors | None = None) -> PlotC
     legend = item.legend
     if legend is not None:
         recolor_legend(legend, colors)
+    for grid in grids_of(item):  # kept as pixels: redrawn in the new colours
+        grid.update()
     return colors
 
 

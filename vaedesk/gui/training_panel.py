@@ -47,6 +47,7 @@ from ..paths import user_models_dir
 from ..plot_range import steady_range
 from ..train_config import TrainConfig, TrainingError
 from .accessible import named
+from .grid_lines import show_grid
 from .images import DigitView
 from .plane import LatentPlane, cache_decorations
 from .theme import PlotColors, on_palette_change, recolor_plot, severity_qcolor
@@ -184,7 +185,7 @@ class TrainingPanel(QWidget):
                       + (", smoothed" if when == "step" else ": training solid, test dashed"))
                 plot.setLabel("bottom", x_label)
                 plot.setLabel("left", "nats per image")
-                plot.showGrid(x=True, y=True, alpha=0.15)
+                show_grid(plot.getPlotItem(), 0.15)
                 plot.setMinimumSize(220, 170)
                 if when == "step" and column == 0:
                     plot.addLegend(offset=(-10, 10))
