@@ -533,9 +533,10 @@ def test_scatter_dots_are_drawn_in_their_class_colour(qtbot, plane: LatentPlane)
     qtbot.wait(50)
     image = plane.grab().toImage()
     view_box = plane.getPlotItem().getViewBox()
-    for (x, y), label in zip(xy[::30], labels[::30]):
+    for (x, y), label in zip(xy[::30], labels[::30], strict=True):
         pos = plane.mapFromScene(view_box.mapViewToScene(QPointF(x, y)))
-        around = [image.pixelColor(pos.x() + dx, pos.y() + dy).getRgb()[:3] for dx in (-2, -1, 0, 1) for dy in (-2, -1, 0, 1)]
+        around = [image.pixelColor(pos.x() + dx, pos.y() + dy).getRgb()[:3]
+                  for dx in (-2, -1, 0, 1) for dy in (-2, -1, 0, 1)]
         # Alpha 150 over the white background.
         expected = np.array([round(c * 150 / 255 + 255 * (1 - 150 / 255)) for c in CLASS_COLORS[label]])
         assert np.abs(np.array(around) - expected).max(axis=1).min() <= 3, (label, around)
@@ -572,3 +573,23 @@ def test_density_shading_and_lens_outline(plane):
     assert plane.lens_rect_item.isVisible() and (x.min(), x.max(), y.min(), y.max()) == (0.5, 1.0, -1.0, -0.5)
     plane.set_lens_rect(None)
     assert not plane.lens_rect_item.isVisible()
+
+
+def test_follow_scatter_can_keep_the_prior_in_the_frame(plane: LatentPlane) -> None:
+    rng = np.random.default_rng(0)
+    view = plane.getPlotItem().getViewBox()
+    # A young VAE's cloud, all near the origin: the frame still shows [-3, 3]².
+    plane.set_scatter(rng.normal(scale=0.2, size=(300, 2)), rng.integers(0, 10, 300))
+    plane.follow_scatter(keep_reach=3.0)
+    (x0, x1), (y0, y1) = view.viewRange()
+    assert x0 <= -3 and x1 >= 3 and y0 <= -3 and y1 >= 3
+    # The cloud grows inside it: the range (so the axes) stays as it was.
+    shown = view.viewRange()
+    plane.set_scatter(rng.normal(scale=1.0, size=(300, 2)), rng.integers(0, 10, 300))
+    plane.follow_scatter(keep_reach=3.0)
+    assert view.viewRange() == shown
+    # Without it (a plain autoencoder) the view closes in on a small cloud.
+    plane.set_scatter(rng.normal(scale=0.2, size=(300, 2)), rng.integers(0, 10, 300))
+    plane.follow_scatter()
+    (x0, x1), _ = view.viewRange()
+    assert x1 - x0 < 3

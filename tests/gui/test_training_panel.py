@@ -11,6 +11,7 @@ import torch
 
 import vaedesk
 from vaedesk.data import FASHION_CLASSES, FASHION_MNIST_DIR
+from vaedesk.gui.training_panel import PRIOR_REACH
 from vaedesk.paths import user_models_dir
 from vaedesk.sketches import draw_digit
 
@@ -86,8 +87,9 @@ def test_a_short_run_reports_draws_curves_and_plane_and_saves_a_model_that_loads
     assert list(epochs_x) == [1, 2] and np.all(np.isfinite(test_total))
     # Each plot frames its curves: the whole run across, every value inside its range.
     total_steps = reports[-1].steps_per_epoch * reports[-1].epochs
-    for plot, curves, across in ((0, ("step_recon", "step_total"), (0, total_steps)), (1, ("step_kl",), (0, total_steps)),
-                                 (2, ("train_total", "test_total"), (0.5, 2.5)), (3, ("train_kl", "test_kl"), (0.5, 2.5))):
+    framing = ((0, ("step_recon", "step_total"), (0, total_steps)), (1, ("step_kl",), (0, total_steps)),
+               (2, ("train_total", "test_total"), (0.5, 2.5)), (3, ("train_kl", "test_kl"), (0.5, 2.5)))
+    for plot, curves, across in framing:
         (x0, x1), (y0, y1) = panel.loss_plots[plot].getViewBox().viewRange()
         assert (x0, x1) == pytest.approx(across)
         for name in curves:
@@ -100,6 +102,8 @@ def test_a_short_run_reports_draws_curves_and_plane_and_saves_a_model_that_loads
     xy = snapshots[-1].scatter_xy
     inside = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
     assert inside.mean() >= 0.99
+    # A VAE's frame holds the prior's 3σ as well, wherever the cloud is.
+    assert x0 <= -PRIOR_REACH and x1 >= PRIOR_REACH and y0 <= -PRIOR_REACH and y1 >= PRIOR_REACH
     assert not np.allclose(snapshots[0].scatter_xy, snapshots[-1].scatter_xy)
     assert snapshots[-1].drawing is not None and panel.drawing_view.image() is not None
 

@@ -53,6 +53,8 @@ from .plane import LatentPlane, cache_decorations
 from .theme import PlotColors, on_palette_change, recolor_plot, severity_qcolor
 from .training_worker import Snapshot, TrainingClient
 
+# A VAE's cloud is framed with the prior's 3σ in view: the KL term is seen drawing it in.
+PRIOR_REACH = 3.0
 _SMOOTHING = 0.9  # exponential moving average of the per-report losses
 REDRAW_MS = 60  # one plot (in turn) and the texts are redrawn at most this often while a run reports
 # The sum is drawn in the plots' text colour (None): near black on light, near white on dark.
@@ -602,7 +604,7 @@ class TrainingPanel(QWidget):
         names = class_names(config.data_dir, config.category_list()) if config is not None else None
         self.plane.set_scatter(snap.scatter_xy, snap.labels, names)
         self.plane.set_axis_labels(*snap.axis_labels)
-        self.plane.follow_scatter()
+        self.plane.follow_scatter(keep_reach=PRIOR_REACH if config is not None and config.kind == "vae" else None)
         if snap.drawing is not None:
             self.plane.set_posterior(snap.drawing["mean_xy"], snap.drawing["cov_xy"])
             self.drawing_view.set_image(snap.drawing["reconstruction"])
