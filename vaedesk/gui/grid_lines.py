@@ -20,6 +20,9 @@ from PySide6.QtGui import QColor, QPainter
 _LEVEL_WEIGHTS = (1.0, 0.5)
 _MIN_SPACING_PX = 6.0  # closer lines than this would grey the plot rather than mark it
 
+# (pixel position, alpha 0-255) of each vertical line, then of each horizontal one.
+Lines = tuple[list[tuple[float, int]], list[tuple[float, int]]]
+
 
 class GridLines(pg.GraphicsObject):
     """Lines at the ticks of a plot's bottom and left axes, behind its data.
@@ -31,7 +34,7 @@ class GridLines(pg.GraphicsObject):
     def __init__(self, plot: pg.PlotItem, alpha: float, x: bool = True, y: bool = True) -> None:
         super().__init__()
         self._plot, self._alpha, self._x, self._y = plot, float(alpha), x, y
-        self._lines: tuple[list[tuple[float, int]], list[tuple[float, int]]] | None = None  # until the view changes
+        self._lines: Lines | None = None  # placed at the first paint after the view changes
         view = plot.getViewBox()
         self.setParentItem(view)
         self.setZValue(-1e5)  # above the view's background, below the items it shows
@@ -52,13 +55,13 @@ class GridLines(pg.GraphicsObject):
     def boundingRect(self) -> QRectF:
         return self._plot.getViewBox().rect()
 
-    def lines(self) -> tuple[list[tuple[float, int]], list[tuple[float, int]]]:
-        """(pixel position, alpha 0-255) of the vertical and of the horizontal lines."""
+    def lines(self) -> Lines:
+        """Where the lines are drawn, in the view box's pixels, and how strongly."""
         if self._lines is None:
             self._lines = self._place_lines()
         return self._lines
 
-    def _place_lines(self) -> tuple[list[tuple[float, int]], list[tuple[float, int]]]:
+    def _place_lines(self) -> Lines:
         view = self._plot.getViewBox()
         rect = view.rect()
         (x0, x1), (y0, y1) = view.viewRange()
@@ -93,10 +96,11 @@ class GridLines(pg.GraphicsObject):
         rect = self.boundingRect().toAlignedRect()
         ink, paper = self._plot.getAxis("left").pen().color(), self._background()
         vertical, horizontal = self.lines()
+        colors = {alpha: _over(ink, alpha, paper) for _, alpha in vertical + horizontal}
         for x, alpha in vertical:
-            painter.fillRect(QRect(math.floor(x), rect.top(), 1, rect.height()), _over(ink, alpha, paper))
+            painter.fillRect(QRect(math.floor(x), rect.top(), 1, rect.height()), colors[alpha])
         for y, alpha in horizontal:
-            painter.fillRect(QRect(rect.left(), math.floor(y), rect.width(), 1), _over(ink, alpha, paper))
+            painter.fillRect(QRect(rect.left(), math.floor(y), rect.width(), 1), colors[alpha])
 
     def _background(self) -> QColor | None:
         """The plot's opaque background colour, None if it has none (see-through)."""
@@ -118,6 +122,7 @@ def _over(ink: QColor, alpha: int, paper: QColor | None) -> QColor:
 
 
 def grids_of(plot: pg.PlotItem) -> list[GridLines]:
+    """The grids ``show_grid`` gave ``plot``."""
     return [item for item in plot.getViewBox().childItems() if isinstance(item, GridLines)]
 
 
