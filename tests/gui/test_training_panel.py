@@ -11,9 +11,10 @@ import torch
 
 import vaedesk
 from vaedesk.data import FASHION_CLASSES, FASHION_MNIST_DIR
-from vaedesk.gui.training_panel import PRIOR_REACH
+from vaedesk.gui.training_panel import PRIOR_REACH, REDRAW_MS
 from vaedesk.paths import user_models_dir
 from vaedesk.sketches import draw_digit
+from vaedesk.train_config import Progress
 
 from tests.gui.helpers import answer_close_question, draw_strokes
 from tests.gui.test_window import open_window, wait_for_final_posterior
@@ -160,6 +161,31 @@ def test_cancel_keeps_the_last_complete_epoch_and_leaves_no_partial_file(qtbot, 
     model = vaedesk.load_model(panel.last_run_name)
     assert model.card["epochs"] == checkpoints[-1] < 50
     assert panel.start_button.isEnabled() and not panel.cancel_button.isEnabled()
+
+
+
+def test_a_run_that_ends_draws_its_last_points_one_plot_at_a_time(qtbot, studio, monkeypatch):
+    """Painting the four plots' last points in one go (most with a new range) blocked the
+    window for 40-90 ms; they are drawn in turn, and run_ended comes once all are drawn."""
+    _win, panel = studio
+    start_a_long_run(qtbot, panel, monkeypatch)
+    panel.pause_button.click()  # no more reports from the process
+    qtbot.wait(8 * REDRAW_MS)  # every plot has drawn what came
+    last = Progress(epoch=7, epochs=50, step=999, steps_per_epoch=8, recon=150.0, kl=5.0, images_per_second=1e3,
+                    epoch_done=True, train={"recon": 150.0, "kl": 5.0},
+                    test={"recon": 151.0, "kl": 5.0, "neg_elbo": 156.0})
+
+    def plots_showing_it() -> int:
+        curves = ("step_recon", "step_kl", "train_total", "train_kl")
+        newest = [panel.curves[name].getData()[0][-1] for name in curves]
+        return sum(x in (last.step, last.epoch) for x in newest)
+
+    with qtbot.waitSignal(panel.run_ended, timeout=10_000) as ended:
+        panel.worker.progress.emit(last)  # the last report, and the run's end right behind it
+        panel.worker.cancelled.emit("")
+        assert plots_showing_it() <= 1
+    assert ended.args == ["cancelled"] and plots_showing_it() == 4
+    assert panel.start_button.isEnabled() and "Cancelled" in panel.status.text()
 
 
 # Runs train in a child process: a sitecustomize module on its PYTHONPATH changes it there.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -630,36 +631,46 @@ class TrainingPanel(QWidget):
         self._status_said = True  # a later redraw must not replace this newer text
         self.status.setText(text)
 
-    def _draw_last_reports(self) -> None:
-        """The run has ended: stop the redraw timer and draw what it had not drawn yet."""
+    def _finish(self, how: str, then: Callable[[], None] | None = None) -> None:
+        """The run has ended and the status line says how: draw what the redraw timer had not
+        drawn yet, one plot per tick as during the run (the four plots' last points, most with
+        a new range, painted in one go blocked the window for 40-90 ms), then give the buttons
+        back, say ``run_ended`` and call ``then``."""
         self._redraw_timer.stop()
-        for _plot in range(4):
-            self._redraw()
+        self._status_said = True  # the redraws below leave the status line as it is
+        plots_left = 4
 
-    def _finish(self, how: str) -> None:
-        self._running = False
-        self._update_buttons(running=False)
-        self.refresh_models()
-        self.run_ended.emit(how)
+        def draw_next() -> None:
+            nonlocal plots_left
+            self._redraw()
+            plots_left -= 1
+            if plots_left:
+                QTimer.singleShot(REDRAW_MS, self, draw_next)
+                return
+            self._running = False
+            self._update_buttons(running=False)
+            if how == "finished":
+                self.progress_bar.setValue(100)
+            self.refresh_models()
+            self.run_ended.emit(how)
+            if then is not None:
+                then()
+
+        draw_next()
 
     def _on_finished(self, path: str, metrics: dict) -> None:
-        self._draw_last_reports()
-        self.progress_bar.setValue(100)
         quality = f"test −ELBO {metrics['neg_elbo']:.1f} nats, " if "neg_elbo" in metrics else ""
         knn = f"5-NN accuracy {metrics['knn5_test']:.3f}" if "knn5_test" in metrics else ""
         self.status.setText(f"Done: saved {Path(path).stem} ({quality}{knn}). It is now in the Model menu.")
-        self._finish("finished")
-        self.model_saved.emit(path)
+        self._finish("finished", then=lambda: self.model_saved.emit(path))
 
     def _on_cancelled(self, checkpoint: str) -> None:
-        self._draw_last_reports()
         kept = f"the checkpoint of the last complete epoch is kept as {Path(checkpoint).stem}" if checkpoint else \
             "no epoch was complete, so nothing was saved"
         self.status.setText(f"Cancelled: {kept}.")
         self._finish("cancelled")
 
     def _on_failed(self, message: str, checkpoint: str) -> None:
-        self._draw_last_reports()
         kept = f" Kept: {Path(checkpoint).stem} (last complete epoch)." if checkpoint else ""
         self.status.setText(f"Training stopped: {message}.{kept}")
         if "diverged" in message:
