@@ -87,7 +87,7 @@ def test_the_pixel_cache_holds_a_plane_with_its_layers(plane: LatentPlane) -> No
     # and the plane re-rendered everything in the middle of strokes.
     from PySide6.QtGui import QPixmapCache
 
-    from vaedesk.gui.plane import PIXMAP_CACHE_KB
+    from vaedesk.gui.cached_pixels import PIXMAP_CACHE_KB
 
     assert QPixmapCache.cacheLimit() >= PIXMAP_CACHE_KB >= 64 * 1024
 

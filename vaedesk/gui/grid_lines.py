@@ -16,6 +16,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRect, QRectF
 from PySide6.QtGui import QColor, QPainter
 
+from .cached_pixels import keep_as_pixels
+
 # pyqtgraph's own grid: the major ticks' lines at the given alpha, the minor ticks' fainter.
 _LEVEL_WEIGHTS = (1.0, 0.5)
 _MIN_SPACING_PX = 6.0  # closer lines than this would grey the plot rather than mark it
@@ -40,7 +42,7 @@ class GridLines(pg.GraphicsObject):
         self.setZValue(-1e5)  # above the view's background, below the items it shows
         # Kept as pixels: filled again when the view moves, copied at every other repaint
         # (filling a line through a paint event's clip path costs several times more).
-        self.setCacheMode(self.CacheMode.DeviceCoordinateCache)
+        keep_as_pixels(self)
         view.sigRangeChanged.connect(self._moved)
         view.sigResized.connect(self._resized)
 
