@@ -154,12 +154,13 @@ def test_train_argv_reproduces_a_config_through_the_parser():
 
     config = TrainConfig(kind="vae", latent_dim=3, epochs=4, batch_size=64, lr=3e-4, beta=0.0, seed=7,
                          data_dir="/data/fashion", limit=500, augment=0.0, pen_style=0.25, elastic=1.5, sketches=0.1,
-                         width=16, hidden=128, device="cuda:1", amp=True)
+                         width=16, hidden=128, device="cuda:1", amp=True, jitter=0.25, ema=0.999)
     args = build_parser().parse_args(config.to_argv("/tmp/out", from_model="mnist-vae-2d"))
     parsed = TrainConfig(kind=args.kind, latent_dim=args.latent_dim, epochs=args.epochs, batch_size=args.batch_size,
                          lr=args.lr, beta=args.beta, seed=args.seed, data_dir=args.data, limit=args.limit,
                          augment=args.augment, pen_style=args.pen_style, elastic=args.elastic, sketches=args.sketches,
-                         width=args.width, hidden=args.hidden, device=args.device, amp=args.amp)
+                         width=args.width, hidden=args.hidden, device=args.device, amp=args.amp,
+                         jitter=args.jitter, ema=args.ema)
     assert parsed == config
     assert (args.out, args.from_model) == ("/tmp/out", "mnist-vae-2d")
 

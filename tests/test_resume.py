@@ -28,8 +28,9 @@ def _weights(model) -> list[np.ndarray]:
     return [v.numpy().copy() for v in model.net.state_dict().values()]
 
 
-def test_a_resumed_run_ends_exactly_where_an_unbroken_one_does(tmp_path):
-    config = dict(epochs=3, seed=4, **SMALL)
+@pytest.mark.parametrize("extra", [{}, {"jitter": 0.5, "ema": 0.9}], ids=["plain", "jitter-and-average"])
+def test_a_resumed_run_ends_exactly_where_an_unbroken_one_does(tmp_path, extra):
+    config = dict(epochs=3, seed=4, **SMALL, **extra)
     unbroken = train(TrainConfig(**config))
 
     # Stopped in the middle of epoch 2: the checkpoint holds epoch 1.

@@ -4,7 +4,7 @@ import torch
 
 from vaedesk.model import load_model
 from vaedesk.nets import AutoEncoder, loss_terms
-from vaedesk.training import TrainConfig, TrainingError, augment, train
+from vaedesk.training import TrainConfig, TrainingError, augment, jitter, train
 
 SMALL = dict(limit=256, batch_size=64, width=8, hidden=32)
 
@@ -64,7 +64,8 @@ def test_divergence_stops_with_clear_error():
     "change",
     [dict(kind="gan"), dict(latent_dim=0), dict(epochs=0), dict(lr=-1.0), dict(beta=float("nan")), dict(limit=0),
      dict(augment=1.5), dict(pen_style=-0.1), dict(elastic=-1.0), dict(elastic=9.0), dict(sketches=1.5),
-     dict(sketches=float("nan"))],
+     dict(sketches=float("nan")), dict(jitter=-0.1), dict(jitter=1.5), dict(ema=1.0), dict(ema=-0.5),
+     dict(ema=float("inf"))],
 )
 def test_bad_settings(change):
     with pytest.raises(TrainingError):
@@ -201,3 +202,47 @@ def test_sketches_need_digit_data():
         pytest.skip("Fashion-MNIST is not installed")
     with pytest.raises(TrainingError, match="needs digit data"):
         train(TrainConfig(epochs=1, sketches=0.2, data_dir=str(FASHION_MNIST_DIR), **SMALL))
+
+
+def test_jitter_moves_some_digits_a_little_and_takes_no_random_numbers_when_off():
+    from vaedesk.data import load_split
+
+    x = torch.from_numpy(load_split("train", limit=200).images)
+    generator = torch.Generator().manual_seed(2)
+    out = jitter(x, generator, 0.5)
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
+    changed = (out != x).flatten(1).any(1)
+    assert 0.3 < changed.float().mean().item() < 0.7
+    # Still the same digit: a jittered copy is far closer to its original than to other digits.
+    a, b = out[changed].flatten(1), x[changed].flatten(1)
+    own = torch.nn.functional.cosine_similarity(a, b)
+    others = torch.nn.functional.cosine_similarity(a, b.roll(1, 0))
+    assert own.min() > 0.6 and own.mean() > others.mean() + 0.3
+    state = generator.get_state()
+    assert jitter(x, generator, 0.0) is x and torch.equal(generator.get_state(), state)
+
+
+def test_the_moving_average_of_the_weights_is_what_a_run_keeps(tmp_path):
+    from vaedesk.checkpoint import load_checkpoint
+
+    parent = train(TrainConfig(epochs=1, seed=1, **SMALL))
+    before = {k: v.clone() for k, v in parent.net.state_dict().items()}
+    one_step = dict(SMALL, limit=64, batch_size=64)  # one optimiser step: the average is easy to check
+    model = train(TrainConfig(epochs=1, seed=2, lr=0.01, ema=0.75, jitter=0.5, **{**one_step, "limit": 64}),
+                  initial=parent, run_dir=tmp_path / "m.run")
+    state = load_checkpoint(tmp_path / "m.run")
+    for key, kept in model.net.state_dict().items():
+        trained = state["net"][key]
+        torch.testing.assert_close(kept, 0.75 * before[key] + 0.25 * trained)
+        torch.testing.assert_close(state["average"][key], kept)
+    assert not all(torch.equal(state["net"][k], before[k]) for k in before)
+    # The test loss in the card is the kept weights'.
+    from vaedesk.data import load_split
+    from vaedesk.training import evaluate_loss
+
+    test = torch.from_numpy(load_split("test").images)
+    assert model.card["history"][0]["test_neg_elbo"] == pytest.approx(evaluate_loss(model.net, test, seed=2)["neg_elbo"])
+    assert model.card["training"]["ema"] == 0.75 and model.card["training"]["jitter"] == 0.5
+    argv = TrainConfig(ema=0.75, jitter=0.5).to_argv("out")
+    assert argv[argv.index("--ema") + 1] == "0.75" and argv[argv.index("--jitter") + 1] == "0.5"
+    assert "--ema" not in TrainConfig().to_argv("out") and "--jitter" not in TrainConfig().to_argv("out")

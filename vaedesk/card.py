@@ -105,6 +105,8 @@ TRAINING_SCHEMA: Schema = {  # vaedesk.training.TrainConfig, less what the card 
     "pen_style": (False, NUMBER),
     "elastic": (False, NUMBER),
     "sketches": (False, NUMBER),
+    "jitter": (False, NUMBER),
+    "ema": (False, NUMBER),
     "device": (False, TEXT),  # as asked: "auto", "cpu", "cuda", ...
     "amp": (False, BOOL),
 }

@@ -135,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sketches", type=_number, default=d.sketches, metavar="F",
                    help="fraction of each batch replaced by synthetic mouse drawings of digits, each paired with "
                         "the training digit it resembles most (digit data only; default: %(default)s)")
+    p.add_argument("--jitter", type=_number, default=d.jitter, metavar="F",
+                   help="fraction of each batch replaced by slightly turned, scaled, moved and warped digits, as "
+                        "input and as target: more digits to learn from (default: %(default)s)")
+    p.add_argument("--ema", type=_number, default=d.ema, metavar="DECAY",
+                   help="keep an exponential moving average of the weights, e.g. 0.999, and save it instead of the "
+                        "last step's weights; 0 is off (default: %(default)s)")
     p.add_argument("--width", type=_positive_int, default=d.width, help="convolution channels (default: %(default)s)")
     p.add_argument("--hidden", type=_positive_int, default=d.hidden, help="dense layer units (default: %(default)s)")
     p.add_argument("--from-model", metavar="NAME|PATH", help="fine-tune an existing model instead of starting afresh")
@@ -258,7 +264,7 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
             lr=args.lr, beta=args.beta, seed=args.seed, data_dir=args.data, limit=args.limit,
             categories=args.categories, augment=args.augment,
             pen_style=args.pen_style, elastic=args.elastic, sketches=args.sketches,
-            width=args.width, hidden=args.hidden, device=args.device, amp=args.amp,
+            jitter=args.jitter, ema=args.ema, width=args.width, hidden=args.hidden, device=args.device, amp=args.amp,
             decoder_only=args.decoder_only, keep_means=args.keep_means,
         )
         if (args.decoder_only or args.keep_means) and not args.from_model:

@@ -135,6 +135,8 @@ def _training(card: dict[str, Any]) -> list[str]:
             ("β (weight of the KL term)", training.get("beta") if card.get("kind") == "vae" else None),
             ("distorted share of each batch", training.get("augment")),
             ("synthetic drawings share", training.get("sketches")),
+            ("jittered share of each batch (input and target)", training.get("jitter") or None),
+            ("moving average of the weights, decay per step", training.get("ema") or None),
             ("data", _dataset_title(card)), ("training time (s)", card.get("train_seconds")),
             ("threads", card.get("threads")), ("device", card.get("device")),
             ("vaedesk", card.get("vaedesk_version")), ("PyTorch", card.get("torch_version")),

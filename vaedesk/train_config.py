@@ -49,6 +49,8 @@ class TrainConfig:
     pen_style: float = 0.5  # of the distorted ones, the fraction re-drawn with a uniform pen
     elastic: float = 0.0  # of the distorted ones, a smooth warp of up to this many pixels; 0 = off
     sketches: float = 0.0  # fraction of each batch replaced by synthetic drawings (vaedesk.sketch_pairs)
+    jitter: float = 0.0  # fraction of each batch slightly moved and warped, as input and target; 0 = off
+    ema: float = 0.0  # decay per step of the moving average of the weights that is kept; 0 = off
     width: int = 32
     hidden: int = 512
     device: str = "cpu"  # "auto" (CUDA, else MPS, else CPU), "cpu", "cuda", "cuda:N" or "mps"
@@ -87,6 +89,8 @@ class TrainConfig:
         check("pen_style", real, lambda v: 0 <= v <= 1, "a fraction in [0, 1]")
         check("elastic", real, lambda v: 0 <= v <= ELASTIC_LIMIT, f"in [0, {ELASTIC_LIMIT:g}] pixels")
         check("sketches", real, lambda v: 0 <= v <= 1, "a fraction in [0, 1]")
+        check("jitter", real, lambda v: 0 <= v <= 1, "a fraction in [0, 1]")
+        check("ema", real, lambda v: 0 <= v < 1, "a decay in [0, 1) (0: off)")
         if self.limit is not None:
             check("limit", whole, lambda v: v >= 1, "at least 1")
         # A model card holds at most MAX_WIDTH of each: wider could never be loaded.
@@ -140,6 +144,10 @@ class TrainConfig:
             argv += ["--limit", str(self.limit)]
         if self.categories is not None:
             argv += ["--categories", self.categories]
+        if self.jitter:
+            argv += ["--jitter", repr(self.jitter)]
+        if self.ema:
+            argv += ["--ema", repr(self.ema)]
         if self.device != "cpu":
             argv += ["--device", self.device]
         if self.amp:
@@ -169,7 +177,7 @@ class Progress:
     test: dict[str, float] = field(default_factory=dict)  # at epoch ends: test recon, kl, neg_elbo
 
 
-_LABELS = {"lr": "learning rate", "latent_dim": "latent dimension"}
+_LABELS = {"lr": "learning rate", "latent_dim": "latent dimension", "ema": "weight average (--ema)"}
 
 
 def _shown(value: Any) -> str:

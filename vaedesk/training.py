@@ -6,6 +6,7 @@ loop reports progress through a callback and stops cooperatively when asked.
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 import os
@@ -89,6 +90,48 @@ def augment(
     out = x.clone()
     out[chosen] = images.squeeze(1).clamp(0.0, 1.0)
     return out
+
+
+def jitter(x: torch.Tensor, generator: torch.Generator, p: float) -> torch.Tensor:
+    """Replace a fraction ``p`` of a batch with slightly turned, scaled, moved and warped
+    copies (up to about 6 degrees, 5%, one pixel and a 0.7-pixel warp): digits MNIST could
+    have held. Unlike :func:`augment` they are the decoder's targets too, so the whole model
+    sees more digits than the training set has and learns it less by heart.
+    """
+    if p <= 0:
+        return x  # no random numbers drawn: runs without jitter are what they always were
+    chosen = (torch.rand(x.shape[0], generator=generator) < p).nonzero().squeeze(1)
+    k = chosen.numel()
+    if k == 0:
+        return x
+
+    def uniform(low: float, high: float) -> torch.Tensor:
+        return low + (high - low) * torch.rand(k, generator=generator)
+
+    angle, scale = uniform(-0.1, 0.1), uniform(0.95, 1.05)
+    shift_x, shift_y = uniform(-0.07, 0.07), uniform(-0.07, 0.07)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, -sin, shift_x], 1), torch.stack([sin, cos, shift_y], 1)], 1)
+    images = x[chosen].unsqueeze(1)
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False) + _warp(k, generator, 0.7)
+    out = x.clone()
+    out[chosen] = F.grid_sample(images, grid, align_corners=False).squeeze(1).clamp(0.0, 1.0)
+    return out
+
+
+class _Average:
+    """An exponential moving average of a network's weights (``decay`` per step). Its
+    weights are the ones evaluated and saved: they sit in a flatter, better-generalising
+    spot than the last step's (measured on mnist-vae-2d: see the README)."""
+
+    def __init__(self, net: AutoEncoder, decay: float) -> None:
+        self.net = copy.deepcopy(net).eval().requires_grad_(False)
+        self.decay = decay
+
+    @torch.no_grad()
+    def update(self, net: AutoEncoder) -> None:
+        ours, theirs = list(self.net.parameters()), list(net.parameters())
+        torch._foreach_lerp_(ours, [t.detach() for t in theirs], 1.0 - self.decay)
 
 
 def _warp(count: int, generator: torch.Generator, pixels: float) -> torch.Tensor:
@@ -257,6 +300,8 @@ def train(
     else:
         net = AutoEncoder(config.kind, config.latent_dim, config.width, config.hidden)
     net.to(device).train()
+    average = _Average(net, config.ema) if config.ema > 0 else None
+    kept = net if average is None else average.net  # the weights that are evaluated, shown and saved
     net.encoder.requires_grad_(not config.decoder_only)
     if config.keep_means:  # the features feed the means too: only the spread's own head moves
         net.encoder.features.requires_grad_(False)
@@ -274,7 +319,7 @@ def train(
     resumed = 0
     spent = 0.0  # seconds trained before a resume
     if resume is not None:
-        first_epoch, step, spent, resumed = _restore(resume, net, optimizer, schedule, generator, processes)
+        first_epoch, step, spent, resumed = _restore(resume, net, average, optimizer, schedule, generator, processes)
         history = list(resume["history"])
     # DistributedDataParallel averages the processes' gradients in every backward pass.
     model_net = torch.nn.parallel.DistributedDataParallel(net) if processes.world > 1 else net
@@ -301,6 +346,8 @@ def train(
         for start in range(0, len(x_train), config.batch_size):
             batch = order[start : start + config.batch_size]
             xb = x_train[batch]
+            # First: the jittered digit is the target, and what the distortions start from.
+            xb = jitter(xb, generator, config.jitter)
             # Denoising criterion: the encoder sees a distorted digit, the decoder is asked
             # for the clean one. The encoder learns to place unusual drawings with their
             # class while the decoder only ever models real MNIST digits, so augmentation
@@ -341,12 +388,14 @@ def train(
                 loss.backward()
                 optimizer.step()
             schedule.step()
+            if average is not None:
+                average.update(net)
             step += 1
             window += sums
             epoch_totals += sums[:2]
             if on_step is not None:
                 net.eval()
-                on_step(step, net)
+                on_step(step, kept)
                 net.train()
             last_of_epoch = start + config.batch_size >= len(x_train)
             if should_stop is not None and should_stop():
@@ -362,7 +411,7 @@ def train(
                     report.epoch_done = True
                     report.train = {"recon": epoch_totals[0].item() / len(x_train),
                                     "kl": epoch_totals[1].item() / len(x_train)}
-                    report.test = evaluate_loss(net, x_test, seed=config.seed)
+                    report.test = evaluate_loss(kept, x_test, seed=config.seed)
                     history.append({"epoch": epoch, **{f"train_{k}": v for k, v in report.train.items()},
                                     **{f"test_{k}": v for k, v in report.test.items()}})
                 if on_progress is not None and processes.is_main:
@@ -372,9 +421,9 @@ def train(
                     if run_dir is not None:
                         _save_checkpoint(run_dir, config, command, ancestor, epoch, step, history,
                                          spent + time.perf_counter() - started, resumed,
-                                         net, optimizer, schedule, generator)
+                                         net, average, optimizer, schedule, generator)
                     if on_epoch is not None:
-                        on_epoch(Model(net, card_now(epoch)))
+                        on_epoch(Model(kept, card_now(epoch)))
                     net.train()
                 window.zero_()
                 window_start = time.perf_counter()
@@ -382,16 +431,16 @@ def train(
                 break
         if stopped:
             break
-    net.eval()
-    net.to("cpu")  # the app's inference, the card and the weights file are CPU's
+    kept.eval()
+    kept.to("cpu")  # the app's inference, the card and the weights file are CPU's
     card = card_now(config.epochs if not stopped else round(step / steps_per_epoch, 2))
     if stopped:
         card["stopped_early"] = True
-    return Model(net, card)
+    return Model(kept, card)
 
 
 def _save_checkpoint(run_dir, config, command, ancestor, epoch, step, history, seconds, resumed,
-                     net, optimizer, schedule, generator) -> None:
+                     net, average, optimizer, schedule, generator) -> None:
     from .checkpoint import save_checkpoint
 
     rng = {"torch": torch.random.get_rng_state(), "generator": generator.get_state()}
@@ -402,16 +451,20 @@ def _save_checkpoint(run_dir, config, command, ancestor, epoch, step, history, s
         "initial_card": ancestor,
         "epoch": epoch, "step": step, "history": history, "seconds": seconds, "resumed": resumed,
         "net": {k: v.detach().to("cpu") for k, v in net.state_dict().items()},
+        **({} if average is None else
+           {"average": {k: v.detach().to("cpu") for k, v in average.net.state_dict().items()}}),
         "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(), "rng": rng,
     })
 
 
-def _restore(state: dict[str, Any], net: AutoEncoder, optimizer, schedule, generator: torch.Generator,
-             processes: _Processes) -> tuple[int, int, float, int]:
+def _restore(state: dict[str, Any], net: AutoEncoder, average: _Average | None, optimizer, schedule,
+             generator: torch.Generator, processes: _Processes) -> tuple[int, int, float, int]:
     """Load a checkpoint's weights, optimiser, schedule and random streams; returns (first
     epoch to run, steps done, seconds spent, times resumed)."""
     try:
         net.load_state_dict(state["net"])
+        if average is not None:
+            average.net.load_state_dict(state["average"])
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
         generator.set_state(state["rng"]["generator"])
