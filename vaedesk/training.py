@@ -63,7 +63,7 @@ def augment(
         source = torch.where(use_pen[:, None, None], pen, x)
 
     def uniform(low: float, high: float) -> torch.Tensor:
-        return low + (high - low) * torch.rand(k, generator=generator)
+        return _uniform(k, generator, low, high)
 
     angle = uniform(-0.2, 0.2)  # about +-11 degrees
     shear = uniform(-0.3, 0.3)
@@ -105,11 +105,8 @@ def jitter(x: torch.Tensor, generator: torch.Generator, p: float) -> torch.Tenso
     if k == 0:
         return x
 
-    def uniform(low: float, high: float) -> torch.Tensor:
-        return low + (high - low) * torch.rand(k, generator=generator)
-
-    angle, scale = uniform(-0.1, 0.1), uniform(0.95, 1.05)
-    shift_x, shift_y = uniform(-0.07, 0.07), uniform(-0.07, 0.07)
+    angle, scale = _uniform(k, generator, -0.1, 0.1), _uniform(k, generator, 0.95, 1.05)
+    shift_x, shift_y = _uniform(k, generator, -0.07, 0.07), _uniform(k, generator, -0.07, 0.07)
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
     theta = torch.stack([torch.stack([cos, -sin, shift_x], 1), torch.stack([sin, cos, shift_y], 1)], 1)
     images = x[chosen].unsqueeze(1)
@@ -132,6 +129,10 @@ class _Average:
     def update(self, net: AutoEncoder) -> None:
         ours, theirs = list(self.net.parameters()), list(net.parameters())
         torch._foreach_lerp_(ours, [t.detach() for t in theirs], 1.0 - self.decay)
+
+
+def _uniform(count: int, generator: torch.Generator, low: float, high: float) -> torch.Tensor:
+    return low + (high - low) * torch.rand(count, generator=generator)
 
 
 def _warp(count: int, generator: torch.Generator, pixels: float) -> torch.Tensor:
