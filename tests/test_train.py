@@ -228,7 +228,7 @@ def test_the_moving_average_of_the_weights_is_what_a_run_keeps(tmp_path):
     parent = train(TrainConfig(epochs=1, seed=1, **SMALL))
     before = {k: v.clone() for k, v in parent.net.state_dict().items()}
     one_step = dict(SMALL, limit=64, batch_size=64)  # one optimiser step: the average is easy to check
-    model = train(TrainConfig(epochs=1, seed=2, lr=0.01, ema=0.75, jitter=0.5, **{**one_step, "limit": 64}),
+    model = train(TrainConfig(epochs=1, seed=2, lr=0.01, ema=0.75, jitter=0.5, **one_step),
                   initial=parent, run_dir=tmp_path / "m.run")
     state = load_checkpoint(tmp_path / "m.run")
     for key, kept in model.net.state_dict().items():
