@@ -182,7 +182,8 @@ def test_cancelled_export_leaves_no_file(qtbot, window, tmp_path):
         qtbot.waitUntil(lambda: window.morph_panel.progress.value() > 0, timeout=20_000)
         window.morph.cancel_export()
     assert list(tmp_path.iterdir()) == []
-    assert window.morph_panel.export_gif.isEnabled()
+    # The signal may reach the test (from the worker's thread) before the window's queued slot.
+    qtbot.waitUntil(window.morph_panel.export_gif.isEnabled, timeout=5_000)
 
 
 def test_bad_checkpoint_is_a_message_and_the_app_keeps_working(qtbot, window, tmp_path):
