@@ -28,6 +28,7 @@ import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph 
 from ..latent import ellipse_axes
 from ..latent import grid as latent_grid
 from .accessible import named
+from .markers import Markers, symbol_path
 from .plane import _INK, _MEAN_FILL, _POSTERIOR_COLOR, style_frame
 from .theme import PlotColors, mute, on_palette_change, recolor_plot
 
@@ -144,10 +145,10 @@ class PosteriorLens(QWidget):
         self._grid = _DigitGrid()
         self._add(self._grid, _Z_GRID)
         self._ellipses, self._labels = self._build_ellipses()
-        self._samples = pg.ScatterPlotItem(size=7, symbol="o", pen=pg.mkPen(_POSTERIOR_COLOR, width=1.3),
-                                           brush=pg.mkBrush(255, 255, 255, 140))
-        self._mean_item = pg.ScatterPlotItem(size=18, symbol="star", pen=pg.mkPen(_POSTERIOR_COLOR, width=1.5),
-                                             brush=pg.mkBrush(_MEAN_FILL))
+        self._samples = Markers(symbol_path("o", 7), pg.mkPen(_POSTERIOR_COLOR, width=1.3),
+                                pg.mkBrush(255, 255, 255, 140))
+        self._mean_item = Markers(symbol_path("star", 18), pg.mkPen(_POSTERIOR_COLOR, width=1.5),
+                                  pg.mkBrush(_MEAN_FILL))
         self._add(self._samples, _Z_SAMPLES)
         self._add(self._mean_item, _Z_MEAN)
 
@@ -194,11 +195,11 @@ class PosteriorLens(QWidget):
             label.setColor(ink)
             label.fill = pg.mkBrush(look.backing(200))
             label.update()
-        for scatter in (self._samples, self._mean_item):
-            pen = QPen(scatter.opts["pen"])
+        for markers in (self._samples, self._mean_item):
+            pen = markers.pen()
             pen.setColor(ink)
-            scatter.setPen(pen)
-        self._samples.setBrush(pg.mkBrush(look.backing(140)))
+            markers.set_pen(pen)
+        self._samples.set_brush(pg.mkBrush(look.backing(140)))
         self._grid.set_colors(look.background, ink)
         item = self._plot.getPlotItem()
         for name in ("bottom", "left"):
@@ -263,8 +264,8 @@ class PosteriorLens(QWidget):
         samples = np.zeros((0, 2)) if samples_xy is None else np.asarray(samples_xy, dtype=np.float64).reshape(-1, 2)
         self._mean = mean
         self._sigmas = np.sort(np.linalg.norm(axes3, axis=0) / 3.0)[::-1]
-        self._mean_item.setData([mean[0]], [mean[1]])
-        self._samples.setData(samples[:, 0], samples[:, 1])
+        self._mean_item.set_points(mean[None])
+        self._samples.set_points(samples)
         diagonal = math.sqrt(0.5)
         for k, ellipse, label in zip(_SIGMAS, self._ellipses, self._labels):
             a = axes3 * (k / 3.0) + np.eye(2) * 1e-12  # a vanishing σ must stay invertible
@@ -386,8 +387,8 @@ class PosteriorLens(QWidget):
     def _show_message(self, mode: str, text: str) -> None:
         self._message.setText(text)
         self.set_grid(None)
-        self._mean_item.setData([], [])
-        self._samples.setData([], [])
+        self._mean_item.set_points([])
+        self._samples.set_points([])
         self._set_mode(mode)
 
     def _set_mode(self, mode: str) -> None:

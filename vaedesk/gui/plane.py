@@ -36,6 +36,7 @@ from ..latent import ellipse_axes
 from ..plot_range import steady_range
 from .cached_pixels import keep_as_pixels
 from .grid_lines import show_grid
+from .markers import Markers, symbol_path
 from .theme import PlotColors, recolor_legend, recolor_plot
 
 __all__ = ["CLASS_COLORS", "LatentPlane", "PinItem"]
@@ -516,8 +517,9 @@ class LatentPlane(pg.PlotWidget):
             fill = QColor(ink)
             fill.setAlpha(ellipse.brush().color().alpha())
             ellipse.setBrush(QBrush(fill))
-        for scatter in (self._samples, self._mean, self._path_marker):
-            scatter.setPen(_recoloured(scatter.opts["pen"], ink))
+        for markers in (self._samples, self._mean):
+            markers.set_pen(_recoloured(markers.pen(), ink))
+        self._path_marker.setPen(_recoloured(self._path_marker.opts["pen"], ink))
         hover = QColor(look.axis)
         hover.setAlpha(200)
         self._hover_marker.setPen(_recoloured(self._hover_marker.opts["pen"], hover))
@@ -616,7 +618,7 @@ class LatentPlane(pg.PlotWidget):
         self._add_layer(marker, _Z_PATH_MARKER)
         return halo, path, marker
 
-    def _build_posterior(self) -> tuple[tuple[QGraphicsPolygonItem, ...], _Scatter, _Scatter]:
+    def _build_posterior(self) -> tuple[tuple[QGraphicsPolygonItem, ...], Markers, Markers]:
         """The drawing's posterior: 1σ/2σ ellipses, samples and the mean."""
         ellipses = []
         for k, (fill_alpha, style) in enumerate(((60, Qt.PenStyle.SolidLine), (28, Qt.PenStyle.DashLine))):
@@ -630,8 +632,8 @@ class LatentPlane(pg.PlotWidget):
             ellipse.setVisible(False)
             self._add_layer(ellipse, _Z_POSTERIOR - k)  # 1σ above 2σ
             ellipses.append(ellipse)
-        samples = _Scatter(size=7, symbol="o", pen=pg.mkPen(_POSTERIOR_COLOR, width=1.3), brush=None)
-        mean = _Scatter(size=20, symbol="star", pen=pg.mkPen(_POSTERIOR_COLOR, width=1.5), brush=pg.mkBrush(_MEAN_FILL))
+        samples = Markers(symbol_path("o", 7), pg.mkPen(_POSTERIOR_COLOR, width=1.3))
+        mean = Markers(symbol_path("star", 20), pg.mkPen(_POSTERIOR_COLOR, width=1.5), pg.mkBrush(_MEAN_FILL))
         self._add_layer(samples, _Z_SAMPLES)
         self._add_layer(mean, _Z_MEAN)
         return tuple(ellipses), samples, mean
@@ -708,11 +710,11 @@ class LatentPlane(pg.PlotWidget):
         return self._ellipses
 
     @property
-    def samples_item(self) -> pg.ScatterPlotItem:
+    def samples_item(self) -> Markers:
         return self._samples
 
     @property
-    def mean_item(self) -> pg.ScatterPlotItem:
+    def mean_item(self) -> Markers:
         return self._mean
 
     @property
@@ -850,13 +852,13 @@ class LatentPlane(pg.PlotWidget):
         clears the mean, ellipses and samples.
         """
         if mean_xy is None:
-            self._mean.setData([], [])
-            self._samples.setData([], [])
+            self._mean.set_points([])
+            self._samples.set_points([])
             for ellipse in self._ellipses:
                 ellipse.setVisible(False)
             return
         mean = _as_xy(mean_xy, "posterior mean")
-        self._mean.setData([mean[0]], [mean[1]])
+        self._mean.set_points(mean[None])
         if cov_xy is None:
             for ellipse in self._ellipses:
                 ellipse.setVisible(False)
@@ -867,7 +869,7 @@ class LatentPlane(pg.PlotWidget):
                 ellipse.setTransform(QTransform(a[0, 0], a[1, 0], a[0, 1], a[1, 1], mean[0], mean[1]))
                 ellipse.setVisible(True)
         samples = _as_points(samples_xy if samples_xy is not None else [], "posterior samples")
-        self._samples.setData(samples[:, 0], samples[:, 1])
+        self._samples.set_points(samples)
 
     # --- pins -----------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from ..attributes import Member
 from ..errors import ExportCancelled, VaedeskError
@@ -31,9 +31,9 @@ from ..preprocess import preprocess_strokes
 from ..session import Drawing
 from ..workspace import ResolvedEndpoint
 from .protocol import (
-    AttributeRequest, AttributeResult, Channel, CountRequest, DecodeRequest, DecodeResult, DensityResult, EncodeRequest, EncodeResult, Envelope,
-    ExportRequest, GridRequest, InsightResult, ExplainRequest, LatentRequest, LensRequest, LoadRequest, ModelInfo,
-    MorphRequest, PriorSamplesResult, TraversalRequest, TraversalResult,
+    AttributeRequest, AttributeResult, Channel, CountRequest, DecodeRequest, DecodeResult, DensityResult,
+    EncodeRequest, EncodeResult, Envelope, ExportRequest, GridRequest, InsightResult, ExplainRequest, LatentRequest,
+    LensRequest, LoadRequest, ModelInfo, MorphRequest, PriorSamplesResult, TraversalRequest, TraversalResult,
 )
 from .threads import start_thread, stop_thread
 
@@ -46,6 +46,11 @@ SCATTER_LIMIT = 10_000
 INSIGHT_SAMPLES = 16
 LIKELIHOOD_SAMPLES = 256
 NEIGHBOURS = 8
+# A drawing's posterior and its decodings reach the window at most once per frame of a 60 Hz
+# screen. The pen moves at 120 Hz or more and the worker keeps up with it, but showing each
+# result cost the GUI thread more than the frames in between (the window's longest blocks
+# while drawing); the newest result is always shown, at most one frame late.
+FRAME_MS = 16
 
 
 def _return_free_memory() -> None:
@@ -451,6 +456,11 @@ class WorkerClient(QObject):
     than the last one shown on their channel, and not of a channel the window has since
     :meth:`forget`-ten (a cleared drawing, removed morph endpoints). The SAMPLES decodings
     are re-emitted only for the posterior shown last.
+
+    The drawing's results (ENCODE and its SAMPLES) are paced: one comes out at once, the
+    ones that arrive within the next :data:`FRAME_MS` wait for that frame to end, and only
+    the newest posterior and the newest decodings are re-emitted then, together (so the
+    window repaints once), decodings after their own posterior.
     """
 
     model_loaded = Signal(object)  # ModelInfo
@@ -469,6 +479,10 @@ class WorkerClient(QObject):
         self._shown: dict[Channel, int] = {}  # newest request id shown, per channel
         self._floor: dict[Channel, int] = {}  # results up to this id are no longer wanted
         self.export_cancel = threading.Event()
+        self._waiting_posterior: EncodeResult | None = None  # for the frame to end
+        self._waiting_samples: DecodeResult | None = None
+        self._frame = QTimer(self, singleShot=True, interval=FRAME_MS)
+        self._frame.timeout.connect(self._show_waiting)
         self.worker.model_loaded.connect(self._on_model_loaded)
         self.worker.encoded.connect(self._on_encoded)
         # Bound methods of this QObject, so the results are queued to the GUI thread.
@@ -495,16 +509,45 @@ class WorkerClient(QObject):
 
     def _on_encoded(self, result: EncodeResult) -> None:
         if self._wanted(Channel.ENCODE, result.generation, result.request_id):
-            self._shown[Channel.ENCODE] = result.request_id
-            self.encoded.emit(result)
+            self._waiting_posterior = result  # replaces one still waiting: never shown
+            self._show_when_due()
 
     def _on_decoded(self, result: DecodeResult) -> None:
-        self._deliver(result, self.decoded)
+        if result.channel is Channel.SAMPLES:
+            self._waiting_samples = result  # checked when shown: its posterior may still wait
+            self._show_when_due()
+        else:
+            self._deliver(result, self.decoded)
+
+    def _show_when_due(self) -> None:
+        if not self._frame.isActive():
+            self._show_waiting()
+
+    def _show_waiting(self) -> None:
+        """Re-emit the newest posterior and decodings still wanted; the next wait for the frame.
+
+        Decodings of the posterior on screen go first (while the pen moves, a frame often ends
+        between a posterior and its decodings: dropping them would leave the samples unchanged
+        until the pen stops); decodings of the waiting posterior go after it."""
+        posterior, samples = self._waiting_posterior, self._waiting_samples
+        self._waiting_posterior = self._waiting_samples = None
+        own = samples is not None and posterior is not None and samples.request_id == posterior.request_id
+        shown = False
+        if samples is not None and not own:
+            shown = self._deliver(samples, self.decoded)  # dropped unless of the posterior shown
+        if posterior is not None and self._wanted(Channel.ENCODE, posterior.generation, posterior.request_id):
+            self._shown[Channel.ENCODE] = posterior.request_id
+            self.encoded.emit(posterior)
+            shown = True
+        if own:
+            shown = self._deliver(samples, self.decoded) or shown
+        if shown:
+            self._frame.start()
 
     def _on_reported(self, result) -> None:
         self._deliver(result, self.reported)
 
-    def _deliver(self, result, signal: Signal) -> None:
+    def _deliver(self, result, signal: Signal) -> bool:
         if result.channel.follows_encode:  # of the posterior shown, or of none
             wanted = (result.generation == self._shown_generation
                       and result.request_id == self._shown.get(Channel.ENCODE)
@@ -514,6 +557,7 @@ class WorkerClient(QObject):
         if wanted:
             self._shown[result.channel] = result.request_id
             signal.emit(result)
+        return wanted
 
     def _on_failed(self, channel: Channel, message: str) -> None:
         if channel is Channel.LOAD:
