@@ -104,8 +104,6 @@ def cache_decorations(item: pg.PlotItem) -> None:
         keep_as_pixels(item.legend)
 
 
-
-
 def style_frame(item: pg.PlotItem, tick_points: int, grid_alpha: float, si_prefix: bool = True) -> None:
     """The latent plots' look: grey axes on four sides, a faint grid, small tick labels."""
     show_grid(item, grid_alpha)
@@ -115,10 +113,14 @@ def style_frame(item: pg.PlotItem, tick_points: int, grid_alpha: float, si_prefi
         axis.setTextPen(pg.mkPen(_AXIS_COLOR))
         axis.setTickFont(_small_font(tick_points))
         axis.enableAutoSIPrefix(si_prefix)
-    # Top and right axes close the frame without repeating the tick labels.
+    # Top and right axes close the frame, without tick labels or ticks: each range change
+    # re-plans every axis's ticks in Python, and these two doubled that (a third of a
+    # plane's repaint after a zoom, or a training snapshot's new range).
     for name in ("top", "right"):
         item.showAxis(name)
-        item.getAxis(name).setStyle(showValues=False)
+        axis = item.getAxis(name)
+        axis.setStyle(showValues=False)
+        axis.setTicks([[]])
     cache_decorations(item)
 
 
