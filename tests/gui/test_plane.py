@@ -452,8 +452,9 @@ def test_legend_click_toggles_a_class(qtbot, plane: LatentPlane) -> None:
 def test_prior_circles(plane: LatentPlane) -> None:
     plane.show_prior((1.0, -1.0))
     for k, circle in enumerate(plane.prior_circles, start=1):
-        x, y = circle.getData()
-        np.testing.assert_allclose(np.hypot(x - 1.0, y + 1.0), k)
+        centre = circle.mapToItem(plane.getPlotItem().getViewBox().childGroup, circle.rect().center())
+        assert (centre.x(), centre.y()) == pytest.approx((1.0, -1.0))
+        assert circle.rect().width() == pytest.approx(2 * k) and circle.rect().height() == pytest.approx(2 * k)
         assert circle.isVisible()
     assert [label.textItem.toPlainText() for label in plane.prior_labels] == ["1σ", "2σ", "3σ"]
     plane.show_prior(show=False)

@@ -86,6 +86,8 @@ def test_a_short_run_reports_draws_curves_and_plane_and_saves_a_model_that_loads
     assert len(panel.curves["step_recon"].getData()[0]) == len(reports)
     epochs_x, test_total = panel.curves["test_total"].getData()
     assert list(epochs_x) == [1, 2] and np.all(np.isfinite(test_total))
+    # Each epoch is a dot on its curve.
+    np.testing.assert_allclose(panel.epoch_marks["test_total"].points(), np.column_stack([epochs_x, test_total]))
     # Each plot frames its curves: the whole run across, every value inside its range.
     total_steps = reports[-1].steps_per_epoch * reports[-1].epochs
     framing = ((0, ("step_recon", "step_total"), (0, total_steps)), (1, ("step_kl",), (0, total_steps)),

@@ -28,6 +28,7 @@ import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph 
 from ..latent import ellipse_axes
 from ..latent import grid as latent_grid
 from .accessible import named
+from .lean_axis import FRAME_SIDES, lean_axes
 from .markers import Markers, symbol_path
 from .plane import _INK, _MEAN_FILL, _POSTERIOR_COLOR, style_frame
 from .theme import PlotColors, mute, on_palette_change, recolor_plot
@@ -137,7 +138,7 @@ class PosteriorLens(QWidget):
         self._has_grid = False
         self._last_rect: tuple[float, float, float, float] | None = None
 
-        self._plot = pg.PlotWidget()
+        self._plot = pg.PlotWidget(axisItems=lean_axes(*FRAME_SIDES))
         self._plot.setObjectName("posterior_lens_plot")
         named(self._plot, "Posterior lens", "A close-up of the plane around your drawing's posterior: its "
                                             "1, 2 and 3 sigma ellipses, its samples, and the digits decoded there")

@@ -28,6 +28,7 @@ import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph 
 from .accessible import named
 from .grid_lines import show_grid
 from .images import array_to_qimage
+from .lean_axis import lean_axes
 from ..plot_range import steady_range
 from .plane import _AXIS_COLOR, CLASS_COLORS, cache_decorations
 from .theme import PlotColors, mute, on_palette_change, recolor_plot
@@ -231,7 +232,7 @@ class LossBreakdown(QWidget):
         self.set_report(None)
 
     def _build_kl_plot(self) -> pg.PlotWidget:
-        plot = pg.PlotWidget()
+        plot = pg.PlotWidget(axisItems=lean_axes())
         plot.setObjectName("loss_kl_bars")
         named(plot, "KL per dimension", "Bars of the KL term of your drawing's loss, one per latent dimension")
         plot.setFixedHeight(130)

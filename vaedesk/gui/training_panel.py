@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -50,6 +51,8 @@ from ..train_config import TrainConfig, TrainingError
 from .accessible import named
 from .grid_lines import show_grid
 from .images import DigitView
+from .lean_axis import lean_axes
+from .markers import Markers, symbol_path
 from .plane import LatentPlane, cache_decorations
 from .theme import PlotColors, on_palette_change, recolor_plot, severity_qcolor
 from .training_worker import Snapshot, TrainingClient
@@ -177,12 +180,13 @@ class TrainingPanel(QWidget):
         # Curves: per step (smoothed) on top, per epoch below with train solid and test dashed;
         # the KL term has its own plots because it is tens of times smaller than the rest.
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.epoch_marks: dict[str, Markers] = {}  # the dots of the per-epoch curves, by curve
         self.loss_plots: list[pg.PlotWidget] = []  # step loss, step KL, epoch loss, epoch KL
         grid = QGridLayout()
         for row, (when, x_label) in enumerate((("step", "step"), ("epoch", "epoch"))):
             for column, keys in enumerate((("recon", "total"), ("kl",))):
                 what = "Loss" if column == 0 else "KL"
-                plot = pg.PlotWidget(title=f"{what} per {when}")
+                plot = pg.PlotWidget(title=f"{what} per {when}", axisItems=lean_axes())
                 plot.setObjectName(f"train_plot_{when}_{'recon' if column == 0 else 'kl'}")
                 named(plot, f"{what} per {when}", f"The training curve of the {what if column else 'loss'} per {when}"
                       + (", smoothed" if when == "step" else ": training solid, test dashed"))
@@ -200,9 +204,13 @@ class TrainingPanel(QWidget):
                         self.curves[f"step_{key}"] = plot.plot(name=label, pen=pg.mkPen(color, width=2))
                         continue
                     for split, style in (("train", Qt.PenStyle.SolidLine), ("test", Qt.PenStyle.DashLine)):
-                        self.curves[f"{split}_{key}"] = plot.plot(
-                            pen=pg.mkPen(color, width=2, style=style), symbol="o", symbolSize=5, symbolBrush=color,
-                            symbolPen=None)
+                        name = f"{split}_{key}"
+                        self.curves[name] = plot.plot(pen=pg.mkPen(color, width=2, style=style))
+                        # A dot per epoch, as Markers: a pyqtgraph symbol curve re-planned its
+                        # spots at each new epoch (5 ms, and 3 ms more at the next repaint).
+                        self.epoch_marks[name] = Markers(symbol_path("o", 5), QPen(Qt.PenStyle.NoPen),
+                                                         QBrush(QColor(*color)))
+                        plot.addItem(self.epoch_marks[name])
                 # The panel frames the curves itself (steady ranges, see _frame) until the
                 # user pans or zooms a plot; pyqtgraph's autorange would redraw the axes at
                 # every report.
@@ -444,6 +452,8 @@ class TrainingPanel(QWidget):
         self._run_config = config
         for curve in self.curves.values():
             curve.setData([], [])
+        for marks in self.epoch_marks.values():
+            marks.set_points([])
         self.progress_bar.setValue(0)
         self.pause_button.setChecked(False)
         self._update_buttons(running=True)
@@ -586,6 +596,7 @@ class TrainingPanel(QWidget):
             for split in ("train", "test"):
                 series = [e[f"{split}_{key}"] for e in self._epochs]
                 self.curves[f"{split}_{key}"].setData(epochs, series)
+                self.epoch_marks[f"{split}_{key}"].set_points(np.column_stack([epochs, series]))
                 values += series
         self._frame(plot, (0.5, report.epochs + 0.5), values)
 
@@ -702,8 +713,9 @@ class TrainingPanel(QWidget):
                 pen = pg.mkPen(curve.opts["pen"])
                 pen.setColor(color)
                 curve.setPen(pen)
-                if curve.opts.get("symbol") is not None:
-                    curve.setSymbolBrush(pg.mkBrush(color))
+                marks = self.epoch_marks.get(f"{split}_{key}")
+                if marks is not None:
+                    marks.set_brush(QBrush(color))
 
     def closeEvent(self, event) -> None:
         # Closing the studio does not stop a run: it keeps training and saving; the window's

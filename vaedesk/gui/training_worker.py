@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, QProcess, Signal
 from ..model import Model, load_model
 from ..projection import Projection
 from ..train_config import Progress
+from ..training_process import unpack_array
 
 __all__ = ["Snapshot", "TrainingClient", "TrainingWorker"]
 
@@ -175,12 +176,13 @@ class TrainingWorker(QObject):
             if drawing is not None:
                 drawing = {"mean_xy": np.array(drawing["mean_xy"]),
                            "cov_xy": None if drawing["cov_xy"] is None else np.array(drawing["cov_xy"]),
-                           "reconstruction": np.array(drawing["reconstruction"], np.float32)}
-            self.snapshot.emit(Snapshot(message["step"], message["epoch"], np.array(message["scatter_xy"]),
-                                        np.array(message["labels"], np.int64), tuple(message["axis_labels"]),
+                           "reconstruction": unpack_array(drawing["reconstruction"])}
+            self.snapshot.emit(Snapshot(message["step"], message["epoch"],
+                                        unpack_array(message["scatter_xy"]).astype(np.float64),
+                                        unpack_array(message["labels"]).astype(np.int64), tuple(message["axis_labels"]),
                                         message["active_units"], drawing))
         elif kind == "hover":
-            self.hover_decoded.emit(message["x"], message["y"], np.array(message["image"], np.float32))
+            self.hover_decoded.emit(message["x"], message["y"], unpack_array(message["image"]))
         elif kind == "checkpoint":
             self._saved = message["path"]
             self.checkpoint_saved.emit(message["path"], message["epoch"])
