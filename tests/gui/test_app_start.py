@@ -63,3 +63,10 @@ def test_quitting_during_a_models_first_load_exits_cleanly(tmp_path):
                             text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "shot.png").is_file()
+
+
+def test_qt_fills_stay_on_the_window_thread():
+    # See vaedesk/gui/__init__.py: helper threads for fills waited for a busy core.
+    import vaedesk.gui  # noqa: F401
+
+    assert os.environ.get("QT_NO_GUI_THREADPOOL") == "1"

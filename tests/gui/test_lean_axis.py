@@ -97,10 +97,11 @@ def test_the_apps_plots_use_it(qtbot):
 def test_room_for_labels_grows_in_steps(framed, qtbot):
     item, _painter = framed
     axis = item.getAxis("left")
-    widths = set()
-    for high in (1.0, 7.5, 12.0, 150.0, 0.0125, 4321.0, 99999.0):
+    widths = []
+    for high in (1.0, 7.5, 12.0, 150.0, 0.0125, 4321.0, 2.0, 99999.0):
         item.getViewBox().setRange(yRange=(0.0, high), padding=0)
         qtbot.wait(20)
         assert axis.textWidth > 0 and axis.textWidth % 6 == 0, high
-        widths.add(axis.width())
-    assert len(widths) > 1  # and it does grow for wider labels
+        widths.append(axis.width())
+    assert widths == sorted(widths)  # narrower labels do not re-lay out the plot...
+    assert widths[-1] > widths[0]  # ...wider ones make room

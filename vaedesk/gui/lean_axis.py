@@ -6,7 +6,8 @@ measured again through the painter. On the training studio's plots that took 2-2
 axis, half of a loss plot's repaint after a new range and a third of the plane's, and a run
 changes those ranges while the user draws. ``LeanAxis`` plans the same ticks and labels
 (the same positions, texts and rectangles) with plain numbers and remembers each label's
-size, so a re-plan costs a fraction of that.
+size, so a re-plan costs a fraction of that. It also changes its width (which re-lays out
+the whole plot) less often: the room for labels grows in steps and never shrinks.
 """
 
 from __future__ import annotations
@@ -42,13 +43,16 @@ class LeanAxis(pg.AxisItem):
     def __init__(self, orientation: str, **kwargs) -> None:
         self._label_shown: str | None = None  # set before pyqtgraph's __init__ shows a label
         super().__init__(orientation, **kwargs)
+        # The room for labels only grows: narrower labels after a zoom leave a few pixels
+        # spare instead of re-laying out the plot (and again when they widen).
+        self.setStyle(autoReduceTextSpace=False)
         self._sizes_font = ""
         self._label_sizes: dict[str, tuple[float, float]] = {}  # in the font ``_sizes_font``
 
     def _updateMaxTextSize(self, x: float) -> None:
         # The room for a vertical axis' labels grows in steps of about a digit: each change
         # of an axis' width re-lays out its plot and redraws the plot twice over, and a
-        # growing loss curve's labels widened it by a pixel or two at a time.
+        # loss curve's labels widened it by a pixel or two at a time.
         if self.orientation in ("left", "right") and x > 0:
             x = math.ceil(x / _TEXT_SPACE_STEP) * _TEXT_SPACE_STEP
         super()._updateMaxTextSize(x)
