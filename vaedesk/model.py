@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from .errors import ImageError, LatentError, ModelError, VaedeskError, one_line
 from .limits import LATENT_LIMIT
 from .model_store import folder_lock, pending, settle, write_pair
 from .nets import ARCHITECTURE, AutoEncoder
+from .posterior import Posterior  # noqa: F401  (re-exported: the model API in one place)
 from .safe_read import read_limited
 # Large batches run in chunks: 256 images keep the convolutions' working buffers in cache
 # (measured: encoding 10k test images takes 0.59 s in chunks of 256, 1.26 s in chunks of
@@ -38,47 +38,6 @@ CHUNK = 256
 # -ELBO of mnist-vae-2d moved by 0.0006 nats; bfloat16, 15% smaller in a zip, by 0.017).
 STORED_DTYPE = torch.float16
 _HALF_MAX = torch.finfo(STORED_DTYPE).max
-
-
-@dataclass(frozen=True)
-class Posterior:
-    """The encoder's output for a batch: a diagonal Gaussian q(z|x) per image.
-
-    ``mean`` and ``logvar`` are (N, latent_dim) arrays; ``logvar`` is None for a plain
-    autoencoder, whose encoder returns a point, not a distribution.
-    """
-
-    mean: np.ndarray
-    logvar: np.ndarray | None
-
-    @property
-    def std(self) -> np.ndarray | None:
-        return None if self.logvar is None else np.exp(0.5 * self.logvar)
-
-    def sample(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
-        """``n`` draws z ~ q(z|x) for each image: shape (N, n, latent_dim)."""
-        rng = rng or np.random.default_rng()
-        if self.logvar is None:
-            return np.repeat(self.mean[:, None, :], n, axis=1)
-        noise = rng.standard_normal((self.mean.shape[0], n, self.mean.shape[1])).astype(np.float32)
-        return self.mean[:, None, :] + noise * self.std[:, None, :]
-
-    def kl(self) -> np.ndarray:
-        """KL(q(z|x) || N(0, I)) of each image in nats, the loss's pull toward the prior
-        (training's formula, :func:`vaedesk.nets.kl_to_prior`); zeros for an autoencoder,
-        which has no distribution.
-
-        In NumPy, not torch: the window asks for it on the GUI thread at every stroke, where
-        torch's per-call overhead and GIL hand-overs with the model worker cost more than
-        the sum itself.
-        """
-        if self.logvar is None:
-            return np.zeros(len(self), np.float64)
-        mean, logvar = self.mean.astype(np.float64), self.logvar.astype(np.float64)
-        return 0.5 * (mean**2 + np.exp(logvar) - 1.0 - logvar).sum(axis=1)
-
-    def __len__(self) -> int:
-        return self.mean.shape[0]
 
 
 class Model:

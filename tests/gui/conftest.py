@@ -14,6 +14,19 @@ def no_thread_left_running(qapp):
     assert not alive, f"threads left running: {alive}"
 
 
+@pytest.fixture(autouse=True)
+def no_model_process_left(qapp):
+    """Fail any GUI test that leaves a model process running (every window must stop its own)."""
+    import multiprocessing
+
+    yield
+    alive = [p for p in multiprocessing.active_children() if p.name == "vaedesk-model"]
+    for process in alive:
+        process.kill()
+        process.join(5)
+    assert not alive, f"model processes left running: {alive}"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _explanations_ready(_shared_cache):
     """Build the shipped models' explanation references once for the session (the app

@@ -19,7 +19,7 @@ def test_ctrl_c_closes_the_window_and_saves_the_session(tmp_path):
     app = subprocess.Popen([sys.executable, "-m", "vaedesk"], env=env, cwd=tmp_path,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        # The app is up, its event loop running, once the model thread has cached the
+        # The app is up, its event loop running, once the model process has cached the
         # encoded test set.
         deadline = time.monotonic() + 120
         while not any((home / "cache").rglob("*.npy")):

@@ -1,7 +1,8 @@
 """Issue 17: the real app, in a process of its own, opens a file given on its command line and
 ends cleanly however it is told to: app.quit(), SIGTERM, or Ctrl+C in its terminal while a
-model trains. Each path saves the session and the settings, stops the model thread and the
-training process, and exits 0 without Qt's "QThread: Destroyed while thread is still running"."""
+model trains. Each path saves the session and the settings, stops the model process and the
+training process, and exits 0 without Qt's "QThread: Destroyed while thread is still running",
+leaving no process behind."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def check():
     if win is None or win.model_info is None or win.workspace.drawing.is_empty():
         QTimer.singleShot(100, check)
         return
-    print("shown", win.model_info.name, QGuiApplication.desktopFileName(), not app.windowIcon().isNull(), flush=True)
+    print("shown", win.model_info.name, QGuiApplication.desktopFileName(), not app.windowIcon().isNull(),
+          win.client.worker.pid(), flush=True)
     if how == "quit":
         # A bug in a slot: logged with its traceback and told in one message; the app goes on.
         QTimer.singleShot(0, lambda: {}["a bug"])
@@ -141,6 +143,25 @@ def gone(pid: int, within: float = 30.0) -> bool:
     return False
 
 
+def left_in_session(session: int, within: float = 30.0) -> list[str]:
+    """The processes of a session (the app and everything it started), once they have had
+    ``within`` seconds to end: their command lines."""
+    deadline = time.monotonic() + within
+    while True:
+        left = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    if os.getsid(int(entry)) == session:
+                        with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                            left.append(cmdline.read().replace(b"\0", b" ").decode(errors="replace"))
+                except (ProcessLookupError, PermissionError, FileNotFoundError):
+                    pass
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
 def test_app_quit_opens_the_file_given_and_saves_on_the_way_out(tmp_path, digit_png):
     home = tmp_path / "home"
     home.mkdir()
@@ -170,6 +191,7 @@ def test_a_signal_closes_the_app_during_training_and_stops_the_run(tmp_path, dig
     # as it does from a terminal.
     app = start("train", digit_png, home, start_new_session=True)
     try:
+        model_pid = int(wait_for_line(app, "shown ").split()[-1])
         pid = int(wait_for_line(app, "training ").split()[1])
         if signum == signal.SIGINT:
             os.killpg(app.pid, signal.SIGINT)  # the terminal's Ctrl+C: the whole foreground group
@@ -179,6 +201,8 @@ def test_a_signal_closes_the_app_during_training_and_stops_the_run(tmp_path, dig
         out, err = finish(app)
     assert_clean_exit(app, out, err)
     assert gone(pid), "the training process outlived the app"
+    assert gone(model_pid), "the model process outlived the app"
+    assert left_in_session(app.pid) == []  # nor the fork server the model process came from
     assert (home / "session.json").is_file()
     assert "geometry=" in (home / "config" / "settings.ini").read_text(encoding="utf-8")
     log = (home / "log" / "vaedesk.log").read_text(encoding="utf-8")

@@ -48,7 +48,8 @@ def test_real_app_starts_in_a_window_under_xvfb(tmp_path):
 
 
 def test_the_window_module_does_not_import_torch():
-    # The window shows before the model thread has imported PyTorch (1+ s): see the cold-start benchmark.
+    # The window shows without PyTorch (1+ s to import; only the model process needs it): see the
+    # cold-start benchmark.
     code = "import sys, vaedesk.gui.window; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "False", result.stderr[-2000:]

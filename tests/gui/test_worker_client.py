@@ -1,13 +1,13 @@
 """WorkerClient's pacing of a drawing's results: at most one posterior (and its decodings) per
 frame, always the newest, never a stale one. Results are fed in through the worker's own
-signals, as the worker thread sends them."""
+signals, as the thread reading the model process sends them."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from vaedesk.gui.protocol import Channel, DecodeResult, EncodeResult
+from vaedesk.protocol import Channel, DecodeResult, EncodeResult
 from vaedesk.gui.worker import FRAME_MS, WorkerClient
 from vaedesk.session import Drawing
 

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QInputDialog
 
 from ..attributes import Attribute, Member, shifted
 from ..errors import VaedeskError
+from ..protocol import AttributeResult, Channel, DecodeResult
 from .attribute_panel import Choice
-from .protocol import AttributeResult, Channel, DecodeResult
 
 if TYPE_CHECKING:
     from .window import MainWindow

@@ -33,8 +33,8 @@ from ..plot_range import steady_range
 from .plane import _AXIS_COLOR, CLASS_COLORS, cache_decorations
 from .theme import PlotColors, mute, on_palette_change, recolor_plot
 
-if TYPE_CHECKING:  # the report comes from the worker; its module imports torch
-    from ..explanation import DrawingReport
+if TYPE_CHECKING:
+    from ..drawing_report import DrawingReport
 
 __all__ = ["MAX_BARS", "NO_REPORT_TEXT", "LossBreakdown", "percentile_sentence"]
 

@@ -11,8 +11,8 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog
 
+from ..protocol import Channel, DecodeResult, MorphRequest
 from ..workspace import GalleryEndpoint, PinEndpoint
-from .protocol import Channel, DecodeResult, MorphRequest
 
 if TYPE_CHECKING:
     from .window import MainWindow

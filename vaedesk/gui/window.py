@@ -27,8 +27,10 @@ from PySide6.QtWidgets import (
 from ..catalog import DEFAULT_MODEL
 from ..drawing_io import load_drawing, save_drawing
 from ..errors import VaedeskError
+from ..model_service import SAMPLE_COUNT
 from ..paths import settings_path
 from ..preprocess import load_image, preprocess_image
+from ..protocol import Channel, DecodeResult, EncodeResult, InsightResult, LensRequest, ModelInfo
 from ..settings_file import SettingsError, legacy_settings_path, migrate_settings
 from ..theme import DEFAULT_THEME
 from ..workspace import Workspace, WorkspaceFull
@@ -47,11 +49,10 @@ from .attribute_controller import AttributeController
 from .attribute_panel import AttributePanel
 from .plane import LatentPlane
 from .plane_export import PLANE_FILTER, export_plot, plane_path
-from .protocol import Channel, DecodeResult, EncodeResult, InsightResult, LensRequest, ModelInfo
 from .theme import apply_theme, set_text_color
 from .tour import TourPanel, vae_steps
 from .traversal_view import TraversalView
-from .worker import SAMPLE_COUNT, WorkerClient
+from .worker import WorkerClient
 
 if TYPE_CHECKING:
     from .training_panel import TrainingPanel

@@ -1,4 +1,4 @@
-"""What the window asks of the model worker, and what comes back: typed, Qt-free.
+"""What the window asks of the model process, and what comes back: typed, Qt-free, picklable.
 
 Every request travels on a :class:`Channel`. The client stamps it with a request id and
 the model generation; each result carries both back, so the client (never the window)
@@ -8,15 +8,14 @@ decides once whether a result is still wanted (as ndv's ``DataRequest``/``DataRe
 from __future__ import annotations
 
 import enum
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..attributes import Member
-from ..session import Drawing
-from ..workspace import ResolvedEndpoint
+from .attributes import Member
+from .session import Drawing
+from .workspace import ResolvedEndpoint
 
 
 class Channel(enum.Enum):
@@ -39,7 +38,7 @@ class Channel(enum.Enum):
 
     @property
     def is_batch(self) -> bool:
-        """Batch jobs use every core; interactive ones one (see ModelWorker)."""
+        """Batch jobs use every core; interactive ones one (see ModelService)."""
         return self in (Channel.LOAD, Channel.GRID, Channel.EXPORT, Channel.DENSITY)
 
     @property
@@ -98,7 +97,6 @@ class ExportRequest:
     fps: float
     size: int
     pingpong: bool
-    cancel: threading.Event = field(default_factory=threading.Event, compare=False)
 
 
 @dataclass(frozen=True)
