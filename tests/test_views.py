@@ -127,3 +127,13 @@ def test_a_two_dimensional_space_is_its_own_plane_whatever_the_view():
         np.testing.assert_allclose(view.to_plane(z), z)
         np.testing.assert_allclose(view.to_latent(z), z)
         assert view.axis_labels == ("z1", "z2")
+
+
+def test_the_neighbourhood_map_is_fitted_on_as_many_means_as_the_setting_asks(monkeypatch):
+    pytest.importorskip("umap")
+    means = np.random.default_rng(0).standard_normal((400, 4)).astype(np.float32)
+    monkeypatch.setenv("VAEDESK_NEIGHBOUR_POINTS", "150")
+    assert len(fit_view(None, "neighbors", means).fitted_latents) == 150
+    monkeypatch.setenv("VAEDESK_NEIGHBOUR_POINTS", "many")
+    with pytest.raises(LatentError, match="VAEDESK_NEIGHBOUR_POINTS must be a whole number"):
+        fit_view(None, "neighbors", means)

@@ -19,6 +19,7 @@ origin.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -33,7 +34,9 @@ VIEW_KINDS = ("pca", "lda", "dims", "neighbors")
 VIEW_NAMES = {"pca": "principal components", "lda": "class-separating (LDA)", "dims": "two latent dimensions",
               "neighbors": "neighbourhoods (UMAP)"}
 # Training means a neighbourhood map is fitted on at most: the map of 12,000 keeps the
-# clusters of 60,000 and fits in seconds rather than minutes.
+# clusters of 60,000 and fits in seconds rather than minutes. VAEDESK_NEIGHBOUR_POINTS sets
+# another number (a quicker, rougher map; the tests' windows use it, whose model process
+# does not share the test's memory).
 NEIGHBOUR_FIT_POINTS = 12_000
 # Nearest fitted means that place a new point on a neighbourhood map (and map a plane point back).
 NEIGHBOURS_PLACING = 10
@@ -261,11 +264,19 @@ def _dims(data: np.ndarray, information: np.ndarray | None, dims: Sequence[int] 
                       anchor=data.mean(0), shown_dims=(int(dims[0]), int(dims[1])))
 
 
+def _neighbour_fit_points() -> int:
+    setting = os.environ.get("VAEDESK_NEIGHBOUR_POINTS", "")
+    try:
+        return max(100, int(setting)) if setting else NEIGHBOUR_FIT_POINTS
+    except ValueError:
+        raise LatentError(f"VAEDESK_NEIGHBOUR_POINTS must be a whole number, not {setting!r}") from None
+
+
 def _neighbours(data: np.ndarray, seed: int, cached: Callable[..., np.ndarray] | None = None) -> NeighbourView:
     """UMAP of (at most NEIGHBOUR_FIT_POINTS of) the means; ``cached(tag, shape, compute)``
     keeps the fitted plane on disk when the means are a model's training set."""
     rng = np.random.default_rng(seed)
-    chosen = np.sort(rng.choice(len(data), min(len(data), NEIGHBOUR_FIT_POINTS), replace=False))
+    chosen = np.sort(rng.choice(len(data), min(len(data), _neighbour_fit_points()), replace=False))
     fitted = data[chosen].astype(np.float32)
 
     def fit() -> np.ndarray:

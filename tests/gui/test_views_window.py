@@ -73,9 +73,7 @@ def test_a_two_dimensional_model_has_no_views_to_choose(qtbot):
 
 def test_the_neighbourhood_view_places_drawings_among_their_class(qtbot, monkeypatch):
     pytest.importorskip("umap")
-    import vaedesk.views
-
-    monkeypatch.setattr(vaedesk.views, "NEIGHBOUR_FIT_POINTS", 1500)  # a quick map for the test
+    monkeypatch.setenv("VAEDESK_NEIGHBOUR_POINTS", "1500")  # a quick map, in the model process too
     win = _open(qtbot, "mnist-vae-16d")
     _switch_view(qtbot, win, win.actions.view_neighbors)
     view = win.model_info.view

@@ -146,8 +146,9 @@ class ModelProcess(QObject):
     def is_alive(self) -> bool:
         return self.process is not None and self.process.is_alive()
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Ask the process to finish what it is doing and end; wait for it (then end it)."""
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the process to finish what it is doing and end; wait for it, then end it (it
+        writes its caches whole or not at all, so a long job cut short loses nothing)."""
         self._stopping = True
         self.send((STOP,))
         reader = self._reader
