@@ -26,7 +26,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..attributes import Member
-from ..model_service import CANCEL_EXPORT, STOP, child_main
+from ..model_service import CANCEL_EXPORT, EVENTS, STOP, child_main
 from ..protocol import (
     AttributeRequest, Channel, CountRequest, DecodeRequest, DecodeResult, EncodeRequest, EncodeResult, Envelope,
     ExplainRequest, ExportRequest, GridRequest, LatentRequest, LensRequest, LoadRequest, ModelInfo, MorphRequest,
@@ -121,15 +121,22 @@ class ModelProcess(QObject):
             return
         finally:
             theirs.close()  # the child's end: ours sees the end of file when the child ends
+        how = None
         try:
             while True:
                 kind, *args = connection.recv()
+                if kind not in EVENTS:
+                    raise ValueError(f"unknown event {kind!r:.40}")
                 getattr(self, kind).emit(*args)
         except (EOFError, OSError):
             pass
+        except Exception as exc:  # a message the window cannot read: end the process, start anew
+            log.exception("unreadable message from the model process")
+            how = f"sent a message the window could not read ({type(exc).__name__}: {exc})"
+            process.kill()
         process.join(10)
         if not self._stopping:
-            self.ended.emit(_how_it_ended(process.exitcode))
+            self.ended.emit(how or _how_it_ended(process.exitcode))
 
     def send(self, message) -> None:
         """Send a request (an Envelope) or a control message; dropped once the process has
@@ -197,6 +204,7 @@ class WorkerClient(QObject):
         self._loads: dict[int, LoadRequest] = {}  # generation -> what was asked, until it is shown
         self._shown_load: LoadRequest | None = None  # what to load again in a new process
         self._restarts = 0  # new processes since a model last loaded
+        self._stopped = False
         self._waiting_posterior: EncodeResult | None = None  # for the frame to end
         self._waiting_samples: DecodeResult | None = None
         self._frame = QTimer(self, singleShot=True, interval=FRAME_MS)
@@ -291,6 +299,8 @@ class WorkerClient(QObject):
         A model that was being loaded counts as the culprit: the load fails (the window then
         keeps or falls back to a model that works). A process that dies again before any
         model loads is not restarted."""
+        if self._stopped:  # it ended as the window closed: nothing to say, nothing to restart
+            return
         loading = self._generation != self._shown_generation
         self._restarts += 1
         restart = self._restarts <= MAX_RESTARTS
@@ -379,5 +389,6 @@ class WorkerClient(QObject):
 
     def stop(self) -> None:
         """End the model process (an export under way is cancelled first)."""
+        self._stopped = True
         self.cancel_export()
         self.worker.stop()
