@@ -268,7 +268,7 @@ class ModelService:
 
     def _prepare_reference(self, model, generation: int) -> None:
         """Build what explanations compare a drawing with (cached per model: only a model's
-        first load on a machine takes seconds) beside the worker, so drawing never waits."""
+        first load on a machine takes seconds) beside the requests, so drawing never waits."""
         def build() -> None:
             from .explanation import model_reference  # torch: never at the window's start
 

@@ -140,7 +140,7 @@ class CountRequest:
 
 @dataclass(frozen=True)
 class Envelope:
-    """A request as the worker receives it."""
+    """A request as the model service receives it."""
 
     channel: Channel
     request_id: int
