@@ -67,7 +67,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from tests.gui.helpers import draw_strokes
-    from tests.gui.soak import resident_mb, run_soak, running_qthreads
+    from tests.gui.soak import resident_mb, run_soak, running_model_processes
     from vaedesk.gui import MainWindow
     from vaedesk.sketches import draw_digit
 
@@ -89,7 +89,7 @@ def main() -> int:
     summary["works_after"] = bool(np.isfinite(window.last_encode.mean_xy).all())
     window.close()
     bot.wait(50)
-    summary["qthreads_after_close"] = running_qthreads()
+    summary["model_processes_after_close"] = len(running_model_processes())
     summary["resident_mb_after_close"] = round(resident_mb(), 1)
 
     print(f"{'action':>7} {'MB':>7}")
@@ -97,18 +97,19 @@ def main() -> int:
         mark = "  <- after warm-up (baseline)" if index == report.warmup_actions else ""
         print(f"{index:>7} {mb:>7.1f}{mark}")
     print(f"counts: {summary['counts']}")
-    print(f"threads: python {report.threads_start} -> {report.threads_end}, running QThreads "
-          f"{report.qthreads_start} -> {report.qthreads_end} ({summary['qthreads_after_close']} after close)")
+    print(f"threads: python {report.threads_start} -> {report.threads_end}, model processes "
+          f"{report.model_processes_start} -> {report.model_processes_end} "
+          f"({summary['model_processes_after_close']} after close)")
     problems = []
     if report.growth() >= args.max_growth:
         problems.append(f"memory grew {100 * report.growth():.1f}% after warm-up")
     for name in ("errors", "worker_failures", "exceptions", "inconsistencies"):
         if summary[name]:
             problems.append(f"{len(summary[name])} {name.replace('_', ' ')}: {summary[name][:3]}")
-    if report.threads_end != report.threads_start or report.qthreads_end != report.qthreads_start:
-        problems.append("threads left behind")
-    if summary["qthreads_after_close"] or not summary["works_after"]:
-        problems.append("the window did not keep working or did not stop its threads")
+    if report.threads_end != report.threads_start or report.model_processes_end != report.model_processes_start:
+        problems.append("threads or processes left behind")
+    if summary["model_processes_after_close"] or not summary["works_after"]:
+        problems.append("the window did not keep working or did not stop its model process")
     summary["verdict"] = "FAIL: " + "; ".join(problems) if problems else "PASS"
     print(f"{summary['verdict']} — {report.actions} actions in {report.elapsed_s:.0f} s; memory "
           f"{report.start_mb:.0f} MB at start, {report.baseline_mb:.0f} MB after warm-up, "

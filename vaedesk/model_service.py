@@ -282,7 +282,7 @@ class ModelService:
                 self._send("reference_ready", generation)
 
         # daemon given, so the new thread does not ask threading who made it (which would
-        # register this QThread with threading for good).
+        # register the calling thread with threading for good).
         self._reference_thread = threading.Thread(target=build, name="vaedesk-reference", daemon=False)
         self._reference_thread.start()
 

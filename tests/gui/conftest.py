@@ -2,25 +2,12 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def no_thread_left_running(qapp):
-    """Fail any GUI test that leaves a QThread running (every worker must be stopped)."""
-    from vaedesk.gui import threads
-
-    yield
-    alive = [t for t in threads.live_threads() if t.isRunning()]
-    for thread in alive:
-        thread.quit()
-        thread.wait(2000)
-    assert not alive, f"threads left running: {alive}"
-
-
-@pytest.fixture(autouse=True)
 def no_model_process_left(qapp):
     """Fail any GUI test that leaves a model process running (every window must stop its own)."""
-    import multiprocessing
+    from tests.gui.soak import running_model_processes
 
     yield
-    alive = [p for p in multiprocessing.active_children() if p.name == "vaedesk-model"]
+    alive = running_model_processes()
     for process in alive:
         process.kill()
         process.join(5)

@@ -28,7 +28,7 @@ from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from vaedesk.gui import threads as qthreads
+from vaedesk.gui.worker import PROCESS_NAME
 from vaedesk.gui.canvas import CANVAS_SIZE
 from vaedesk.preprocess import preprocess_strokes
 from vaedesk.sketches import draw_digit
@@ -64,8 +64,8 @@ class SoakReport:
     warmup_actions: int = 0  # memory[0] is the start; the sample at this index is the baseline
     threads_start: int = 0  # Python threads (threading.enumerate)
     threads_end: int = 0
-    qthreads_start: int = 0  # running QThreads registered in vaedesk.gui.threads
-    qthreads_end: int = 0
+    model_processes_start: int = 0  # model processes running (one per window)
+    model_processes_end: int = 0
     errors: list[str] = field(default_factory=list)  # messages the window showed as warnings/errors
     # What the window shows disagreeing with its state once it has settled, as "action index: what".
     inconsistencies: list[str] = field(default_factory=list)
@@ -98,7 +98,7 @@ class SoakReport:
             "start_mb": round(self.start_mb, 1), "baseline_mb": round(self.baseline_mb, 1),
             "end_mb": round(self.end_mb(), 1), "growth_pct": round(100 * self.growth(), 2),
             "threads_start": self.threads_start, "threads_end": self.threads_end,
-            "qthreads_start": self.qthreads_start, "qthreads_end": self.qthreads_end,
+            "model_processes_start": self.model_processes_start, "model_processes_end": self.model_processes_end,
             "errors": self.errors, "worker_failures": self.worker_failures, "exceptions": self.exceptions,
             "inconsistencies": self.inconsistencies,
             "exports": len(self.exports),
@@ -129,8 +129,11 @@ def _trim_heap() -> None:
         pass
 
 
-def running_qthreads() -> int:
-    return sum(1 for thread in qthreads.live_threads() if thread.isRunning())
+def running_model_processes() -> list:
+    """The model processes this process has started that are still running."""
+    import multiprocessing
+
+    return [p for p in multiprocessing.active_children() if p.name == PROCESS_NAME]
 
 
 class _Driver:
@@ -383,7 +386,7 @@ def run_soak(window: Any, qtbot_like: QtBotLike, actions: int, seed: int, *, sam
     sys.excepthook = hook
     window.morph_panel.frames.setValue(EXPORT_FRAMES)
     report.threads_start = lasting_threads(qtbot_like)
-    report.qthreads_start = running_qthreads()
+    report.model_processes_start = len(running_model_processes())
     start = time.perf_counter()
     try:
         driver.sample()
@@ -430,5 +433,5 @@ def run_soak(window: Any, qtbot_like: QtBotLike, actions: int, seed: int, *, sam
         if own_dir is not None:
             own_dir.cleanup()
     report.threads_end = lasting_threads(qtbot_like)
-    report.qthreads_end = running_qthreads()
+    report.model_processes_end = len(running_model_processes())
     return report

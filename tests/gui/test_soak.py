@@ -30,7 +30,7 @@ def test_a_long_session_loses_nothing(qtbot, tmp_path):
         assert report.errors == [] and report.worker_failures == [] and report.exceptions == [], summary
         assert report.inconsistencies == [], summary
         assert report.threads_end == report.threads_start, summary
-        assert report.qthreads_end == report.qthreads_start == 0, summary  # the model is a process
+        assert report.model_processes_end == report.model_processes_start == 1, summary  # none left behind
         assert len(report.memory) >= ACTIONS // 20
         assert report.growth() < MAX_GROWTH, summary
 
