@@ -179,9 +179,10 @@ def test_models_takes_no_arguments(capsys, tokens):
 @given(junk.filter(lambda t: t not in ("train", "eval", "encode", "morph", "traverse", "models")
                   and not t.startswith("-")))
 def test_unknown_commands(capsys, command):
-    assume(command)
+    # A word that is no command is taken for a file to open (vaedesk FILE): none is there
+    # (an existing path such as "/" gets its own message).
+    assume(command and not Path(command).exists())
     code, _, err = run_cli(capsys, [command])
-    # A word that is no command is taken for a file to open (vaedesk FILE): none is there.
     assert "no such file" in refused(code, err)
 
 
