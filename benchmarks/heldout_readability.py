@@ -30,8 +30,8 @@ from torch import nn
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vaedesk.data import load_split
-from vaedesk.preprocess import preprocess_strokes
+from vaedesk.data.datasets import load_split
+from vaedesk.data.preprocess import preprocess_strokes
 
 DEFAULT_DATA = ROOT / "resources" / "data" / "drawn-digits" / "heldout.json.gz"
 

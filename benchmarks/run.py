@@ -83,10 +83,10 @@ def bench_library() -> dict[str, float]:
     import torch
 
     import vaedesk
-    from vaedesk.data import load_split
-    from vaedesk.encodings import cached_means
+    from vaedesk.data.datasets import load_split
+    from vaedesk.model.encodings import cached_means
     from vaedesk.export import save_gif
-    from vaedesk.latent import grid, tile
+    from vaedesk.latent.geometry import grid, tile
 
     model = vaedesk.load_model()
     test = load_split("test")
@@ -124,7 +124,7 @@ def bench_library() -> dict[str, float]:
         results["gif_96_frames_280px_kb"] = path.stat().st_size / 1024
     # explain(): the app asks for the fast part (64 samples, no IWAE) as the user draws and
     # for the IWAE with 256 samples when the pen lifts; its reference is built once per model.
-    from vaedesk.explanation import explain, model_reference
+    from vaedesk.insight.explanation import explain, model_reference
 
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
@@ -136,7 +136,7 @@ def bench_library() -> dict[str, float]:
     results["iwae_256_median_ms"] = stats(timed(
         lambda: explain(model, next(inputs), samples=64, iwae_samples=256, reference=reference), 20))["median"]
     # The lens' 5x5 decodings and the aggregate posterior's density over the training means.
-    from vaedesk.latent import density
+    from vaedesk.latent.geometry import density
 
     lens_points = np.random.default_rng(0).normal(size=(25, 2)).astype(np.float32)
     results["lens_grid_25_median_ms"] = stats(timed(lambda: tile(model.decode(lens_points), 5), 50))["median"]
@@ -159,8 +159,8 @@ def bench_gui() -> dict[str, float]:
     from PySide6.QtWidgets import QApplication
 
     from vaedesk.gui import MainWindow
-    from vaedesk.protocol import Channel
-    from vaedesk.sketches import synthetic_drawings
+    from vaedesk.service.protocol import Channel
+    from vaedesk.data.sketches import synthetic_drawings
 
     app = QApplication.instance() or QApplication([])
 
@@ -427,14 +427,14 @@ def bench_cold_start(runs: int = 3) -> dict[str, float]:
 def bench_training(reference_epochs: int = 30) -> dict[str, float]:
     """Issue 16's speed measure, in one run: the pytorch/examples VAE recipe (a 784-400-2 MLP,
     Adam 1e-3, batch 128) trained for ``reference_epochs``, its final test -ELBO, and the
-    time vaedesk's recipe (``RECIPE``: its convolutional VAE through ``vaedesk.training.train``)
+    time vaedesk's recipe (``RECIPE``: its convolutional VAE through ``vaedesk.training.loop.train``)
     takes to reach that -ELBO. Times are training time: test evaluations are not counted."""
     import torch
     from torch import nn
 
-    import vaedesk.training as training
-    from vaedesk.data import load_split
-    from vaedesk.nets import loss_terms
+    import vaedesk.training.loop as training
+    from vaedesk.data.datasets import load_split
+    from vaedesk.model.nets import loss_terms
 
     class ExamplesVAE(nn.Module):  # the recipe of github.com/pytorch/examples/tree/main/vae, 2-d latent
         def __init__(self) -> None:
@@ -538,9 +538,9 @@ def bench_views(model_name: str = "mnist-vae-16d", roundtrip_digits: int = 1000)
     torch.set_num_threads(2)
     os.environ["VAEDESK_CACHE"] = tempfile.mkdtemp(prefix="vaedesk-bench-views-")  # a cold fit
     import vaedesk
-    from vaedesk.encodings import cached_means
-    from vaedesk.evaluation import knn_accuracy
-    from vaedesk.views import fit_view
+    from vaedesk.model.encodings import cached_means
+    from vaedesk.insight.evaluation import knn_accuracy
+    from vaedesk.latent.views import fit_view
 
     model = vaedesk.load_model(model_name)
     train, test = vaedesk.load_split("train", as_uint8=True), vaedesk.load_split("test")

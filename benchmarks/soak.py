@@ -69,7 +69,7 @@ def main() -> int:
     from tests.gui.helpers import draw_strokes
     from tests.gui.soak import resident_mb, run_soak, running_model_processes
     from vaedesk.gui import MainWindow
-    from vaedesk.sketches import draw_digit
+    from vaedesk.data.sketches import draw_digit
 
     app = QApplication.instance() or QApplication([])
     bot = EventLoopBot()

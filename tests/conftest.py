@@ -31,7 +31,7 @@ def tiny_model_path(tmp_path_factory):
     """A tiny VAE trained for one short epoch, saved with its card (shared by many tests)."""
     import torch
 
-    from vaedesk.training import TrainConfig, train
+    from vaedesk.training.loop import TrainConfig, train
 
     torch.manual_seed(0)
     config = TrainConfig(epochs=1, limit=512, batch_size=64, width=8, hidden=32, seed=1)
@@ -42,7 +42,7 @@ def tiny_model_path(tmp_path_factory):
 
 @pytest.fixture
 def tiny_model(tiny_model_path):
-    from vaedesk.model import load_model
+    from vaedesk.model.model import load_model
 
     return load_model(tiny_model_path)
 

@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from tests.conftest import REPO
-from vaedesk.atomic import atomic_dir, atomic_path, sweep_stale, write_new
+from vaedesk.support.atomic import atomic_dir, atomic_path, sweep_stale, write_new
 
 
 def _run_and_kill_inside(code: str, tmp_path) -> None:
@@ -18,7 +18,7 @@ def _run_and_kill_inside(code: str, tmp_path) -> None:
         import os, signal, sys
         sys.path.insert(0, {repo!r})
         from pathlib import Path
-        import vaedesk.atomic as atomic
+        import vaedesk.support.atomic as atomic
         def die(*_args):
             os.kill(os.getpid(), signal.SIGKILL)
         folder = Path({folder!r})

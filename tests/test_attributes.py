@@ -1,4 +1,4 @@
-"""Latent arithmetic's core (vaedesk.attributes): groups, vectors, named attributes."""
+"""Latent arithmetic's core (vaedesk.latent.attributes): groups, vectors, named attributes."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 import vaedesk
-from vaedesk.attributes import (
+from vaedesk.latent.attributes import (
     MAX_ATTRIBUTE_DIM, MAX_NAME_LENGTH, Attribute, Member, attribute_vector, check_attribute, check_attribute_name,
     group_latents, shifted,
 )
 from vaedesk.errors import LatentError
-from vaedesk.limits import LATENT_LIMIT
+from vaedesk.support.limits import LATENT_LIMIT
 
 
 class FirstPixels:

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from vaedesk.cli import main
-from vaedesk.data import load_split
+from vaedesk.data.datasets import load_split
 
 from tests.conftest import REPO
 
@@ -150,7 +150,7 @@ def test_entry_point_runs_as_module():
 
 def test_train_argv_reproduces_a_config_through_the_parser():
     from vaedesk.cli import build_parser
-    from vaedesk.train_config import TrainConfig
+    from vaedesk.training.config import TrainConfig
 
     config = TrainConfig(kind="vae", latent_dim=3, epochs=4, batch_size=64, lr=3e-4, beta=0.0, seed=7,
                          data_dir="/data/fashion", limit=500, augment=0.0, pen_style=0.25, elastic=1.5, sketches=0.1,
@@ -169,7 +169,7 @@ def test_train_argv_reproduces_a_config_through_the_parser():
 
 
 def _user_model(tiny_model_path, stem, **card_changes):
-    from vaedesk.paths import user_models_dir
+    from vaedesk.support.paths import user_models_dir
 
     folder = user_models_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -196,17 +196,17 @@ def test_models_lists_a_broken_model_with_its_reason(capsys, tiny_model_path):
 
 
 def test_eval_escapes_the_card_name_and_refuses_nan(capsys, tiny_model_path, monkeypatch):
-    import vaedesk.evaluation
+    import vaedesk.insight.evaluation
 
     weights = _user_model(tiny_model_path, "named", name="red\x1b[31m\nsecond line")
-    monkeypatch.setattr(vaedesk.evaluation, "evaluate", lambda *a, **k: {"neg_elbo": 100.0, "active_units": 2})
+    monkeypatch.setattr(vaedesk.insight.evaluation, "evaluate", lambda *a, **k: {"neg_elbo": 100.0, "active_units": 2})
     code, out, err = run(capsys, "eval", "--model", str(weights))
     assert code == 0, err
     assert out.splitlines()[0] == "red\\x1b[31m\\nsecond line: vae, 2-d latent"
     code, out, _ = run(capsys, "eval", "--model", str(weights), "--json")
     assert json.loads(out)["model"] == "red\x1b[31m\nsecond line" and "\x1b" not in out  # JSON escapes it
 
-    monkeypatch.setattr(vaedesk.evaluation, "evaluate", lambda *a, **k: {"neg_elbo": float("nan"), "recon": 1.0})
+    monkeypatch.setattr(vaedesk.insight.evaluation, "evaluate", lambda *a, **k: {"neg_elbo": float("nan"), "recon": 1.0})
     for extra in ([], ["--json"]):
         code, out, err = run(capsys, "eval", "--model", str(weights), *extra)
         assert_one_line_error(code, err, "produced NaN or infinite values on the test set (neg_elbo)")
@@ -215,7 +215,7 @@ def test_eval_escapes_the_card_name_and_refuses_nan(capsys, tiny_model_path, mon
 
 def test_the_train_options_default_to_train_configs_defaults():
     from vaedesk.cli import build_parser
-    from vaedesk.train_config import TrainConfig
+    from vaedesk.training.config import TrainConfig
 
     args = build_parser().parse_args(["train"])
     defaults = TrainConfig()

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vaedesk import training
+from vaedesk.training import loop as training
 from vaedesk.cli import main
 
 from tests.conftest import REPO
@@ -106,8 +106,8 @@ def test_train_checks_its_destination_before_training(capsys, monkeypatch, tmp_p
 def test_a_finished_run_that_cannot_be_saved_is_kept_elsewhere(tmp_path, monkeypatch, _isolated_home):
     import torch
 
-    from vaedesk.model import Model, load_model, new_card
-    from vaedesk.nets import AutoEncoder
+    from vaedesk.model.model import Model, load_model, new_card
+    from vaedesk.model.nets import AutoEncoder
 
     torch.manual_seed(0)
     tiny_model = Model(AutoEncoder("vae", 2, width=2, hidden=4), new_card("vae", 2, width=2, hidden=4))
@@ -121,7 +121,7 @@ def test_a_finished_run_that_cannot_be_saved_is_kept_elsewhere(tmp_path, monkeyp
         return original(self, path)
 
     monkeypatch.setattr(Model, "save", save)
-    monkeypatch.setattr("vaedesk.evaluation.evaluate", lambda *a, **k: pytest.fail("evaluated a lost model"))
+    monkeypatch.setattr("vaedesk.insight.evaluation.evaluate", lambda *a, **k: pytest.fail("evaluated a lost model"))
     with pytest.raises(training.TrainingError) as info:
         training.save_and_evaluate(tiny_model, target / "model")
     message = str(info.value)

@@ -1,5 +1,5 @@
 """Training data beyond IDX folders: Quick, Draw! numpy bitmaps and images in class
-sub-folders, with a test split held out deterministically (vaedesk.data)."""
+sub-folders, with a test split held out deterministically (vaedesk.data.datasets)."""
 
 import json
 import shutil
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from vaedesk.data import MAX_CLASSES, class_names, dataset_name, load_split, trained_categories, trained_on
+from vaedesk.data.datasets import MAX_CLASSES, class_names, dataset_name, load_split, trained_categories, trained_on
 from vaedesk.errors import DataError
-from vaedesk.train_config import TrainConfig, TrainingError
+from vaedesk.training.config import TrainConfig, TrainingError
 
 DOODLES = 70  # per category: 10 held out for testing (1/7), 60 for training
 
@@ -245,7 +245,7 @@ def test_the_test_split_is_at_most_a_thousand_a_category(tmp_path):
 
 
 def test_image_folder_is_preprocessed_like_imported_pictures(image_folder):
-    from vaedesk.preprocess import preprocess_file
+    from vaedesk.data.preprocess import preprocess_file
 
     assert class_names(image_folder) == ("circle", "square")
     train, test = load_split("train", image_folder), load_split("test", image_folder)
@@ -367,7 +367,7 @@ def test_train_argv_carries_categories_through_the_parser():
 
 def test_train_save_and_eval_on_quickdraw(quickdraw, tmp_path, capsys):
     from vaedesk.cli import main
-    from vaedesk.training import train
+    from vaedesk.training.loop import train
 
     model = train(TrainConfig(data_dir=str(quickdraw), epochs=1, limit=64, batch_size=32, width=4, hidden=16,
                               augment=0.0))
@@ -385,7 +385,7 @@ def test_train_save_and_eval_on_quickdraw(quickdraw, tmp_path, capsys):
 
 def test_cli_trains_chosen_categories_of_a_large_folder_and_evaluates_on_them(quickdraw, tmp_path, capsys):
     from vaedesk.cli import main
-    from vaedesk.model import load_model
+    from vaedesk.model.model import load_model
 
     for k in range(9):  # 12 categories: too many without a choice
         np.save(quickdraw / f"extra{k}.npy", _doodles(k % 3, 14, seed=20 + k))

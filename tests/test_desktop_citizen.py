@@ -15,13 +15,13 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from vaedesk import logs
+from vaedesk.support import logs
 from vaedesk.cli import main
-from vaedesk.info import info_text
-from vaedesk.paths import (
+from vaedesk.support.info import info_text
+from vaedesk.support.paths import (
     app_icon_path, desktop_dir, settings_path, user_config_dir, user_data_dir, user_log_dir,
 )
-from vaedesk.settings_file import SettingsError, legacy_settings_path, migrate_settings, reset_settings
+from vaedesk.support.settings import SettingsError, legacy_settings_path, migrate_settings, reset_settings
 
 from tests.conftest import REPO
 
@@ -179,14 +179,14 @@ def test_uncaught_exceptions_are_logged_and_reported(clean_logging):
 
 
 def test_a_crash_is_written_to_the_crash_file_and_named_at_the_next_start(tmp_path):
-    code = "from vaedesk import logs; logs.enable_crash_file(); import ctypes; ctypes.string_at(0)"
+    code = "from vaedesk.support import logs; logs.enable_crash_file(); import ctypes; ctypes.string_at(0)"
     env = {**os.environ, "VAEDESK_HOME": str(tmp_path)}
     result = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode != 0
     crash = (tmp_path / "log" / "crash.log").read_text(encoding="utf-8")
     assert "Fatal Python error: Segmentation fault" in crash and "<string>" in crash
-    code = ("from vaedesk import logs; print(logs.setup_logging()); logs.enable_crash_file(); "
+    code = ("from vaedesk.support import logs; print(logs.setup_logging()); logs.enable_crash_file(); "
             "import faulthandler; print(faulthandler.is_enabled())")
     result = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True,
                             timeout=120)
@@ -224,7 +224,7 @@ def test_info_is_not_a_command_option(capsys):
 
 
 def test_the_pure_modules_import_no_qt():
-    code = ("import sys, vaedesk.info, vaedesk.logs, vaedesk.settings_file; "
+    code = ("import sys, vaedesk.support.info, vaedesk.support.logs, vaedesk.support.settings; "
             "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'torch'))))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert result.stdout.strip() == "[]", result.stderr[-2000:]

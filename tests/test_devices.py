@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from vaedesk.cli import main
-from vaedesk.training import TrainConfig, TrainingError, pick_device, train
+from vaedesk.training.loop import TrainConfig, TrainingError, pick_device, train
 
 from tests.test_cli import assert_one_line_error
 

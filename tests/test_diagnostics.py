@@ -1,6 +1,6 @@
 import numpy as np
 
-from vaedesk.diagnostics import active_units, diagnose, divergence
+from vaedesk.insight.diagnostics import active_units, diagnose, divergence
 
 
 def epochs(test, train=None, kl=5.0):

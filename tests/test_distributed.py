@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from vaedesk.model import load_model
+from vaedesk.model.model import load_model
 
 from tests.conftest import REPO
 

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vaedesk.drawing_io import load_drawing, save_drawing
+from vaedesk.data.drawing_files import load_drawing, save_drawing
 from vaedesk.errors import DrawingError, ImageError
-from vaedesk.preprocess import preprocess_image, preprocess_strokes
-from vaedesk.sketches import synthetic_drawings
+from vaedesk.data.preprocess import preprocess_image, preprocess_strokes
+from vaedesk.data.sketches import synthetic_drawings
 
 
 def test_round_trip_keeps_strokes_and_looks_like_the_digit(tmp_path):

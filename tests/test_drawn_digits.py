@@ -9,9 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-from vaedesk.drawn_digits import heldout_path, load_drawn_digits
+from vaedesk.data.drawn_digits import heldout_path, load_drawn_digits
 from vaedesk.errors import VaedeskError
-from vaedesk.preprocess import preprocess_strokes
+from vaedesk.data.preprocess import preprocess_strokes
 
 
 def test_bundled_set_is_600_readable_drawings_of_every_digit():
@@ -67,7 +67,7 @@ def test_a_gzip_bomb_is_refused_unread(tmp_path):
 def test_training_never_reads_the_heldout_set(monkeypatch):
     """Run training with every option that draws (sketches, pen style, warps) and watch
     every file the interpreter opens: the held-out folder is never among them."""
-    from vaedesk.training import TrainConfig, train
+    from vaedesk.training.loop import TrainConfig, train
 
     folder = str(heldout_path().parent.resolve())
     opened: list[str] = []
@@ -86,10 +86,10 @@ def test_training_never_reads_the_heldout_set(monkeypatch):
     assert opened, "the audit hook saw no file opened at all"
     assert not [p for p in opened if "drawn-digits" in p or p.startswith(folder)]
     # And no training module imports the reader.
-    import vaedesk.penstyle
-    import vaedesk.sketch_pairs
-    import vaedesk.sketches
-    import vaedesk.training
+    import vaedesk.data.penstyle
+    import vaedesk.data.sketch_pairs
+    import vaedesk.data.sketches
+    import vaedesk.training.loop
 
-    for module in (vaedesk.training, vaedesk.sketch_pairs, vaedesk.sketches, vaedesk.penstyle):
+    for module in (vaedesk.training.loop, vaedesk.data.sketch_pairs, vaedesk.data.sketches, vaedesk.data.penstyle):
         assert "drawn_digits" not in open(module.__file__).read(), module.__name__

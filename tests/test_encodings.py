@@ -1,7 +1,7 @@
 import numpy as np
 
-from vaedesk.encodings import cache_path, cached_means
-from vaedesk.model import Model
+from vaedesk.model.encodings import cache_path, cached_means
+from vaedesk.model.model import Model
 
 
 def _images(n=40, seed=0):
@@ -67,7 +67,7 @@ def test_uint8_images_give_the_means_of_their_float_pixels(tiny_model, tmp_path)
 
 
 def test_load_split_as_uint8_keeps_the_file_bytes():
-    from vaedesk.data import load_split
+    from vaedesk.data.datasets import load_split
 
     raw, scaled = load_split("test", limit=50, as_uint8=True), load_split("test", limit=50)
     assert raw.images.dtype == np.uint8

@@ -7,12 +7,12 @@ import pytest
 import torch
 
 import vaedesk
-from vaedesk.data import load_split
-from vaedesk.diagnostics import active_units
-from vaedesk.encodings import cache_path
+from vaedesk.data.datasets import load_split
+from vaedesk.insight.diagnostics import active_units
+from vaedesk.model.encodings import cache_path
 from vaedesk.errors import ImageError, VaedeskError
-from vaedesk.explanation import DrawingReport, ModelReference, explain, model_reference
-from vaedesk.nets import loss_terms
+from vaedesk.insight.explanation import DrawingReport, ModelReference, explain, model_reference
+from vaedesk.model.nets import loss_terms
 
 LIMIT = 300  # images of each split in the references built here: enough to rank, fast to build
 
@@ -35,8 +35,8 @@ def ref2d(vae2d, cache):
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     """An untrained 16-d VAE with a file (so a digest): enough for the plumbing, no training."""
-    from vaedesk.model import Model, load_model, new_card
-    from vaedesk.nets import AutoEncoder
+    from vaedesk.model.model import Model, load_model, new_card
+    from vaedesk.model.nets import AutoEncoder
 
     torch.manual_seed(0)
     net = AutoEncoder("vae", 16, width=4, hidden=16).eval()
@@ -52,7 +52,7 @@ def digits():
 
 @pytest.fixture(scope="module")
 def drawings():
-    from vaedesk.sketches import synthetic_drawings
+    from vaedesk.data.sketches import synthetic_drawings
 
     strokes, labels = synthetic_drawings(1, seed=3)
     return np.stack([vaedesk.preprocess_strokes(s) for s in strokes[::2]]), labels[::2]
@@ -168,7 +168,7 @@ def test_a_reference_for_another_model_is_refused(vae2d, ref2d, small, digits):
 
 
 def test_without_a_reference_explain_builds_one(vae2d, digits, monkeypatch, ref2d):
-    import vaedesk.explanation as module
+    import vaedesk.insight.explanation as module
 
     asked = []
     monkeypatch.setattr(module, "model_reference", lambda model: asked.append(model) or ref2d)
@@ -177,7 +177,7 @@ def test_without_a_reference_explain_builds_one(vae2d, digits, monkeypatch, ref2
 
 
 def test_the_reference_cache_round_trips_and_a_damaged_file_is_rebuilt(small, tmp_path, monkeypatch):
-    import vaedesk.evaluation as evaluation
+    import vaedesk.insight.evaluation as evaluation
 
     first = model_reference(small, limit=200, folder=tmp_path)
     assert len(list(tmp_path.iterdir())) == 3  # training means, test means, test -ELBOs
@@ -206,7 +206,7 @@ def test_the_reference_cache_round_trips_and_a_damaged_file_is_rebuilt(small, tm
 
 
 def test_iwae_nll_checks_its_arguments(vae2d, digits):
-    from vaedesk.evaluation import iwae_nll
+    from vaedesk.insight.evaluation import iwae_nll
 
     with pytest.raises(VaedeskError, match="autoencoder"):
         iwae_nll(vaedesk.load_model("mnist-ae-2d"), digits.images, 8)
@@ -219,8 +219,8 @@ def test_iwae_nll_checks_its_arguments(vae2d, digits):
 
 def test_eval_iwae_json_is_beside_the_neg_elbo(small, tmp_path, capsys):
     from vaedesk.cli import main
-    from vaedesk.data import SPLIT_FILES
-    from vaedesk.idx import write_idx
+    from vaedesk.data.datasets import SPLIT_FILES
+    from vaedesk.data.idx import write_idx
 
     for split, n in (("train", 300), ("test", 200)):  # a small data folder: a quick eval
         raw = load_split(split, limit=n, as_uint8=True)
@@ -236,7 +236,7 @@ def test_eval_iwae_json_is_beside_the_neg_elbo(small, tmp_path, capsys):
 
 
 def test_vaedesk_explain_is_the_function_whatever_was_imported(vae2d, ref2d, digits):
-    import vaedesk.explanation  # noqa: F401  (the module has its own name: no clash with the function)
+    import vaedesk.insight.explanation  # noqa: F401  (the module has its own name: no clash with the function)
 
     r = vaedesk.explain(vae2d, digits.images[0], samples=4, reference=ref2d)
     assert isinstance(r, vaedesk.DrawingReport) and vaedesk.model_reference is model_reference

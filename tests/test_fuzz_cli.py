@@ -19,9 +19,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from vaedesk.cli import main
-from vaedesk.latent import EASINGS
-from vaedesk.model import Model, list_models, new_card
-from vaedesk.nets import AutoEncoder
+from vaedesk.latent.geometry import EASINGS
+from vaedesk.model.model import Model, list_models, new_card
+from vaedesk.model.nets import AutoEncoder
 
 ERROR_LINE = re.compile(r"^vaedesk(?: [a-z]+)?: error: .")
 # argparse's own error lines (usage errors) as opposed to vaedesk's ("vaedesk: error: ...").
@@ -302,7 +302,7 @@ def test_morph_bad_arguments(capsys, tmp_path, inputs, small_model_path, data):
     assert out == ""
 
 
-coordinate = st.floats(-1000, 1000).map(repr) | st.integers(-1000, 1000).map(str)  # vaedesk.limits.LATENT_LIMIT
+coordinate = st.floats(-1000, 1000).map(repr) | st.integers(-1000, 1000).map(str)  # vaedesk.support.limits.LATENT_LIMIT
 good_point = st.tuples(coordinate, coordinate, st.sampled_from(["{},{}", "{}, {}", "({},{})", "[{}, {}]", " {},{} "])).map(
     lambda t: t[2].format(t[0], t[1]))
 

@@ -29,10 +29,10 @@ from PIL import Image, ImageFile
 from safetensors.torch import save_file
 
 from vaedesk.errors import DataError, ImageError, ModelError
-from vaedesk.idx import read_idx, write_idx
-from vaedesk.model import Model, list_models, load_model, new_card, read_card
-from vaedesk.nets import AutoEncoder
-from vaedesk.preprocess import MAX_IMAGE_PIXELS, load_image, preprocess_image
+from vaedesk.data.idx import read_idx, write_idx
+from vaedesk.model.model import Model, list_models, load_model, new_card, read_card
+from vaedesk.model.nets import AutoEncoder
+from vaedesk.data.preprocess import MAX_IMAGE_PIXELS, load_image, preprocess_image
 
 # Slow cases (big files, decoders) get a fraction of the budget.
 FEW = settings(max_examples=max(5, settings.default.max_examples // 3))
@@ -49,7 +49,7 @@ def assert_names_file(exc: BaseException, path: Path, *patterns: str) -> str:
 # =========================================================================== IDX
 
 IDX_CODES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-MAX_IDX_BYTES = 1 << 30  # vaedesk.idx refuses headers claiming more data
+MAX_IDX_BYTES = 1 << 30  # vaedesk.data.idx refuses headers claiming more data
 
 
 def idx_problem(raw: bytes) -> str | None:
@@ -374,7 +374,7 @@ KINDS = ("vae", "ae")
 
 def card_problem(card) -> str | None:
     """What read_card must say about ``card`` (a parsed JSON value) when it lies about the
-    fields lying_card changes; None when those are valid (the schema: vaedesk.card)."""
+    fields lying_card changes; None when those are valid (the schema: vaedesk.model.card)."""
     if not isinstance(card, dict):
         return r"model card must be a JSON object"
     if "kind" not in card:
@@ -473,7 +473,7 @@ def test_cards_that_are_not_cards(tmp_path, value):
 
 
 # Each card field and the JSON types it may hold (None: null), written out here apart from
-# vaedesk.card so that the test does not check the schema against itself.
+# vaedesk.model.card so that the test does not check the schema against itself.
 NUM = (int, float)
 CARD_FIELD_TYPES = {
     "kind": (str,), "latent_dim": (int,), "architecture": (dict,), "architecture.name": (str,),
@@ -499,7 +499,7 @@ CARD_FIELD_TYPES = {
 
 
 def test_the_field_table_covers_the_schema():
-    from vaedesk import card as schema
+    from vaedesk.model import card as schema
 
     def paths(fields, prefix=""):
         for key, (_, check) in fields.items():
@@ -546,7 +546,7 @@ WRONG_TYPES = [(path, kind) for path, allowed in sorted(CARD_FIELD_TYPES.items()
 def check_card_change(tmp_path, monkeypatch, capsys, tiny_model_path, path, value) -> None:
     """load_model says which field is wrong (ModelError, one line) and nothing else escapes;
     `vaedesk models` lists the model as broken and `vaedesk eval` gives one line of error."""
-    import vaedesk.catalog
+    import vaedesk.model.catalog
     from vaedesk.cli import main
 
     card = json.loads(tiny_model_path.with_suffix(".json").read_text())
@@ -565,7 +565,7 @@ def check_card_change(tmp_path, monkeypatch, capsys, tiny_model_path, path, valu
     else:
         assert not wrong_type, f"{path} = {value!r} was accepted"
         return
-    monkeypatch.setattr(vaedesk.catalog, "_search_dirs", lambda: [tmp_path])
+    monkeypatch.setattr(vaedesk.model.catalog, "_search_dirs", lambda: [tmp_path])
     assert main(["models"]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("fuzz  (broken: ") and out.count("\n") == 1 and not err, (out, err)
@@ -860,9 +860,9 @@ def test_a_history_key_of_any_text_is_named_on_one_line(tmp_path, tiny_model_pat
     import json
     import shutil
 
-    from vaedesk.catalog import model_files
+    from vaedesk.model.catalog import model_files
     from vaedesk.errors import ModelError
-    from vaedesk.model import load_model
+    from vaedesk.model.model import load_model
 
     weights, card = model_files(tiny_model_path)
     shutil.copy(weights, tmp_path / "m.safetensors")

@@ -1,4 +1,4 @@
-"""Property-based tests: hostile drawings and image arrays at vaedesk.preprocess's boundary.
+"""Property-based tests: hostile drawings and image arrays at vaedesk.data.preprocess's boundary.
 
 Whatever a caller passes, preprocess_strokes / preprocess_image either return a finite
 float32 (28, 28) array in [0, 1] or raise DrawingError / ImageError with a one-line message
@@ -23,7 +23,7 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 from vaedesk.errors import DrawingError, ImageError
-from vaedesk.preprocess import (
+from vaedesk.data.preprocess import (
     MAX_COORDINATE,
     MAX_PEN_WIDTH,
     MAX_POINTS,

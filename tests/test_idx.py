@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vaedesk.data import load_split
+from vaedesk.data.datasets import load_split
 from vaedesk.errors import DataError
-from vaedesk import idx
-from vaedesk.idx import read_idx, write_idx
+from vaedesk.data import idx
+from vaedesk.data.idx import read_idx, write_idx
 
 from tests.conftest import MNIST
 

@@ -1,4 +1,4 @@
-"""Tests for vaedesk.latent: easing, paths, parsing, planes, grids and ellipses."""
+"""Tests for vaedesk.latent.geometry: easing, paths, parsing, planes, grids and ellipses."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from vaedesk.errors import LatentError
-from vaedesk.projection import Projection
-from vaedesk.latent import (
+from vaedesk.latent.projection import Projection
+from vaedesk.latent.geometry import (
     EASINGS,
     covariance_ellipse,
     ease,
@@ -520,7 +520,7 @@ def test_ellipse_errors(call: object, match: str) -> None:
 
 
 def test_density_is_highest_where_the_points_are_and_integrates_to_one():
-    from vaedesk.latent import density
+    from vaedesk.latent.geometry import density
 
     rng = np.random.default_rng(0)
     points = np.concatenate([rng.normal((1.0, 1.0), 0.1, (900, 2)), rng.normal((-1.0, -1.0), 0.1, (100, 2))])
@@ -538,7 +538,7 @@ def test_density_is_highest_where_the_points_are_and_integrates_to_one():
 def test_a_spherical_path_between_points_in_range_stays_in_range():
     # Found by hypothesis through `vaedesk morph`: the arc from (0, -662) to (856, 745)
     # passed 1000.05 on one coordinate, which the decoder refuses.
-    from vaedesk.limits import LATENT_LIMIT
+    from vaedesk.support.limits import LATENT_LIMIT
 
     path = interpolate_path([[0.0, 0.0], [0.0, -662.0], [856.0, 745.0]], 3, method="spherical", easing="ease-out")
     assert np.abs(path).max() <= LATENT_LIMIT

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from vaedesk.errors import DataError, ImageError, VaedeskError
-from vaedesk.idx import read_idx
-from vaedesk.preprocess import load_image
+from vaedesk.data.idx import read_idx
+from vaedesk.data.preprocess import load_image
 
 from tests.conftest import REPO
 
@@ -46,7 +46,7 @@ def _png(path: Path, width: int, depth: int, colour: int, rows: list[tuple[int, 
 # what the parent (pytest) had resident when it forked the child.
 _PEAK = """
 import sys
-from vaedesk.preprocess import preprocess_file
+from vaedesk.data.preprocess import preprocess_file
 try:
     preprocess_file(sys.argv[1])
     outcome = "ok"
@@ -125,12 +125,12 @@ import numpy as np  # noqa: E402
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from vaedesk import latent  # noqa: E402
+from vaedesk.latent import geometry as latent
 from vaedesk.errors import ExportError, LatentError  # noqa: E402
 from vaedesk.export import save_gif, save_png_frames  # noqa: E402
-from vaedesk.limits import FRAMES_LIMIT, LATENT_LIMIT  # noqa: E402
-from vaedesk.projection import Projection  # noqa: E402
-from vaedesk.morphing import morph, morph_frames, resolve_endpoint  # noqa: E402
+from vaedesk.support.limits import FRAMES_LIMIT, LATENT_LIMIT  # noqa: E402
+from vaedesk.latent.projection import Projection  # noqa: E402
+from vaedesk.latent.morphing import morph, morph_frames, resolve_endpoint  # noqa: E402
 
 TWO = np.array([[0.0, 0.0], [1.0, 1.0]])
 
@@ -190,8 +190,8 @@ def test_latent_coordinates_beyond_the_limit_are_named(value, negative, index):
 def small_model(tmp_path_factory):
     import torch
 
-    from vaedesk.model import Model, new_card
-    from vaedesk.nets import AutoEncoder
+    from vaedesk.model.model import Model, new_card
+    from vaedesk.model.nets import AutoEncoder
 
     torch.manual_seed(0)
     return Model(AutoEncoder("vae", 2, width=2, hidden=4), new_card("vae", 2, width=2, hidden=4))
@@ -248,7 +248,7 @@ def test_morph_arguments_are_checked(small_model, tmp_path, monkeypatch, argumen
 
 # --------------------------------------------------------------------------- training settings and data
 
-from vaedesk.training import TrainConfig, TrainingError  # noqa: E402
+from vaedesk.training.loop import TrainConfig, TrainingError  # noqa: E402
 
 # Field: (values of the wrong type, the words naming the field).
 WRONG_TYPES = {
@@ -281,7 +281,7 @@ def test_beta_is_bounded(beta):
 
 @pytest.mark.parametrize("limit", [-5, 0, 2.5, True, "3"])
 def test_load_split_refuses_a_limit_below_one(limit):
-    from vaedesk.data import load_split
+    from vaedesk.data.datasets import load_split
 
     # limit=-5 sliced from the end: 9,995 images.
     with pytest.raises(DataError, match=r"^limit must be a whole number of at least 1, got "):
@@ -289,8 +289,8 @@ def test_load_split_refuses_a_limit_below_one(limit):
 
 
 def test_a_damaged_pen_style_cache_is_rebuilt(tmp_path):
-    from vaedesk import penstyle
-    from vaedesk.data import load_split
+    from vaedesk.data import penstyle
+    from vaedesk.data.datasets import load_split
 
     images = load_split("train", limit=20).images
     fresh = penstyle.cached_pen_style(images, tmp_path)
@@ -319,8 +319,8 @@ def test_idx_headers_are_bounded_in_bytes(tmp_path):
 
 
 def test_evaluation_and_training_bound_their_counts():
-    from vaedesk.evaluation import evaluate
-    from vaedesk.training import train
+    from vaedesk.insight.evaluation import evaluate
+    from vaedesk.training.loop import train
 
     with pytest.raises(VaedeskError, match=r"drawings must be a whole number in 0\.\.1000, got 1000000000"):
         evaluate(None, drawings=10**9)  # 10 billion synthetic drawings
@@ -329,7 +329,7 @@ def test_evaluation_and_training_bound_their_counts():
 
 
 def test_write_idx_refuses_what_read_idx_would_refuse(tmp_path):
-    from vaedesk.idx import write_idx
+    from vaedesk.data.idx import write_idx
 
     with pytest.raises(DataError, match=r"^expected a file path, got NoneType$"):
         write_idx(None, np.zeros(3, np.uint8))

@@ -6,7 +6,7 @@ import pytest
 
 import vaedesk
 from vaedesk.errors import ImageError, LatentError, ModelError
-from vaedesk.model import Posterior, load_model
+from vaedesk.model.model import Posterior, load_model
 
 
 def test_encode_decode_shapes(tiny_model):
@@ -45,7 +45,7 @@ def test_posterior_samples(tiny_model):
 def test_posterior_kl_is_trainings_formula():
     import torch
 
-    from vaedesk.nets import kl_to_prior
+    from vaedesk.model.nets import kl_to_prior
 
     rng = np.random.default_rng(3)
     mean = rng.normal(0, 2, (5, 16)).astype(np.float32)
@@ -77,7 +77,7 @@ def test_save_load_round_trip(tiny_model, tmp_path):
 
 
 def test_user_models_are_listed_and_loadable(tiny_model, _isolated_home):
-    from vaedesk.paths import user_models_dir
+    from vaedesk.support.paths import user_models_dir
 
     tiny_model.save(user_models_dir() / "my-model")
     assert "my-model" in vaedesk.list_models()
@@ -220,7 +220,7 @@ def test_a_long_fine_tuning_chain_is_bounded(tiny_model_path, tmp_path):
 
 
 def test_cards_written_by_training_pass_the_schema(tiny_model):
-    from vaedesk.card import card_problem
+    from vaedesk.model.card import card_problem
 
     assert card_problem(json.loads(json.dumps(tiny_model.card))) is None
     for name in vaedesk.list_models():  # the shipped cards
@@ -336,7 +336,7 @@ def test_load_model_refuses_what_is_not_a_name(name):
 
 
 def test_a_data_folder_name_the_system_refuses_is_not_on_this_machine(tiny_model_path, tmp_path):
-    from vaedesk.data import trained_on
+    from vaedesk.data.datasets import trained_on
 
     model = load_model(_with_card(tiny_model_path, tmp_path, training={"data_dir": "x" * 5000}))
     assert trained_on(model.card) == (None, f"its data set ({'x' * 5000}) is not on this machine, "
@@ -385,7 +385,7 @@ def test_values_beyond_float16_keep_float32(tiny_model, tmp_path):
     import torch
     from safetensors.torch import load_file
 
-    from vaedesk.model import Model
+    from vaedesk.model.model import Model
 
     net = load_model(tiny_model.path).net
     with torch.no_grad():
@@ -403,8 +403,8 @@ def test_values_beyond_float16_keep_float32(tiny_model, tmp_path):
 def test_round_to_stored_makes_the_network_what_its_file_will_hold(tmp_path):
     import torch
 
-    from vaedesk.model import Model, new_card, round_to_stored
-    from vaedesk.nets import AutoEncoder
+    from vaedesk.model.model import Model, new_card, round_to_stored
+    from vaedesk.model.nets import AutoEncoder
 
     torch.manual_seed(0)
     net = AutoEncoder("vae", 2, width=4, hidden=8).eval()

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from vaedesk.model import list_models, load_model
-from vaedesk.model_card import body, card_markdown_for, markdown_card, markdown_file, write_markdown_card
+from vaedesk.model.model import list_models, load_model
+from vaedesk.model.card_markdown import body, card_markdown_for, markdown_card, markdown_file, write_markdown_card
 
 from tests.conftest import REPO
 
@@ -67,9 +67,9 @@ def test_untrusted_card_text_stays_text():
 
 
 def test_training_writes_the_markdown_card_beside_the_model(tiny_model, tmp_path, monkeypatch):
-    from vaedesk import training
+    from vaedesk.training import loop as training
 
-    monkeypatch.setattr("vaedesk.evaluation.evaluate", lambda *a, **k: {"neg_elbo": 1.5, "recon": 1.0, "kl": 0.5})
+    monkeypatch.setattr("vaedesk.insight.evaluation.evaluate", lambda *a, **k: {"neg_elbo": 1.5, "recon": 1.0, "kl": 0.5})
     path = training.save_and_evaluate(load_model(tiny_model.path), tmp_path / "m")
     md = markdown_file(path)
     assert md == tmp_path / "m.md"
@@ -99,5 +99,5 @@ def test_each_shipped_model_has_its_current_markdown_card(name):
     md = REPO / "models" / f"{name}.md"
     assert md.read_text(encoding="utf-8") == markdown_card(card), (
         f"models/{name}.md is not the card of models/{name}.json; regenerate it with "
-        f"python -c 'import json, vaedesk.model_card as m; m.write_markdown_card(\"models/{name}\", "
+        f"python -c 'import json, vaedesk.model.card_markdown as m; m.write_markdown_card(\"models/{name}\", "
         f"json.load(open(\"models/{name}.json\")))'")

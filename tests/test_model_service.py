@@ -10,13 +10,13 @@ import threading
 import numpy as np
 import pytest
 
-from vaedesk.model_service import CANCEL_EXPORT, EVENTS, STOP, ModelService, serve
-from vaedesk.protocol import (
+from vaedesk.service.model_service import CANCEL_EXPORT, EVENTS, STOP, ModelService, serve
+from vaedesk.service.protocol import (
     Channel, DecodeRequest, EncodeRequest, Envelope, ExportRequest, LensRequest, LoadRequest, MorphRequest,
 )
-from vaedesk.session import Drawing
-from vaedesk.sketches import draw_digit
-from vaedesk.workspace import ResolvedEndpoint
+from vaedesk.state.session import Drawing
+from vaedesk.data.sketches import draw_digit
+from vaedesk.state.workspace import ResolvedEndpoint
 
 
 class Recorder:

@@ -19,8 +19,8 @@ import pytest
 import torch
 
 from vaedesk.errors import ModelError
-from vaedesk.model import Model, list_models, load_model, new_card
-from vaedesk.nets import AutoEncoder
+from vaedesk.model.model import Model, list_models, load_model, new_card
+from vaedesk.model.nets import AutoEncoder
 
 from tests.conftest import REPO
 
@@ -225,7 +225,7 @@ def test_weights_and_card_have_the_usual_permissions(tmp_path, old_new):
 _WRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from vaedesk.model_store import write_pair
+    from vaedesk.model.store import write_pair
 
     target, a, b = (Path(p) for p in sys.argv[1:4])
     pairs = [(p.with_suffix(".safetensors").read_bytes(), p.with_suffix(".json").read_bytes()) for p in (a, b)]

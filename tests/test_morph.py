@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vaedesk.data import load_split
+from vaedesk.data.datasets import load_split
 from vaedesk.errors import ExportCancelled, ExportError, LatentError
-from vaedesk.morphing import morph, morph_frames, resolve_endpoint
+from vaedesk.latent.morphing import morph, morph_frames, resolve_endpoint
 
 
 def test_endpoints_of_every_kind(tiny_model, tmp_path):

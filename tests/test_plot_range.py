@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from vaedesk.plot_range import nice_step, steady_range
+from vaedesk.gui.plotting.ranges import nice_step, steady_range
 
 
 @pytest.mark.parametrize(("rough", "step"), [(0.7, 1.0), (1.0, 1.0), (1.3, 2.0), (3.0, 5.0), (7.0, 10.0),

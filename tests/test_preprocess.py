@@ -1,4 +1,4 @@
-"""Tests for vaedesk.preprocess: MNIST-style normalisation of drawings and images."""
+"""Tests for vaedesk.data.preprocess: MNIST-style normalisation of drawings and images."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from vaedesk.errors import DrawingError, ImageError
-from vaedesk.preprocess import (
+from vaedesk.data.preprocess import (
     DEFAULT_PEN_WIDTH,
     MNIST_CENTRE,
     load_image,

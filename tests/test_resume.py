@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from vaedesk.checkpoint import CHECKPOINT_FILE, load_checkpoint, run_dir_for
+from vaedesk.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, run_dir_for
 from vaedesk.cli import main
-from vaedesk.model import load_model
-from vaedesk.training import TrainConfig, TrainingError, train
+from vaedesk.model.model import load_model
+from vaedesk.training.loop import TrainConfig, TrainingError, train
 
 from tests.conftest import REPO
 from tests.test_cli import assert_one_line_error

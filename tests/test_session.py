@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaedesk.attributes import MAX_ATTRIBUTE_DIM, MAX_ATTRIBUTES, Attribute
-from vaedesk.preprocess import MAX_COORDINATE, MAX_POINTS
-from vaedesk.session import (
+from vaedesk.latent.attributes import MAX_ATTRIBUTE_DIM, MAX_ATTRIBUTES, Attribute
+from vaedesk.data.preprocess import MAX_COORDINATE, MAX_POINTS
+from vaedesk.state.session import (
     MAX_FILE_BYTES, MAX_GALLERY, MAX_PINS, MAX_SESSION_POINTS, Drawing, Session, SessionError, load_session,
     save_session, session_path, set_aside,
 )
@@ -216,7 +216,7 @@ def test_drawings_over_the_sessions_limits_are_dropped_not_the_session(tmp_path)
 
 
 def test_a_huge_file_is_refused_without_reading_it_all(tmp_path, monkeypatch):
-    import vaedesk.session as session
+    import vaedesk.state.session as session
 
     monkeypatch.setattr(session, "MAX_FILE_BYTES", 100)
     with pytest.raises(SessionError, match="larger than 100 bytes"):

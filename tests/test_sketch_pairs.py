@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vaedesk import sketch_pairs
-from vaedesk.sketches import draw_digit, synthetic_drawings
+from vaedesk.data import sketch_pairs
+from vaedesk.data.sketches import draw_digit, synthetic_drawings
 
 
 def test_each_drawing_is_paired_with_the_nearest_digit_of_its_class():
@@ -47,8 +47,8 @@ def test_pool_size_follows_the_training_set():
 
 
 def test_training_pairs_drawings_only_with_real_digits_of_their_class():
-    from vaedesk.data import load_split
-    from vaedesk.penstyle import pen_style
+    from vaedesk.data.datasets import load_split
+    from vaedesk.data.penstyle import pen_style
 
     split = load_split("train", limit=200)
     keep = split.labels != 7  # a training set without 7s: no drawn 7 can be paired

@@ -1,12 +1,12 @@
-"""Tests for vaedesk.sketches: synthetic mouse drawings of digits."""
+"""Tests for vaedesk.data.sketches: synthetic mouse drawings of digits."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from vaedesk.preprocess import MNIST_CENTRE, preprocess_strokes
-from vaedesk.sketches import draw_digit, synthetic_drawings
+from vaedesk.data.preprocess import MNIST_CENTRE, preprocess_strokes
+from vaedesk.data.sketches import draw_digit, synthetic_drawings
 
 
 def test_deterministic_for_a_seed() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vaedesk import theme
+from vaedesk.support import palettes as theme
 
 
 def test_contrast_is_wcag_ratio():

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from vaedesk.model import load_model
-from vaedesk.nets import AutoEncoder, loss_terms
-from vaedesk.training import TrainConfig, TrainingError, augment, jitter, train
+from vaedesk.model.model import load_model
+from vaedesk.model.nets import AutoEncoder, loss_terms
+from vaedesk.training.loop import TrainConfig, TrainingError, augment, jitter, train
 
 SMALL = dict(limit=256, batch_size=64, width=8, hidden=32)
 
@@ -136,8 +136,8 @@ def test_keep_means_keeps_every_place_and_trains_the_spread(tmp_path):
 
 
 def test_pen_style_redraws_digits_with_a_uniform_pen():
-    from vaedesk.data import load_split
-    from vaedesk.penstyle import pen_style
+    from vaedesk.data.datasets import load_split
+    from vaedesk.data.penstyle import pen_style
 
     images = load_split("train", limit=64).images
     pen = pen_style(images)
@@ -151,8 +151,8 @@ def test_pen_style_redraws_digits_with_a_uniform_pen():
 
 
 def test_pen_style_is_computed_once_per_data_set(tmp_path, monkeypatch):
-    from vaedesk import penstyle
-    from vaedesk.data import load_split
+    from vaedesk.data import penstyle
+    from vaedesk.data.datasets import load_split
 
     images = load_split("train", limit=40).images
     first = penstyle.cached_pen_style(images, tmp_path)
@@ -166,8 +166,8 @@ def test_pen_style_is_computed_once_per_data_set(tmp_path, monkeypatch):
 
 
 def test_pen_style_batches_give_the_same_drawings():
-    from vaedesk.data import load_split
-    from vaedesk.penstyle import pen_style
+    from vaedesk.data.datasets import load_split
+    from vaedesk.data.penstyle import pen_style
 
     images = load_split("train", limit=50).images
     np.testing.assert_array_equal(pen_style(images, batch=7), pen_style(images, batch=50))
@@ -196,7 +196,7 @@ def test_without_warps_augment_draws_what_it_always_did():
 
 
 def test_sketches_need_digit_data():
-    from vaedesk.data import FASHION_MNIST_DIR
+    from vaedesk.data.datasets import FASHION_MNIST_DIR
 
     if not FASHION_MNIST_DIR.is_dir():
         pytest.skip("Fashion-MNIST is not installed")
@@ -205,7 +205,7 @@ def test_sketches_need_digit_data():
 
 
 def test_jitter_moves_some_digits_a_little_and_takes_no_random_numbers_when_off():
-    from vaedesk.data import load_split
+    from vaedesk.data.datasets import load_split
 
     x = torch.from_numpy(load_split("train", limit=200).images)
     generator = torch.Generator().manual_seed(2)
@@ -223,7 +223,7 @@ def test_jitter_moves_some_digits_a_little_and_takes_no_random_numbers_when_off(
 
 
 def test_the_moving_average_of_the_weights_is_what_a_run_keeps(tmp_path):
-    from vaedesk.checkpoint import load_checkpoint
+    from vaedesk.training.checkpoint import load_checkpoint
 
     parent = train(TrainConfig(epochs=1, seed=1, **SMALL))
     before = {k: v.clone() for k, v in parent.net.state_dict().items()}
@@ -237,8 +237,8 @@ def test_the_moving_average_of_the_weights_is_what_a_run_keeps(tmp_path):
         torch.testing.assert_close(state["average"][key], kept)
     assert not all(torch.equal(state["net"][k], before[k]) for k in before)
     # The test loss in the card is the kept weights'.
-    from vaedesk.data import load_split
-    from vaedesk.training import evaluate_loss
+    from vaedesk.data.datasets import load_split
+    from vaedesk.training.loop import evaluate_loss
 
     test = torch.from_numpy(load_split("test").images)
     assert model.card["history"][0]["test_neg_elbo"] == pytest.approx(evaluate_loss(model.net, test, seed=2)["neg_elbo"])

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from vaedesk.training_process import pack_array, unpack_array
+from vaedesk.training.child import pack_array, unpack_array
 
 
 @pytest.mark.parametrize("dtype", ["float32", "int16", "float64"])

@@ -1,4 +1,4 @@
-"""Per-dimension traversals (vaedesk.traversal) and `vaedesk traverse`."""
+"""Per-dimension traversals (vaedesk.latent.traversal) and `vaedesk traverse`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from PIL import Image
 
 from vaedesk.cli import main
 from vaedesk.errors import LatentError
-from vaedesk.traversal import INACTIVE_KL, dimension_information, save_traversal, traverse
+from vaedesk.latent.traversal import INACTIVE_KL, dimension_information, save_traversal, traverse
 
 
 class Linear:

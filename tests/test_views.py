@@ -1,4 +1,4 @@
-"""Views of latent spaces above two dimensions (vaedesk.views)."""
+"""Views of latent spaces above two dimensions (vaedesk.latent.views)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vaedesk.errors import LatentError
-from vaedesk.views import LinearView, NeighbourView, fit_view
+from vaedesk.latent.views import LinearView, NeighbourView, fit_view
 
 
 def _clusters(n_per: int = 200, dim: int = 6, seed: int = 0):

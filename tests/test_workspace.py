@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from vaedesk.attributes import MAX_ATTRIBUTES, Attribute
+from vaedesk.latent.attributes import MAX_ATTRIBUTES, Attribute
 from vaedesk.errors import DrawingError, LatentError, VaedeskError
-from vaedesk.preprocess import preprocess_strokes
-from vaedesk.session import MAX_GALLERY, Drawing, Session, load_session, save_session
-from vaedesk.workspace import GalleryEndpoint, PinEndpoint, ResolvedEndpoint, Workspace, WorkspaceFull
+from vaedesk.data.preprocess import preprocess_strokes
+from vaedesk.state.session import MAX_GALLERY, Drawing, Session, load_session, save_session
+from vaedesk.state.workspace import GalleryEndpoint, PinEndpoint, ResolvedEndpoint, Workspace, WorkspaceFull
 
 SEVEN = [np.array([[40.0, 40.0], [200.0, 40.0], [90.0, 240.0]])]
 ONE = [np.array([[140.0, 30.0], [140.0, 250.0]])]
@@ -59,7 +59,7 @@ def test_an_imported_picture_stays_until_the_user_draws():
 
 
 def test_the_gallery_refuses_what_the_session_could_not_hold(monkeypatch):
-    import vaedesk.workspace as workspace
+    import vaedesk.state.workspace as workspace
 
     monkeypatch.setattr(workspace, "MAX_GALLERY", 2)
     ws = Workspace()

@@ -15,11 +15,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from . import __version__
-from .card import KINDS
-from .errors import ModelError, VaedeskError
-from .limits import DEFAULT_FRAME_SIZE
-from .train_config import MAX_CATEGORIES, TrainConfig, TrainingError
+from vaedesk import __version__
+from vaedesk.model.card import KINDS
+from vaedesk.errors import ModelError, VaedeskError
+from vaedesk.support.limits import DEFAULT_FRAME_SIZE
+from vaedesk.training.config import MAX_CATEGORIES, TrainConfig, TrainingError
 
 # C0 and C1 control characters (ESC starts terminal escape sequences), line and paragraph
 # separators, and the bidirectional marks and overrides that reorder what a terminal shows.
@@ -42,7 +42,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-# As vaedesk.evaluation.MAX_IWAE_SAMPLES (not imported: it would load torch to parse arguments).
+# As vaedesk.insight.evaluation.MAX_IWAE_SAMPLES (not imported: it would load torch to parse arguments).
 _MAX_IWAE = 5000
 
 
@@ -235,10 +235,10 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     import torch
 
-    from .checkpoint import RUN_SUFFIX, load_checkpoint, remove_run, run_dir_for
-    from .model import load_model
-    from .paths import user_models_dir
-    from .training import check_writable, save_and_evaluate, train
+    from vaedesk.training.checkpoint import RUN_SUFFIX, load_checkpoint, remove_run, run_dir_for
+    from vaedesk.model.model import load_model
+    from vaedesk.support.paths import user_models_dir
+    from vaedesk.training.loop import check_writable, save_and_evaluate, train
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -306,7 +306,7 @@ def _options_given(argv: Sequence[str]) -> set[str]:
 
 
 def _dataset_label(data_dir: str | None) -> str:
-    from .data import dataset_name
+    from vaedesk.data.datasets import dataset_name
 
     return dataset_name(data_dir)
 
@@ -351,8 +351,8 @@ def _print_metrics(metrics: dict) -> None:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate
-    from .model import load_model
+    from vaedesk.insight.evaluation import evaluate
+    from vaedesk.model.model import load_model
 
     model = load_model(args.model)
     digits = args.data is None  # the drawn digits only mean something for MNIST
@@ -378,8 +378,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 def _cmd_encode(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .model import load_model
-    from .preprocess import preprocess_file
+    from vaedesk.model.model import load_model
+    from vaedesk.data.preprocess import preprocess_file
 
     model = load_model(args.model)
     inputs = np.stack([preprocess_file(path) for path in args.images])
@@ -399,8 +399,8 @@ def _cmd_encode(args: argparse.Namespace) -> int:
 
 
 def _cmd_morph(args: argparse.Namespace) -> int:
-    from .model import load_model
-    from .morphing import morph
+    from vaedesk.model.model import load_model
+    from vaedesk.latent.morphing import morph
 
     model = load_model(args.model)
     endpoints = [args.start, *args.via, args.end]
@@ -413,9 +413,9 @@ def _cmd_morph(args: argparse.Namespace) -> int:
 
 
 def _cmd_traverse(args: argparse.Namespace) -> int:
-    from .model import load_model
-    from .morphing import resolve_endpoint
-    from .traversal import save_traversal, traverse
+    from vaedesk.model.model import load_model
+    from vaedesk.latent.morphing import resolve_endpoint
+    from vaedesk.latent.traversal import save_traversal, traverse
 
     model = load_model(args.model)
     result = traverse(model, resolve_endpoint(model, args.start), steps=args.steps, span=args.span)
@@ -427,7 +427,7 @@ def _cmd_traverse(args: argparse.Namespace) -> int:
 
 
 def _cmd_models() -> int:
-    from .model import list_models, load_model
+    from vaedesk.model.model import list_models, load_model
 
     for name in list_models():
         try:
@@ -445,7 +445,7 @@ def _start_gui(file: str | None = None, model: str | None = None) -> int:
     if file is not None:
         _check_file_to_open(file)
     try:
-        from .gui import main as gui_main
+        from vaedesk.gui import main as gui_main
     except ImportError as exc:
         raise VaedeskError(f"the desktop app cannot start: {exc}") from None
     missing = missing_display()
@@ -474,7 +474,7 @@ def _check_file_to_open(file: str) -> None:
 
 
 def _cmd_info() -> int:
-    from .info import collect
+    from vaedesk.support.info import collect
 
     try:  # the Qt library PySide6 runs on (QtCore only: no display needed)
         from PySide6.QtCore import qVersion
@@ -488,11 +488,11 @@ def _cmd_info() -> int:
 
 
 def _cmd_reset_settings() -> int:
-    from .settings_file import reset_settings
+    from vaedesk.support.settings import reset_settings
 
     removed = reset_settings()
     if not removed:
-        from .paths import settings_path
+        from vaedesk.support.paths import settings_path
 
         print(terminal_text(f"no settings to remove ({settings_path()} does not exist)"))
     for path in removed:

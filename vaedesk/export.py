@@ -26,9 +26,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from PIL import GifImagePlugin, Image
 
-from .atomic import atomic_dir, atomic_path
-from .errors import ExportCancelled, ExportError
-from .limits import DEFAULT_FRAME_SIZE, FRAMES_LIMIT
+from vaedesk.support.atomic import atomic_dir, atomic_path
+from vaedesk.errors import ExportCancelled, ExportError
+from vaedesk.support.limits import DEFAULT_FRAME_SIZE, FRAMES_LIMIT
 
 __all__ = [
     "MAX_FRAME_SIDE",
@@ -78,7 +78,7 @@ def frames_to_uint8(frames: ArrayLike) -> np.ndarray:
     """Validate float frames (N, H, W) in [0, 1] and convert them to uint8 (N, H, W).
 
     Values up to 0.01 outside [0, 1] are clipped; values further out, NaN/inf, an empty
-    sequence, more than ``FRAMES_LIMIT`` frames (:mod:`vaedesk.limits`), frames larger than
+    sequence, more than ``FRAMES_LIMIT`` frames (:mod:`vaedesk.support.limits`), frames larger than
     :data:`MAX_FRAME_SIDE` or a shape other than (N, H, W) raise :class:`ExportError`.
     """
     try:

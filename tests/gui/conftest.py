@@ -20,8 +20,8 @@ def _explanations_ready(_shared_cache):
     builds one beside its worker the first time a model is opened on a machine)."""
     import os
 
-    from vaedesk.explanation import model_reference
-    from vaedesk.model import load_model
+    from vaedesk.insight.explanation import model_reference
+    from vaedesk.model.model import load_model
 
     previous = os.environ.get("VAEDESK_CACHE")
     os.environ["VAEDESK_CACHE"] = str(_shared_cache)

@@ -28,10 +28,10 @@ from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from vaedesk.gui.worker import PROCESS_NAME
-from vaedesk.gui.canvas import CANVAS_SIZE
-from vaedesk.preprocess import preprocess_strokes
-from vaedesk.sketches import draw_digit
+from vaedesk.gui.client.model_client import PROCESS_NAME
+from vaedesk.gui.widgets.canvas import CANVAS_SIZE
+from vaedesk.data.preprocess import preprocess_strokes
+from vaedesk.data.sketches import draw_digit
 
 from tests.gui.helpers import send_mouse
 

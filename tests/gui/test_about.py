@@ -16,7 +16,7 @@ def _about(win) -> tuple[QDialog, str]:
 
 
 def test_about_shows_the_shipped_models_markdown_card_and_a_users_model_gets_one(qtbot, tiny_model):
-    from vaedesk.paths import user_models_dir
+    from vaedesk.support.paths import user_models_dir
 
     win, name = open_window(qtbot)
     try:

@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 
 from tests.gui.helpers import draw_strokes
 from tests.gui.test_window import open_window, wait_for_final_posterior
-from vaedesk.gui.canvas import DrawingCanvas
-from vaedesk.gui.images import DigitView, ImageStrip
-from vaedesk.sketches import draw_digit
+from vaedesk.gui.widgets.canvas import DrawingCanvas
+from vaedesk.gui.widgets.images import DigitView, ImageStrip
+from vaedesk.data.sketches import draw_digit
 
 INTERACTIVE = (QAbstractButton, QAbstractSlider, QComboBox, QAbstractSpinBox, QLineEdit, QTextEdit, QPlainTextEdit,
                QAbstractItemView, QGraphicsView, QTabWidget, DrawingCanvas, ImageStrip, DigitView)

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vaedesk.data import load_split
+from vaedesk.data.datasets import load_split
 
 from tests.conftest import REPO
 

@@ -7,10 +7,10 @@ import numpy as np
 from PySide6.QtWidgets import QToolButton, QWidget
 
 import vaedesk
-from vaedesk.attributes import Member
-from vaedesk.data import load_split
-from vaedesk.session import load_session
-from vaedesk.sketches import draw_digit
+from vaedesk.latent.attributes import Member
+from vaedesk.data.datasets import load_split
+from vaedesk.state.session import load_session
+from vaedesk.data.sketches import draw_digit
 
 from tests.gui.helpers import draw_strokes
 from tests.gui.test_window import open_window, wait_for_final_posterior

@@ -11,10 +11,10 @@ from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
 from PySide6.QtWidgets import QApplication
 
 from tests.gui.helpers import draw_strokes, send_mouse
-from vaedesk.gui.canvas import CANVAS_SIZE, DrawingCanvas
+from vaedesk.gui.widgets.canvas import CANVAS_SIZE, DrawingCanvas
 from vaedesk.errors import DrawingError
-from vaedesk.preprocess import DEFAULT_PEN_WIDTH, MAX_POINTS, preprocess_strokes
-from vaedesk.sketches import synthetic_drawings
+from vaedesk.data.preprocess import DEFAULT_PEN_WIDTH, MAX_POINTS, preprocess_strokes
+from vaedesk.data.sketches import synthetic_drawings
 
 LEFT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
 
@@ -183,7 +183,7 @@ def test_set_strokes_validates_and_copies(canvas: DrawingCanvas) -> None:
 
 
 def test_drawing_stops_at_the_point_limit_before_breaking_it(canvas: DrawingCanvas, qtbot, monkeypatch) -> None:
-    import vaedesk.gui.canvas as canvas_module
+    import vaedesk.gui.widgets.canvas as canvas_module
 
     monkeypatch.setattr(canvas_module, "MAX_POINTS", 50)  # the real limit, 100,000, is the same code path
     said = _record(canvas.limit_reached)

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtGui import QColor, QPalette
 
-from vaedesk.gui.grid_lines import grids_of, show_grid
+from vaedesk.gui.plotting.grid_lines import grids_of, show_grid
 from vaedesk.gui.theme import PlotColors, recolor_plot
 
 PAPER, INK = QColor(255, 255, 255), QColor(0, 0, 0)

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
-from vaedesk.gui.images import DigitView, ImageStrip, array_to_pixmap, array_to_qimage
+from vaedesk.gui.widgets.images import DigitView, ImageStrip, array_to_pixmap, array_to_qimage
 
 
 def _pixels(image: QImage) -> np.ndarray:

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from tests.gui.helpers import draw_strokes
 from tests.gui.test_window import open_window, wait_for_final_posterior
-from vaedesk.data import load_split
-from vaedesk.sketches import draw_digit
+from vaedesk.data.datasets import load_split
+from vaedesk.data.sketches import draw_digit
 
 
 @pytest.fixture

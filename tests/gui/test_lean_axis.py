@@ -7,7 +7,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtGui import QFont, QImage, QPainter
 
-from vaedesk.gui.lean_axis import FRAME_SIDES, LeanAxis, lean_axes
+from vaedesk.gui.plotting.lean_axis import FRAME_SIDES, LeanAxis, lean_axes
 
 
 def _plain(specs):
@@ -82,8 +82,8 @@ def test_tick_values_match_pyqtgraph_everywhere(framed):
 
 
 def test_the_apps_plots_use_it(qtbot):
-    from vaedesk.gui.plane import LatentPlane
-    from vaedesk.gui.training_panel import TrainingPanel
+    from vaedesk.gui.plane.widget import LatentPlane
+    from vaedesk.gui.studio.panel import TrainingPanel
 
     plane = LatentPlane()
     qtbot.addWidget(plane)

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
-from vaedesk.gui.live_text import LiveText
+from vaedesk.gui.plotting.live_text import LiveText
 
 
 class _LayoutRequests(QObject):

@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from tests.gui.helpers import send_mouse
-from vaedesk.gui.plane import CLASS_COLORS, LatentPlane, PinItem
+from vaedesk.gui.plane.widget import CLASS_COLORS, LatentPlane, PinItem
 
 LEFT, RIGHT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.MouseButton.NoButton
 PRESS, MOVE, RELEASE = QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.MouseButtonRelease
@@ -86,7 +86,7 @@ def test_the_pixel_cache_holds_a_plane_with_its_layers(plane: LatentPlane) -> No
     # and the plane re-rendered everything in the middle of strokes.
     from PySide6.QtGui import QPixmapCache
 
-    from vaedesk.gui.cached_pixels import PIXMAP_CACHE_KB
+    from vaedesk.gui.plotting.cached_pixels import PIXMAP_CACHE_KB
 
     assert QPixmapCache.cacheLimit() >= PIXMAP_CACHE_KB >= 64 * 1024
 
@@ -573,7 +573,7 @@ def test_scatter_dots_are_drawn_in_their_class_colour(qtbot, plane: LatentPlane)
 
 
 def test_rasterize_dots_clips_and_lets_later_points_cover_earlier_ones() -> None:
-    from vaedesk.gui.plane import rasterize_dots
+    from vaedesk.gui.plane.widget import rasterize_dots
 
     px, py = np.array([5.2, 5.7, -10.0, 9.5]), np.array([5.0, 5.0, 3.0, 0.2])
     image = rasterize_dots(px, py, np.array([1, 2, 3, 4], np.uint32), 10, 8)

@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
-from vaedesk.session import load_session, session_path
-from vaedesk.sketches import draw_digit
+from vaedesk.state.session import load_session, session_path
+from vaedesk.data.sketches import draw_digit
 
 from tests.gui.helpers import answer_close_question, draw_strokes
 from tests.conftest import REPO
@@ -146,10 +146,10 @@ def test_a_failing_autosave_tells_the_user_and_closing_warns_of_the_loss(qtbot):
 
 
 def test_a_session_that_cannot_be_set_aside_is_never_overwritten(qtbot, monkeypatch):
-    import vaedesk.gui.autosave
+    import vaedesk.gui.controllers.autosave
 
     path = _write_session("{damaged")
-    monkeypatch.setattr(vaedesk.gui.autosave, "set_aside", lambda *a, **k: None)  # e.g. a read-only folder
+    monkeypatch.setattr(vaedesk.gui.controllers.autosave, "set_aside", lambda *a, **k: None)  # e.g. a read-only folder
     win, _ = open_window(qtbot)
     _draw(qtbot, win, 2, 2)
     assert not win.autosave.save() and "could not be set aside" in win.autosave.error

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vaedesk.sketches import draw_digit
+from vaedesk.data.sketches import draw_digit
 
 from tests.gui.helpers import draw_strokes
 from tests.gui.soak import KINDS, run_soak

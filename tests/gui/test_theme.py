@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMenu
 from vaedesk.gui import MainWindow
 from vaedesk.gui.shortcuts import README, readme_table, shortcut_rows, shortcut_table, window_actions
 from vaedesk.gui.theme import apply_theme
-from vaedesk.theme import contrast
+from vaedesk.support.palettes import contrast
 
 LOAD_TIMEOUT = 60_000
 

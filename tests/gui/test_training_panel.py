@@ -10,11 +10,11 @@ import pytest
 import torch
 
 import vaedesk
-from vaedesk.data import FASHION_CLASSES, FASHION_MNIST_DIR
-from vaedesk.gui.training_panel import PRIOR_REACH, REDRAW_MS
-from vaedesk.paths import user_models_dir
-from vaedesk.sketches import draw_digit
-from vaedesk.train_config import Progress
+from vaedesk.data.datasets import FASHION_CLASSES, FASHION_MNIST_DIR
+from vaedesk.gui.studio.panel import PRIOR_REACH, REDRAW_MS
+from vaedesk.support.paths import user_models_dir
+from vaedesk.data.sketches import draw_digit
+from vaedesk.training.config import Progress
 
 from tests.gui.helpers import answer_close_question, draw_strokes
 from tests.gui.test_window import open_window, wait_for_final_posterior
@@ -192,7 +192,7 @@ def test_a_run_that_ends_draws_its_last_points_one_plot_at_a_time(qtbot, studio,
 
 # Runs train in a child process: a sitecustomize module on its PYTHONPATH changes it there.
 EXPLODING_LOSS = """
-import vaedesk.training as training
+import vaedesk.training.loop as training
 
 _original, _calls = training.loss_terms, [0]
 
@@ -312,6 +312,7 @@ def test_distorting_inputs_uses_the_shipped_recipe_and_draws_digits_only_for_mni
     assert config.sketches == 0.0 and config.augment == 0.4  # no digits drawn over clothes
 
 
+@pytest.mark.skipif(not FASHION_MNIST_DIR.is_dir(), reason="Debian's dataset-fashion-mnist is not installed")
 def test_a_fashion_mnist_model_is_trained_and_explored_on_its_own_test_set(qtbot, studio, monkeypatch):
     win, panel = studio
     small_config(panel, monkeypatch)
@@ -326,7 +327,7 @@ def test_a_fashion_mnist_model_is_trained_and_explored_on_its_own_test_set(qtbot
     with qtbot.waitSignal(win.model_ready, timeout=60_000):
         win.switch_model(panel.last_run_name)
     assert [label.text for _sample, label in win.plane.legend.items] == list(FASHION_CLASSES)
-    fashion_test = vaedesk.data.load_split("test", FASHION_MNIST_DIR)
+    fashion_test = vaedesk.data.datasets.load_split("test", FASHION_MNIST_DIR)
     assert np.array_equal(win.model_info.scatter_labels, fashion_test.labels)
 
 
@@ -356,7 +357,7 @@ def test_a_doodle_model_is_shown_with_its_own_categories(qtbot, tmp_path):
     folder.mkdir()
     for kind, name in enumerate(["cat", "house", "tree"]):
         np.save(folder / f"{name}.npy", _doodles(kind, 140, seed=kind))
-    model = vaedesk.training.train(vaedesk.training.TrainConfig(data_dir=str(folder), epochs=1, limit=100,
+    model = vaedesk.training.loop.train(vaedesk.training.loop.TrainConfig(data_dir=str(folder), epochs=1, limit=100,
                                                                 batch_size=32, width=4, hidden=16))
     path = model.save(user_models_dir() / "doodles-vae-2d")
     win, _ = open_window(qtbot)
@@ -396,7 +397,7 @@ def test_a_doodle_folder_offers_its_categories_and_the_run_takes_those_named(qtb
     panel.epochs.setValue(1)
     run(qtbot, panel)
     model = vaedesk.load_model(panel.last_run_name)
-    assert vaedesk.data.model_class_names(model.card) == ("cat", "house", "tree")
+    assert vaedesk.data.datasets.model_class_names(model.card) == ("cat", "house", "tree")
     panel.set_data_folder(None)
     assert not categories.isEnabled() and panel.config().categories is None
     win.close()

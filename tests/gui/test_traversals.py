@@ -7,7 +7,7 @@ from PIL import Image
 from PySide6.QtWidgets import QWidget
 
 import vaedesk
-from vaedesk.sketches import draw_digit
+from vaedesk.data.sketches import draw_digit
 
 from tests.gui.helpers import draw_strokes
 from tests.gui.test_window import open_window, wait_for_final_posterior

@@ -7,7 +7,7 @@ import pytest
 
 import vaedesk
 from vaedesk.gui import MainWindow
-from vaedesk.sketches import draw_digit
+from vaedesk.data.sketches import draw_digit
 
 from tests.gui.helpers import draw_strokes
 from tests.gui.test_window import LOAD_TIMEOUT, wait_for_final_posterior

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QWidget
 
 import vaedesk
 from vaedesk.gui import MainWindow
-from vaedesk.preprocess import preprocess_strokes
-from vaedesk.sketches import draw_digit
+from vaedesk.data.preprocess import preprocess_strokes
+from vaedesk.data.sketches import draw_digit
 
 from tests.gui.helpers import draw_strokes, send_mouse
 
@@ -79,7 +79,7 @@ def test_drawn_digit_lands_in_its_cluster(qtbot, window, digit, seed):
 def test_held_out_drawings_drawn_in_the_window_are_encoded_as_the_evaluation_encodes_them(qtbot, window):
     """`vaedesk eval`'s held-out measure is what the window does: the same drawings, drawn
     with real mouse events, give the model the same input and land at the same mean."""
-    from vaedesk.drawn_digits import load_drawn_digits
+    from vaedesk.data.drawn_digits import load_drawn_digits
 
     held = load_drawn_digits()
     model = vaedesk.load_model(window.model_info.name)
@@ -205,7 +205,7 @@ def test_a_card_with_a_field_of_the_wrong_type_is_one_line_and_never_remembered(
     import json
     import shutil
 
-    from vaedesk.catalog import model_files, resolve_model_path
+    from vaedesk.model.catalog import model_files, resolve_model_path
 
     weights, card = model_files(resolve_model_path("mnist-ae-2d"))
     shutil.copy(weights, tmp_path / "odd.safetensors")
@@ -357,7 +357,7 @@ def test_the_final_drawing_gets_its_reconstruction_and_sample_decodings(qtbot, w
 
 @pytest.mark.skipif(not hasattr(os, "getpriority"), reason="POSIX priorities")
 def test_the_model_runs_in_a_process_of_its_own_that_yields_to_the_window(window):
-    from vaedesk.model_service import MODEL_PROCESS_NICE
+    from vaedesk.service.model_service import MODEL_PROCESS_NICE
 
     pid = window.client.worker.pid()
     assert window.client.is_running() and pid != os.getpid()

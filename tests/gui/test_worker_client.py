@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vaedesk.protocol import Channel, DecodeResult, EncodeResult
-from vaedesk.gui.worker import FRAME_MS, WorkerClient
-from vaedesk.session import Drawing
+from vaedesk.service.protocol import Channel, DecodeResult, EncodeResult
+from vaedesk.gui.client.model_client import FRAME_MS, WorkerClient
+from vaedesk.state.session import Drawing
 
 
 def posterior(request_id: int) -> EncodeResult:

@@ -15,11 +15,11 @@ os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
 
 def __getattr__(name: str):
     if name == "MainWindow":
-        from .window import MainWindow
+        from vaedesk.gui.window import MainWindow
 
         return MainWindow
     if name == "main":
-        from .app import main
+        from vaedesk.gui.app import main
 
         return main
     raise AttributeError(name)

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
-from ..catalog import list_models
-from ..theme import THEME_LABELS, THEMES
+from vaedesk.model.catalog import list_models
+from vaedesk.support.palettes import THEME_LABELS, THEMES
 
 if TYPE_CHECKING:
-    from .window import MainWindow
+    from vaedesk.gui.window import MainWindow
 
 _S = QKeySequence.StandardKey
 ZOOM_STEP = 1.25  # the plane's view grows or shrinks by this factor per zoom key

@@ -29,10 +29,10 @@ def main(argv: list[str] | None = None, *, file: str | os.PathLike | None = None
     from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication
 
-    from .. import __version__
-    from ..errors import VaedeskError
-    from ..logs import FILE_ONLY, enable_crash_file, log_uncaught, setup_logging
-    from ..paths import app_icon_path
+    from vaedesk import __version__
+    from vaedesk.errors import VaedeskError
+    from vaedesk.support.logs import FILE_ONLY, enable_crash_file, log_uncaught, setup_logging
+    from vaedesk.support.paths import app_icon_path
 
     log_file = setup_logging()
     enable_crash_file()
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None, *, file: str | os.PathLike | None = None
     holder: list = []  # the window, once built: a signal during start-up closes it when the loop runs
     restore_signals = _quit_on_signals(app, holder)
 
-    from . import window
+    from vaedesk.gui import window
 
     try:
         win = window.MainWindow(model=model)

@@ -129,12 +129,12 @@ def replace_table(text: str, table: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
-    from ..atomic import atomic_path
+    from vaedesk.support.atomic import atomic_path
 
     args = sys.argv[1:] if argv is None else argv
     os.environ.setdefault("VAEDESK_HOME", tempfile.mkdtemp(prefix="vaedesk-shortcuts-"))
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from .window import MainWindow
+    from vaedesk.gui.window import MainWindow
 
     window = MainWindow()
     table = shortcut_table(shortcut_rows(window_actions(window)))

@@ -16,8 +16,8 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QStyleFactory, QWidget
 
-from .. import theme as spec
-from .grid_lines import grids_of
+from vaedesk.support import palettes as spec
+from vaedesk.gui.plotting.grid_lines import grids_of
 
 __all__ = ["PlotColors", "apply_theme", "on_palette_change", "palette_for", "recolor_legend", "recolor_plot",
            "mute", "set_text_color", "severity_qcolor"]

@@ -24,38 +24,38 @@ from PySide6.QtWidgets import (
     QScrollArea, QSlider, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
-from ..catalog import DEFAULT_MODEL
-from ..drawing_io import load_drawing, save_drawing
-from ..errors import VaedeskError
-from ..model_service import SAMPLE_COUNT
-from ..paths import settings_path
-from ..preprocess import load_image, preprocess_image
-from ..protocol import Channel, DecodeResult, EncodeResult, InsightResult, LensRequest, ModelInfo
-from ..settings_file import SettingsError, legacy_settings_path, migrate_settings
-from ..theme import DEFAULT_THEME
-from ..workspace import Workspace, WorkspaceFull
-from .actions import WindowActions
-from .accessible import named
-from .autosave import SessionKeeper
-from .canvas import DrawingCanvas
-from .images import DigitView, ImageStrip
-from .insight_lens import PosteriorLens
-from .live_text import LiveText
-from .loss_view import LossBreakdown
-from .morph_controller import MorphController
-from .morph_panel import MorphPanel
-from .neighbours_view import NearestDigits
-from .attribute_controller import AttributeController
-from .attribute_panel import AttributePanel
-from .plane import LatentPlane
-from .plane_export import PLANE_FILTER, export_plot, plane_path
-from .theme import apply_theme, set_text_color
-from .tour import TourPanel, vae_steps
-from .traversal_view import TraversalView
-from .worker import WorkerClient
+from vaedesk.model.catalog import DEFAULT_MODEL
+from vaedesk.data.drawing_files import load_drawing, save_drawing
+from vaedesk.errors import VaedeskError
+from vaedesk.service.model_service import SAMPLE_COUNT
+from vaedesk.support.paths import settings_path
+from vaedesk.data.preprocess import load_image, preprocess_image
+from vaedesk.service.protocol import Channel, DecodeResult, EncodeResult, InsightResult, LensRequest, ModelInfo
+from vaedesk.support.settings import SettingsError, legacy_settings_path, migrate_settings
+from vaedesk.support.palettes import DEFAULT_THEME
+from vaedesk.state.workspace import Workspace, WorkspaceFull
+from vaedesk.gui.actions import WindowActions
+from vaedesk.gui.accessible import named
+from vaedesk.gui.controllers.autosave import SessionKeeper
+from vaedesk.gui.widgets.canvas import DrawingCanvas
+from vaedesk.gui.widgets.images import DigitView, ImageStrip
+from vaedesk.gui.widgets.lens import PosteriorLens
+from vaedesk.gui.plotting.live_text import LiveText
+from vaedesk.gui.widgets.loss_view import LossBreakdown
+from vaedesk.gui.controllers.morph import MorphController
+from vaedesk.gui.widgets.morph_panel import MorphPanel
+from vaedesk.gui.widgets.neighbours_view import NearestDigits
+from vaedesk.gui.controllers.arithmetic import AttributeController
+from vaedesk.gui.widgets.arithmetic_panel import AttributePanel
+from vaedesk.gui.plane.widget import LatentPlane
+from vaedesk.gui.plane.export import PLANE_FILTER, export_plot, plane_path
+from vaedesk.gui.theme import apply_theme, set_text_color
+from vaedesk.gui.dialogs.tour import TourPanel, vae_steps
+from vaedesk.gui.widgets.traversal_view import TraversalView
+from vaedesk.gui.client.model_client import WorkerClient
 
 if TYPE_CHECKING:
-    from .training_panel import TrainingPanel
+    from vaedesk.gui.studio.panel import TrainingPanel
 
 SETTINGS_VERSION = 1
 MANIFOLD_GRID = 20
@@ -376,7 +376,7 @@ class MainWindow(QMainWindow):
         return "views/" + hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
     def _view_setting(self, name: str) -> str:
-        from ..views import VIEW_KINDS
+        from vaedesk.latent.views import VIEW_KINDS
 
         kind = self.settings.value(self._view_key(name), "pca", type=str)
         return kind if kind in VIEW_KINDS else "pca"
@@ -576,7 +576,7 @@ class MainWindow(QMainWindow):
 
     def save_traversal(self, fmt: str, path: str | None = None) -> bool:
         """Save the shown traversal as a GIF or a PNG grid (asks where unless ``path``)."""
-        from ..traversal import save_traversal
+        from vaedesk.latent.traversal import save_traversal
 
         traversal = self.traversal_view.traversal
         if traversal is None:
@@ -980,8 +980,8 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> QDialog:
         """The credits and the current model's card, formatted (gui.about); one dialog, reused."""
-        from ..catalog import resolve_model_path
-        from .about import ModelCardDialog
+        from vaedesk.model.catalog import resolve_model_path
+        from vaedesk.gui.dialogs.about import ModelCardDialog
 
         dialog = self.findChild(ModelCardDialog, "about_dialog")
         if dialog is None:
@@ -1001,7 +1001,7 @@ class MainWindow(QMainWindow):
     def open_training(self) -> TrainingPanel:
         """Show the training studio (created on first use: it owns the training thread)."""
         if self.training_panel is None:
-            from .training_panel import TrainingPanel  # the studio's plots load on first use
+            from vaedesk.gui.studio.panel import TrainingPanel  # the studio's plots load on first use
 
             self.training_panel = TrainingPanel(self)
             self.training_panel.model_saved.connect(self._on_model_trained)

@@ -1,0 +1,394 @@
+"""The window's side of the model process: :class:`ModelProcess` starts and watches it,
+:class:`WorkerClient` is what the window talks to.
+
+The model runs in its own process (:mod:`vaedesk.service.model_service`), so its work never holds
+the window's interpreter lock. The process is forked from a ``multiprocessing`` fork server
+that has imported torch once (spawned on platforms without one), so a new window's model
+process starts in milliseconds after the first. A thread reads the results and re-emits them
+as Qt signals, queued to the window's thread.
+
+:class:`WorkerClient` stamps each request with an id and the model generation, and re-emits
+only the results still wanted, so the window never checks. If the process dies (killed, out
+of memory, a crash in a library) the client says so once, starts a new one and reloads the
+model that was shown.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from vaedesk.latent.attributes import Member
+from vaedesk.service.model_service import CANCEL_EXPORT, EVENTS, STOP, child_main
+from vaedesk.service.protocol import (
+    AttributeRequest, Channel, CountRequest, DecodeRequest, DecodeResult, EncodeRequest, EncodeResult, Envelope,
+    ExplainRequest, ExportRequest, GridRequest, LatentRequest, LensRequest, LoadRequest, ModelInfo, MorphRequest,
+    TraversalRequest,
+)
+from vaedesk.state.session import Drawing
+
+log = logging.getLogger(__name__)
+
+# A drawing's posterior and its decodings reach the window at most once per frame of a 60 Hz
+# screen. The pen moves at 120 Hz or more and the worker keeps up with it, but showing each
+# result cost the GUI thread more than the frames in between (the window's longest blocks
+# while drawing); the newest result is always shown, at most one frame late.
+FRAME_MS = 16
+# Imported once by the fork server, before any model process is forked from it.
+PRELOAD = ("vaedesk.service.model_service", "torch", "vaedesk.model.model", "vaedesk.insight.explanation", "vaedesk.latent.views",
+           "vaedesk.data.datasets", "vaedesk.model.encodings", "vaedesk.latent.morphing", "vaedesk.latent.traversal")
+# A process that dies this many times in a row before it has loaded a model is not restarted.
+MAX_RESTARTS = 2
+PROCESS_NAME = "vaedesk-model"
+
+
+def _context():
+    """Fork server where there is one (Linux, macOS): PyTorch's advice for processes that
+    use it, and a model process then starts without importing torch again."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(PRELOAD))
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _how_it_ended(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "stopped answering"
+    if exitcode < 0:
+        import signal
+
+        try:
+            return f"was ended by signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"was ended by signal {-exitcode}"
+    return f"exited with code {exitcode}"
+
+
+class ModelProcess(QObject):
+    """One model process and the thread that turns what it sends into these signals."""
+
+    model_loaded = Signal(object)  # ModelInfo
+    encoded = Signal(object)  # EncodeResult
+    decoded = Signal(object)  # DecodeResult
+    reported = Signal(object)  # InsightResult, TraversalResult, AttributeResult, DensityResult, PriorSamplesResult
+    reference_ready = Signal(int)  # generation: explanations can be asked for this model now
+    failed = Signal(object, str)  # Channel, one-line message
+    export_progress = Signal(int, int)
+    export_finished = Signal(str)  # path
+    export_cancelled = Signal()
+    ended = Signal(str)  # the process ended without being asked to: how, in a few words
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._send_lock = threading.Lock()
+        self._connection = None
+        self._reader: threading.Thread | None = None
+        self.process = None
+        self._stopping = False
+        self.start()
+
+    def start(self) -> None:
+        """Start a new process (after :meth:`stop`, or once the last one has ended)."""
+        if multiprocessing.current_process().name == PROCESS_NAME:
+            # multiprocessing runs the main script again in the child; unguarded, it would
+            # open a window there and start a model process of its own, and so on.
+            raise RuntimeError("a vaedesk window was created inside its own model process: a script that "
+                               "opens one must do so under `if __name__ == \"__main__\":`")
+        context = _context()
+        ours, theirs = context.Pipe()
+        self._connection, self._stopping = ours, False
+        self.process = context.Process(target=child_main, args=(theirs, dict(os.environ), os.getcwd()),
+                                       name=PROCESS_NAME, daemon=True)
+        # Starting waits for the fork server (seconds, the first time): never on the window's thread.
+        self._reader = threading.Thread(target=self._read, args=(ours, theirs, self.process),
+                                        name="vaedesk-model-results", daemon=True)
+        self._reader.start()
+
+    def _read(self, connection, theirs, process) -> None:
+        try:
+            process.start()
+        except Exception as exc:  # no fork server, no memory: nothing else can say it
+            log.exception("the model process could not start")
+            self.ended.emit(f"could not start ({type(exc).__name__}: {exc})")
+            return
+        finally:
+            theirs.close()  # the child's end: ours sees the end of file when the child ends
+        how = None
+        try:
+            while True:
+                kind, *args = connection.recv()
+                if kind not in EVENTS:
+                    raise ValueError(f"unknown event {kind!r:.40}")
+                getattr(self, kind).emit(*args)
+        except (EOFError, OSError):
+            pass
+        except Exception as exc:  # a message the window cannot read: end the process, start anew
+            log.exception("unreadable message from the model process")
+            how = f"sent a message the window could not read ({type(exc).__name__}: {exc})"
+            process.kill()
+        process.join(10)
+        if not self._stopping:
+            self.ended.emit(how or _how_it_ended(process.exitcode))
+
+    def send(self, message) -> None:
+        """Send a request (an Envelope) or a control message; dropped once the process has
+        ended (the reader reports that)."""
+        with self._send_lock:
+            try:
+                self._connection.send(message)
+            except (OSError, ValueError):
+                pass
+
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
+
+    def is_alive(self) -> bool:
+        return self.process is not None and self.process.is_alive()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the process to finish what it is doing and end; wait for it, then end it (it
+        writes its caches whole or not at all, so a long job cut short loses nothing)."""
+        self._stopping = True
+        self.send((STOP,))
+        reader = self._reader
+        if reader is not None:
+            reader.join(timeout)
+        process = self.process
+        if process is not None and process.pid is not None:
+            process.join(1.0 if reader is None or not reader.is_alive() else 0.1)
+            if process.is_alive():  # stuck: never leave it behind
+                process.kill()
+                process.join(5.0)
+        if self._connection is not None:
+            self._connection.close()
+
+
+class WorkerClient(QObject):
+    """The window's handle on the model: typed requests, fresh results, the process' lifetime.
+
+    Results are re-emitted only while still wanted: of the current model (generation), newer
+    than the last one shown on their channel, and not of a channel the window has since
+    :meth:`forget`-ten (a cleared drawing, removed morph endpoints). The SAMPLES decodings
+    are re-emitted only for the posterior shown last.
+
+    The drawing's results (ENCODE and its SAMPLES) are paced: one comes out at once, the
+    ones that arrive within the next :data:`FRAME_MS` wait for that frame to end, and only
+    the newest posterior and the newest decodings are re-emitted then, together (so the
+    window repaints once), decodings after their own posterior.
+    """
+
+    model_loaded = Signal(object)  # ModelInfo
+    encoded = Signal(object)  # EncodeResult
+    decoded = Signal(object)  # DecodeResult
+    reported = Signal(object)  # InsightResult, DensityResult, PriorSamplesResult
+    failed = Signal(object, str)  # Channel, one-line message
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = ModelProcess(self)
+        self._ids = itertools.count(1)
+        self._generations = itertools.count(1)
+        self._generation = 0  # of the model asked for last
+        self._shown_generation = 0  # of the model whose results are shown
+        self._shown: dict[Channel, int] = {}  # newest request id shown, per channel
+        self._floor: dict[Channel, int] = {}  # results up to this id are no longer wanted
+        self._export_id = 0  # the export under way, if any
+        self._loads: dict[int, LoadRequest] = {}  # generation -> what was asked, until it is shown
+        self._shown_load: LoadRequest | None = None  # what to load again in a new process
+        self._restarts = 0  # new processes since a model last loaded
+        self._stopped = False
+        self._waiting_posterior: EncodeResult | None = None  # for the frame to end
+        self._waiting_samples: DecodeResult | None = None
+        self._frame = QTimer(self, singleShot=True, interval=FRAME_MS)
+        self._frame.timeout.connect(self._show_waiting)
+        self.worker.model_loaded.connect(self._on_model_loaded)
+        self.worker.encoded.connect(self._on_encoded)
+        # Bound methods of this QObject, so the results are queued to the GUI thread.
+        self.worker.decoded.connect(self._on_decoded)
+        self.worker.reported.connect(self._on_reported)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.ended.connect(self._on_process_ended)
+
+    # -- freshness: the one place that decides ----------------------------------------------
+    def _wanted(self, channel: Channel, generation: int, request_id: int) -> bool:
+        return (generation == self._shown_generation
+                and request_id > max(self._shown.get(channel, 0), self._floor.get(channel, 0)))
+
+    def forget(self, channel: Channel) -> None:
+        """Results of requests made so far on ``channel`` are no longer wanted."""
+        self._floor[channel] = next(self._ids)
+
+    def _on_model_loaded(self, info: ModelInfo) -> None:
+        if info.generation != self._generation:
+            return  # a model asked for before the newest one
+        self._shown_generation = info.generation
+        self._shown.clear()
+        self._shown_load = self._loads.get(info.generation, self._shown_load)
+        self._loads = {g: r for g, r in self._loads.items() if g > info.generation}
+        self._restarts = 0
+        self.model_loaded.emit(info)
+
+    def _on_encoded(self, result: EncodeResult) -> None:
+        if self._wanted(Channel.ENCODE, result.generation, result.request_id):
+            self._waiting_posterior = result  # replaces one still waiting: never shown
+            self._show_when_due()
+
+    def _on_decoded(self, result: DecodeResult) -> None:
+        if result.channel is Channel.SAMPLES:
+            self._waiting_samples = result  # checked when shown: its posterior may still wait
+            self._show_when_due()
+        else:
+            self._deliver(result, self.decoded)
+
+    def _show_when_due(self) -> None:
+        if not self._frame.isActive():
+            self._show_waiting()
+
+    def _show_waiting(self) -> None:
+        """Re-emit the newest posterior and decodings still wanted; the next wait for the frame.
+
+        Decodings of the posterior on screen go first (while the pen moves, a frame often ends
+        between a posterior and its decodings: dropping them would leave the samples unchanged
+        until the pen stops); decodings of the waiting posterior go after it."""
+        posterior, samples = self._waiting_posterior, self._waiting_samples
+        self._waiting_posterior = self._waiting_samples = None
+        own = samples is not None and posterior is not None and samples.request_id == posterior.request_id
+        shown = False
+        if samples is not None and not own:
+            shown = self._deliver(samples, self.decoded)  # dropped unless of the posterior shown
+        if posterior is not None and self._wanted(Channel.ENCODE, posterior.generation, posterior.request_id):
+            self._shown[Channel.ENCODE] = posterior.request_id
+            self.encoded.emit(posterior)
+            shown = True
+        if own:
+            shown = self._deliver(samples, self.decoded) or shown
+        if shown:
+            self._frame.start()
+
+    def _on_reported(self, result) -> None:
+        self._deliver(result, self.reported)
+
+    def _deliver(self, result, signal: Signal) -> bool:
+        if result.channel.follows_encode:  # of the posterior shown, or of none
+            wanted = (result.generation == self._shown_generation
+                      and result.request_id == self._shown.get(Channel.ENCODE)
+                      and result.request_id > self._floor.get(Channel.ENCODE, 0))
+        else:
+            wanted = self._wanted(result.channel, result.generation, result.request_id)
+        if wanted:
+            self._shown[result.channel] = result.request_id
+            signal.emit(result)
+        return wanted
+
+    def _on_failed(self, channel: Channel, message: str) -> None:
+        if channel is Channel.LOAD:
+            self._generation = self._shown_generation  # the shown model stays the current one
+        self.failed.emit(channel, message)
+
+    def _on_process_ended(self, how: str) -> None:
+        """The model process died: say so once, start another, show the same model again.
+
+        A model that was being loaded counts as the culprit: the load fails (the window then
+        keeps or falls back to a model that works). A process that dies again before any
+        model loads is not restarted."""
+        if self._stopped:  # it ended as the window closed: nothing to say, nothing to restart
+            return
+        loading = self._generation != self._shown_generation
+        self._restarts += 1
+        restart = self._restarts <= MAX_RESTARTS
+        if restart:
+            self.worker.start()
+            again = f" and {self._shown_load.name} loaded again" if self._shown_load is not None else ""
+            message = f"The model process {how}; a new one was started{again}."
+        else:
+            message = f"The model process {how} again; it was not started again. Restart vaedesk."
+        self._on_failed(Channel.LOAD if loading else Channel.ENCODE, message)
+        if restart and self._shown_load is not None:
+            self.load_model(self._shown_load.name, self._shown_load.view)
+
+    def is_running(self) -> bool:
+        """Whether the model process is up (it is started again after a crash)."""
+        return self.worker.is_alive()
+
+    # -- requests ---------------------------------------------------------------------------
+    def _send(self, channel: Channel, request: object) -> int:
+        request_id = next(self._ids)
+        self.worker.send(Envelope(channel, request_id, self._generation, request))
+        return request_id
+
+    def load_model(self, name: str, view: str = "pca") -> int:
+        """Load a model, its latent space shown in ``view`` (above two dimensions)."""
+        self._generation = next(self._generations)
+        request = LoadRequest(name, view)
+        self._loads[self._generation] = request
+        return self._send(Channel.LOAD, request)
+
+    def encode(self, drawing: Drawing, new_samples: bool = False) -> int:
+        """Encode a drawing (strokes, or an imported picture's model input); ``new_samples``
+        draws new posterior samples (Resample)."""
+        seed = int(np.random.default_rng().integers(1 << 31)) if new_samples else None
+        return self._send(Channel.ENCODE, EncodeRequest(drawing, seed))
+
+    def hover(self, x: float, y: float) -> int:
+        return self._send(Channel.HOVER, DecodeRequest(np.array([[x, y]], np.float64)))
+
+    def decode_pins(self, ids: Sequence[int], points: np.ndarray) -> int:
+        return self._send(Channel.PINS, DecodeRequest(np.asarray(points, np.float64).reshape(-1, 2), tuple(ids)))
+
+    def manifold(self, x_range: tuple[float, float], y_range: tuple[float, float], n: int) -> int:
+        return self._send(Channel.GRID, GridRequest(x_range, y_range, n))
+
+    def lens(self, request: LensRequest) -> int:
+        return self._send(Channel.LENS, request)
+
+    def insight(self, drawing: Drawing) -> int:
+        """The drawing's loss terms and nearest training digits (while it is drawn)."""
+        return self._send(Channel.INSIGHT, ExplainRequest(drawing))
+
+    def likelihood(self, drawing: Drawing) -> int:
+        """The same with the importance-weighted -log p(x) (a finished drawing)."""
+        return self._send(Channel.LIKELIHOOD, ExplainRequest(drawing))
+
+    def traversal(self, latent: np.ndarray | None = None, xy: tuple[float, float] | None = None,
+                  steps: int = 9) -> int:
+        """Every dimension swept from ``latent`` (D,) or from the latent of plane point ``xy``."""
+        return self._send(Channel.TRAVERSAL, TraversalRequest(
+            None if latent is None else np.asarray(latent, np.float64).copy(), xy, steps))
+
+    def decode_latent(self, latent: np.ndarray) -> int:
+        return self._send(Channel.LATENT, LatentRequest(np.asarray(latent, np.float64).copy()))
+
+    def attribute(self, group_a: Sequence[Member], group_b: Sequence[Member]) -> int:
+        return self._send(Channel.ATTRIBUTE, AttributeRequest(tuple(group_a), tuple(group_b)))
+
+    def density(self, bins: int = 160) -> int:
+        return self._send(Channel.DENSITY, CountRequest(bins))
+
+    def prior_samples(self, n: int = 8) -> int:
+        return self._send(Channel.PRIOR_SAMPLES, CountRequest(n))
+
+    def morph_preview(self, morph: MorphRequest) -> int:
+        return self._send(Channel.MORPH, morph)
+
+    def export(self, morph: MorphRequest, path: str, fmt: str, *, fps: float, size: int, pingpong: bool) -> int:
+        self._export_id = self._send(Channel.EXPORT, ExportRequest(morph, path, fmt, fps, size, pingpong))
+        return self._export_id
+
+    def cancel_export(self) -> None:
+        """Stop the export under way (it reports ``export_cancelled``)."""
+        if self._export_id:
+            self.worker.send((CANCEL_EXPORT, self._export_id))
+
+    def stop(self) -> None:
+        """End the model process (an export under way is cancelled first)."""
+        self._stopped = True
+        self.cancel_export()
+        self.worker.stop()

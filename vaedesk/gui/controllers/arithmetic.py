@@ -1,0 +1,203 @@
+"""Latent arithmetic: the Arithmetic tab's groups offered from the user's work, the vector
+asked of the worker, its arrow on the plane, α applied to the drawing or selected pin and
+decoded live, and named attributes kept in the workspace (and so in the session)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QInputDialog
+
+from vaedesk.latent.attributes import Attribute, Member, shifted
+from vaedesk.errors import VaedeskError
+from vaedesk.service.protocol import AttributeResult, Channel, DecodeResult
+from vaedesk.gui.widgets.arithmetic_panel import Choice
+
+if TYPE_CHECKING:
+    from vaedesk.gui.window import MainWindow
+
+
+class AttributeController(QObject):
+    """Keeps :class:`AttributePanel` ``win.attribute_panel`` in step with the model, the
+    workspace and the plane. ``name`` is the shown attribute's name ("" until saved)."""
+
+    def __init__(self, win: MainWindow) -> None:
+        super().__init__(win)
+        self._win = win
+        self.panel, self.workspace, self.client, self.plane = win.attribute_panel, win.workspace, win.client, win.plane
+        self.name = ""
+        self.description = ""  # the shown attribute's groups, in words
+        self._model: str | None = None  # the model the groups and the shown vector belong to
+        self._asked = ""  # the description of the groups last sent to the worker
+        panel = self.panel
+        panel.set_choice_provider(self.choices)
+        panel.compute_requested.connect(self.compute)
+        panel.alpha_changed.connect(lambda _alpha: self.apply())
+        panel.save_requested.connect(self.save)
+        panel.attribute_chosen.connect(self.choose)
+        panel.delete_requested.connect(self.delete)
+        self.workspace.attributes_changed.connect(self._show_saved)
+        self.client.reported.connect(self._on_reported)
+        self.client.decoded.connect(self._on_decoded)
+        win.insight_tabs.currentChanged.connect(lambda _index: self._on_shown())
+        win.model_ready.connect(lambda _name: self._on_model_ready())
+        win.subject_changed.connect(self.apply)
+
+    def _model_key(self) -> str:
+        return self._win.model_key()
+
+    # -- what the groups can hold ------------------------------------------------------------
+    def choices(self) -> list[Choice]:
+        """The Add menus' entries: the drawing, kept drawings, pins and test digits."""
+        win, workspace = self._win, self.workspace
+        info = win.model_info
+        out: list[Choice] = []
+        if win.last_encode is not None:
+            image = win.last_encode.input
+            out.append(("Your drawing", lambda: Member("images", image[None], "your drawing")))
+        inputs = workspace.gallery_inputs()
+        if len(inputs) > 1:
+            out.append((f"Every kept drawing ({len(inputs)})",
+                        lambda: Member("images", np.stack(inputs), f"{len(inputs)} kept drawings")))
+        for i, image in enumerate(inputs):
+            out.append((f"Kept drawings/#{i + 1}", lambda image=image, i=i: Member("images", image[None], f"#{i + 1}")))
+        if info is None:
+            return out
+        pins = workspace.pins()
+        if pins:
+            latents = info.view.to_latent(np.array([pin.xy for pin in pins], np.float64))
+            if len(pins) > 1:
+                out.append((f"Every pin ({len(pins)})", lambda: Member("latents", latents, f"{len(pins)} pins")))
+            for k, latent in enumerate(latents):
+                out.append((f"Pins/Pin {k + 1}", lambda latent=latent, k=k: Member("latents", latent[None],
+                                                                                  f"pin {k + 1}")))
+        names = info.class_names or tuple(str(d) for d in range(10))
+        labels = info.scatter_labels
+        for label, name in enumerate(names):
+            index = np.flatnonzero(labels == label)
+            if len(index):
+                out.append((f"Test digits labelled/{name} ({len(index)})",
+                            lambda index=index, name=name: Member("test", index, f"test: all {name}")))
+        out.append(("Test digit by number…", self._ask_test_digit))
+        return out
+
+    def _ask_test_digit(self) -> Member | None:
+        info = self._win.model_info
+        if info is None:
+            return None
+        last = len(info.scatter_labels) - 1
+        number, ok = QInputDialog.getInt(self._win, "Add a test digit", f"Test digit number (0–{last}):", 0, 0, last)
+        return Member("test", np.array([number]), f"test #{number}") if ok else None
+
+    # -- the vector --------------------------------------------------------------------------
+    def compute(self) -> None:
+        if self._win.model_info is None:
+            return
+        self._win.statusBar().showMessage("Computing the attribute…", 3000)
+        group_a, group_b = self.panel.members("a"), self.panel.members("b")
+        self._asked = "A: " + ", ".join(m.label for m in group_a) + "; B: " + ", ".join(m.label for m in group_b)
+        self.client.attribute(group_a, group_b)
+
+    def _on_reported(self, result: object) -> None:
+        if isinstance(result, AttributeResult):
+            self.name, self.description = "", self._asked
+            na, nb = result.sizes
+            self.panel.set_vector(result.start, result.vector, f"From {na} example{'s' * (na != 1)} in A "
+                                                               f"to {nb} in B")
+            self._after_new_vector()
+
+    def _after_new_vector(self) -> None:
+        self.show_arrow()
+        self.apply()
+
+    def show_arrow(self) -> None:
+        """The attribute as an arrow from group A's mean to group B's, while its tab is shown."""
+        info, start, vector = self._win.model_info, self.panel.start(), self.panel.vector()
+        if info is None or start is None or vector is None or not self.panel.isVisible():
+            self.plane.set_attribute_arrow(None)
+            return
+        ends = info.view.to_plane(np.stack([start, start + vector]))
+        self.plane.set_attribute_arrow(ends[0], ends[1], self.name)
+
+    def edited_latent(self) -> np.ndarray | None:
+        """The drawing's (or selected pin's) latent moved by α × the attribute, or None."""
+        vector, subject = self.panel.vector(), self._win.subject_latent()
+        if vector is None or subject is None:
+            return None
+        return shifted(subject[0], vector, self.panel.alpha())
+
+    def apply(self) -> None:
+        """Decode the edited latent (when the tab is shown: it costs a decoding)."""
+        if not self.panel.isVisible() or self.panel.vector() is None:
+            return
+        subject = self._win.subject_latent()
+        if subject is None:
+            self.panel.set_target("Draw a digit or select a pin: α moves it along the attribute.")
+            self.panel.set_edited_image(None)
+            return
+        self.panel.set_target(f"α × the attribute added to {subject[1]}.")
+        self.client.decode_latent(self.edited_latent())
+
+    def _on_decoded(self, result: DecodeResult) -> None:
+        if result.channel is Channel.LATENT and self.panel.isVisible():
+            self.panel.set_edited_image(result.images[0])
+            self.plane.set_hover_marker(result.points[0])
+
+    # -- saved attributes --------------------------------------------------------------------
+    def save(self, name: str) -> None:
+        start, vector, model = self.panel.start(), self.panel.vector(), self._model
+        if start is None or vector is None or model is None:
+            return
+        try:
+            attribute = Attribute(name, model, start, vector, self.description)
+            self.workspace.save_attribute(attribute)
+        except VaedeskError as exc:
+            self._win.show_message("warning", "Could not save the attribute", f"{exc}.")
+            return
+        self.name = name.strip()
+        self._show_saved()
+        self.show_arrow()
+        self._win.statusBar().showMessage(f"Saved the attribute '{self.name}' in the session", 4000)
+
+    def _saved(self) -> list[Attribute]:
+        info = self._win.model_info
+        return [] if info is None else self.workspace.attributes(self._model_key(), info.latent_dim)
+
+    def _show_saved(self) -> None:
+        self.panel.set_saved_names([a.name for a in self._saved()], self.name or None)
+
+    def choose(self, name: str) -> None:
+        for attribute in self._saved():
+            if attribute.name == name:
+                self.name, self.description = attribute.name, attribute.description
+                self.panel.set_vector(attribute.start, attribute.vector, f"Saved attribute '{name}'"
+                                      + (f": {attribute.description}" if attribute.description else ""))
+                self._after_new_vector()
+                return
+
+    def delete(self, name: str) -> None:
+        try:
+            self.workspace.remove_attribute(name, self._model_key())
+        except VaedeskError as exc:
+            self._win.statusBar().showMessage(str(exc), 4000)
+            return
+        if name == self.name:
+            self.name = ""
+            self.show_arrow()
+
+    # -- the window's state ------------------------------------------------------------------
+    def _on_model_ready(self) -> None:
+        if self._model != self._model_key():  # another model: its latents mean something else
+            self._model, self.name, self.description = self._model_key(), "", ""
+            self.panel.clear_vector()
+            for group in ("a", "b"):
+                self.panel.clear_group(group)
+        self._show_saved()
+        self.show_arrow()  # a new view draws it anew
+        self.apply()
+
+    def _on_shown(self) -> None:
+        self.show_arrow()
+        self.apply()

@@ -1,0 +1,1 @@
+"""Dialogs: about and the guided tour."""

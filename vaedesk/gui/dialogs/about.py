@@ -1,0 +1,54 @@
+"""Help → About: vaedesk's credits and the current model's card, formatted (vaedesk.model.card_markdown).
+
+The card may come from anywhere (a user's model), so it is shown as Markdown without HTML,
+and the browser loads nothing it names: no image, no file, no link followed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+
+from vaedesk import __version__
+from vaedesk.model.card_markdown import MNIST_CREDIT, body, card_markdown_for
+from vaedesk.gui.accessible import named
+
+_FEATURES = QTextDocument.MarkdownFeature(QTextDocument.MarkdownFeature.MarkdownDialectGitHub.value
+                                          | QTextDocument.MarkdownFeature.MarkdownNoHTML.value)
+
+
+class _CardBrowser(QTextBrowser):
+    def loadResource(self, kind: int, name: Any) -> Any:  # noqa: N802 (Qt's name)
+        return None  # an image or a style sheet the card names is never read
+
+
+class ModelCardDialog(QDialog):
+    """A non-modal dialog (``about_dialog``) with the card in a browser (``model_card_text``)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("about_dialog")
+        self.setWindowTitle("About vaedesk")
+        self.resize(720, 640)
+        self.browser = named(_CardBrowser(self), "Model card")
+        self.browser.setObjectName("model_card_text")
+        self.browser.setOpenLinks(False)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.browser)
+        layout.addWidget(buttons)
+
+    def show_card(self, path: Any, card: dict[str, Any]) -> None:
+        """Show the model's card: its NAME.md beside ``path`` when it belongs to these
+        weights, else one made now from ``card``; None ``card``: no model loaded yet."""
+        intro = (f"**vaedesk {__version__}**: explore a Variational AutoEncoder by drawing. "
+                 f"The bundled data: {MNIST_CREDIT}\n\n---\n\n")
+        text = body(card_markdown_for(path, card)) if card else "No model is loaded yet.\n"
+        self.browser.document().setMarkdown(intro + text, _FEATURES)
+
+    def markdown(self) -> str:
+        """The card as the browser holds it, as Markdown (for tests and copying)."""
+        return self.browser.document().toMarkdown()

@@ -1,0 +1,1 @@
+"""The latent plane: the widget, its graphics items and its export."""

@@ -1,0 +1,1 @@
+"""The app's fast plotting kit: shared plot style, axes, grid lines, markers, cached pixels, live text, ranges."""

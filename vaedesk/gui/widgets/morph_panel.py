@@ -1,0 +1,203 @@
+"""The morph panel: endpoints, settings, an animated preview and the export controls.
+
+The panel only shows and collects what the user wants: the endpoints themselves live in the
+workspace (the panel shows them and reports the user's edits), and the worker decodes and
+writes the frames.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QListWidget,
+    QListWidgetItem, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from vaedesk.latent.geometry import EASINGS, METHODS
+from vaedesk.support.limits import DEFAULT_FRAME_SIZE
+from vaedesk.gui.accessible import named
+from vaedesk.gui.widgets.images import DigitView
+
+
+class MorphPanel(QGroupBox):
+    """Endpoints (pins and drawings), frames, fps, method, easing, ping-pong, preview, export."""
+
+    add_pins_requested = Signal()
+    add_drawing_requested = Signal()
+    add_gallery_requested = Signal()
+    settings_changed = Signal()
+    #: The user reordered or removed endpoints: the new list of their sources, in order.
+    endpoints_edited = Signal(list)
+    frame_shown = Signal(int)  # index of the preview frame on screen
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Morph", parent)
+        self.setObjectName("morph_panel")
+        self.endpoints = QListWidget()
+        self.endpoints.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.endpoints.setToolTip("Endpoints in order; drag to reorder. With none, the pins are used in order.")
+        self.endpoints.setMaximumHeight(96)
+        add_pins = QPushButton("+ Pins")
+        add_pins.setToolTip("Add every pinned point, in order")
+        add_drawing = QPushButton("+ Drawing")
+        add_drawing.setToolTip("Add the current drawing (kept in the gallery)")
+        add_gallery = QPushButton("+ Gallery")
+        add_gallery.setToolTip("Add every drawing of the gallery")
+        remove = QPushButton("Remove")
+        add_pins.clicked.connect(self.add_pins_requested)
+        add_drawing.clicked.connect(self.add_drawing_requested)
+        add_gallery.clicked.connect(self.add_gallery_requested)
+        remove.clicked.connect(self.remove_selected)
+        named(self.endpoints, "Morph endpoints", "The morph's endpoints in order; drag to reorder, Delete removes "
+                                                 "the selected ones. With none, the pins are used in order")
+        QShortcut(QKeySequence.StandardKey.Delete, self.endpoints, self.remove_selected,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+        named(add_pins, "Add pins to the morph")
+        named(add_drawing, "Add the drawing to the morph")
+        named(add_gallery, "Add the gallery to the morph")
+        named(remove, "Remove endpoints", "Remove the selected endpoints from the morph")
+        buttons = QHBoxLayout()
+        for button in (add_pins, add_drawing, add_gallery, remove):
+            buttons.addWidget(button)
+
+        self.frames = QSpinBox()
+        self.frames.setRange(2, 1000)
+        self.frames.setValue(48)
+        self.fps = QSpinBox()
+        self.fps.setRange(1, 50)
+        self.fps.setValue(24)
+        self.method = QComboBox()
+        self.method.addItems(list(METHODS))
+        self.easing = QComboBox()
+        self.easing.addItems(list(EASINGS))
+        self.pingpong = QCheckBox("Ping-pong")
+        self.size = QSpinBox()
+        self.size.setRange(28, 2048)
+        self.size.setValue(DEFAULT_FRAME_SIZE)
+        self.size.setSuffix(" px")
+        form = QFormLayout()
+        row = QHBoxLayout()
+        row.addWidget(self.frames)
+        row.addWidget(self.fps)
+        self.fps.setSuffix(" fps")
+        self.frames.setSuffix(" frames")
+        form.addRow("Length", row)
+        named(self.frames, "Morph frames", "How many frames the morph has")
+        named(self.fps, "Morph speed", "Frames per second, in the preview and the GIF")
+        named(self.method, "Morph path", "How the morph moves between endpoints in latent space")
+        named(self.easing, "Morph easing", "How the morph speeds up and slows down between endpoints")
+        named(self.size, "GIF size", "Width and height of the exported frames, in pixels")
+        named(self.pingpong, "Ping-pong", "The GIF plays forward, then backward")
+        row = QHBoxLayout()
+        row.addWidget(self.method)
+        row.addWidget(self.easing)
+        form.addRow("Path", row)
+        row = QHBoxLayout()
+        row.addWidget(self.size)
+        row.addWidget(self.pingpong)
+        form.addRow("GIF", row)
+        for widget in (self.frames, self.method, self.easing):
+            signal = widget.valueChanged if isinstance(widget, QSpinBox) else widget.currentIndexChanged
+            signal.connect(self.settings_changed)
+        # Emitted after the move is complete (rowsMoved fires before the old row is gone).
+        self.endpoints.model().rowsMoved.connect(lambda *_: QTimer.singleShot(0, self._emit_edited))
+        self.fps.valueChanged.connect(self._restart_timer)
+
+        self.preview = named(DigitView("Morph preview", smooth=True, hint_size=120), "Morph preview")
+        self.play = named(QPushButton("Play"), "Play morph", "Play or stop the morph's preview")
+        self.play.setCheckable(True)
+        self.play.toggled.connect(self._toggle_play)
+        self.export_gif = named(QPushButton("Export GIF…"), "Export morph as GIF", "Save the morph as an animated GIF")
+        self.export_png = named(QPushButton("PNG frames…"), "Export morph as PNG frames",
+                                "Save each frame of the morph as a PNG image")
+        self.progress = named(QProgressBar(), "Export progress")
+        self.progress.setVisible(False)
+        self.cancel = named(QPushButton("Cancel"), "Cancel export", "Stop writing the morph's files")
+        self.cancel.setVisible(False)
+        controls = QHBoxLayout()
+        for button in (self.play, self.export_gif, self.export_png):
+            controls.addWidget(button)
+        export_row = QHBoxLayout()
+        export_row.addWidget(self.progress)
+        export_row.addWidget(self.cancel)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.endpoints)
+        layout.addLayout(buttons)
+        layout.addLayout(form)
+        layout.addWidget(self.preview, 1)
+        layout.addLayout(controls)
+        layout.addLayout(export_row)
+
+        self._frames: np.ndarray | None = None
+        self._index = 0
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._advance)
+
+    # -- endpoints ---------------------------------------------------------------------
+    def show_endpoints(self, endpoints: list[tuple[str, Any]]) -> None:
+        """Show ``(label, source)`` endpoints in order (emits nothing)."""
+        self.endpoints.clear()
+        for label, source in endpoints:
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, source)
+            self.endpoints.addItem(item)
+
+    def endpoint_sources(self) -> list[Any]:
+        return [self.endpoints.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.endpoints.count())]
+
+    def remove_selected(self) -> None:
+        for item in self.endpoints.selectedItems():
+            self.endpoints.takeItem(self.endpoints.row(item))
+        self._emit_edited()
+
+    def _emit_edited(self) -> None:
+        self.endpoints_edited.emit(self.endpoint_sources())
+
+    def options(self) -> dict[str, Any]:
+        return dict(frames=self.frames.value(), fps=self.fps.value(), method=self.method.currentText(),
+                    easing=self.easing.currentText(), pingpong=self.pingpong.isChecked(), size=self.size.value())
+
+    # -- preview -----------------------------------------------------------------------
+    def set_frames(self, frames: np.ndarray | None) -> None:
+        self._frames = frames
+        self._index = 0
+        self._show_current()
+
+    def _show_current(self) -> None:
+        if self._frames is None or len(self._frames) == 0:
+            self.preview.set_image(None)
+            return
+        self._index %= len(self._frames)
+        self.preview.set_image(self._frames[self._index])
+        self.preview.set_caption(f"Frame {self._index + 1}/{len(self._frames)}")
+        self.frame_shown.emit(self._index)
+
+    def _toggle_play(self, playing: bool) -> None:
+        self.play.setText("Stop" if playing else "Play")
+        if playing:
+            self._restart_timer()
+        else:
+            self._timer.stop()
+
+    def _restart_timer(self) -> None:
+        if self.play.isChecked():
+            self._timer.start(max(1, round(1000 / self.fps.value())))
+
+    def _advance(self) -> None:
+        if self._frames is not None and len(self._frames):
+            self._index = (self._index + 1) % len(self._frames)
+            self._show_current()
+
+    def set_exporting(self, exporting: bool) -> None:
+        self.progress.setVisible(exporting)
+        self.cancel.setVisible(exporting)
+        self.cancel.setEnabled(exporting)
+        self.export_gif.setEnabled(not exporting)
+        self.export_png.setEnabled(not exporting)
+        if exporting:
+            self.progress.setValue(0)

@@ -1,0 +1,1 @@
+"""What a model and a drawing measure: evaluation, explanations, diagnoses. No Qt."""

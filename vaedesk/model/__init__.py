@@ -1,0 +1,1 @@
+"""The model: networks, the NumPy-facing Model, its card and where models live. No Qt."""

@@ -1,0 +1,558 @@
+"""The model's own process: a :class:`ModelService` owns the model and does all model work.
+
+The window lives in one process and the model in another, so that the model's Python work
+(turning strokes into the model input, NumPy, loading) never holds the window's interpreter
+lock: on two cores, a model worker on a thread of the window's process put 44–53 ms gaps
+between the window's frames while the user drew, and 0 gaps over 16 ms once its work ran
+elsewhere (see README, "The model in its own process").
+
+Requests (typed, in :mod:`vaedesk.service.protocol`) arrive on channels. Interactive channels
+(encode, hover, pins, grid, morph preview) are coalesced: each holds only its newest request,
+so while the service is busy a burst of 200 mouse moves collapses into one encode of the
+newest drawing, and the final state is always processed. The service calls the core
+(``Model``, ``Posterior.sample``, ``morphing``) rather than repeating it.
+
+Everything the service says goes through one ``send(kind, *args)`` callable, as a tuple whose
+first item names the event (``EVENTS``). :func:`serve` runs the service in a child process
+on a ``multiprocessing`` connection; tests run it directly. Exports are jobs, not coalesced,
+and can be cancelled. Any exception in a request becomes a ``failed`` event with a one-line
+message; the service keeps running. No Qt here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from vaedesk.errors import ExportCancelled, VaedeskError
+from vaedesk.export import save_gif, save_png_frames
+from vaedesk.latent.geometry import density, grid, tile
+from vaedesk.data.preprocess import preprocess_strokes
+from vaedesk.service.protocol import (
+    AttributeRequest, AttributeResult, Channel, CountRequest, DecodeRequest, DecodeResult, DensityResult,
+    EncodeRequest, EncodeResult, Envelope, ExplainRequest, ExportRequest, GridRequest, InsightResult, LatentRequest,
+    LensRequest, LoadRequest, ModelInfo, MorphRequest, PriorSamplesResult, TraversalRequest, TraversalResult,
+)
+from vaedesk.state.session import Drawing
+from vaedesk.state.workspace import ResolvedEndpoint
+
+log = logging.getLogger(__name__)
+
+SAMPLE_COUNT = 8
+SCATTER_LIMIT = 10_000
+# Posterior samples behind a drawing's explanation: 16 while drawing (a few ms, so the posterior
+# keeps following the pen), 256 on pen release for the importance-weighted -log p(x) (~40 ms).
+INSIGHT_SAMPLES = 16
+LIKELIHOOD_SAMPLES = 256
+NEIGHBOURS = 8
+# The model process' niceness. With a run training, the window's longest block in the
+# benchmark's training phase was 18.3 ms at 0 and 14.4 ms at 5 (one `--part gui` run each).
+MODEL_PROCESS_NICE = 5
+
+# What the service sends, with its arguments.
+EVENTS = {
+    "model_loaded": "ModelInfo",
+    "encoded": "EncodeResult",
+    "decoded": "DecodeResult",
+    "reported": "InsightResult, TraversalResult, AttributeResult, DensityResult or PriorSamplesResult",
+    "reference_ready": "generation: explanations can be asked for this model now",
+    "failed": "Channel, one-line message",
+    "export_progress": "frames done, frames in all",
+    "export_finished": "path",
+    "export_cancelled": "",
+}
+# What the service is told besides requests (Envelopes).
+CANCEL_EXPORT = "cancel_export"  # ("cancel_export", request id): that export and earlier ones stop
+STOP = "stop"  # ("stop",): finish the request under way and end
+
+
+def _return_free_memory() -> None:
+    """Hand the heap memory a batch job freed back to the system (glibc keeps it otherwise).
+
+    Loading a model, the manifold and exports allocate tens of MB for a moment; without
+    this the process keeps that high-water mark, and the next job's peak comes on top of it.
+    """
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            import ctypes
+
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):  # not glibc: nothing to do
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim = None
+
+
+class _Slot:
+    """The newest pending request of one coalesced channel."""
+
+    def __init__(self) -> None:
+        self.envelope: Envelope | None = None
+        self.pending = False
+
+
+class ModelService:
+    """Owns the model; answers requests in order of arrival, the newest per channel.
+
+    ``submit`` and ``cancel_export`` may be called from any thread; ``run`` (or
+    ``process_next``) from one thread, which does the work."""
+
+    def __init__(self, send: Callable[..., None]) -> None:
+        self._send = send
+        self._lock = threading.Lock()
+        self._slots: dict[Channel, _Slot] = {}
+        # One entry per channel that went from idle to pending (None: stop): the order of work.
+        self._wakes: queue.SimpleQueue[Channel | None] = queue.SimpleQueue()
+        self._cancelled_export = 0  # exports with this request id or an older one stop
+        self.model = None
+        self.view = None
+        self.test_means: np.ndarray | None = None  # (T, D) posterior means of the shown test set
+        self.reference = None  # explain.ModelReference of the model, once built
+        self._reference_thread: threading.Thread | None = None
+        self._training_split = None  # (data folder, its training images) for the nearest digits
+        self.generation = 0
+        # Samples reuse one seed, so they move smoothly with the drawing; "Resample" picks a new one.
+        self.sample_seed = 0
+        self._all_cores: int | None = None
+        self._handlers: dict[Channel, Callable[[Envelope], None]] = {
+            Channel.LOAD: self._load, Channel.ENCODE: self._encode, Channel.HOVER: self._decode_points,
+            Channel.PINS: self._decode_points, Channel.GRID: self._grid, Channel.MORPH: self._morph,
+            Channel.EXPORT: self._export, Channel.LENS: self._lens, Channel.LIKELIHOOD: self._likelihood,
+            Channel.DENSITY: self._density, Channel.PRIOR_SAMPLES: self._prior_samples,
+            Channel.INSIGHT: self._insight, Channel.TRAVERSAL: self._traversal, Channel.LATENT: self._decode_latent,
+            Channel.ATTRIBUTE: self._attribute,
+        }
+        self._information = None  # (model, each dimension's average KL), for the traversals
+
+    # -- called from any thread -----------------------------------------------------------
+    def submit(self, envelope: Envelope) -> None:
+        """Replace the channel's pending request; queue the channel unless already queued."""
+        with self._lock:
+            slot = self._slots.setdefault(envelope.channel, _Slot())
+            slot.envelope = envelope
+            wake = not slot.pending
+            slot.pending = True
+        if wake:
+            self._wakes.put(envelope.channel)
+
+    def cancel_export(self, request_id: int) -> None:
+        """Stop the export with this request id (and any older one) at its next frame."""
+        with self._lock:
+            self._cancelled_export = max(self._cancelled_export, request_id)
+
+    def stop(self) -> None:
+        """End :meth:`run` once the request under way is done."""
+        self._wakes.put(None)
+
+    def _defer(self, envelope: Envelope) -> None:
+        """Queue a request again, behind what is waiting now; a newer one on its channel wins."""
+        with self._lock:
+            slot = self._slots[envelope.channel]
+            if slot.envelope is not None:
+                return
+            slot.envelope, wake, slot.pending = envelope, not slot.pending, True
+        if wake:
+            self._wakes.put(envelope.channel)
+
+    def _is_pending(self, channel: Channel) -> bool:
+        with self._lock:
+            slot = self._slots.get(channel)
+            return slot is not None and slot.pending
+
+    # -- the working thread ---------------------------------------------------------------
+    def run(self) -> None:
+        """Answer requests until :meth:`stop`; then wait for helper threads."""
+        while self.process_next():
+            pass
+        self.wait_for_helpers()
+
+    def process_next(self, timeout: float | None = None) -> bool:
+        """Answer the next queued request; False once stopped (or nothing came within ``timeout``)."""
+        try:
+            channel = self._wakes.get(timeout=timeout)
+        except queue.Empty:
+            return False
+        if channel is None:
+            return False
+        self._process(channel)
+        return True
+
+    def _process(self, channel: Channel) -> None:
+        with self._lock:
+            slot = self._slots[channel]
+            envelope, slot.envelope, slot.pending = slot.envelope, None, False
+        if envelope is None:
+            return
+        if channel.yields_to_encode and self._is_pending(Channel.ENCODE):
+            self._defer(envelope)
+            return
+        # Interactive requests are single images: one thread does them as fast as two and
+        # leaves the other core to the window (on two cores, a second torch thread made
+        # encodes 5x slower at the 95th percentile while the user drew). Batch jobs (the
+        # test set, the manifold, exports) use every core.
+        import torch  # here, not at the top: the process starts before torch is needed
+
+        if self._all_cores is None:
+            self._all_cores = torch.get_num_threads()
+        torch.set_num_threads(self._all_cores if channel.is_batch else 1)
+        try:
+            self._handlers[channel](envelope)
+            if channel.is_batch:
+                _return_free_memory()
+        except ExportCancelled:
+            self._send("export_cancelled")
+        except VaedeskError as exc:
+            self._send("failed", channel, str(exc))
+        except Exception as exc:  # a bug or a broken checkpoint: report, keep running
+            log.exception("%s request failed", channel.value)
+            self._send("failed", channel, f"{type(exc).__name__}: {exc}")
+
+
+    def _load(self, envelope: Envelope) -> None:
+        from vaedesk.data.datasets import model_class_names, model_split, trained_on
+        from vaedesk.model.encodings import cached_means
+        from vaedesk.model.model import load_model
+
+        request: LoadRequest = envelope.request
+        model = load_model(request.name)
+        self.reference = None
+        data_note = trained_on(model.card)[1]  # a Fashion-MNIST model shows Fashion-MNIST
+        test = model_split(model.card, "test", as_uint8=True)  # pixels needed only on a cache miss
+        images, labels = test.images[:SCATTER_LIMIT], test.labels[:SCATTER_LIMIT]
+        means = cached_means(model, images)
+        if model.latent_dim == 1:
+            raise VaedeskError(f"{model.name}: a 1-d latent space cannot be shown on a plane")
+        view = self._fit_view(model, request.view, means, labels)
+        # Warm up the forward passes so the first stroke is as fast as the rest.
+        model.decode(model.encode(images[:1] / np.float32(255)).mean)
+        self.model, self.view, self.test_means = model, view, means
+        self.generation = envelope.generation
+        self._send(
+            "model_loaded",
+            ModelInfo(self.generation, model.name, model.kind, model.latent_dim, model.card, view,
+                      view.to_plane(means), labels, model_class_names(model.card), data_note)
+        )
+        self._prepare_reference(model, self.generation)
+
+    def _fit_view(self, model, kind: str, test_means: np.ndarray, test_labels: np.ndarray):
+        """The view of the model's latent space: the linear ones from the test-set means (in
+        milliseconds); the neighbourhood map from the training means, cached per model (a
+        minute the first time)."""
+        from vaedesk.latent.views import fit_view
+
+        if kind == "neighbors" and model.latent_dim > 2:
+            return fit_view(model, kind)
+        information = None
+        if kind == "dims" and model.latent_dim > 2:
+            information = self._dimension_information(model)
+        return fit_view(model, kind, test_means, test_labels, information=information)
+
+    def _dimension_information(self, model) -> np.ndarray:
+        """Each dimension's average KL over the model's test set (once per model)."""
+        if self._information is None or self._information[0] is not model:
+            from vaedesk.data.datasets import model_split
+            from vaedesk.latent.traversal import dimension_information
+
+            test = model_split(model.card, "test")
+            self._information = (model, dimension_information(model, test.images))
+        return self._information[1]
+
+    def _prepare_reference(self, model, generation: int) -> None:
+        """Build what explanations compare a drawing with (cached per model: only a model's
+        first load on a machine takes seconds) beside the requests, so drawing never waits."""
+        def build() -> None:
+            from vaedesk.insight.explanation import model_reference  # torch: never at the window's start
+
+            try:
+                reference = model_reference(model)
+            except VaedeskError as exc:
+                self._send("failed", Channel.INSIGHT, f"explanations are unavailable: {exc}")
+                return
+            if self.generation == generation:  # not a model the user has left meanwhile
+                self.reference = reference
+                self._send("reference_ready", generation)
+
+        # daemon given, so the new thread does not ask threading who made it (which would
+        # register the calling thread with threading for good).
+        self._reference_thread = threading.Thread(target=build, name="vaedesk-reference", daemon=False)
+        self._reference_thread.start()
+
+    def wait_for_helpers(self) -> None:
+        """Wait for a reference still being built: PyTorch aborts the interpreter when it
+        exits with a thread inside a computation (the first load of a model, closed at once)."""
+        thread = self._reference_thread
+        if thread is not None:
+            thread.join()
+
+    def _require_model(self):
+        if self.model is None:
+            raise VaedeskError("no model is loaded")
+        return self.model
+
+    def _encode(self, envelope: Envelope) -> None:
+        request: EncodeRequest = envelope.request
+        model = self._require_model()
+        x = _model_input(request.drawing)
+        if request.seed is not None:
+            self.sample_seed = request.seed
+        posterior = model.encode(x[None])
+        mean = posterior.mean[0]
+        view = self.view
+        samples_z = posterior.sample(SAMPLE_COUNT, np.random.default_rng(self.sample_seed))[0]
+        cov_xy = None if posterior.logvar is None else view.project_gaussian(mean, posterior.std[0] ** 2)[1]
+        if posterior.logvar is None:
+            samples_z = samples_z[:0]  # an autoencoder's "samples" would all be its point
+        self._send(
+            "encoded",
+            EncodeResult(envelope.request_id, self.generation, x, posterior, view.to_plane(mean[None])[0], cov_xy,
+                         samples_z, view.to_plane(samples_z) if len(samples_z) else np.zeros((0, 2)))
+        )
+        # The posterior is shown first; its decodings take twice as long as the encoding.
+        # When a newer drawing is already waiting they would be replaced before anyone saw
+        # them, so skip them: the last drawing of a stroke always gets its decodings.
+        # Decoded in two halves, so that a new drawing waits for at most half of them.
+        latents = np.concatenate([mean[None], samples_z])
+        half = (len(latents) + 1) // 2
+        images = []
+        for part in (latents[:half], latents[half:]):
+            if self._is_pending(Channel.ENCODE):
+                return
+            if len(part):
+                images.append(model.decode(part))
+        self._send("decoded", DecodeResult(Channel.SAMPLES, envelope.request_id, self.generation, np.zeros((0, 2)),
+                                       np.concatenate(images)))
+
+    def _explain(self, channel: Channel, envelope: Envelope, x: np.ndarray, samples: int, iwae_samples: int) -> None:
+        reference = self.reference
+        if reference is None:
+            return  # still being built: reference_ready asks again
+        from vaedesk.insight.explanation import explain  # torch: never at the window's start
+
+        report = explain(self._require_model(), x, samples=samples, neighbours=NEIGHBOURS, reference=reference,
+                         iwae_samples=iwae_samples)
+        images = self._training_images()[report.neighbours].astype(np.float32) / np.float32(255)
+        xy = self.view.to_plane(reference.train_means[report.neighbours])
+        self._send("reported", InsightResult(channel, envelope.request_id, self.generation, report, images, xy))
+
+    def _training_images(self) -> np.ndarray:
+        """The shown model's training images (what its explanations' neighbours index)."""
+        from vaedesk.data.datasets import model_split
+
+        training = self.model.card.get("training") or {}
+        key = training.get("data_dir"), training.get("categories")
+        if self._training_split is None or self._training_split[0] != key:
+            self._training_split = (key, model_split(self.model.card, "train", as_uint8=True).images)
+        return self._training_split[1]
+
+    def _insight(self, envelope: Envelope) -> None:
+        request: ExplainRequest = envelope.request
+        self._explain(Channel.INSIGHT, envelope, _model_input(request.drawing), INSIGHT_SAMPLES, iwae_samples=0)
+
+    def _likelihood(self, envelope: Envelope) -> None:
+        request: ExplainRequest = envelope.request
+        self._explain(Channel.LIKELIHOOD, envelope, _model_input(request.drawing), LIKELIHOOD_SAMPLES,
+                      iwae_samples=LIKELIHOOD_SAMPLES)
+
+    def _lens(self, envelope: Envelope) -> None:
+        request: LensRequest = envelope.request
+        # From the posterior's mean, along the plane only: above two dimensions the other
+        # coordinates stay the drawing's own, not the plane's origin.
+        view = self.view
+        z = (np.asarray(request.mean, np.float64) + view.to_latent(np.asarray(request.points, np.float64))
+             - view.to_latent(np.asarray(request.mean_xy, np.float64)))
+        images = self._require_model().decode(z)
+        x0, x1, y0, y1 = request.extent
+        self._send("decoded", DecodeResult(Channel.LENS, envelope.request_id, self.generation, request.points, images,
+                                       tile=tile(images, request.n), x_range=(x0, x1), y_range=(y0, y1)))
+
+    def _traversal(self, envelope: Envelope) -> None:
+        from vaedesk.latent.traversal import traverse
+
+        request: TraversalRequest = envelope.request
+        model = self._require_model()
+        if request.latent is not None:
+            origin = np.asarray(request.latent, np.float64)
+        else:
+            origin = self.view.to_latent(np.array([request.xy], np.float64))[0]
+        result = traverse(model, origin, steps=request.steps, information=self._dimension_information(model))
+        self._send("reported", TraversalResult(Channel.TRAVERSAL, envelope.request_id, self.generation, result,
+                                           self.view.to_plane(origin[None])[0]))
+
+    def _decode_latent(self, envelope: Envelope) -> None:
+        request: LatentRequest = envelope.request
+        latent = np.asarray(request.latent, np.float64)[None]
+        images = self._require_model().decode(latent)
+        self._send("decoded", DecodeResult(Channel.LATENT, envelope.request_id, self.generation,
+                                       self.view.to_plane(latent), images))
+
+    def _attribute(self, envelope: Envelope) -> None:
+        from vaedesk.latent.attributes import attribute_vector, group_latents
+
+        request: AttributeRequest = envelope.request
+        model = self._require_model()
+
+        def latents(members) -> np.ndarray:
+            return group_latents(members, lambda images: model.encode(images).mean, model.latent_dim,
+                                 self.test_means)
+
+        group_a, group_b = latents(request.group_a), latents(request.group_b)
+        vector = attribute_vector(model, group_a, group_b)
+        self._send("reported", AttributeResult(Channel.ATTRIBUTE, envelope.request_id, self.generation,
+                                           group_a.mean(0), vector, (len(group_a), len(group_b))))
+
+    def _density(self, envelope: Envelope) -> None:
+        request: CountRequest = envelope.request
+        if self.reference is None:
+            return  # still being built: reference_ready asks again
+        xy = self.view.to_plane(self.reference.train_means)
+        low, high = xy.min(axis=0), xy.max(axis=0)
+        pad = 0.1 * (high - low).max()
+        extent = (float(low[0] - pad), float(high[0] + pad), float(low[1] - pad), float(high[1] + pad))
+        self._send("reported", DensityResult(Channel.DENSITY, envelope.request_id, self.generation,
+                                         density(xy, extent, bins=request.n), extent))
+
+    def _prior_samples(self, envelope: Envelope) -> None:
+        request: CountRequest = envelope.request
+        model = self._require_model()
+        rng = np.random.default_rng()
+        prior = model.decode(rng.standard_normal((request.n, model.latent_dim)).astype(np.float32))
+        # The aggregate posterior: pick training digits at random, then a z from each q(z|x).
+        train = self._training_images()
+        picked = train[rng.choice(len(train), request.n, replace=False)].astype(np.float32) / np.float32(255)
+        z = model.encode(picked).sample(1, rng)[:, 0]
+        self._send("reported", PriorSamplesResult(Channel.PRIOR_SAMPLES, envelope.request_id, self.generation,
+                                              prior, model.decode(z)))
+
+    def _decode_points(self, envelope: Envelope) -> None:
+        request: DecodeRequest = envelope.request
+        model = self._require_model()
+        points = np.asarray(request.points, np.float64).reshape(-1, 2)
+        images = model.decode(self.view.to_latent(points)) if len(points) else np.zeros((0, 28, 28), np.float32)
+        self._send("decoded", DecodeResult(envelope.channel, envelope.request_id, self.generation, points, images,
+                                       ids=request.ids))
+
+    def _grid(self, envelope: Envelope) -> None:
+        request: GridRequest = envelope.request
+        model = self._require_model()
+        points = grid(request.x_range, request.y_range, request.n)
+        images = model.decode(self.view.to_latent(points))
+        self._send("decoded", DecodeResult(Channel.GRID, envelope.request_id, self.generation, points, images,
+                                       tile=tile(images, request.n), x_range=request.x_range,
+                                       y_range=request.y_range))
+
+    def _morph_endpoints(self, endpoints: Sequence[ResolvedEndpoint]) -> list[np.ndarray]:
+        """The endpoints as morphing.resolve_endpoint takes them: latent vectors for plane
+        points, 28x28 model inputs for drawings (encoded there to their posterior mean)."""
+        return [self.view.to_latent(np.array([e.xy], np.float64))[0] if e.xy is not None
+                else _model_input(e.drawing) for e in endpoints]
+
+    def _morph(self, envelope: Envelope) -> None:
+        from vaedesk.latent.morphing import morph_path
+
+        request: MorphRequest = envelope.request
+        model = self._require_model()
+        latents = morph_path(model, self._morph_endpoints(request.endpoints), request.frames, request.method,
+                             request.easing)
+        self._send("decoded", DecodeResult(Channel.MORPH, envelope.request_id, self.generation,
+                                       self.view.to_plane(latents), model.decode(latents)))
+
+    def _export(self, envelope: Envelope) -> None:
+        from vaedesk.latent.morphing import morph_frames
+
+        request: ExportRequest = envelope.request
+        spec = request.morph
+        frames = morph_frames(self._require_model(), self._morph_endpoints(spec.endpoints), spec.frames,
+                              spec.method, spec.easing)
+        options = dict(size=request.size, pingpong=request.pingpong,
+                       progress=lambda done, total: self._send("export_progress", done, total),
+                       should_cancel=lambda: self._cancelled_export >= envelope.request_id)
+        if request.format == "gif":
+            path = save_gif(frames, request.path, fps=request.fps, **options)
+        else:
+            path = save_png_frames(frames, request.path, **options)
+        self._send("export_finished", str(path))
+
+
+def _model_input(drawing: Drawing) -> np.ndarray:
+    """A drawing as the model's 28x28 input (an imported picture already is one)."""
+
+    if drawing.image is not None:
+        return np.asarray(drawing.image, np.float32)
+    return preprocess_strokes(drawing.strokes, drawing.pen_width)
+
+
+def serve(connection, preload: Sequence[str] = ()) -> None:
+    """The model process' main: answer the requests that arrive on ``connection`` (a
+    ``multiprocessing`` connection) until told to stop or until the app's end closes.
+
+    One thread reads the connection, so a newer request replaces a pending one while the
+    main thread works; sends from the main thread and the reference builder share a lock.
+    """
+    import importlib
+
+    for name in preload:  # what the first request needs, imported before it comes
+        importlib.import_module(name)
+    lock = threading.Lock()
+    gone = threading.Event()
+
+    def send(kind: str, *args) -> None:
+        if gone.is_set():
+            return
+        try:
+            with lock:
+                connection.send((kind, *args))
+        except (OSError, EOFError, ValueError):  # the app has gone: nobody to tell
+            gone.set()
+            service.stop()
+
+    service = ModelService(send)
+
+    def receive() -> None:
+        try:
+            while True:
+                message = connection.recv()
+                if isinstance(message, Envelope):
+                    service.submit(message)
+                elif message[0] == CANCEL_EXPORT:
+                    service.cancel_export(message[1])
+                elif message[0] == STOP:
+                    break
+        except (OSError, EOFError):  # the app has gone (or crashed): end as well
+            gone.set()
+        service.stop()
+
+    threading.Thread(target=receive, name="vaedesk-model-requests", daemon=True).start()
+    service.run()
+
+
+def child_main(connection, environ: dict[str, str], cwd: str) -> None:
+    """The model process' entry: the app's environment and folder as they are now (a fork
+    server keeps those of its own start), then :func:`serve`. Kept free of Qt, so the
+    child never imports it."""
+    import signal
+
+    # Ctrl+C in a terminal reaches the whole process group: the app decides when this ends.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # When the cores are busy the window's frames go first (the results wait for the next
+    # frame anyway); a training run, at 10, goes after both.
+    if hasattr(os, "nice"):
+        try:
+            os.nice(MODEL_PROCESS_NICE)
+        except OSError:
+            pass
+    os.environ.clear()
+    os.environ.update(environ)
+    try:
+        os.chdir(cwd)
+    except OSError:  # the app's folder has gone: paths it gives are absolute anyway
+        pass
+    serve(connection)

@@ -1,0 +1,1 @@
+"""Plumbing shared by every part: atomic writes, safe reads, limits, paths, settings, logs."""
