@@ -1,4 +1,4 @@
-"""View → Theme, File → Export plane, and the README's shortcut table, through the real
+"""View → Theme, File → Export plane, and the user guide's shortcut table, through the real
 window, menus and actions."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMenu
 
 from vaedesk.gui import MainWindow
-from vaedesk.gui.shortcuts import README, readme_table, shortcut_rows, shortcut_table, window_actions
+from vaedesk.gui.shortcuts import GUIDE, guide_table, shortcut_rows, shortcut_table, window_actions
 from vaedesk.gui.theme import apply_theme
 from vaedesk.support.palettes import contrast
 
@@ -147,11 +147,11 @@ def test_a_failed_export_is_one_message_and_loses_nothing(qtbot, window, tmp_pat
     assert len(window.open_messages()) == 2
 
 
-def test_the_readme_lists_every_shortcut_of_the_actions(window):
+def test_the_user_guide_lists_every_shortcut_of_the_actions(window):
     table = shortcut_table(shortcut_rows(window_actions(window)))
-    readme = readme_table(README.read_text(encoding="utf-8"))
-    assert readme is not None, "README.md lost its shortcut table's markers"
-    assert readme == table, "README's shortcut table is stale: run python -m vaedesk.gui.shortcuts --write"
+    guide = guide_table(GUIDE.read_text(encoding="utf-8"))
+    assert guide is not None, f"{GUIDE} lost its shortcut table's markers"
+    assert guide == table, "the user guide's shortcut table is stale: run python -m vaedesk.gui.shortcuts --write"
     every = {key.toString() for action in window_actions(window) for key in action.shortcuts()}
     for key in ("Ctrl+Z", "Ctrl+Shift+Z", "Ctrl+M", "Space", "F2", "Alt+4"):
-        assert key in every and f"`{key}`" in readme
+        assert key in every and f"`{key}`" in guide

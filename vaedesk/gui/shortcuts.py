@@ -1,10 +1,10 @@
-"""The README's table of keyboard shortcuts, made from the window's real actions.
+"""The user guide's table of keyboard shortcuts, made from the window's real actions.
 
     QT_QPA_PLATFORM=offscreen python -m vaedesk.gui.shortcuts          # print the table
-    QT_QPA_PLATFORM=offscreen python -m vaedesk.gui.shortcuts --write  # put it in README.md
+    QT_QPA_PLATFORM=offscreen python -m vaedesk.gui.shortcuts --write  # put it in docs/user-guide.md
 
-The table sits in README.md between :data:`BEGIN` and :data:`END`; a test fails when it and
-the actions disagree. Keys are Qt's portable text (``Ctrl+Shift+Z``), as this platform binds
+The table sits in :data:`GUIDE` (docs/user-guide.md) between :data:`BEGIN` and :data:`END`;
+a test fails when it and the actions disagree. Keys are Qt's portable text (``Ctrl+Shift+Z``), as this platform binds
 them; every binding of an action is listed.
 """
 
@@ -20,11 +20,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
-__all__ = ["BEGIN", "END", "readme_table", "replace_table", "shortcut_rows", "shortcut_table"]
+__all__ = ["BEGIN", "END", "GUIDE", "guide_table", "replace_table", "shortcut_rows", "shortcut_table"]
 
 BEGIN = "<!-- shortcuts: made by `python -m vaedesk.gui.shortcuts --write` from the app's actions -->"
 END = "<!-- end of shortcuts -->"
-README = Path(__file__).resolve().parents[2] / "README.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "user-guide.md"
 
 
 def _plain(text: str) -> str:
@@ -111,8 +111,8 @@ def window_actions(window: QWidget) -> list[QAction]:
     return seen
 
 
-def readme_table(text: str) -> str | None:
-    """The table between the markers in a README's ``text`` (None without the markers)."""
+def guide_table(text: str) -> str | None:
+    """The table between the markers in the user guide's ``text`` (None without the markers)."""
     start, end = text.find(BEGIN), text.find(END)
     if start < 0 or end < start:
         return None
@@ -122,7 +122,7 @@ def readme_table(text: str) -> str | None:
 def replace_table(text: str, table: str) -> str:
     start, end = text.find(BEGIN), text.find(END)
     if start < 0 or end < start:
-        raise ValueError(f"README.md has no {BEGIN!r} … {END!r} section")
+        raise ValueError(f"{GUIDE.name} has no {BEGIN!r} … {END!r} section")
     return text[:start + len(BEGIN)] + "\n\n" + table + "\n\n" + text[end:]
 
 
@@ -138,13 +138,13 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow()
     table = shortcut_table(shortcut_rows(window_actions(window)))
-    window.close()  # stops its worker
+    window.close()  # stops its model process
     app.processEvents()
     if "--write" in args:
-        text = README.read_text(encoding="utf-8")
-        with atomic_path(README) as tmp:
+        text = GUIDE.read_text(encoding="utf-8")
+        with atomic_path(GUIDE) as tmp:
             tmp.write_text(replace_table(text, table), encoding="utf-8")
-        print(f"wrote the shortcut table into {README}")
+        print(f"wrote the shortcut table into {GUIDE}")
     else:
         print(table)
     return 0
