@@ -1,4 +1,4 @@
-"""Accessible names and descriptions: what screen readers say for each widget (issue 17).
+"""Accessible names and descriptions: what screen readers say for each widget.
 
 Every interactive widget gets a short name ("Drawing canvas", "Play morph") and a
 description of what it does or shows, set where the widget is built with :func:`named`.

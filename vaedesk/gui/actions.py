@@ -22,7 +22,7 @@ ZOOM_STEP = 1.25  # the plane's view grows or shrinks by this factor per zoom ke
 
 def _bindings(shortcut: object) -> list[QKeySequence]:
     """Every key binding of a shortcut: all of the platform's for a standard key (a single
-    QKeySequence keeps only the first), plus the ones the README promises everywhere."""
+    QKeySequence keeps only the first), plus the ones the user guide promises everywhere."""
     if not shortcut:
         return []
     if isinstance(shortcut, QKeySequence.StandardKey):

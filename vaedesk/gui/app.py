@@ -1,4 +1,4 @@
-"""Start the desktop app: the window shows at once, the model loads on the worker thread."""
+"""Start the desktop app: the window shows at once, the model loads in its own process."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None, *, file: str | os.PathLike | None = None
     saved drawing or any image) is opened once the window shows, ``model`` shown first.
 
     Every way out saves the session and the settings (the window's closeEvent) and stops the
-    model thread and any training run before the event loop ends; the exit code is 0."""
+    model process and any training run before the event loop ends; the exit code is 0."""
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None, *, file: str | os.PathLike | None = None
     restore_hook = log_uncaught(lambda exc: win.show_message(
         "critical", "Unexpected error",
         f"{type(exc).__name__}: {exc}\n\nvaedesk keeps running, but this part may not work as it should. {where}"))
-    # app.quit() from anywhere: the window closes first, so it saves and stops its threads.
+    # app.quit() from anywhere: the window closes first, so it saves and stops its processes.
     app.aboutToQuit.connect(lambda: win.close() if win.isVisible() else None)
     win.show()
     if file is not None:

@@ -1,7 +1,7 @@
 """Why a drawing lands where it does: its loss terms, its likelihood, its neighbours.
 
 No Qt. :func:`explain` is what the app's "What your drawing costs" and "Where it landed"
-views show, computed on the model worker; it is also the library's way to ask the same
+views show, computed in the model process; it is also the library's way to ask the same
 questions of any 28x28 input. Every number is on the footing of ``vaedesk eval``: the
 reconstruction term is training's BCE summed over pixels (:func:`vaedesk.model.nets.loss_terms`),
 the KL is training's analytic formula (:func:`vaedesk.model.nets.kl_to_prior`), the IWAE estimate

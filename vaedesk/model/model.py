@@ -30,12 +30,11 @@ from vaedesk.model.nets import ARCHITECTURE, AutoEncoder
 from vaedesk.model.posterior import Posterior  # noqa: F401  (re-exported: the model API in one place)
 from vaedesk.support.safe_read import read_limited
 # Large batches run in chunks: 256 images keep the convolutions' working buffers in cache
-# (measured: encoding 10k test images takes 0.59 s in chunks of 256, 1.26 s in chunks of
-# 2000) and bound the memory a big batch needs.
+# (much faster than chunks of thousands) and bound the memory a big batch needs.
 CHUNK = 256
 # Weights are written as float16 and read back as float32 (older float32 files load as they
-# are): half the size, and measured on the shipped models, no change beyond noise (the test
-# -ELBO of mnist-vae-2d moved by 0.0006 nats; bfloat16, 15% smaller in a zip, by 0.017).
+# are): half the size, and no change in the shipped models' metrics beyond noise, where
+# bfloat16's shorter mantissa moved them measurably (see docs/models.md).
 STORED_DTYPE = torch.float16
 _HALF_MAX = torch.finfo(STORED_DTYPE).max
 

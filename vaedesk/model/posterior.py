@@ -35,8 +35,8 @@ class Posterior:
         (training's formula, :func:`vaedesk.model.nets.kl_to_prior`); zeros for an autoencoder,
         which has no distribution.
 
-        In NumPy, not torch: the window asks for it on the GUI thread at every stroke, where
-        torch's per-call overhead and GIL hand-overs with the model worker cost more than
+        In NumPy, not torch: the window asks for it on its own thread at every stroke, its
+        process does not import torch, and torch's per-call overhead would cost more than
         the sum itself.
         """
         if self.logvar is None:

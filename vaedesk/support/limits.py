@@ -1,7 +1,7 @@
 """Bounds and sizes shared by every part of vaedesk that uses them, so a writer and a
 reader (or a canvas and a file) agree.
 
-Each bound is documented in the README's Reliability section.
+Each bound is documented in docs/reliability.md.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ def keep_as_pixels(*items: QGraphicsItem) -> None:
 
     For what rarely changes but sits under what moves: a stroke moves the posterior over
     the prior's circles and the legend, and each repaint would replay their antialiased
-    paths and text (the plane's full repaint 8.2 -> 4.1 ms with them cached).
+    paths and text (caching them halves the plane's full repaint).
     """
     make_room_for_cached_pixels()
     pending = list(items)
@@ -30,8 +30,8 @@ def make_room_for_cached_pixels() -> None:
 
     Cached items live in QPixmapCache, 10 MB by default: a plane's axes, prior circles and
     points are each about a plot-sized pixmap, so with the training studio's plots open too
-    Qt evicted them and re-rendered the whole plane mid-stroke (21.7 ms instead of 5.2 ms
-    at worst while a run trained). 64 MB holds them all on a large screen.
+    Qt evicted them and re-rendered the whole plane mid-stroke. 64 MB holds them all on a
+    large screen.
     """
     if QPixmapCache.cacheLimit() < PIXMAP_CACHE_KB:
         QPixmapCache.setCacheLimit(PIXMAP_CACHE_KB)

@@ -12,8 +12,8 @@ _FLAGS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.Te
 class LiveText(QWidget):
     """Word-wrapped text, like a QLabel, for numbers that change many times a second.
 
-    QLabel.setText asks every layout up to the window to run again (the window spent about
-    1.5 ms of each stroke on it); this asks only when the text needs a different height,
+    QLabel.setText asks every layout up to the window to run again, at every stroke; this
+    asks only when the text needs a different height,
     and otherwise just repaints. Right-click copies the text.
     """
 

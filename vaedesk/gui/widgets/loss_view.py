@@ -1,6 +1,6 @@
 """What a drawing costs: the two terms of the VAE's loss for one drawing, explained.
 
-Shows a :class:`vaedesk.insight.explanation.DrawingReport` (computed on the model worker): the
+Shows a :class:`vaedesk.insight.explanation.DrawingReport` (computed in the model process): the
 reconstruction term with its per-pixel cost map, the decodings' mean and spread, the KL
 term per latent dimension, their sum (the −ELBO), the importance-weighted −log p(x) and how
 unusual the drawing is for the model. Only drawing: every number comes from the report.
@@ -342,7 +342,7 @@ class LossBreakdown(QWidget):
         spare = max(0, 6 - len(dims)) / 2.0
         x_range = (-0.6 - spare, len(dims) - 0.4 + spare)
         headroom = 1.45 if self._inactive_texts else 1.1  # room for the rotated labels
-        # A steady height (see plot_range): the bars move on every stroke, the axes seldom.
+        # A steady height (see plotting.ranges): the bars move on every stroke, the axes seldom.
         y_range = (0.0, steady_range(None if self._bar_frame is None else self._bar_frame[2], 0.0, top * headroom)[1])
         if (ticks, x_range, y_range) != self._bar_frame:
             self._bar_frame = (ticks, x_range, y_range)

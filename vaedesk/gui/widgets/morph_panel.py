@@ -1,8 +1,8 @@
 """The morph panel: endpoints, settings, an animated preview and the export controls.
 
 The panel only shows and collects what the user wants: the endpoints themselves live in the
-workspace (the panel shows them and reports the user's edits), and the worker decodes and
-writes the frames.
+workspace (the panel shows them and reports the user's edits), and the model process decodes
+and writes the frames.
 """
 
 from __future__ import annotations

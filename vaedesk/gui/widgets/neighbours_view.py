@@ -1,6 +1,6 @@
 """Where a drawing landed: the training digits whose codes lie nearest to its own.
 
-Given the neighbours' images and labels (found on the model worker), shows them in order,
+Given the neighbours' images and labels (found in the model process), shows them in order,
 nearest first, with the vote of the first few ("lands among: 3 3 5 8 3 → 3"). Clicking a
 digit, or choosing it with the arrow keys and Enter, reports its index.
 """

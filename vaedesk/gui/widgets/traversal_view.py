@@ -1,6 +1,6 @@
 """What each latent dimension does: one row per dimension, swept over ±3 prior σ.
 
-Shows a :class:`vaedesk.latent.traversal.Traversal` (computed on the model worker): each row is one
+Shows a :class:`vaedesk.latent.traversal.Traversal` (computed in the model process): each row is one
 dimension, most informative first (its average KL to the prior in nats beside it; a
 dimension the KL term has switched off is marked *inactive*), with the decodings as it
 moves while the others stay. A slider per row edits that coordinate of the current latent;
