@@ -250,3 +250,44 @@ def test_files_open_and_save_with_one_clear_warning_on_failure(parts, tmp_path):
     assert not files.open_file(tmp_path / "missing.png")
     assert not files.save_drawing(path / "inside-a-file.png")  # a file is no folder
     assert [box.windowTitle() for box in messages.open_boxes()] == ["Cannot open file", "Cannot save drawing"]
+
+
+def test_latent_arithmetic_asks_for_the_vector_and_moves_the_subject_along_it(parts, qtbot):
+    from vaedesk.gui.controllers.arithmetic import AttributeController
+    from vaedesk.gui.widgets.insight_tabs import ARITHMETIC_TAB, InsightTabs
+    from vaedesk.latent.attributes import Member
+    from vaedesk.service.protocol import AttributeResult
+
+    client, workspace, models, plane = parts["client"], parts["workspace"], parts["models"], parts["plane"]
+    drawing, *panels = _drawing(parts)  # the panels must outlive the test
+    subject = Subject(workspace, models)
+    drawing.posterior_shown.connect(subject.set_posterior)
+    tabs = InsightTabs(QWidget())
+    qtbot.addWidget(tabs)
+    arithmetic = AttributeController(client, workspace, models, drawing, subject, tabs, plane, parts["status"],
+                                     parts["messages"])
+    tabs.setCurrentIndex(ARITHMETIC_TAB)
+    tabs.show()
+    client.feed(Channel.LOAD, _info())
+    arithmetic.show_model()
+
+    panel = tabs.attribute_panel
+    panel.add_member("a", Member("test", np.array([1]), "test #1"))
+    panel.add_member("b", Member("test", np.array([2]), "test #2"))
+    arithmetic.compute()
+    (group_a, group_b), _ = client.asked("attribute")[-1]
+    assert [m.label for m in group_a] == ["test #1"] and [m.label for m in group_b] == ["test #2"]
+    client.feed(Channel.ATTRIBUTE, AttributeResult(Channel.ATTRIBUTE, 1, 1, np.zeros(2), np.array([1.0, 0.0]), (1, 1)))
+    start, end = plane.attribute_arrow()
+    assert start.tolist() == [0.0, 0.0] and end.tolist() == [1.0, 0.0]
+
+    workspace.set_strokes(SEVEN, None)
+    client.feed(Channel.ENCODE, _encoded())  # the drawing is the subject: α moves its mean
+    panel.set_alpha(2.0)
+    (latent,), _ = client.asked("decode_latent")[-1]
+    assert latent.tolist() == pytest.approx([0.5 + 2.0, -1.0])
+    client.feed(Channel.LATENT, DecodeResult(Channel.LATENT, 9, 1, np.array([[2.5, -1.0]]), np.ones((1, 28, 28))))
+    assert plane.hover_marker.getData()[0].tolist() == [2.5]
+
+    client.fail(Channel.ATTRIBUTE, "group A is empty")
+    assert [box.text() for box in parts["messages"].open_boxes()] == ["Group A is empty."]
