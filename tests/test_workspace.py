@@ -160,3 +160,32 @@ def test_named_attributes_belong_to_their_model_and_replace_by_name():
     with pytest.raises(WorkspaceFull, match=f"at most {MAX_ATTRIBUTES} attributes"):
         ws.save_attribute(Attribute("one more", "m2", [0.0], [1.0]))
     ws.save_attribute(Attribute("a0", "m2", [0.0], [3.0]))  # replacing is still allowed when full
+
+
+def test_pins_stay_on_their_latent_points_across_a_change_of_view():
+    from vaedesk.latent.views import LinearView
+    from vaedesk.support.limits import LATENT_LIMIT
+
+    # Two views of a 3-d latent space: dimensions (1, 2) and dimensions (2, 3), around the origin.
+    first = LinearView("dims", [[1, 0, 0], [0, 1, 0]], np.zeros(3), np.eye(3), ("z1", "z2"), shown_dims=(0, 1))
+    second = LinearView("dims", [[0, 1, 0], [0, 0, 1]], np.zeros(3), np.eye(3), ("z2", "z3"), shown_dims=(1, 2))
+    ws = Workspace()
+    a, b = ws.add_pin(1.0, 2.0), ws.add_pin(-3.0, 0.5)
+    seen = _events(ws)
+    ws.move_pins_to_view(first, second)
+    # z = (1, 2, 0) shows at (2, 0) in the second view, z = (-3, 0.5, 0) at (0.5, 0).
+    assert ws.pin(a).xy == pytest.approx((2.0, 0.0)) and ws.pin(b).xy == pytest.approx((0.5, 0.0))
+    assert seen == ["pins_changed"]
+    assert [pin.id for pin in ws.pins()] == [a, b]  # same pins, same order: endpoints still name them
+
+    # A view that would put a pin off the plane leaves that pin where it was; the others move.
+    c = ws.add_pin(0.0, 3.0)  # z = (0, 0, 3)
+    far = LinearView("far", [[1, 0, 0], [0, 10 * LATENT_LIMIT, 0]], np.zeros(3), np.eye(3), ("z1", "far"))
+    ws.move_pins_to_view(second, far)
+    assert ws.pin(a).xy == pytest.approx((2.0, 0.0))  # z = (0, 2, 0) would land at y = 20 × the limit
+    assert ws.pin(c).xy == pytest.approx((0.0, 0.0))
+
+    empty = Workspace()
+    quiet = _events(empty)
+    empty.move_pins_to_view(first, second)
+    assert quiet == []  # no pins, nothing to say

@@ -10,7 +10,9 @@ from PySide6.QtGui import QColor, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from tests.gui.helpers import send_mouse
-from vaedesk.gui.plane.widget import CLASS_COLORS, LatentPlane, PinItem
+from vaedesk.gui.plane.items import PinItem
+from vaedesk.gui.plane.widget import LatentPlane
+from vaedesk.gui.plotting.style import CLASS_COLORS
 
 LEFT, RIGHT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.MouseButton.NoButton
 PRESS, MOVE, RELEASE = QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.MouseButtonRelease
@@ -573,7 +575,7 @@ def test_scatter_dots_are_drawn_in_their_class_colour(qtbot, plane: LatentPlane)
 
 
 def test_rasterize_dots_clips_and_lets_later_points_cover_earlier_ones() -> None:
-    from vaedesk.gui.plane.widget import rasterize_dots
+    from vaedesk.gui.plane.items import rasterize_dots
 
     px, py = np.array([5.2, 5.7, -10.0, 9.5]), np.array([5.0, 5.0, 3.0, 0.2])
     image = rasterize_dots(px, py, np.array([1, 2, 3, 4], np.uint32), 10, 8)

@@ -267,7 +267,7 @@ def test_pen_width_and_model_are_remembered(qtbot):
 
 
 def test_a_remembered_checkpoint_that_vanished_falls_back_to_the_default(qtbot, tmp_path):
-    from vaedesk.gui.window import open_settings
+    from vaedesk.gui.settings import open_settings
 
     open_settings().setValue("model", str(tmp_path / "gone.safetensors"))
     win, loaded = open_window(qtbot)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -80,6 +81,10 @@ def main(argv: list[str] | None = None, *, file: str | os.PathLike | None = None
 
         win.model_ready.connect(capture)
     win.model_ready.connect(lambda name: log.info("model %s ready", name))
+    # Qt and pyqtgraph leave many long-lived objects that every full garbage collection
+    # walks again, a pause in the middle of a stroke. Freezing them once a model is shown
+    # (everything is loaded then) takes them out of future collections.
+    win.model_ready.connect(lambda _name: gc.freeze())
     try:
         code = app.exec()
     finally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -19,6 +19,14 @@ from vaedesk.errors import LatentError, VaedeskError
 from vaedesk.support.limits import LATENT_LIMIT
 from vaedesk.data.preprocess import check_drawing, preprocess_strokes
 from vaedesk.state.session import MAX_GALLERY, MAX_PINS, MAX_SESSION_POINTS, Drawing, Session
+
+
+class PlaneMapping(Protocol):
+    """A view of the latent space on the plane (:class:`vaedesk.latent.views.LatentView`)."""
+
+    def to_plane(self, z: np.ndarray) -> np.ndarray: ...  # (N, D) -> (N, 2)
+
+    def to_latent(self, p: np.ndarray) -> np.ndarray: ...  # (N, 2) -> (N, D)
 
 
 class WorkspaceFull(VaedeskError):
@@ -184,6 +192,22 @@ class Workspace:
         if pin_id in self._pins:
             self._pins[pin_id] = _plane_point(x, y)
             self.pins_changed.emit()
+
+    def move_pins_to_view(self, old_view: PlaneMapping, new_view: PlaneMapping) -> None:
+        """Pins stay on their latent points when the plane shows the same latent space in
+        another view: each pin moves to where ``new_view`` shows the latent point that
+        ``old_view`` (the view its position is in) gives it. A pin the new view would put
+        beyond the plane's limits stays where it is."""
+        if not self._pins:
+            return
+        latents = old_view.to_latent(np.array(list(self._pins.values()), np.float64))
+        placed = np.asarray(new_view.to_plane(latents), np.float64)
+        for pin_id, (x, y) in zip(list(self._pins), placed, strict=True):
+            try:
+                self._pins[pin_id] = _plane_point(x, y)
+            except VaedeskError:
+                pass
+        self.pins_changed.emit()
 
     def remove_pin(self, pin_id: int) -> None:
         """Remove a pin, and the morph endpoints at it; unknown ids are ignored."""

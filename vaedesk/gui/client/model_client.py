@@ -20,7 +20,7 @@ import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -216,6 +216,33 @@ class WorkerClient(QObject):
         self.worker.reported.connect(self._on_reported)
         self.worker.failed.connect(self._on_failed)
         self.worker.ended.connect(self._on_process_ended)
+        # Each channel's subscribers (subscribe); the signals above stay for whoever wants all.
+        self._subscribers: dict[Channel, list[Callable[[object], None]]] = {}
+        self._failure_subscribers: dict[Channel, list[Callable[[str], None]]] = {}
+        self.model_loaded.connect(lambda info: self._route(Channel.LOAD, info))
+        self.encoded.connect(lambda result: self._route(Channel.ENCODE, result))
+        self.decoded.connect(lambda result: self._route(result.channel, result))
+        self.reported.connect(lambda result: self._route(result.channel, result))
+        self.failed.connect(self._route_failure)
+
+    # -- routing: each result to the subscribers of its channel -----------------------------
+    def subscribe(self, channel: Channel, slot: Callable[[object], None] | None = None,
+                  failed: Callable[[str], None] | None = None) -> None:
+        """Call ``slot(result)`` with each wanted result on ``channel`` (the ModelInfo on LOAD,
+        the EncodeResult on ENCODE) and ``failed(message)`` when a request on it fails, in
+        the order subscribed."""
+        if slot is not None:
+            self._subscribers.setdefault(channel, []).append(slot)
+        if failed is not None:
+            self._failure_subscribers.setdefault(channel, []).append(failed)
+
+    def _route(self, channel: Channel, result: object) -> None:
+        for slot in list(self._subscribers.get(channel, ())):
+            slot(result)
+
+    def _route_failure(self, channel: Channel, message: str) -> None:
+        for slot in list(self._failure_subscribers.get(channel, ())):
+            slot(message)
 
     # -- freshness: the one place that decides ----------------------------------------------
     def _wanted(self, channel: Channel, generation: int, request_id: int) -> bool:

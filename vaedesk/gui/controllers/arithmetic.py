@@ -4,29 +4,34 @@ decoded live, and named attributes kept in the workspace (and so in the session)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QInputDialog
+from PySide6.QtWidgets import QInputDialog, QStatusBar
 
-from vaedesk.latent.attributes import Attribute, Member, shifted
 from vaedesk.errors import VaedeskError
-from vaedesk.service.protocol import AttributeResult, Channel, DecodeResult
+from vaedesk.gui.client.model_client import WorkerClient
+from vaedesk.gui.controllers.drawing import DrawingController
+from vaedesk.gui.controllers.model import ModelController
+from vaedesk.gui.controllers.subject import Subject
+from vaedesk.gui.dialogs.messages import MessageBoxes
+from vaedesk.gui.plane.widget import LatentPlane
 from vaedesk.gui.widgets.arithmetic_panel import Choice
-
-if TYPE_CHECKING:
-    from vaedesk.gui.window import MainWindow
+from vaedesk.gui.widgets.insight_tabs import InsightTabs
+from vaedesk.latent.attributes import Attribute, Member, shifted
+from vaedesk.service.protocol import AttributeResult, Channel, DecodeResult
+from vaedesk.state.workspace import Workspace
 
 
 class AttributeController(QObject):
-    """Keeps :class:`AttributePanel` ``win.attribute_panel`` in step with the model, the
+    """Keeps the Arithmetic tab's :class:`AttributePanel` in step with the model, the
     workspace and the plane. ``name`` is the shown attribute's name ("" until saved)."""
 
-    def __init__(self, win: MainWindow) -> None:
-        super().__init__(win)
-        self._win = win
-        self.panel, self.workspace, self.client, self.plane = win.attribute_panel, win.workspace, win.client, win.plane
+    def __init__(self, client: WorkerClient, workspace: Workspace, models: ModelController,
+                 drawing: DrawingController, subject: Subject, tabs: InsightTabs, plane: LatentPlane,
+                 status: QStatusBar, messages: MessageBoxes, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.client, self.workspace, self.models, self.drawing, self.subject = client, workspace, models, drawing, subject
+        self.panel, self.plane, self.status, self.messages = tabs.attribute_panel, plane, status, messages
         self.name = ""
         self.description = ""  # the shown attribute's groups, in words
         self._model: str | None = None  # the model the groups and the shown vector belong to
@@ -39,23 +44,24 @@ class AttributeController(QObject):
         panel.attribute_chosen.connect(self.choose)
         panel.delete_requested.connect(self.delete)
         self.workspace.attributes_changed.connect(self._show_saved)
-        self.client.reported.connect(self._on_reported)
-        self.client.decoded.connect(self._on_decoded)
-        win.insight_tabs.currentChanged.connect(lambda _index: self._on_shown())
-        win.model_ready.connect(lambda _name: self._on_model_ready())
-        win.subject_changed.connect(self.apply)
+        client.subscribe(Channel.ATTRIBUTE, self._on_reported, failed=self._failed)
+        client.subscribe(Channel.LATENT, self._on_decoded)
+        tabs.currentChanged.connect(lambda _index: self._on_shown())
+        subject.changed.connect(self.apply)
+
+    def _failed(self, message: str) -> None:  # the user pressed Compute: say why nothing came
+        self.messages.show("warning", "Could not compute the attribute", f"{message[:1].upper()}{message[1:]}.")
 
     def _model_key(self) -> str:
-        return self._win.model_key()
+        return self.models.key
 
     # -- what the groups can hold ------------------------------------------------------------
     def choices(self) -> list[Choice]:
         """The Add menus' entries: the drawing, kept drawings, pins and test digits."""
-        win, workspace = self._win, self.workspace
-        info = win.model_info
+        workspace, info, shown = self.workspace, self.models.info, self.drawing.last_encode
         out: list[Choice] = []
-        if win.last_encode is not None:
-            image = win.last_encode.input
+        if shown is not None:
+            image = shown.input
             out.append(("Your drawing", lambda: Member("images", image[None], "your drawing")))
         inputs = workspace.gallery_inputs()
         if len(inputs) > 1:
@@ -84,29 +90,28 @@ class AttributeController(QObject):
         return out
 
     def _ask_test_digit(self) -> Member | None:
-        info = self._win.model_info
+        info = self.models.info
         if info is None:
             return None
         last = len(info.scatter_labels) - 1
-        number, ok = QInputDialog.getInt(self._win, "Add a test digit", f"Test digit number (0–{last}):", 0, 0, last)
+        number, ok = QInputDialog.getInt(self.panel, "Add a test digit", f"Test digit number (0–{last}):", 0, 0, last)
         return Member("test", np.array([number]), f"test #{number}") if ok else None
 
     # -- the vector --------------------------------------------------------------------------
     def compute(self) -> None:
-        if self._win.model_info is None:
+        if self.models.info is None:
             return
-        self._win.statusBar().showMessage("Computing the attribute…", 3000)
+        self.status.showMessage("Computing the attribute…", 3000)
         group_a, group_b = self.panel.members("a"), self.panel.members("b")
         self._asked = "A: " + ", ".join(m.label for m in group_a) + "; B: " + ", ".join(m.label for m in group_b)
         self.client.attribute(group_a, group_b)
 
-    def _on_reported(self, result: object) -> None:
-        if isinstance(result, AttributeResult):
-            self.name, self.description = "", self._asked
-            na, nb = result.sizes
-            self.panel.set_vector(result.start, result.vector, f"From {na} example{'s' * (na != 1)} in A "
-                                                               f"to {nb} in B")
-            self._after_new_vector()
+    def _on_reported(self, result: AttributeResult) -> None:
+        self.name, self.description = "", self._asked
+        na, nb = result.sizes
+        self.panel.set_vector(result.start, result.vector, f"From {na} example{'s' * (na != 1)} in A "
+                                                           f"to {nb} in B")
+        self._after_new_vector()
 
     def _after_new_vector(self) -> None:
         self.show_arrow()
@@ -114,7 +119,7 @@ class AttributeController(QObject):
 
     def show_arrow(self) -> None:
         """The attribute as an arrow from group A's mean to group B's, while its tab is shown."""
-        info, start, vector = self._win.model_info, self.panel.start(), self.panel.vector()
+        info, start, vector = self.models.info, self.panel.start(), self.panel.vector()
         if info is None or start is None or vector is None or not self.panel.isVisible():
             self.plane.set_attribute_arrow(None)
             return
@@ -123,7 +128,7 @@ class AttributeController(QObject):
 
     def edited_latent(self) -> np.ndarray | None:
         """The drawing's (or selected pin's) latent moved by α × the attribute, or None."""
-        vector, subject = self.panel.vector(), self._win.subject_latent()
+        vector, subject = self.panel.vector(), self.subject.latent()
         if vector is None or subject is None:
             return None
         return shifted(subject[0], vector, self.panel.alpha())
@@ -132,7 +137,7 @@ class AttributeController(QObject):
         """Decode the edited latent (when the tab is shown: it costs a decoding)."""
         if not self.panel.isVisible() or self.panel.vector() is None:
             return
-        subject = self._win.subject_latent()
+        subject = self.subject.latent()
         if subject is None:
             self.panel.set_target("Draw a digit or select a pin: α moves it along the attribute.")
             self.panel.set_edited_image(None)
@@ -141,7 +146,7 @@ class AttributeController(QObject):
         self.client.decode_latent(self.edited_latent())
 
     def _on_decoded(self, result: DecodeResult) -> None:
-        if result.channel is Channel.LATENT and self.panel.isVisible():
+        if self.panel.isVisible():
             self.panel.set_edited_image(result.images[0])
             self.plane.set_hover_marker(result.points[0])
 
@@ -154,15 +159,15 @@ class AttributeController(QObject):
             attribute = Attribute(name, model, start, vector, self.description)
             self.workspace.save_attribute(attribute)
         except VaedeskError as exc:
-            self._win.show_message("warning", "Could not save the attribute", f"{exc}.")
+            self.messages.show("warning", "Could not save the attribute", f"{exc}.")
             return
         self.name = name.strip()
         self._show_saved()
         self.show_arrow()
-        self._win.statusBar().showMessage(f"Saved the attribute '{self.name}' in the session", 4000)
+        self.status.showMessage(f"Saved the attribute '{self.name}' in the session", 4000)
 
     def _saved(self) -> list[Attribute]:
-        info = self._win.model_info
+        info = self.models.info
         return [] if info is None else self.workspace.attributes(self._model_key(), info.latent_dim)
 
     def _show_saved(self) -> None:
@@ -181,14 +186,14 @@ class AttributeController(QObject):
         try:
             self.workspace.remove_attribute(name, self._model_key())
         except VaedeskError as exc:
-            self._win.statusBar().showMessage(str(exc), 4000)
+            self.status.showMessage(str(exc), 4000)
             return
         if name == self.name:
             self.name = ""
             self.show_arrow()
 
     # -- the window's state ------------------------------------------------------------------
-    def _on_model_ready(self) -> None:
+    def show_model(self) -> None:
         if self._model != self._model_key():  # another model: its latents mean something else
             self._model, self.name, self.description = self._model_key(), "", ""
             self.panel.clear_vector()

@@ -5,28 +5,34 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QStatusBar, QWidget
 
+from vaedesk.gui.client.model_client import WorkerClient
+from vaedesk.gui.controllers.model import ModelController
+from vaedesk.gui.dialogs.messages import MessageBoxes
+from vaedesk.gui.plane.widget import LatentPlane
+from vaedesk.gui.widgets.morph_panel import MorphPanel
 from vaedesk.service.protocol import Channel, DecodeResult, MorphRequest
-from vaedesk.state.workspace import GalleryEndpoint, PinEndpoint
-
-if TYPE_CHECKING:
-    from vaedesk.gui.window import MainWindow
+from vaedesk.state.workspace import GalleryEndpoint, PinEndpoint, Workspace
 
 
 class MorphController(QObject):
-    """``path_points`` is the shown preview's path on the plane ((frames, 2), or None)."""
+    """``path_points`` is the shown preview's path on the plane ((frames, 2), or None);
+    ``keep_drawing()`` keeps the current drawing in the gallery and returns its index (or
+    None); ``parent`` is the export dialogs' parent."""
 
     export_done = Signal(str)
 
-    def __init__(self, win: MainWindow) -> None:
-        super().__init__(win)
-        self._win = win
-        self.workspace, self.panel, self.client = win.workspace, win.morph_panel, win.client
+    def __init__(self, client: WorkerClient, workspace: Workspace, models: ModelController, panel: MorphPanel,
+                 plane: LatentPlane, keep_drawing: Callable[[], int | None], status: QStatusBar,
+                 messages: MessageBoxes, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.client, self.workspace, self.models, self.panel, self.plane = client, workspace, models, panel, plane
+        self._keep_drawing, self.status, self.messages, self._parent = keep_drawing, status, messages, parent
         self.path_points: np.ndarray | None = None
         panel, workspace = self.panel, self.workspace
         panel.add_pins_requested.connect(self.add_pins)
@@ -46,25 +52,26 @@ class MorphController(QObject):
         worker.export_progress.connect(self._on_progress)
         worker.export_finished.connect(self._on_finished)
         worker.export_cancelled.connect(self._on_cancelled)
-        self.client.decoded.connect(self._on_decoded)
+        client.subscribe(Channel.MORPH, self._on_decoded, failed=self._preview_failed)
+        client.subscribe(Channel.EXPORT, failed=self.export_failed)
 
     # -- endpoints -----------------------------------------------------------------------
     def add_pins(self) -> None:
         pins = self.workspace.pins()
         if not pins:
-            self._win.statusBar().showMessage("No pins yet: click the plane to pin points", 4000)
+            self.status.showMessage("No pins yet: click the plane to pin points", 4000)
         for pin in pins:
             self.workspace.add_endpoint(PinEndpoint(pin.id))
 
     def add_drawing(self) -> None:
-        index = self._win.keep_drawing()
+        index = self._keep_drawing()
         if index is not None:
             self.workspace.add_endpoint(GalleryEndpoint(index))
 
     def add_gallery(self) -> None:
         count = len(self.workspace.gallery)
         if not count:
-            self._win.statusBar().showMessage("The gallery is empty: keep a drawing first", 4000)
+            self.status.showMessage("The gallery is empty: keep a drawing first", 4000)
         for index in range(count):
             self.workspace.add_endpoint(GalleryEndpoint(index))
 
@@ -80,40 +87,43 @@ class MorphController(QObject):
         return MorphRequest(tuple(endpoints), options["frames"], options["method"], options["easing"])
 
     def request_preview(self) -> None:
-        if self._win.model_info is None:
+        if self.models.info is None:
             return
         request = self._request()
         if request is None:
             self.client.forget(Channel.MORPH)  # a preview on its way is of endpoints now gone
             self.path_points = None
-            self._win.plane.set_path(None)
-            self._win.plane.set_path_marker(None)
+            self.plane.set_path(None)
+            self.plane.set_path_marker(None)
             self.panel.set_frames(None)
             return
         self.client.morph_preview(request)
 
     def _on_decoded(self, result: DecodeResult) -> None:
-        if result.channel is Channel.MORPH:
-            self.path_points = result.points
-            self._win.plane.set_path(result.points)
-            self.panel.set_frames(result.images)
+        self.path_points = result.points
+        self.plane.set_path(result.points)
+        self.panel.set_frames(result.images)
+
+    def _preview_failed(self, message: str) -> None:
+        self.status.showMessage(f"morph: {message}", 8000)
+        self.messages.show("warning", "Model error", message)
 
     def _show_marker(self, index: int) -> None:
         if self.path_points is not None and index < len(self.path_points):
-            self._win.plane.set_path_marker(self.path_points[index])
+            self.plane.set_path_marker(self.path_points[index])
 
     # -- export ----------------------------------------------------------------------------
     def export_dialog(self, fmt: str) -> None:
         if self._request() is None:
-            self._win.show_message("warning", "Nothing to morph",
+            self.messages.show("warning", "Nothing to morph",
                                    "Pin at least two points on the plane (click it), or add drawings to the morph.")
             return
         if fmt == "gif":
-            path, _ = QFileDialog.getSaveFileName(self._win, "Export morph as GIF", "morph.gif", "GIF (*.gif)")
+            path, _ = QFileDialog.getSaveFileName(self._parent, "Export morph as GIF", "morph.gif", "GIF (*.gif)")
             if path and not path.lower().endswith(".gif"):
                 path += ".gif"
         else:
-            path = QFileDialog.getSaveFileName(self._win, "Export PNG frames into a new folder", "morph-frames",
+            path = QFileDialog.getSaveFileName(self._parent, "Export PNG frames into a new folder", "morph-frames",
                                                "Folder (*)")[0]
         if path:
             self.export_to(path, fmt)
@@ -121,12 +131,12 @@ class MorphController(QObject):
     def export_to(self, path: str | os.PathLike, fmt: str = "gif") -> None:
         """Export the morph (off the GUI thread); ``export_done`` fires with the path."""
         request = self._request()
-        if request is None or self._win.model_info is None:
-            self._win.show_message("warning", "Nothing to morph", "A morph needs a model and at least two endpoints.")
+        if request is None or self.models.info is None:
+            self.messages.show("warning", "Nothing to morph", "A morph needs a model and at least two endpoints.")
             return
         options = self.panel.options()
         self.panel.set_exporting(True)
-        self._win.statusBar().showMessage(f"Exporting {Path(path).name}…")
+        self.status.showMessage(f"Exporting {Path(path).name}…")
         self.client.export(request, os.fspath(path), fmt, fps=options["fps"], size=options["size"],
                            pingpong=options["pingpong"])
 
@@ -136,8 +146,8 @@ class MorphController(QObject):
 
     def export_failed(self, message: str) -> None:
         self.panel.set_exporting(False)
-        self._win.statusBar().showMessage("Export failed", 8000)
-        self._win.show_message("warning", "Export failed", message)
+        self.status.showMessage("Export failed", 8000)
+        self.messages.show("warning", "Export failed", message)
 
     def _on_progress(self, done: int, total: int) -> None:
         self.panel.progress.setMaximum(total)
@@ -145,11 +155,11 @@ class MorphController(QObject):
 
     def _on_finished(self, path: str) -> None:
         self.panel.set_exporting(False)
-        self._win.statusBar().showMessage(f"Exported {path}", 8000)
-        self._win.show_message("information", "Export finished", f"The morph was written to\n{path}")
+        self.status.showMessage(f"Exported {path}", 8000)
+        self.messages.show("information", "Export finished", f"The morph was written to\n{path}")
         self.export_done.emit(path)
 
     def _on_cancelled(self) -> None:
         self.panel.set_exporting(False)
-        self._win.statusBar().showMessage("Export cancelled; nothing was written", 6000)
+        self.status.showMessage("Export cancelled; nothing was written", 6000)
 

@@ -1,7 +1,7 @@
 """The latent plane: a pyqtgraph plot of the 2-D view of the latent space.
 
 Everything this widget draws is given in *plane* coordinates (the window maps latent
-vectors with :class:`vaedesk.latent.projection.Projection`); it holds no model and does no maths beyond
+vectors with a :class:`vaedesk.latent.views.LatentView`); it holds no model and does no maths beyond
 drawing. Layers, bottom to top: test-set scatter, manifold overlay, prior circles, morph
 path, posterior ellipses and samples, hover marker, pins, posterior mean, legend.
 """
@@ -16,46 +16,24 @@ from numpy.typing import ArrayLike
 
 import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 import pyqtgraph as pg
-from pyqtgraph.GraphicsScene.mouseEvents import HoverEvent, MouseClickEvent, MouseDragEvent
+from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import (
-    QBrush,
-    QColor,
-    QFont,
-    QImage,
-    QKeyEvent,
-    QPainter,
-    QPainterPath,
-    QPen,
-    QPolygonF,
-    QTransform,
-)
-from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsPolygonItem, QWidget
+from PySide6.QtGui import QBrush, QColor, QKeyEvent, QTransform
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPolygonItem, QWidget
 
 from vaedesk.latent.geometry import ellipse_axes
-from vaedesk.gui.plotting.ranges import steady_range
+from vaedesk.gui.plane.items import (
+    CachedBoundsScatter, PinItem, PointCloud, attribute_arrow_items, class_legend, density_rgba, hover_marker,
+    lens_outline, manifold_rgba, morph_path_items, posterior_items, premultiplied_argb, prior_items,
+)
 from vaedesk.gui.plotting.cached_pixels import keep_as_pixels
-from vaedesk.gui.plotting.grid_lines import show_grid
 from vaedesk.gui.plotting.lean_axis import FRAME_SIDES, lean_axes
-from vaedesk.gui.plotting.markers import Markers, symbol_path
+from vaedesk.gui.plotting.markers import Markers
+from vaedesk.gui.plotting.ranges import steady_range
+from vaedesk.gui.plotting.style import ATTRIBUTE_COLOR, CLASS_COLORS, recoloured, style_frame
 from vaedesk.gui.theme import PlotColors, recolor_legend, recolor_plot
 
-__all__ = ["CLASS_COLORS", "LatentPlane", "PinItem"]
-
-# Qualitative palette for a white background: the colour-blind-safe Okabe–Ito hues first,
-# then four more (brown, slate, olive, grey) that differ from them in lightness too.
-CLASS_COLORS: tuple[tuple[int, int, int], ...] = (
-    (0, 114, 178),  # 0 blue
-    (230, 159, 0),  # 1 orange
-    (0, 158, 115),  # 2 bluish green
-    (213, 94, 0),  # 3 vermilion
-    (204, 121, 167),  # 4 reddish purple
-    (86, 180, 233),  # 5 sky blue
-    (140, 86, 75),  # 6 brown
-    (117, 112, 179),  # 7 slate purple
-    (166, 166, 0),  # 8 olive
-    (128, 128, 128),  # 9 mid grey (lighter than the black posterior marks)
-)
+__all__ = ["LatentPlane"]
 
 # Stacking order inside the view box (larger is drawn later, i.e. on top).
 _Z_SCATTER = -100
@@ -76,53 +54,6 @@ _INITIAL_HALF_WIDTH = 4.0
 _VIEW_DEBOUNCE_MS = 100
 # ~25 Hz is smooth for the eye and leaves time to decode between updates.
 _PIN_THROTTLE_MS = 40
-_PIN_RADIUS_PX = 10.0
-
-_INK = QColor(33, 37, 41)
-_AXIS_COLOR = QColor(90, 90, 90)
-_PRIOR_COLOR = QColor(120, 120, 120)
-_PRIOR_TEXT = QColor(70, 70, 70)
-_POSTERIOR_COLOR = QColor(20, 20, 20)
-_MEAN_FILL = QColor(255, 214, 0)
-_PATH_COLOR = QColor(200, 70, 0)
-_PIN_FILL = QColor(38, 50, 56)
-_PIN_HOVER_FILL = QColor(84, 110, 122)
-_PIN_SELECTED_RING = QColor(255, 179, 0)
-_DENSITY_COLOR = QColor(49, 130, 189)  # the aggregate posterior: a blue wash under the scatter
-_LENS_COLOR = QColor(230, 85, 13)  # the posterior lens' outline, as the lens itself
-_ATTRIBUTE_COLOR = QColor(106, 27, 154)  # latent arithmetic's arrow: a purple no class uses
-
-
-def cache_decorations(item: pg.PlotItem) -> None:
-    """Keep a plot's axes (with their grid), title and legend as pixels between changes.
-
-    Replaying an axis' tick labels and grid costs several milliseconds per paint, and
-    every moving curve or marker repaints them. Cached, they are redrawn only when they
-    change (a new range, a resize); the other repaints copy them.
-    """
-    keep_as_pixels(*(entry["item"] for entry in item.axes.values()), item.titleLabel)  # with the axes' labels
-    if item.legend is not None:
-        keep_as_pixels(item.legend)
-
-
-def style_frame(item: pg.PlotItem, tick_points: int, grid_alpha: float, si_prefix: bool = True) -> None:
-    """The latent plots' look: grey axes on four sides, a faint grid, small tick labels."""
-    show_grid(item, grid_alpha)
-    for name in ("bottom", "left", "top", "right"):
-        axis = item.getAxis(name)
-        axis.setPen(pg.mkPen(_AXIS_COLOR))
-        axis.setTextPen(pg.mkPen(_AXIS_COLOR))
-        axis.setTickFont(_small_font(tick_points))
-        axis.enableAutoSIPrefix(si_prefix)
-    # Top and right axes close the frame, without tick labels or ticks: each range change
-    # re-plans every axis's ticks in Python, and these two doubled that (a third of a
-    # plane's repaint after a zoom, or a training snapshot's new range).
-    for name in ("top", "right"):
-        item.showAxis(name)
-        axis = item.getAxis(name)
-        axis.setStyle(showValues=False)
-        axis.setTicks([[]])
-    cache_decorations(item)
 
 
 def _as_xy(value: ArrayLike, what: str) -> np.ndarray:
@@ -141,286 +72,6 @@ def _as_points(value: ArrayLike, what: str) -> np.ndarray:
     if array.ndim != 2 or array.shape[1] != 2:
         raise ValueError(f"{what} must have shape (N, 2), got {array.shape}")
     return array
-
-
-class PriorCircle(QGraphicsEllipseItem):
-    """A circle of radius ``radius`` (plot units) around its position, antialiased.
-
-    Qt's own item: its bounds are plain C++ (pyqtgraph's curve item measured its 129 points
-    in Python at every change of range, a tenth of the plane's repaint).
-    """
-
-    def __init__(self, radius: float, pen: QPen) -> None:
-        super().__init__(-radius, -radius, 2 * radius, 2 * radius)
-        self.radius = float(radius)
-        self.setPen(pen)
-        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-        self.setAcceptHoverEvents(False)
-
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        super().paint(painter, option, widget)
-
-
-def _unit_circle(n: int = 96) -> QPolygonF:
-    theta = np.linspace(0.0, 2.0 * math.pi, n + 1)
-    return QPolygonF([QPointF(math.cos(t), math.sin(t)) for t in theta])
-
-
-# A dot of 4 pixels across, as offsets from the pixel a point falls in.
-_DOT = [(dx, dy) for dy in range(-2, 2) for dx in range(-2, 2) if (dx + 0.5) ** 2 + (dy + 0.5) ** 2 <= 4.0]
-
-
-def _premultiplied_argb(rgb: tuple[int, int, int], alpha: int) -> int:
-    r, g, b = (round(c * alpha / 255) for c in rgb)
-    return (alpha << 24) | (r << 16) | (g << 8) | b
-
-
-def rasterize_dots(px: np.ndarray, py: np.ndarray, colors: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Dots at device pixel positions (px, py) as a (height, width) uint32 ARGB32 image;
-    later points cover earlier ones, points outside the image are dropped."""
-    image = np.zeros((height, width), np.uint32)
-    ix, iy = np.floor(px).astype(np.int64), np.floor(py).astype(np.int64)
-    for dx, dy in _DOT:
-        x, y = ix + dx, iy + dy
-        inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
-        image[y[inside], x[inside]] = colors[inside]
-    return image
-
-
-class _PointCloud(pg.GraphicsObject):
-    """The test-set scatter: thousands of dots of one size, rasterised with NumPy.
-
-    pyqtgraph's ScatterPlotItem spends ~90 ms of Python setting 10,000 points with their
-    colours and ~50 ms drawing them after each pan or zoom; here both are a few
-    milliseconds. The item caches its pixels (DeviceCoordinateCache), so repaints caused
-    by other items (the posterior, on every stroke) only copy them.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._xy = np.zeros((0, 2))
-        self._colors = np.zeros(0, np.uint32)
-        self._visible = np.zeros(0, bool)
-        self._rect = QRectF()
-        keep_as_pixels(self)
-
-    def set_points(self, xy: np.ndarray, colors: np.ndarray) -> None:
-        """Points (N, 2) and their premultiplied ARGB32 colours (N,), drawn in this order."""
-        self.prepareGeometryChange()
-        self._xy, self._colors = xy, colors
-        self._visible = np.ones(len(xy), bool)
-        if len(xy):
-            (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
-            pad = 0.05 * max(x1 - x0, y1 - y0, 1e-6)  # room for the dots' radius
-            self._rect = QRectF(x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad)
-        else:
-            self._rect = QRectF()
-        self.update()
-
-    def set_visible_points(self, visible: np.ndarray) -> None:
-        self._visible = visible
-        self.update()
-
-    def points(self) -> np.ndarray:
-        return self._xy
-
-    def visible_points(self) -> np.ndarray:
-        return self._visible
-
-    def boundingRect(self) -> QRectF:
-        return self._rect
-
-    def paint(self, painter: QPainter, *args: object) -> None:
-        device = painter.device()
-        if not self._visible.any() or device is None:
-            return
-        t = painter.deviceTransform()  # item -> device pixels (pyqtgraph views never rotate)
-        xy, colors = self._xy[self._visible], self._colors[self._visible]
-        px = t.m11() * xy[:, 0] + t.m21() * xy[:, 1] + t.dx()
-        py = t.m12() * xy[:, 0] + t.m22() * xy[:, 1] + t.dy()
-        ratio = device.devicePixelRatioF()
-        width, height = round(device.width() * ratio), round(device.height() * ratio)
-        left = top = 0
-        if width <= 0 or height <= 0:
-            # A device without a size (an SVG export): the dots over the view box's area.
-            view_box = self.getViewBox()
-            area = self.mapRectFromItem(view_box, view_box.rect()) if view_box is not None else self._rect
-            box = t.mapRect(area.intersected(self._rect)).toAlignedRect()
-            left, top = box.left(), box.top()
-            width, height = min(box.width(), 8192), min(box.height(), 8192)
-            if width <= 0 or height <= 0:
-                return
-            ratio = 1.0
-        pixels = rasterize_dots(px - left, py - top, colors, width, height)
-        image = QImage(pixels.data, width, height, 4 * width, QImage.Format.Format_ARGB32_Premultiplied)
-        image.setDevicePixelRatio(ratio)
-        painter.save()
-        painter.resetTransform()
-        painter.drawImage(left, top, image)
-        painter.restore()
-
-
-class _Scatter(pg.ScatterPlotItem):
-    """A ScatterPlotItem that remembers its bounding rectangle.
-
-    Qt asks every item for its bounds many times per repaint, and pyqtgraph recomputes
-    them (pixel size included) each time: most of the plane's repaint cost. pyqtgraph
-    replaces ``self.bounds`` with a fresh list whenever the data or the view change, so
-    the cached rectangle is valid while that list is the same object.
-    """
-
-    def __init__(self, *args, **kwargs) -> None:
-        self._rect_for: list | None = None
-        self._rect = QRectF()
-        super().__init__(*args, **kwargs)
-
-    def boundingRect(self) -> QRectF:
-        if self._rect_for is not self.bounds:
-            self._rect = super().boundingRect()
-            self._rect_for = self.bounds
-        return self._rect
-
-
-class PinItem(pg.GraphicsObject):
-    """A numbered, draggable marker of fixed on-screen size.
-
-    The item lives in view coordinates (its position is the pin's plane point) but paints
-    in device pixels, so it keeps its size while zooming; its shape is the pixel disc
-    mapped back into item coordinates, which is what pyqtgraph's hit tests use.
-
-    It moves itself while dragged and reports the user's gestures through its signals,
-    each carrying the item (as pyqtgraph's TargetItem does); the plane decides what they
-    mean. Signals: ``pressed`` (a drag starts), ``dragged(finished)`` (after each drag
-    step; ``finished`` on the last), ``clicked`` (left) and ``right_clicked``.
-    """
-
-    pressed = Signal(object)
-    dragged = Signal(object, bool)
-    clicked = Signal(object)
-    right_clicked = Signal(object)
-
-    def __init__(self, pin_id: int, xy: np.ndarray) -> None:
-        super().__init__()
-        self.pin_id = pin_id
-        self.number = 0
-        self.selected = False
-        self._hovering = False
-        self._dragging = False
-        self._grab_offset = QPointF()
-        self._shape: QPainterPath | None = None
-        self.setZValue(_Z_PINS)
-        self.setCursor(Qt.CursorShape.OpenHandCursor)
-        self.setPos(QPointF(float(xy[0]), float(xy[1])))
-
-    # --- geometry -------------------------------------------------------------------
-
-    def _disc(self, radius_px: float) -> QPainterPath:
-        """A circle of ``radius_px`` device pixels around the pin, in item coordinates."""
-        device = self.deviceTransform_()  # None until the widget has been laid out
-        inverse, invertible = device.inverted() if device is not None else (None, False)
-        if not invertible:
-            # Not on screen yet: any small shape will do until the first layout.
-            path = QPainterPath()
-            path.addEllipse(QPointF(0.0, 0.0), 0.05, 0.05)
-            return path
-        centre = device.map(QPointF(0.0, 0.0))
-        on_screen = QPainterPath()
-        on_screen.addEllipse(centre, radius_px, radius_px)
-        return inverse.map(on_screen)
-
-    def viewTransformChanged(self) -> None:
-        # Zoom changes how many plane units a pixel covers, so the shape must follow.
-        self.prepareGeometryChange()
-        self._shape = None
-        self.update()
-
-    def shape(self) -> QPainterPath:
-        if self._shape is None:
-            self._shape = self._disc(_PIN_RADIUS_PX + 1.0)
-        return self._shape
-
-    def boundingRect(self) -> QRectF:
-        # Room for the selection ring, which is drawn outside the disc.
-        return self._disc(_PIN_RADIUS_PX + 6.0).boundingRect()
-
-    # --- painting -------------------------------------------------------------------
-
-    def set_number(self, number: int) -> None:
-        if number != self.number:
-            self.number = number
-            self.update()
-
-    def set_selected(self, selected: bool) -> None:
-        if selected != self.selected:
-            self.selected = selected
-            self.update()
-
-    def paint(self, painter: QPainter, *args: object) -> None:
-        centre = painter.transform().map(QPointF(0.0, 0.0))
-        painter.save()
-        painter.resetTransform()  # draw in device pixels
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        r = _PIN_RADIUS_PX
-        if self.selected:
-            painter.setPen(QPen(_PIN_SELECTED_RING, 4.0))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawEllipse(centre, r + 2.5, r + 2.5)
-        painter.setPen(QPen(QColor(255, 255, 255), 1.5))
-        painter.setBrush(_PIN_HOVER_FILL if (self._hovering or self._dragging) else _PIN_FILL)
-        painter.drawEllipse(centre, r, r)
-        font = QFont(painter.font())
-        font.setPixelSize(12 if self.number < 10 else 10)
-        font.setBold(True)
-        painter.setFont(font)
-        painter.setPen(QColor(255, 255, 255))
-        box = QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r)
-        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, str(self.number))
-        painter.restore()
-
-    # --- mouse ----------------------------------------------------------------------
-
-    def hoverEvent(self, ev: HoverEvent) -> None:
-        # Claim drags and clicks while the cursor is over the pin so the view box does
-        # not pan underneath it and the click is not taken for empty space.
-        hovering = False
-        if not ev.isExit():
-            hovering = ev.acceptDrags(Qt.MouseButton.LeftButton)
-            ev.acceptClicks(Qt.MouseButton.LeftButton)
-            ev.acceptClicks(Qt.MouseButton.RightButton)
-        if hovering != self._hovering:
-            self._hovering = hovering
-            self.update()
-
-    def mouseDragEvent(self, ev: MouseDragEvent) -> None:
-        if ev.button() != Qt.MouseButton.LeftButton:
-            return
-        ev.accept()
-        parent_pos = self.mapToParent(ev.pos())
-        if ev.isStart():
-            # Keep the grab point under the cursor instead of snapping the centre to it.
-            self._grab_offset = self.pos() - self.mapToParent(ev.buttonDownPos())
-            self._dragging = True
-            self.setCursor(Qt.CursorShape.ClosedHandCursor)
-            self.pressed.emit(self)
-        if not self._dragging:
-            return
-        self.setPos(parent_pos + self._grab_offset)
-        finished = bool(ev.isFinish())
-        if finished:
-            self._dragging = False
-            self.setCursor(Qt.CursorShape.OpenHandCursor)
-            self.update()
-        self.dragged.emit(self, finished)
-
-    def mouseClickEvent(self, ev: MouseClickEvent) -> None:
-        button = ev.button()
-        if button == Qt.MouseButton.LeftButton:
-            ev.accept()  # the plane's scene handler sees the pin as acceptedItem
-            self.clicked.emit(self)
-        elif button == Qt.MouseButton.RightButton:
-            ev.accept()
-            self.right_clicked.emit(self)
 
 
 class LatentPlane(pg.PlotWidget):
@@ -472,17 +123,37 @@ class LatentPlane(pg.PlotWidget):
         self._vb: pg.ViewBox = self._setup_view()
 
         # Layers, stacked by their _Z_* constants; pins come and go with set_pins.
-        self._scatter = self._build_scatter()
-        self._manifold = self._build_manifold()
-        self._density = self._build_density()
-        self._lens_rect = self._build_lens_rect()
-        self._prior_circles, self._prior_labels = self._build_prior()
-        self._path_halo, self._path, self._path_marker = self._build_path()
+        # One scatter item for all classes: each item repaints its own full-size cache.
+        self._scatter = PointCloud()
+        self._add_layer(_Z_SCATTER, self._scatter, ignore_bounds=False)
+        self._manifold = pg.ImageItem(axisOrder="row-major")
+        self._manifold.setOpacity(0.85)
+        self._density = pg.ImageItem(axisOrder="row-major")
+        self._lens_rect = lens_outline()
+        for item in (self._manifold, self._density, self._lens_rect):
+            item.setVisible(False)
+        self._add_layer(_Z_MANIFOLD, self._manifold)
+        self._add_layer(_Z_DENSITY, self._density)
+        self._add_layer(_Z_LENS_RECT, self._lens_rect)
+        self._prior_circles, self._prior_labels = prior_items()
+        self._add_layer(_Z_PRIOR, *self._prior_circles, *self._prior_labels)
+        self._path_halo, self._path, self._path_marker = morph_path_items()
+        self._add_layer(_Z_PATH - 1, self._path_halo)
+        self._add_layer(_Z_PATH, self._path)
+        self._add_layer(_Z_PATH_MARKER, self._path_marker)
         keep_as_pixels(*self._prior_circles, *self._prior_labels, self._path_halo, self._path)
-        self._ellipses, self._samples, self._mean = self._build_posterior()
-        self._hover_marker = self._build_hover_marker()
-        self._arrow_line, self._arrow_head, self._arrow_label = self._build_attribute_arrow()
-        self._legend = self._build_legend()
+        self._ellipses, self._samples, self._mean = posterior_items()
+        for k, ellipse in enumerate(self._ellipses):
+            self._add_layer(_Z_POSTERIOR - k, ellipse)  # 1σ above 2σ
+        self._add_layer(_Z_SAMPLES, self._samples)
+        self._add_layer(_Z_MEAN, self._mean)
+        self._hover_marker = hover_marker()
+        self._add_layer(_Z_HOVER, self._hover_marker)
+        self._arrow_line, self._arrow_head, self._arrow_label = attribute_arrow_items()
+        self._add_layer(_Z_ATTRIBUTE, self._arrow_line, self._arrow_head, self._arrow_label)
+        self._legend = class_legend()
+        self._legend.setParentItem(self._vb)  # fixed on screen, above everything: not a view-box item
+        self._legend.setZValue(1000)
 
         # Scatter and legend state (set_scatter).
         self._scatter_xy = np.zeros((0, 2))  # as given, for reset_view
@@ -496,13 +167,15 @@ class LatentPlane(pg.PlotWidget):
         self._pins: dict[int, PinItem] = {}
         self._selected_pin: int | None = None
         self._dragged_pin: int | None = None
-        self._pin_timer = _single_shot_timer(self, _PIN_THROTTLE_MS, self._on_pin_timer)
+        self._pin_timer = QTimer(self, singleShot=True, interval=_PIN_THROTTLE_MS)
+        self._pin_timer.timeout.connect(self._on_pin_timer)
 
         # Mouse tracking in plane coordinates, and debounced view changes.
         self._hover_inside = False
         self.scene().sigMouseMoved.connect(self._on_scene_moved)
         self.scene().sigMouseClicked.connect(self._on_scene_clicked)
-        self._view_timer = _single_shot_timer(self, _VIEW_DEBOUNCE_MS, self._emit_view_changed)
+        self._view_timer = QTimer(self, singleShot=True, interval=_VIEW_DEBOUNCE_MS)
+        self._view_timer.timeout.connect(self._emit_view_changed)
         self._vb.sigRangeChanged.connect(self._view_timer.start)
 
         self._manifold_source: tuple[np.ndarray, tuple[float, float], tuple[float, float]] | None = None
@@ -527,27 +200,27 @@ class LatentPlane(pg.PlotWidget):
         look = self._look = recolor_plot(self)
         ink = look.text
         for circle in self._prior_circles:
-            circle.setPen(_recoloured(circle.pen(), look.muted))
+            circle.setPen(recoloured(circle.pen(), look.muted))
         for label in (*self._prior_labels, self._arrow_label):
             label.fill = pg.mkBrush(look.backing(215))
         for label in self._prior_labels:
             label.setColor(look.axis)
-        self._path_halo.setPen(_recoloured(self._path_halo.opts["pen"], look.backing(200)))
+        self._path_halo.setPen(recoloured(self._path_halo.opts["pen"], look.backing(200)))
         self._path.setSymbolPen(pg.mkPen(look.background, width=1))
         for ellipse in self._ellipses:
-            ellipse.setPen(_recoloured(ellipse.pen(), ink))
+            ellipse.setPen(recoloured(ellipse.pen(), ink))
             fill = QColor(ink)
             fill.setAlpha(ellipse.brush().color().alpha())
             ellipse.setBrush(QBrush(fill))
         for markers in (self._samples, self._mean):
-            markers.set_pen(_recoloured(markers.pen(), ink))
-        self._path_marker.setPen(_recoloured(self._path_marker.opts["pen"], ink))
+            markers.set_pen(recoloured(markers.pen(), ink))
+        self._path_marker.setPen(recoloured(self._path_marker.opts["pen"], ink))
         hover = QColor(look.axis)
         hover.setAlpha(200)
-        self._hover_marker.setPen(_recoloured(self._hover_marker.opts["pen"], hover))
+        self._hover_marker.setPen(recoloured(self._hover_marker.opts["pen"], hover))
         self._hover_marker.setBrush(pg.mkBrush(hover))
-        arrow = look.readable(_ATTRIBUTE_COLOR.getRgb(), 4.5)
-        self._arrow_line.setPen(_recoloured(self._arrow_line.opts["pen"], arrow))
+        arrow = look.readable(ATTRIBUTE_COLOR.getRgb(), 4.5)
+        self._arrow_line.setPen(recoloured(self._arrow_line.opts["pen"], arrow))
         self._arrow_head.setStyle(pen=pg.mkPen(arrow), brush=pg.mkBrush(arrow))
         self._arrow_label.setColor(arrow)
         recolor_legend(self._legend, look)
@@ -578,129 +251,15 @@ class LatentPlane(pg.PlotWidget):
         self.set_axis_labels("z1", "z2")
         return view_box
 
-    def _add_layer(self, item: QGraphicsItem, z: float, ignore_bounds: bool = True) -> None:
-        item.setZValue(z)  # before addItem, which lifts items below the view box
-        self._vb.addItem(item, ignoreBounds=ignore_bounds)
-
-    def _build_scatter(self) -> _PointCloud:
-        # One item for all classes: each item repaints its own full-size cache.
-        scatter = _PointCloud()
-        self._add_layer(scatter, _Z_SCATTER, ignore_bounds=False)
-        return scatter
-
-    def _build_manifold(self) -> pg.ImageItem:
-        manifold = pg.ImageItem(axisOrder="row-major")
-        manifold.setOpacity(0.85)
-        manifold.setVisible(False)
-        self._add_layer(manifold, _Z_MANIFOLD)
-        return manifold
-
-    def _build_density(self) -> pg.ImageItem:
-        density = pg.ImageItem(axisOrder="row-major")
-        density.setVisible(False)
-        self._add_layer(density, _Z_DENSITY)
-        return density
-
-    def _build_lens_rect(self) -> pg.PlotCurveItem:
-        rect = pg.PlotCurveItem(pen=pg.mkPen(_LENS_COLOR, width=1.5), antialias=True)
-        rect.setVisible(False)
-        self._add_layer(rect, _Z_LENS_RECT)
-        return rect
-
-    def _build_prior(self) -> tuple[tuple[PriorCircle, ...], tuple[pg.TextItem, ...]]:
-        """Dashed 1σ, 2σ, 3σ circles and their labels (placed by show_prior)."""
-        # One pixel wide: Qt strokes an antialiased pen of at most one pixel on its fast path;
-        # at 1.2 px the three circles took 4.3 ms to redraw after each change of range, 0.15 here.
-        pen = pg.mkPen(_PRIOR_COLOR, width=1.0, style=Qt.PenStyle.DashLine)
-        circles, labels = [], []
-        for k in (1, 2, 3):
-            circle = PriorCircle(k, pen)
-            # A white backing keeps the label legible over dense scatter.
-            label = pg.TextItem(f"{k}σ", color=_PRIOR_TEXT, anchor=(1.0, 1.0), fill=pg.mkBrush(255, 255, 255, 215))
-            label.setFont(_small_font(8))
-            self._add_layer(circle, _Z_PRIOR)
-            self._add_layer(label, _Z_PRIOR)
-            circles.append(circle)
-            labels.append(label)
-        return tuple(circles), tuple(labels)
-
-    def _build_path(self) -> tuple[pg.PlotCurveItem, pg.PlotDataItem, pg.ScatterPlotItem]:
-        """The morph path, dashed with a dot per frame, and the current frame's marker."""
-        # A white halo under the dashes separates the path from scatter of any colour.
-        halo = pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 200, width=6), antialias=True)
-        path = pg.PlotDataItem(
-            pen=pg.mkPen(_PATH_COLOR, width=3, style=Qt.PenStyle.DashLine),
-            symbol="o",
-            symbolSize=6,
-            symbolPen=pg.mkPen(255, 255, 255, width=1),
-            symbolBrush=pg.mkBrush(_PATH_COLOR),
-            antialias=True,
-        )
-        marker = _Scatter(size=15, symbol="o", pen=pg.mkPen(_POSTERIOR_COLOR, width=2), brush=pg.mkBrush(_PATH_COLOR))
-        self._add_layer(halo, _Z_PATH - 1)
-        self._add_layer(path, _Z_PATH)
-        self._add_layer(marker, _Z_PATH_MARKER)
-        return halo, path, marker
-
-    def _build_posterior(self) -> tuple[tuple[QGraphicsPolygonItem, ...], Markers, Markers]:
-        """The drawing's posterior: 1σ/2σ ellipses, samples and the mean."""
-        ellipses = []
-        for k, (fill_alpha, style) in enumerate(((60, Qt.PenStyle.SolidLine), (28, Qt.PenStyle.DashLine))):
-            # A unit circle that set_posterior maps onto the ellipse with a transform (the
-            # cosmetic pen keeps its width in pixels).
-            ellipse = QGraphicsPolygonItem(_unit_circle())
-            ellipse.setPen(pg.mkPen(_POSTERIOR_COLOR, width=1.6, style=style))
-            fill = QColor(_POSTERIOR_COLOR)
-            fill.setAlpha(fill_alpha)
-            ellipse.setBrush(QBrush(fill))
-            ellipse.setVisible(False)
-            self._add_layer(ellipse, _Z_POSTERIOR - k)  # 1σ above 2σ
-            ellipses.append(ellipse)
-        samples = Markers(symbol_path("o", 7), pg.mkPen(_POSTERIOR_COLOR, width=1.3))
-        mean = Markers(symbol_path("star", 20), pg.mkPen(_POSTERIOR_COLOR, width=1.5), pg.mkBrush(_MEAN_FILL))
-        self._add_layer(samples, _Z_SAMPLES)
-        self._add_layer(mean, _Z_MEAN)
-        return tuple(ellipses), samples, mean
-
-    def _build_hover_marker(self) -> _Scatter:
-        grey = (90, 90, 90, 200)
-        marker = _Scatter(size=14, symbol="+", pen=pg.mkPen(*grey, width=1.2), brush=pg.mkBrush(*grey))
-        self._add_layer(marker, _Z_HOVER)
-        return marker
-
-    def _build_attribute_arrow(self) -> tuple[pg.PlotCurveItem, pg.ArrowItem, pg.TextItem]:
-        """Latent arithmetic's attribute vector: from group A's mean to group B's."""
-        line = pg.PlotCurveItem(pen=pg.mkPen(_ATTRIBUTE_COLOR, width=3), antialias=True)
-        head = pg.ArrowItem(headLen=16, tipAngle=36, tailLen=0, pen=pg.mkPen(_ATTRIBUTE_COLOR),
-                            brush=pg.mkBrush(_ATTRIBUTE_COLOR))
-        label = pg.TextItem(color=_ATTRIBUTE_COLOR, anchor=(0, 1), fill=pg.mkBrush(255, 255, 255, 200))
-        label.setFont(_small_font(9))
-        for item in (line, head, label):
-            item.setVisible(False)
-            self._add_layer(item, _Z_ATTRIBUTE)
-        return line, head, label
-
-    def _build_legend(self) -> pg.LegendItem:
-        """The class legend (upper right, above everything), filled by set_scatter."""
-        legend = pg.LegendItem(
-            offset=(-8, 8),
-            brush=pg.mkBrush(255, 255, 255, 215),
-            pen=pg.mkPen(200, 200, 200),
-            labelTextColor=_INK,
-            labelTextSize="8pt",
-            colCount=2,
-            verSpacing=-6,
-            horSpacing=2,
-        )
-        legend.setParentItem(self._vb)  # fixed on screen: not a view-box item
-        legend.setZValue(1000)
-        legend.setVisible(False)
-        return legend
+    def _add_layer(self, z: float, *items: QGraphicsItem, ignore_bounds: bool = True) -> None:
+        for item in items:
+            item.setZValue(z)  # before addItem, which lifts items below the view box
+            self._vb.addItem(item, ignoreBounds=ignore_bounds)
 
     # The layers, for tests and tools; change them only through the plane's methods.
 
     @property
-    def scatter_item(self) -> _PointCloud:
+    def scatter_item(self) -> PointCloud:
         """The test-set scatter (``points()``, ``visible_points()``)."""
         return self._scatter
 
@@ -806,7 +365,7 @@ class LatentPlane(pg.PlotWidget):
             self._legend_samples.clear()
             colors = self._class_colors()
             for k in range(n_classes):
-                sample = _Scatter(size=9, pen=None, brush=pg.mkBrush(*colors[k % len(colors)]), symbol="o")
+                sample = CachedBoundsScatter(size=9, pen=None, brush=pg.mkBrush(*colors[k % len(colors)]), symbol="o")
                 self._legend_samples.append(sample)
                 self._legend.addItem(sample, names[k])
             for sample_widget, _label in self._legend.items:
@@ -821,7 +380,7 @@ class LatentPlane(pg.PlotWidget):
         if n_classes is None:
             n_classes = max(len(self._legend_names), int(classes.max()) + 1 if classes.size else 0)
         colors = self._class_colors()
-        palette = np.array([_premultiplied_argb(colors[k % len(colors)], 150) for k in range(n_classes)], np.uint32)
+        palette = np.array([premultiplied_argb(colors[k % len(colors)], 150) for k in range(n_classes)], np.uint32)
         visible = self._scatter.visible_points()
         self._scatter.set_points(self._scatter_xy[order], palette[classes[order]])
         if len(visible) == len(order):  # a re-colouring keeps the classes the user hid hidden
@@ -937,6 +496,7 @@ class LatentPlane(pg.PlotWidget):
 
     def _new_pin_item(self, pin_id: int, point: np.ndarray) -> PinItem:
         pin = PinItem(pin_id, point)
+        pin.setZValue(_Z_PINS)
         pin.pressed.connect(self._on_pin_pressed)
         pin.dragged.connect(self._on_pin_dragged)
         pin.clicked.connect(self._on_pin_clicked)
@@ -1085,12 +645,7 @@ class LatentPlane(pg.PlotWidget):
             raise ValueError("manifold ranges must be (low, high) with low < high")
         self._manifold_source = (ink, (x0, x1), (y0, y1))
         look = self.plot_colors()
-        rgba = np.empty(ink.shape + (4,), dtype=np.uint8)
-        # Colour blends paper → ink colour; alpha rises from a light wash to opaque ink.
-        paper, pen = look.background.getRgb()[:3], look.text.getRgb()[:3]
-        for channel, (low, high) in enumerate(zip(paper, pen, strict=True)):
-            rgba[..., channel] = np.round(low + (high - low) * ink)
-        rgba[..., 3] = np.round(255.0 * (0.5 + 0.5 * ink))
+        rgba = manifold_rgba(ink, look.background.getRgb()[:3], look.text.getRgb()[:3])
         # Row-major ImageItem puts row 0 at the bottom (y up), so flip the tile.
         self._manifold.setImage(rgba[::-1], autoLevels=False, levels=None)
         self._manifold.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
@@ -1109,13 +664,7 @@ class LatentPlane(pg.PlotWidget):
         if values.ndim != 2 or values.size == 0 or not np.isfinite(values).all():
             raise ValueError(f"density must be a finite (H, W) array, got shape {values.shape}")
         x0, x1, y0, y1 = (float(v) for v in extent)
-        peak = values.max()
-        # A square root so that the thin tails, where the prior still puts mass, stay visible.
-        alpha = np.sqrt(values / peak) if peak > 0 else np.zeros_like(values)
-        rgba = np.zeros(values.shape + (4,), dtype=np.uint8)
-        rgba[..., :3] = (_DENSITY_COLOR.red(), _DENSITY_COLOR.green(), _DENSITY_COLOR.blue())
-        rgba[..., 3] = np.round(200.0 * alpha)
-        self._density.setImage(rgba[::-1], autoLevels=False, levels=None)
+        self._density.setImage(density_rgba(values)[::-1], autoLevels=False, levels=None)
         self._density.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         self._density.setVisible(True)
 
@@ -1243,25 +792,3 @@ class LatentPlane(pg.PlotWidget):
         wanted = [steady_range(tuple(shown[axis]), float(lo[axis]), float(hi[axis])) for axis in (0, 1)]
         if wanted != [tuple(r) for r in shown]:
             self._vb.setRange(xRange=wanted[0], yRange=wanted[1], padding=0.0)
-
-
-def _single_shot_timer(parent: QWidget, interval_ms: int, slot) -> QTimer:
-    timer = QTimer(parent)
-    timer.setSingleShot(True)
-    timer.setInterval(interval_ms)
-    timer.timeout.connect(slot)
-    return timer
-
-
-def _recoloured(pen: object, color: QColor) -> QPen:
-    """``pen`` (width, dashes) in another colour."""
-    pen = QPen(pen)
-    pen.setColor(color)
-    return pen
-
-
-def _small_font(point_size: int) -> QFont:
-    font = QFont()
-    font.setPointSize(point_size)
-    return font
-

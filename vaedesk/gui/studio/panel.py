@@ -53,7 +53,8 @@ from vaedesk.gui.plotting.grid_lines import show_grid
 from vaedesk.gui.widgets.images import DigitView
 from vaedesk.gui.plotting.lean_axis import lean_axes
 from vaedesk.gui.plotting.markers import Markers, symbol_path
-from vaedesk.gui.plane.widget import LatentPlane, cache_decorations
+from vaedesk.gui.plane.widget import LatentPlane
+from vaedesk.gui.plotting.style import cache_decorations
 from vaedesk.gui.theme import PlotColors, on_palette_change, recolor_plot, severity_qcolor
 from vaedesk.gui.client.training_client import Snapshot, TrainingClient
 

@@ -30,7 +30,7 @@ from vaedesk.latent.geometry import grid as latent_grid
 from vaedesk.gui.accessible import named
 from vaedesk.gui.plotting.lean_axis import FRAME_SIDES, lean_axes
 from vaedesk.gui.plotting.markers import Markers, symbol_path
-from vaedesk.gui.plane.widget import _INK, _MEAN_FILL, _POSTERIOR_COLOR, style_frame
+from vaedesk.gui.plotting.style import INK, MEAN_FILL, POSTERIOR_COLOR, style_frame
 from vaedesk.gui.theme import PlotColors, mute, on_palette_change, recolor_plot
 
 __all__ = ["AUTOENCODER_TEXT", "NONE_TEXT", "PosteriorLens"]
@@ -73,7 +73,7 @@ class _DigitGrid(pg.GraphicsObject):
         self._cells: list[tuple[QImage, QRectF]] = []
         self._source: list[tuple[np.ndarray, np.ndarray, float]] = []
         self._paper: tuple[int, int, int] = (255, 255, 255)
-        self._ink: tuple[int, int, int] = (_INK.red(), _INK.green(), _INK.blue())
+        self._ink: tuple[int, int, int] = (INK.red(), INK.green(), INK.blue())
         self._rect = QRectF()
 
     def set_colors(self, paper: QColor, ink: QColor) -> None:
@@ -146,10 +146,10 @@ class PosteriorLens(QWidget):
         self._grid = _DigitGrid()
         self._add(self._grid, _Z_GRID)
         self._ellipses, self._labels = self._build_ellipses()
-        self._samples = Markers(symbol_path("o", 7), pg.mkPen(_POSTERIOR_COLOR, width=1.3),
+        self._samples = Markers(symbol_path("o", 7), pg.mkPen(POSTERIOR_COLOR, width=1.3),
                                 pg.mkBrush(255, 255, 255, 140))
-        self._mean_item = Markers(symbol_path("star", 18), pg.mkPen(_POSTERIOR_COLOR, width=1.5),
-                                  pg.mkBrush(_MEAN_FILL))
+        self._mean_item = Markers(symbol_path("star", 18), pg.mkPen(POSTERIOR_COLOR, width=1.5),
+                                  pg.mkBrush(MEAN_FILL))
         self._add(self._samples, _Z_SAMPLES)
         self._add(self._mean_item, _Z_MEAN)
 
@@ -234,12 +234,12 @@ class PosteriorLens(QWidget):
         ellipses, labels = [], []
         for k, (alpha, style, width) in zip(_SIGMAS, styles):
             ellipse = QGraphicsPolygonItem(_unit_circle())
-            ellipse.setPen(pg.mkPen(_POSTERIOR_COLOR, width=width, style=style))
-            fill = QColor(_POSTERIOR_COLOR)
+            ellipse.setPen(pg.mkPen(POSTERIOR_COLOR, width=width, style=style))
+            fill = QColor(POSTERIOR_COLOR)
             fill.setAlpha(alpha)
             ellipse.setBrush(QBrush(fill) if alpha else QBrush(Qt.BrushStyle.NoBrush))
             self._add(ellipse, _Z_ELLIPSE - k)  # 1σ on top
-            label = pg.TextItem(f"{k}σ", color=_INK, anchor=(0.0, 1.0), fill=pg.mkBrush(255, 255, 255, 200))
+            label = pg.TextItem(f"{k}σ", color=INK, anchor=(0.0, 1.0), fill=pg.mkBrush(255, 255, 255, 200))
             label.setFont(_small_font(8))
             self._add(label, _Z_LABEL)
             ellipses.append(ellipse)

@@ -30,7 +30,7 @@ from vaedesk.gui.plotting.grid_lines import show_grid
 from vaedesk.gui.widgets.images import array_to_qimage
 from vaedesk.gui.plotting.lean_axis import lean_axes
 from vaedesk.gui.plotting.ranges import steady_range
-from vaedesk.gui.plane.widget import _AXIS_COLOR, CLASS_COLORS, cache_decorations
+from vaedesk.gui.plotting.style import AXIS_COLOR, CLASS_COLORS, cache_decorations
 from vaedesk.gui.theme import PlotColors, mute, on_palette_change, recolor_plot
 
 if TYPE_CHECKING:
@@ -243,8 +243,8 @@ class LossBreakdown(QWidget):
         item.getViewBox().setMouseEnabled(False, False)
         for name in ("bottom", "left"):
             axis = item.getAxis(name)
-            axis.setPen(pg.mkPen(_AXIS_COLOR))
-            axis.setTextPen(pg.mkPen(_AXIS_COLOR))
+            axis.setPen(pg.mkPen(AXIS_COLOR))
+            axis.setTextPen(pg.mkPen(AXIS_COLOR))
             font = QFont()
             font.setPointSize(8)
             axis.setTickFont(font)

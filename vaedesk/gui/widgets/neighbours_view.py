@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from vaedesk.gui.accessible import named
 from vaedesk.gui.widgets.images import ImageStrip
-from vaedesk.gui.plane.widget import _PIN_SELECTED_RING
+from vaedesk.gui.plotting.style import PIN_SELECTED_RING
 from vaedesk.gui.theme import mute
 
 __all__ = ["NO_NEIGHBOURS_TEXT", "NearestDigits", "vote"]
@@ -186,6 +186,6 @@ class NearestDigits(QWidget):
         top_left = tile.mapTo(self, image.topLeft().toPoint())
         ring = QRectF(top_left.x(), top_left.y(), image.width(), image.height()).adjusted(-2, -2, 2, 2)
         painter = QPainter(self)
-        painter.setPen(QPen(_PIN_SELECTED_RING, 2.5))
+        painter.setPen(QPen(PIN_SELECTED_RING, 2.5))
         painter.drawRect(ring)
         painter.end()

@@ -1,0 +1,293 @@
+"""The window's controllers driven alone: real widgets, a fake client that records the
+requests and lets the test feed results, no window and no model process."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtWidgets import QStatusBar, QWidget
+
+from vaedesk.gui.controllers.drawing import DrawingController
+from vaedesk.gui.controllers.files import FilesController
+from vaedesk.gui.controllers.model import ModelController
+from vaedesk.gui.controllers.overlays import PlaneOverlays
+from vaedesk.gui.controllers.pins import PinsController
+from vaedesk.gui.controllers.subject import Subject
+from vaedesk.gui.dialogs.messages import MessageBoxes
+from vaedesk.gui.plane.widget import LatentPlane
+from vaedesk.gui.widgets.panels import NO_DRAWING_TEXT, DrawPanel, PosteriorPanel, PreviewPanel
+from vaedesk.latent.views import LinearView
+from vaedesk.model.posterior import Posterior
+from vaedesk.service.model_service import SAMPLE_COUNT
+from vaedesk.service.protocol import Channel, DecodeResult, EncodeResult, ModelInfo, PriorSamplesResult
+from vaedesk.state.workspace import Workspace
+
+SEVEN = [np.array([[40.0, 40.0], [200.0, 40.0], [90.0, 240.0]])]
+
+
+class FakeWorker(QObject):
+    reference_ready = Signal(int)
+    export_progress = Signal(int, int)
+    export_finished = Signal(str)
+    export_cancelled = Signal()
+
+
+class FakeClient:
+    """Records each request as (method, args, kwargs); ``feed`` and ``fail`` play the model's
+    answers to the subscribers of a channel, as WorkerClient does."""
+
+    def __init__(self) -> None:
+        self.worker = FakeWorker()
+        self.requests: list[tuple[str, tuple, dict]] = []
+        self._ids = itertools.count(1)
+        self._results: dict[Channel, list] = {}
+        self._failures: dict[Channel, list] = {}
+
+    def subscribe(self, channel, slot=None, failed=None) -> None:
+        if slot is not None:
+            self._results.setdefault(channel, []).append(slot)
+        if failed is not None:
+            self._failures.setdefault(channel, []).append(failed)
+
+    def feed(self, channel: Channel, result: object) -> None:
+        for slot in self._results.get(channel, []):
+            slot(result)
+
+    def fail(self, channel: Channel, message: str) -> None:
+        for slot in self._failures.get(channel, []):
+            slot(message)
+
+    def asked(self, method: str) -> list[tuple[tuple, dict]]:
+        return [(args, kwargs) for name, args, kwargs in self.requests if name == method]
+
+    def __getattr__(self, method: str):
+        def request(*args, **kwargs) -> int:
+            self.requests.append((method, args, kwargs))
+            return next(self._ids)
+
+        return request
+
+
+def _info(name="fake", generation=1, view=None, latent_dim=2, kind="vae") -> ModelInfo:
+    view = view or LinearView("pca", np.eye(2), np.zeros(2), np.eye(2), ("PC1", "PC2"))
+    rng = np.random.default_rng(0)
+    return ModelInfo(generation, name, kind, latent_dim, {"metrics": {"neg_elbo": 123.4}}, view,
+                     rng.normal(size=(40, 2)), np.arange(40) % 10)
+
+
+def _encoded(request_id=1, generation=1) -> EncodeResult:
+    posterior = Posterior(np.array([[0.5, -1.0]], np.float32), np.log(np.array([[0.25, 1.0]], np.float32)))
+    samples = np.full((SAMPLE_COUNT, 2), 0.25)
+    return EncodeResult(request_id, generation, np.zeros((28, 28), np.float32), posterior, np.array([0.5, -1.0]),
+                        np.diag([0.25, 1.0]), samples, samples)
+
+
+@pytest.fixture
+def parts(qtbot, tmp_path):
+    """The pieces the window would give its controllers, with the model controller over a fake client."""
+    host = QWidget()
+    qtbot.addWidget(host)
+    status = QStatusBar(host)
+    client, workspace, plane = FakeClient(), Workspace(), LatentPlane(host)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    messages = MessageBoxes(host)
+    models = ModelController(client, workspace, plane, settings, status, messages, "fake", host)
+    return {"host": host, "status": status, "client": client, "workspace": workspace, "plane": plane,
+            "settings": settings, "messages": messages, "models": models}
+
+
+def _drawing(parts):
+    draw, posterior, preview = DrawPanel(), PosteriorPanel(SAMPLE_COUNT), PreviewPanel()
+    controller = DrawingController(parts["client"], parts["workspace"], parts["models"], draw, posterior, preview,
+                                   parts["plane"], parts["status"], parts["messages"], parts["host"])
+    return controller, draw, posterior, preview
+
+
+def test_the_model_controller_sets_the_plane_up_and_falls_back_when_a_load_fails(parts):
+    client, models, plane = parts["client"], parts["models"], parts["plane"]
+    shown = []
+    models.shown.connect(shown.append)
+    models.switch("fake")
+    assert client.asked("load_model") == [(("fake", "pca"), {})]
+    client.feed(Channel.LOAD, _info())
+    assert models.info is shown[0] and parts["settings"].value("model") == "fake"
+    assert plane.axis_labels() == ("PC1", "PC2") and len(plane.scatter_item.points()) == 40
+    assert "Model fake ready: VAE, 2-d latent — test −ELBO 123.4 nats (restored)" == models.ready_text(
+        models.info, "restored")
+
+    reverted = []
+    models.reverted.connect(reverted.append)
+    models.switch("gone.safetensors")
+    client.fail(Channel.LOAD, "no such file")
+    assert reverted == ["fake"] and models.key == "fake"  # the shown model stays
+    assert [box.windowTitle() for box in parts["messages"].open_boxes()] == ["Cannot load model"]
+
+
+def test_pins_stay_on_their_latent_points_when_the_view_changes(parts):
+    client, models, workspace = parts["client"], parts["models"], parts["workspace"]
+    first = LinearView("dims", [[1, 0, 0], [0, 1, 0]], np.zeros(3), np.eye(3), ("z1", "z2"), shown_dims=(0, 1))
+    second = LinearView("lda", [[0, 1, 0], [0, 0, 1]], np.zeros(3), np.eye(3), ("LD1", "LD2"), shown_dims=(1, 2))
+    client.feed(Channel.LOAD, _info(view=first, latent_dim=3))
+    pin = workspace.add_pin(1.0, 2.0)  # z = (1, 2, 0)
+    models.set_view("lda")
+    assert client.asked("load_model")[-1] == (("fake", "lda"), {})
+    client.feed(Channel.LOAD, _info(generation=2, view=second, latent_dim=3))
+    assert workspace.pin(pin).xy == pytest.approx((2.0, 0.0))  # where the new view shows z
+    # Another model's plane is another space: its pins keep their plane points.
+    models.set_view("dims")
+    client.feed(Channel.LOAD, _info(name="other", generation=3, view=first, latent_dim=3))
+    assert workspace.pin(pin).xy == pytest.approx((2.0, 0.0))
+
+
+def test_the_drawing_is_encoded_and_its_posterior_shown(parts):
+    client, workspace, plane = parts["client"], parts["workspace"], parts["plane"]
+    drawing, draw, posterior, preview = _drawing(parts)
+    shown, encoding = [], []
+    drawing.posterior_shown.connect(shown.append)
+    drawing.encoding.connect(encoding.append)
+    workspace.set_strokes(SEVEN, None)
+    assert client.asked("encode") == []  # no model yet
+    client.feed(Channel.LOAD, _info())
+    drawing.show_model()
+    assert len(client.asked("encode")) == 1 and encoding == [True]  # the pen is up: a finished drawing
+    assert draw.canvas.strokes()  # the workspace's drawing is on the canvas
+
+    result = _encoded()
+    client.feed(Channel.ENCODE, result)
+    assert drawing.last_encode is result and shown == [result]
+    assert "KL(q‖N(0,I))" in posterior.readout.text()
+    assert plane.mean_item.points().tolist() == [[0.5, -1.0]] and "lands at (+0.50, -1.00)" in plane.accessibleDescription()
+    images = np.random.default_rng(1).random((1 + SAMPLE_COUNT, 28, 28))
+    client.feed(Channel.SAMPLES, DecodeResult(Channel.SAMPLES, 1, 1, np.zeros((9, 2)), images))
+    assert preview.recon_view.image() is not None
+
+    assert drawing.keep() == 0 and preview.gallery_strip.count() == 1
+    drawing.clear()
+    assert shown[-1] is None and drawing.last_encode is None and drawing.latest_encode_id == 0
+    assert posterior.readout.text() == NO_DRAWING_TEXT
+    assert drawing.keep() is None and "Nothing to keep" in parts["status"].currentMessage()
+
+    client.fail(Channel.ENCODE, "out of memory")
+    assert [box.text() for box in parts["messages"].open_boxes()] == ["out of memory"]
+
+
+def test_pins_are_decoded_previewed_and_made_the_subject(parts):
+    client, workspace, models = parts["client"], parts["workspace"], parts["models"]
+    preview = PreviewPanel()
+    subject = Subject(workspace, models)
+    pins = PinsController(client, workspace, models, subject, parts["plane"], preview, parts["status"])
+    previews, changes = [], []
+    pins.preview_changed.connect(previews.append)
+    subject.changed.connect(lambda: changes.append(subject.pin))
+    client.feed(Channel.LOAD, _info())
+
+    pin = pins.add(1.0, -0.5)
+    assert pins.selected == pin and subject.pin == pin and changes == [pin]
+    (ids, points), _ = client.asked("decode_pins")[-1]
+    assert ids == [pin] and points.tolist() == [[1.0, -0.5]]
+    image = np.ones((28, 28), np.float32)
+    client.feed(Channel.PINS, DecodeResult(Channel.PINS, 2, 1, points, image[None], ids=(pin,)))
+    assert preview.pin_strip.count() == 1 and preview.preview_view.caption() == "Pin 1 at (+1.00, -0.50)"
+    assert len(previews) == 1
+    latent, what = subject.latent()
+    assert latent.tolist() == [1.0, -0.5] and what == "pin 1"
+
+    parts["plane"].hovered.emit(0.25, 0.75)
+    assert client.asked("hover")[-1] == ((0.25, 0.75), {})
+    client.feed(Channel.HOVER, DecodeResult(Channel.HOVER, 3, 1, np.array([[0.25, 0.75]]), image[None]))
+    assert preview.preview_view.caption() == "Decoded at (+0.25, +0.75)"
+
+    workspace.set_strokes(SEVEN, None)  # a new drawing is the subject again
+    assert subject.pin is None and subject.latent() is None  # until its posterior is shown
+    assert pins.add(1e9, 0.0) is None and "within" in parts["status"].currentMessage()
+
+
+def test_overlays_follow_their_switches(parts, qtbot):
+    client, plane = parts["client"], parts["plane"]
+    overlays = PlaneOverlays(client, parts["models"], plane, parts["status"], parts["host"])
+    overlays.set_manifold_shown(True)
+    assert client.asked("manifold") == []  # no model yet
+    client.feed(Channel.LOAD, _info())
+    overlays.show_model()
+    (x_range, y_range, n), _ = client.asked("manifold")[-1]
+    assert n == 20 and x_range[1] - x_range[0] == pytest.approx(y_range[1] - y_range[0])  # square cells
+    client.feed(Channel.GRID, DecodeResult(Channel.GRID, 1, 1, np.zeros((0, 2)), np.zeros((0, 28, 28)),
+                                           tile=np.zeros((56, 56)), x_range=(-1.0, 1.0), y_range=(-1.0, 1.0)))
+    assert plane.manifold_rect() == pytest.approx((-1.0, 1.0, -1.0, 1.0))
+    overlays.set_manifold_shown(False)
+    assert plane.manifold_rect() is None
+
+    overlays.set_density_shown(True)
+    assert len(client.asked("density")) == 1
+    client.worker.reference_ready.emit(1)  # the model's references are ready: the density again
+    assert len(client.asked("density")) == 2
+
+    overlays.sample_prior()
+    images = np.zeros((SAMPLE_COUNT, 28, 28))
+    client.feed(Channel.PRIOR_SAMPLES, PriorSamplesResult(Channel.PRIOR_SAMPLES, 5, 1, images, images))
+    assert parts["host"].findChild(QWidget, "prior_samples") is not None
+    client.fail(Channel.DENSITY, "no training set")
+    assert parts["status"].currentMessage() == "density: no training set"
+
+
+def test_files_open_and_save_with_one_clear_warning_on_failure(parts, tmp_path):
+    from vaedesk.gui.controllers.autosave import SessionKeeper
+
+    workspace, messages = parts["workspace"], parts["messages"]
+    draw = DrawPanel()
+    keeper = SessionKeeper(workspace, lambda: "fake")
+    files = FilesController(workspace, draw.canvas, parts["plane"], keeper, messages, parts["status"], parts["host"])
+    draw.canvas.set_strokes(SEVEN)
+    keeper.unsaved_drawings = True
+    path = tmp_path / "seven.png"
+    assert files.save_drawing(path) and path.exists() and not keeper.unsaved_drawings
+    draw.canvas.clear()
+    assert files.open_file(path) and draw.canvas.strokes()
+
+    assert not files.open_file(tmp_path / "missing.png")
+    assert not files.save_drawing(path / "inside-a-file.png")  # a file is no folder
+    assert [box.windowTitle() for box in messages.open_boxes()] == ["Cannot open file", "Cannot save drawing"]
+
+
+def test_latent_arithmetic_asks_for_the_vector_and_moves_the_subject_along_it(parts, qtbot):
+    from vaedesk.gui.controllers.arithmetic import AttributeController
+    from vaedesk.gui.widgets.insight_tabs import ARITHMETIC_TAB, InsightTabs
+    from vaedesk.latent.attributes import Member
+    from vaedesk.service.protocol import AttributeResult
+
+    client, workspace, models, plane = parts["client"], parts["workspace"], parts["models"], parts["plane"]
+    drawing, *panels = _drawing(parts)  # the panels must outlive the test
+    subject = Subject(workspace, models)
+    drawing.posterior_shown.connect(subject.set_posterior)
+    tabs = InsightTabs(QWidget())
+    qtbot.addWidget(tabs)
+    arithmetic = AttributeController(client, workspace, models, drawing, subject, tabs, plane, parts["status"],
+                                     parts["messages"])
+    tabs.setCurrentIndex(ARITHMETIC_TAB)
+    tabs.show()
+    client.feed(Channel.LOAD, _info())
+    arithmetic.show_model()
+
+    panel = tabs.attribute_panel
+    panel.add_member("a", Member("test", np.array([1]), "test #1"))
+    panel.add_member("b", Member("test", np.array([2]), "test #2"))
+    arithmetic.compute()
+    (group_a, group_b), _ = client.asked("attribute")[-1]
+    assert [m.label for m in group_a] == ["test #1"] and [m.label for m in group_b] == ["test #2"]
+    client.feed(Channel.ATTRIBUTE, AttributeResult(Channel.ATTRIBUTE, 1, 1, np.zeros(2), np.array([1.0, 0.0]), (1, 1)))
+    start, end = plane.attribute_arrow()
+    assert start.tolist() == [0.0, 0.0] and end.tolist() == [1.0, 0.0]
+
+    workspace.set_strokes(SEVEN, None)
+    client.feed(Channel.ENCODE, _encoded())  # the drawing is the subject: α moves its mean
+    panel.set_alpha(2.0)
+    (latent,), _ = client.asked("decode_latent")[-1]
+    assert latent.tolist() == pytest.approx([0.5 + 2.0, -1.0])
+    client.feed(Channel.LATENT, DecodeResult(Channel.LATENT, 9, 1, np.array([[2.5, -1.0]]), np.ones((1, 28, 28))))
+    assert plane.hover_marker.getData()[0].tolist() == [2.5]
+
+    client.fail(Channel.ATTRIBUTE, "group A is empty")
+    assert [box.text() for box in parts["messages"].open_boxes()] == ["Group A is empty."]
