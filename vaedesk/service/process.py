@@ -135,6 +135,7 @@ class ChildProcess:
         except subprocess.TimeoutExpired:  # closed its end but goes on: never leave it behind
             process.kill()
             process.wait(5)
+        connection.close()
         if not self._stopping:
             self._on_end(how or how_it_ended(process.returncode))
 
