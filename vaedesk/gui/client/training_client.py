@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -71,8 +72,8 @@ class TrainingWorker(QObject):
     def start(self, request: dict[str, Any]) -> None:
         """``request``: config (TrainConfig), out (path stem), initial (model name or None) and
         command; or resume (an interrupted run's folder) and out."""
-        if self.child is not None:  # the last run's, answering hovers: not needed any more
-            self.child.stop(5.0)
+        if self.child is not None:  # the last run's, answering hovers: it ends beside the window
+            threading.Thread(target=self.child.stop, name="vaedesk-training-stop", daemon=True).start()
         self.busy, self._over, self._saved = True, False, ""
         if request.get("resume"):
             run = TrainingRun(out=str(request["out"]), resume=str(request["resume"]))
