@@ -1,5 +1,5 @@
 """The model process' service, headless: coalescing, errors as messages, cancelled exports,
-and the process protocol over a real multiprocessing connection (no Qt)."""
+the protocol over a real multiprocessing connection, and the process itself (no Qt)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import threading
 import numpy as np
 import pytest
 
-from vaedesk.service.model_service import CANCEL_EXPORT, EVENTS, STOP, ModelService, serve
+from vaedesk.service.model_service import ModelService, serve
 from vaedesk.service.protocol import (
-    Channel, DecodeRequest, EncodeRequest, Envelope, ExportRequest, LensRequest, LoadRequest, MorphRequest,
+    CancelExport, Channel, DecodeRequest, DecodeResult, EncodeRequest, EncodeResult, Envelope, ExportCancelled,
+    ExportFinished, ExportProgress, ExportRequest, Failed, LensRequest, LoadRequest, ModelInfo, MorphRequest, ReferenceReady,
+    Result, Stop,
 )
 from vaedesk.state.session import Drawing
 from vaedesk.data.sketches import draw_digit
@@ -23,14 +25,14 @@ class Recorder:
     """What the service sends, in order."""
 
     def __init__(self) -> None:
-        self.events: list[tuple] = []
+        self.events: list[object] = []
 
-    def __call__(self, kind: str, *args) -> None:
-        assert kind in EVENTS, kind
-        self.events.append((kind, *args))
+    def __call__(self, message: object) -> None:
+        assert type(message).__module__ == "vaedesk.service.protocol", message
+        self.events.append(message)
 
-    def of(self, kind: str) -> list[tuple]:
-        return [event[1:] for event in self.events if event[0] == kind]
+    def of(self, kind: type) -> list:
+        return [event for event in self.events if isinstance(event, kind)]
 
 
 def drain(service: ModelService) -> None:
@@ -44,7 +46,7 @@ def loaded(tiny_model_path):
     service = ModelService(sent)
     service.submit(Envelope(Channel.LOAD, 1, 1, LoadRequest(str(tiny_model_path))))
     drain(service)
-    assert [info.generation for (info,) in sent.of("model_loaded")] == [1], sent.events
+    assert [info.generation for info in sent.of(ModelInfo)] == [1], sent.events
     yield service, sent
     service.wait_for_helpers()
 
@@ -58,8 +60,8 @@ def test_a_burst_of_encodes_is_answered_once_for_the_newest(loaded):
     for request_id in range(2, 12):
         service.submit(Envelope(Channel.ENCODE, request_id, 1, EncodeRequest(drawing(request_id))))
     drain(service)
-    assert [result.request_id for (result,) in sent.of("encoded")] == [11]
-    (samples,) = [result for (result,) in sent.of("decoded") if result.channel is Channel.SAMPLES]
+    assert [result.request_id for result in sent.of(EncodeResult)] == [11]
+    (samples,) = [result for result in sent.of(DecodeResult) if result.channel is Channel.SAMPLES]
     assert samples.request_id == 11 and samples.images.shape == (9, 28, 28)  # the mean and 8 samples
 
 
@@ -69,9 +71,9 @@ def test_the_lens_waits_while_a_newer_drawing_waits_to_be_encoded(loaded):
     service.submit(Envelope(Channel.LENS, 2, 1, LensRequest(np.zeros(2), np.zeros(2), points, 2, (-1, 1, -1, 1))))
     service.submit(Envelope(Channel.ENCODE, 3, 1, EncodeRequest(drawing(1))))
     drain(service)
-    kinds = [event[0] for event in sent.events if event[0] in ("encoded", "decoded")]
-    assert kinds[0] == "encoded"
-    assert any(event[0] == "decoded" and event[1].channel is Channel.LENS for event in sent.events)
+    results = [event for event in sent.events if isinstance(event, (EncodeResult, DecodeResult))]
+    assert isinstance(results[0], EncodeResult)
+    assert any(isinstance(event, DecodeResult) and event.channel is Channel.LENS for event in results)
 
 
 def test_an_exception_is_one_failed_message_and_the_service_goes_on(loaded):
@@ -84,13 +86,13 @@ def test_an_exception_is_one_failed_message_and_the_service_goes_on(loaded):
     service.model.encode = broken
     service.submit(Envelope(Channel.ENCODE, 2, 1, EncodeRequest(drawing(1))))
     drain(service)
-    assert sent.of("failed") == [(Channel.ENCODE, "RuntimeError: mat1 and mat2 shapes cannot be multiplied "
-                                  "(1x9 and 8x4)")]
+    assert sent.of(Failed) == [Failed(Channel.ENCODE, "RuntimeError: mat1 and mat2 shapes cannot be multiplied "
+                                         "(1x9 and 8x4)")]
     service.model.encode = working
     service.submit(Envelope(Channel.HOVER, 3, 1, DecodeRequest(np.array([[0.5, -0.5]]))))
     drain(service)
-    (hover,) = sent.of("decoded")
-    assert hover[0].request_id == 3 and hover[0].images.shape == (1, 28, 28)
+    (hover,) = sent.of(DecodeResult)
+    assert hover.request_id == 3 and hover.images.shape == (1, 28, 28)
 
 
 def test_a_bad_model_name_is_a_clear_message(tiny_model_path, tmp_path):
@@ -98,9 +100,9 @@ def test_a_bad_model_name_is_a_clear_message(tiny_model_path, tmp_path):
     service = ModelService(sent)
     service.submit(Envelope(Channel.LOAD, 1, 1, LoadRequest(str(tmp_path / "missing.safetensors"))))
     drain(service)
-    ((channel, message),) = sent.of("failed")
-    assert channel is Channel.LOAD and "missing" in message and "\n" not in message
-    assert sent.of("model_loaded") == []
+    (failed,) = sent.of(Failed)
+    assert failed.channel is Channel.LOAD and "missing" in failed.message and "\n" not in failed.message
+    assert sent.of(ModelInfo) == []
 
 
 def test_a_cancelled_export_says_so_and_leaves_no_file(loaded, tmp_path):
@@ -111,13 +113,13 @@ def test_a_cancelled_export_says_so_and_leaves_no_file(loaded, tmp_path):
     service.submit(Envelope(Channel.EXPORT, 5, 1, export))
     service.cancel_export(5)
     drain(service)
-    assert sent.of("export_cancelled") == [()] and sent.of("export_finished") == []
+    assert sent.of(ExportCancelled) == [ExportCancelled()] and sent.of(ExportFinished) == []
     assert list(tmp_path.iterdir()) == []
     # A later export is not touched by the earlier cancel.
     service.submit(Envelope(Channel.EXPORT, 6, 1, export))
     drain(service)
-    assert sent.of("export_finished") == [(str(tmp_path / "m.gif"),)]
-    assert sent.of("export_progress")[-1] == (40, 40)
+    assert sent.of(ExportFinished) == [ExportFinished(str(tmp_path / "m.gif"))]
+    assert sent.of(ExportProgress)[-1] == ExportProgress(40, 40)
 
 
 def test_serve_answers_over_a_connection_and_stops_when_told(tiny_model_path):
@@ -125,16 +127,17 @@ def test_serve_answers_over_a_connection_and_stops_when_told(tiny_model_path):
     thread = threading.Thread(target=serve, args=(theirs,))
     thread.start()
     ours.send(Envelope(Channel.LOAD, 1, 1, LoadRequest(str(tiny_model_path))))
-    kind, info = ours.recv()
-    assert kind == "model_loaded" and info.generation == 1 and info.scatter_xy.shape[1] == 2
+    info = ours.recv()
+    assert isinstance(info, ModelInfo) and info.generation == 1 and info.scatter_xy.shape[1] == 2
     ours.send(Envelope(Channel.ENCODE, 2, 1, EncodeRequest(drawing(4))))
     received = []
-    while not any(m[0] == "decoded" for m in received):
+    while not any(isinstance(m, DecodeResult) for m in received):
         received.append(ours.recv())
-    encoded = next(m[1] for m in received if m[0] == "encoded")
+    encoded = next(m for m in received if isinstance(m, EncodeResult))
     assert encoded.request_id == 2 and encoded.posterior.mean.shape == (1, info.latent_dim)
-    ours.send((CANCEL_EXPORT, 99))  # nothing to cancel: harmless
-    ours.send((STOP,))
+    assert all(isinstance(m, Result) and m.generation == 1 for m in received)
+    ours.send(CancelExport(99))  # nothing to cancel: harmless
+    ours.send(Stop())
     thread.join(60)
     assert not thread.is_alive()
 
@@ -156,8 +159,89 @@ def test_what_the_window_receives_does_not_need_torch(loaded):
     service, sent = loaded
     service.submit(Envelope(Channel.ENCODE, 2, 1, EncodeRequest(drawing(2))))
     drain(service)
-    payload = pickle.dumps([event for event in sent.events if event[0] in ("model_loaded", "encoded", "decoded")])
+    payload = pickle.dumps([event for event in sent.events if isinstance(event, Result)])
     code = ("import pickle, sys; events = pickle.loads(sys.stdin.buffer.read()); "
             "print(len(events), 'torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], input=payload, capture_output=True, timeout=120)
     assert result.stdout.decode().split() == ["3", "False"], result.stderr.decode()[-2000:]
+
+
+# --------------------------------------------------------------------------- the process
+
+
+class Child:
+    """A ChildProcess and what it said: its messages on a queue, its unexpected ends."""
+
+    def __init__(self, module: str) -> None:
+        import queue
+
+        from vaedesk.service.process import ChildProcess
+
+        self.messages: queue.SimpleQueue = queue.SimpleQueue()
+        self.ends: list[str] = []
+        self.process = ChildProcess(module, self.messages.put, self.ends.append)
+        self.process.start()
+
+    def next(self, kind: type, timeout: float = 120.0):
+        while True:
+            message = self.messages.get(timeout=timeout)
+            if isinstance(message, kind):
+                return message
+
+
+def test_the_model_process_loads_answers_and_ends_when_asked(tiny_model_path):
+    import os
+
+    from vaedesk.service.process import running_children
+
+    child = Child("vaedesk.service.model_service")
+    child.process.send(Envelope(Channel.LOAD, 1, 1, LoadRequest(str(tiny_model_path))))
+    assert child.next(ModelInfo).generation == 1
+    pid = child.process.pid()
+    assert pid != os.getpid() and child.process in running_children("vaedesk.service.model_service")
+    child.process.send(Envelope(Channel.HOVER, 2, 1, DecodeRequest(np.array([[0.0, 0.0]]))))
+    assert child.next(DecodeResult).images.shape == (1, 28, 28)
+    assert child.next(ReferenceReady).generation == 1  # nothing left under way
+    child.process.stop()
+    assert not child.process.is_alive() and child.ends == []  # asked to end: nothing to report
+    assert child.process.process.returncode == 0
+
+
+def test_a_killed_child_is_reported_once_in_a_few_words():
+    import os
+    import signal
+    import time
+
+    child = Child("vaedesk.service.model_service")
+    pid = child.process.pid()
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while not child.ends and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    assert child.ends == ["was ended by signal SIGKILL"]
+    child.process.stop()  # after its end: harmless
+    assert child.ends == ["was ended by signal SIGKILL"]
+
+
+def test_a_child_that_does_not_stop_when_asked_is_ended_after_the_timeout(tmp_path, monkeypatch):
+    import time
+
+    (tmp_path / "stubborn_child.py").write_text("import time\ntime.sleep(120)\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    child = Child("stubborn_child")
+    assert child.process.pid() is not None
+    started = time.monotonic()
+    child.process.stop(timeout=0.5)
+    assert not child.process.is_alive() and time.monotonic() - started < 10
+    assert child.ends == []
+
+
+def test_a_module_that_cannot_start_is_one_message(monkeypatch):
+    import time
+
+    child = Child("vaedesk.no_such_module")
+    deadline = time.monotonic() + 30
+    while not child.ends and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert child.ends == ["exited with code 1"]

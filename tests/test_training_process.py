@@ -1,35 +1,50 @@
-"""The training child's messages: arrays travel as their bytes and come back unchanged."""
+"""The training child, driven over the protocol as the studio drives it: a short run reports
+typed messages, and after its run the child still decodes hover points until told to stop."""
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import queue
+import time
 
 import numpy as np
-import pytest
 
-from vaedesk.training.child import pack_array, unpack_array
-
-
-@pytest.mark.parametrize("dtype", ["float32", "int16", "float64"])
-def test_arrays_survive_a_json_line(dtype):
-    array = (np.random.default_rng(0).normal(size=(37, 2)) * 100).astype(dtype)
-    line = json.dumps({"type": "snapshot", "scatter_xy": pack_array(array, dtype)})
-    back = unpack_array(json.loads(line)["scatter_xy"])
-    assert back.dtype == np.dtype(dtype) and back.shape == (37, 2)
-    np.testing.assert_array_equal(back, array)
+from vaedesk.service.process import ChildProcess
+from vaedesk.service.protocol import (
+    CheckpointSaved, Hover, HoverDecoded, RunFailed, RunFinished, SetDrawing, Snapshot, TrainingRun,
+)
+from vaedesk.training.config import Progress, TrainConfig
 
 
-def test_an_image_keeps_its_shape_and_an_empty_array_its_emptiness():
-    image = np.linspace(0, 1, 784, dtype=np.float32).reshape(28, 28)
-    np.testing.assert_array_equal(unpack_array(pack_array(image)), image)
-    assert unpack_array(pack_array(np.zeros((0, 2)))).shape == (0, 2)
+def next_of(messages: queue.SimpleQueue, kind: type, timeout: float = 180.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        message = messages.get(timeout=max(0.1, deadline - time.monotonic()))
+        assert not isinstance(message, RunFailed), message
+        if isinstance(message, kind):
+            return message
 
 
-@pytest.mark.parametrize("broken", [
-    {"dtype": "float32", "shape": [3, 2], "base64": "AAAA"},  # too few bytes for the shape
-    {"dtype": "float32", "shape": [1], "base64": "not base64!"},
-    {"dtype": "no such type", "shape": [1], "base64": "AAAAAA=="},
-])
-def test_a_garbled_array_is_an_error_not_garbage(broken):
-    with pytest.raises((ValueError, TypeError)):
-        unpack_array(broken)
+def test_a_short_run_reports_typed_messages_and_answers_hovers_after_it(tmp_path):
+    messages: queue.SimpleQueue = queue.SimpleQueue()
+    ends: list[str] = []
+    child = ChildProcess("vaedesk.training.child", messages.put, ends.append)
+    child.start()
+    config = TrainConfig(epochs=1, limit=128, batch_size=64, width=4, hidden=16)
+    child.send(TrainingRun(out=str(tmp_path / "tiny"), config=dataclasses.asdict(config)))
+    child.send(SetDrawing(np.zeros((28, 28), np.float32)))
+    try:
+        assert isinstance(next_of(messages, Progress), Progress)
+        assert next_of(messages, CheckpointSaved).epoch == 1
+        snapshot = next_of(messages, Snapshot)
+        assert snapshot.scatter_xy.shape[1] == 2 and len(snapshot.labels) == len(snapshot.scatter_xy)
+        finished = next_of(messages, RunFinished)
+        assert finished.path.endswith("tiny.safetensors") and "neg_elbo" in finished.metrics
+        # The run is over; its weights still decode the plane's points, in the child.
+        child.send(Hover(0.5, -0.5))
+        decoded = next_of(messages, HoverDecoded, timeout=30)
+        assert (decoded.x, decoded.y) == (0.5, -0.5) and decoded.image.shape == (28, 28)
+        assert child.is_alive()
+    finally:
+        child.stop()
+    assert not child.is_alive() and child.process.returncode == 0 and ends == []

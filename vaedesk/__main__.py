@@ -2,5 +2,5 @@ import sys
 
 from vaedesk.cli import main
 
-if __name__ == "__main__":  # not when multiprocessing imports it in a child process
+if __name__ == "__main__":  # run as `python -m vaedesk`, not when imported
     sys.exit(main())

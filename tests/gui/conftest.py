@@ -10,7 +10,6 @@ def no_model_process_left(qapp):
     alive = running_model_processes()
     for process in alive:
         process.kill()
-        process.join(5)
     assert not alive, f"model processes left running: {alive}"
 
 

@@ -28,7 +28,7 @@ from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from vaedesk.gui.client.model_client import PROCESS_NAME
+from vaedesk.gui.client import model_client
 from vaedesk.gui.widgets.canvas import CANVAS_SIZE
 from vaedesk.data.preprocess import preprocess_strokes
 from vaedesk.data.sketches import draw_digit
@@ -131,9 +131,7 @@ def _trim_heap() -> None:
 
 def running_model_processes() -> list:
     """The model processes this process has started that are still running."""
-    import multiprocessing
-
-    return [p for p in multiprocessing.active_children() if p.name == PROCESS_NAME]
+    return model_client.running_model_processes()
 
 
 class _Driver:

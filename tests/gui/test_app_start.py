@@ -55,6 +55,56 @@ def test_the_window_module_does_not_import_torch():
     assert result.stdout.strip() == "False", result.stderr[-2000:]
 
 
+STUDIO_RUN = """
+import sys, time
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from vaedesk.gui.window import MainWindow
+
+
+def wait(done, what, timeout=240):
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    assert done(), what
+
+
+window = MainWindow()
+window.show()
+wait(lambda: window.model_info is not None, "the model")
+panel = window.open_training()
+panel.limit.setValue(128)
+panel.epochs.setValue(1)
+panel.batch.setValue(64)
+original = type(panel).config
+type(panel).config = lambda self: __import__("dataclasses").replace(original(self), width=4, hidden=16)
+ended, decoded = [], []
+panel.run_ended.connect(ended.append)
+panel.worker.hover_decoded.connect(lambda x, y, image: decoded.append(image.shape))
+assert panel.start()
+wait(lambda: ended, "the run's end")
+panel.plane.hovered.emit(0.5, -0.5)  # after the run: decoded by its last weights, elsewhere
+wait(lambda: decoded, "the hover decoding")
+print(ended[0], decoded[-1], "torch" in sys.modules, flush=True)
+window.close()
+"""
+
+
+def test_the_studio_trains_and_decodes_without_torch_in_the_windows_process(tmp_path):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "VAEDESK_HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", STUDIO_RUN], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == ["finished", "(28,", "28)", "False"], (result.stdout, result.stderr[-3000:])
+
+
+def test_the_studio_module_does_not_import_torch():
+    code = "import sys, vaedesk.gui.studio.panel; print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "False", result.stderr[-2000:]
+
+
 def test_quitting_during_a_models_first_load_exits_cleanly(tmp_path):
     # A new machine: nothing cached, so the explanations' reference is still being built
     # beside the worker when the screenshot mode quits. PyTorch used to abort the exit (134).

@@ -228,7 +228,7 @@ def test_a_killed_training_process_is_one_message_keeps_the_last_epoch_and_resum
         assert pid is not None and pid != os.getpid()  # training is not in the app's process
         os.kill(pid, signal.SIGKILL)
     assert ended.args == ["failed"]
-    assert "the training process was killed unexpectedly" in panel.status.text()
+    assert "the training process was ended by signal SIGKILL" in panel.status.text()
     assert "Kept" in panel.status.text()
     assert vaedesk.load_model(panel.last_run_name).card["epochs"] >= checkpoints[0]
     assert panel.start_button.isEnabled() and win.model_info is not None  # the app goes on

@@ -13,7 +13,7 @@ from vaedesk.state.session import Drawing
 
 
 def posterior(request_id: int) -> EncodeResult:
-    return EncodeResult(request_id, 0, np.zeros((28, 28), np.float32), None, np.zeros(2), np.eye(2),
+    return EncodeResult(Channel.ENCODE, request_id, 0, np.zeros((28, 28), np.float32), None, np.zeros(2), np.eye(2),
                         np.zeros((8, 2)), np.zeros((8, 2)))
 
 

@@ -12,9 +12,10 @@ so while the service is busy a burst of 200 mouse moves collapses into one encod
 newest drawing, and the final state is always processed. The service calls the core
 (``Model``, ``Posterior.sample``, ``morphing``) rather than repeating it.
 
-Everything the service says goes through one ``send(kind, *args)`` callable, as a tuple whose
-first item names the event (``EVENTS``). :func:`serve` runs the service in a child process
-on a ``multiprocessing`` connection; tests run it directly. Exports are jobs, not coalesced,
+Everything the service says goes through one ``send(message)`` callable: a result or an
+event of the protocol. :func:`serve` answers a ``multiprocessing`` connection; :func:`main`
+is the model process (``python -m vaedesk.service.model_service FD``, started by a
+:class:`vaedesk.service.process.ChildProcess`); tests run the service directly. Exports are jobs, not coalesced,
 and can be cancelled. Any exception in a request becomes a ``failed`` event with a one-line
 message; the service keeps running. No Qt here.
 """
@@ -26,20 +27,25 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vaedesk.errors import ExportCancelled, VaedeskError
+from vaedesk import errors
+from vaedesk.errors import VaedeskError
 from vaedesk.export import save_gif, save_png_frames
 from vaedesk.latent.geometry import density, grid, tile
 from vaedesk.data.preprocess import preprocess_strokes
 from vaedesk.service.protocol import (
-    AttributeRequest, AttributeResult, Channel, CountRequest, DecodeRequest, DecodeResult, DensityResult,
-    EncodeRequest, EncodeResult, Envelope, ExplainRequest, ExportRequest, GridRequest, InsightResult, LatentRequest,
-    LensRequest, LoadRequest, ModelInfo, MorphRequest, PriorSamplesResult, TraversalRequest, TraversalResult,
+    AttributeRequest, AttributeResult, CancelExport, Channel, CountRequest, DecodeRequest, DecodeResult, DensityResult,
+    EncodeRequest, EncodeResult, Envelope, ExplainRequest, ExportCancelled, ExportFinished, ExportProgress,
+    ExportRequest, Failed, GridRequest, InsightResult, LatentRequest, LensRequest, LoadRequest, ModelInfo,
+    MorphRequest, PriorSamplesResult, ReferenceReady, Stop, TraversalRequest, TraversalResult,
 )
-from vaedesk.state.session import Drawing
-from vaedesk.state.workspace import ResolvedEndpoint
+
+if TYPE_CHECKING:
+    from vaedesk.state.session import Drawing
+    from vaedesk.state.workspace import ResolvedEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -54,21 +60,9 @@ NEIGHBOURS = 8
 # benchmark's training phase was 18.3 ms at 0 and 14.4 ms at 5 (one `--part gui` run each).
 MODEL_PROCESS_NICE = 5
 
-# What the service sends, with its arguments.
-EVENTS = {
-    "model_loaded": "ModelInfo",
-    "encoded": "EncodeResult",
-    "decoded": "DecodeResult",
-    "reported": "InsightResult, TraversalResult, AttributeResult, DensityResult or PriorSamplesResult",
-    "reference_ready": "generation: explanations can be asked for this model now",
-    "failed": "Channel, one-line message",
-    "export_progress": "frames done, frames in all",
-    "export_finished": "path",
-    "export_cancelled": "",
-}
-# What the service is told besides requests (Envelopes).
-CANCEL_EXPORT = "cancel_export"  # ("cancel_export", request id): that export and earlier ones stop
-STOP = "stop"  # ("stop",): finish the request under way and end
+# Imported by the model process as it starts, before the first request needs them.
+PRELOAD = ("torch", "vaedesk.model.model", "vaedesk.insight.explanation", "vaedesk.latent.views",
+           "vaedesk.data.datasets", "vaedesk.model.encodings", "vaedesk.latent.morphing", "vaedesk.latent.traversal")
 
 
 def _return_free_memory() -> None:
@@ -106,7 +100,7 @@ class ModelService:
     ``submit`` and ``cancel_export`` may be called from any thread; ``run`` (or
     ``process_next``) from one thread, which does the work."""
 
-    def __init__(self, send: Callable[..., None]) -> None:
+    def __init__(self, send: Callable[[object], None]) -> None:
         self._send = send
         self._lock = threading.Lock()
         self._slots: dict[Channel, _Slot] = {}
@@ -208,13 +202,13 @@ class ModelService:
             self._handlers[channel](envelope)
             if channel.is_batch:
                 _return_free_memory()
-        except ExportCancelled:
-            self._send("export_cancelled")
+        except errors.ExportCancelled:  # the exception the export raised; the window hears the message
+            self._send(ExportCancelled())
         except VaedeskError as exc:
-            self._send("failed", channel, str(exc))
+            self._send(Failed(channel, str(exc)))
         except Exception as exc:  # a bug or a broken checkpoint: report, keep running
             log.exception("%s request failed", channel.value)
-            self._send("failed", channel, f"{type(exc).__name__}: {exc}")
+            self._send(Failed(channel, f"{type(exc).__name__}: {exc}"))
 
 
     def _load(self, envelope: Envelope) -> None:
@@ -237,8 +231,7 @@ class ModelService:
         self.model, self.view, self.test_means = model, view, means
         self.generation = envelope.generation
         self._send(
-            "model_loaded",
-            ModelInfo(self.generation, model.name, model.kind, model.latent_dim, model.card, view,
+            ModelInfo(Channel.LOAD, envelope.request_id, self.generation, model.name, model.kind, model.latent_dim, model.card, view,
                       view.to_plane(means), labels, model_class_names(model.card), data_note)
         )
         self._prepare_reference(model, self.generation)
@@ -275,11 +268,11 @@ class ModelService:
             try:
                 reference = model_reference(model)
             except VaedeskError as exc:
-                self._send("failed", Channel.INSIGHT, f"explanations are unavailable: {exc}")
+                self._send(Failed(Channel.INSIGHT, f"explanations are unavailable: {exc}"))
                 return
             if self.generation == generation:  # not a model the user has left meanwhile
                 self.reference = reference
-                self._send("reference_ready", generation)
+                self._send(ReferenceReady(generation))
 
         # daemon given, so the new thread does not ask threading who made it (which would
         # register the calling thread with threading for good).
@@ -312,8 +305,7 @@ class ModelService:
         if posterior.logvar is None:
             samples_z = samples_z[:0]  # an autoencoder's "samples" would all be its point
         self._send(
-            "encoded",
-            EncodeResult(envelope.request_id, self.generation, x, posterior, view.to_plane(mean[None])[0], cov_xy,
+            EncodeResult(Channel.ENCODE, envelope.request_id, self.generation, x, posterior, view.to_plane(mean[None])[0], cov_xy,
                          samples_z, view.to_plane(samples_z) if len(samples_z) else np.zeros((0, 2)))
         )
         # The posterior is shown first; its decodings take twice as long as the encoding.
@@ -328,7 +320,7 @@ class ModelService:
                 return
             if len(part):
                 images.append(model.decode(part))
-        self._send("decoded", DecodeResult(Channel.SAMPLES, envelope.request_id, self.generation, np.zeros((0, 2)),
+        self._send(DecodeResult(Channel.SAMPLES, envelope.request_id, self.generation, np.zeros((0, 2)),
                                        np.concatenate(images)))
 
     def _explain(self, channel: Channel, envelope: Envelope, x: np.ndarray, samples: int, iwae_samples: int) -> None:
@@ -341,7 +333,7 @@ class ModelService:
                          iwae_samples=iwae_samples)
         images = self._training_images()[report.neighbours].astype(np.float32) / np.float32(255)
         xy = self.view.to_plane(reference.train_means[report.neighbours])
-        self._send("reported", InsightResult(channel, envelope.request_id, self.generation, report, images, xy))
+        self._send(InsightResult(channel, envelope.request_id, self.generation, report, images, xy))
 
     def _training_images(self) -> np.ndarray:
         """The shown model's training images (what its explanations' neighbours index)."""
@@ -371,7 +363,7 @@ class ModelService:
              - view.to_latent(np.asarray(request.mean_xy, np.float64)))
         images = self._require_model().decode(z)
         x0, x1, y0, y1 = request.extent
-        self._send("decoded", DecodeResult(Channel.LENS, envelope.request_id, self.generation, request.points, images,
+        self._send(DecodeResult(Channel.LENS, envelope.request_id, self.generation, request.points, images,
                                        tile=tile(images, request.n), x_range=(x0, x1), y_range=(y0, y1)))
 
     def _traversal(self, envelope: Envelope) -> None:
@@ -384,14 +376,14 @@ class ModelService:
         else:
             origin = self.view.to_latent(np.array([request.xy], np.float64))[0]
         result = traverse(model, origin, steps=request.steps, information=self._dimension_information(model))
-        self._send("reported", TraversalResult(Channel.TRAVERSAL, envelope.request_id, self.generation, result,
+        self._send(TraversalResult(Channel.TRAVERSAL, envelope.request_id, self.generation, result,
                                            self.view.to_plane(origin[None])[0]))
 
     def _decode_latent(self, envelope: Envelope) -> None:
         request: LatentRequest = envelope.request
         latent = np.asarray(request.latent, np.float64)[None]
         images = self._require_model().decode(latent)
-        self._send("decoded", DecodeResult(Channel.LATENT, envelope.request_id, self.generation,
+        self._send(DecodeResult(Channel.LATENT, envelope.request_id, self.generation,
                                        self.view.to_plane(latent), images))
 
     def _attribute(self, envelope: Envelope) -> None:
@@ -406,7 +398,7 @@ class ModelService:
 
         group_a, group_b = latents(request.group_a), latents(request.group_b)
         vector = attribute_vector(model, group_a, group_b)
-        self._send("reported", AttributeResult(Channel.ATTRIBUTE, envelope.request_id, self.generation,
+        self._send(AttributeResult(Channel.ATTRIBUTE, envelope.request_id, self.generation,
                                            group_a.mean(0), vector, (len(group_a), len(group_b))))
 
     def _density(self, envelope: Envelope) -> None:
@@ -417,7 +409,7 @@ class ModelService:
         low, high = xy.min(axis=0), xy.max(axis=0)
         pad = 0.1 * (high - low).max()
         extent = (float(low[0] - pad), float(high[0] + pad), float(low[1] - pad), float(high[1] + pad))
-        self._send("reported", DensityResult(Channel.DENSITY, envelope.request_id, self.generation,
+        self._send(DensityResult(Channel.DENSITY, envelope.request_id, self.generation,
                                          density(xy, extent, bins=request.n), extent))
 
     def _prior_samples(self, envelope: Envelope) -> None:
@@ -429,7 +421,7 @@ class ModelService:
         train = self._training_images()
         picked = train[rng.choice(len(train), request.n, replace=False)].astype(np.float32) / np.float32(255)
         z = model.encode(picked).sample(1, rng)[:, 0]
-        self._send("reported", PriorSamplesResult(Channel.PRIOR_SAMPLES, envelope.request_id, self.generation,
+        self._send(PriorSamplesResult(Channel.PRIOR_SAMPLES, envelope.request_id, self.generation,
                                               prior, model.decode(z)))
 
     def _decode_points(self, envelope: Envelope) -> None:
@@ -437,7 +429,7 @@ class ModelService:
         model = self._require_model()
         points = np.asarray(request.points, np.float64).reshape(-1, 2)
         images = model.decode(self.view.to_latent(points)) if len(points) else np.zeros((0, 28, 28), np.float32)
-        self._send("decoded", DecodeResult(envelope.channel, envelope.request_id, self.generation, points, images,
+        self._send(DecodeResult(envelope.channel, envelope.request_id, self.generation, points, images,
                                        ids=request.ids))
 
     def _grid(self, envelope: Envelope) -> None:
@@ -445,7 +437,7 @@ class ModelService:
         model = self._require_model()
         points = grid(request.x_range, request.y_range, request.n)
         images = model.decode(self.view.to_latent(points))
-        self._send("decoded", DecodeResult(Channel.GRID, envelope.request_id, self.generation, points, images,
+        self._send(DecodeResult(Channel.GRID, envelope.request_id, self.generation, points, images,
                                        tile=tile(images, request.n), x_range=request.x_range,
                                        y_range=request.y_range))
 
@@ -462,7 +454,7 @@ class ModelService:
         model = self._require_model()
         latents = morph_path(model, self._morph_endpoints(request.endpoints), request.frames, request.method,
                              request.easing)
-        self._send("decoded", DecodeResult(Channel.MORPH, envelope.request_id, self.generation,
+        self._send(DecodeResult(Channel.MORPH, envelope.request_id, self.generation,
                                        self.view.to_plane(latents), model.decode(latents)))
 
     def _export(self, envelope: Envelope) -> None:
@@ -473,13 +465,13 @@ class ModelService:
         frames = morph_frames(self._require_model(), self._morph_endpoints(spec.endpoints), spec.frames,
                               spec.method, spec.easing)
         options = dict(size=request.size, pingpong=request.pingpong,
-                       progress=lambda done, total: self._send("export_progress", done, total),
+                       progress=lambda done, total: self._send(ExportProgress(done, total)),
                        should_cancel=lambda: self._cancelled_export >= envelope.request_id)
         if request.format == "gif":
             path = save_gif(frames, request.path, fps=request.fps, **options)
         else:
             path = save_png_frames(frames, request.path, **options)
-        self._send("export_finished", str(path))
+        self._send(ExportFinished(str(path)))
 
 
 def _model_input(drawing: Drawing) -> np.ndarray:
@@ -491,8 +483,8 @@ def _model_input(drawing: Drawing) -> np.ndarray:
 
 
 def serve(connection, preload: Sequence[str] = ()) -> None:
-    """The model process' main: answer the requests that arrive on ``connection`` (a
-    ``multiprocessing`` connection) until told to stop or until the app's end closes.
+    """Answer the requests that arrive on ``connection`` (a ``multiprocessing`` connection)
+    until told to :class:`~vaedesk.service.protocol.Stop` or until the app's end closes.
 
     One thread reads the connection, so a newer request replaces a pending one while the
     main thread works; sends from the main thread and the reference builder share a lock.
@@ -504,12 +496,12 @@ def serve(connection, preload: Sequence[str] = ()) -> None:
     lock = threading.Lock()
     gone = threading.Event()
 
-    def send(kind: str, *args) -> None:
+    def send(message: object) -> None:
         if gone.is_set():
             return
         try:
             with lock:
-                connection.send((kind, *args))
+                connection.send(message)
         except (OSError, EOFError, ValueError):  # the app has gone: nobody to tell
             gone.set()
             service.stop()
@@ -522,10 +514,12 @@ def serve(connection, preload: Sequence[str] = ()) -> None:
                 message = connection.recv()
                 if isinstance(message, Envelope):
                     service.submit(message)
-                elif message[0] == CANCEL_EXPORT:
-                    service.cancel_export(message[1])
-                elif message[0] == STOP:
+                elif isinstance(message, CancelExport):
+                    service.cancel_export(message.request_id)
+                elif isinstance(message, Stop):
                     break
+                else:
+                    log.warning("the model process ignores a %s", type(message).__name__)
         except (OSError, EOFError):  # the app has gone (or crashed): end as well
             gone.set()
         service.stop()
@@ -534,11 +528,12 @@ def serve(connection, preload: Sequence[str] = ()) -> None:
     service.run()
 
 
-def child_main(connection, environ: dict[str, str], cwd: str) -> None:
-    """The model process' entry: the app's environment and folder as they are now (a fork
-    server keeps those of its own start), then :func:`serve`. Kept free of Qt, so the
-    child never imports it."""
+def main() -> None:
+    """The model process: ``python -m vaedesk.service.model_service FD``, FD its end of the
+    connection to the app (see :class:`vaedesk.service.process.ChildProcess`). Free of Qt."""
     import signal
+
+    from vaedesk.service.process import child_connection
 
     # Ctrl+C in a terminal reaches the whole process group: the app decides when this ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -549,10 +544,9 @@ def child_main(connection, environ: dict[str, str], cwd: str) -> None:
             os.nice(MODEL_PROCESS_NICE)
         except OSError:
             pass
-    os.environ.clear()
-    os.environ.update(environ)
-    try:
-        os.chdir(cwd)
-    except OSError:  # the app's folder has gone: paths it gives are absolute anyway
-        pass
-    serve(connection)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    serve(child_connection(), PRELOAD)
+
+
+if __name__ == "__main__":
+    main()

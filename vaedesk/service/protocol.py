@@ -1,21 +1,42 @@
-"""What the window asks of the model process, and what comes back: typed, Qt-free, picklable.
+"""What the app's processes say to each other: typed, Qt-free, picklable messages.
 
-Every request travels on a :class:`Channel`. The client stamps it with a request id and
-the model generation; each result carries both back, so the client (never the window)
-decides once whether a result is still wanted (as ndv's ``DataRequest``/``DataResponse``).
+Two children speak it, each over a ``multiprocessing`` connection held by a
+:class:`vaedesk.service.process.ChildProcess`:
+
+- the **model process** (:mod:`vaedesk.service.model_service`) gets :class:`Envelope`-d requests
+  and the control messages :class:`CancelExport` and :class:`Stop`; it answers with
+  :class:`Result`-s and the events below them (:class:`ReferenceReady`, :class:`Failed`, the
+  export's progress and end). Every request travels on a :class:`Channel`; the client stamps it
+  with a request id and the model generation, and each result carries both back, so the client
+  (never the window) decides once whether a result is still wanted (as ndv's
+  ``DataRequest``/``DataResponse``).
+- the **training child** (:mod:`vaedesk.training.child`) gets one :class:`TrainingRun`, then
+  :class:`Pause`, :class:`Resume`, :class:`Cancel`, :class:`Hover`, :class:`SetDrawing` and
+  :class:`Stop`; it reports ``Progress`` (:class:`vaedesk.training.config.Progress`),
+  :class:`Snapshot`, :class:`HoverDecoded`, :class:`CheckpointSaved`, :class:`Status` and one
+  of :class:`RunFinished`, :class:`RunCancelled` or :class:`RunFailed`.
+
+Receivers dispatch on a message's type. Everything here unpickles with NumPy alone: the
+window's process never imports PyTorch, so the types that need more are named for type
+checkers only.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vaedesk.latent.attributes import Member
-from vaedesk.state.session import Drawing
-from vaedesk.state.workspace import ResolvedEndpoint
+if TYPE_CHECKING:  # value types of the core, named here without importing them
+    from vaedesk.insight.report import DrawingReport
+    from vaedesk.latent.attributes import Member
+    from vaedesk.latent.traversal import Traversal
+    from vaedesk.latent.views import LatentView
+    from vaedesk.model.posterior import Posterior
+    from vaedesk.state.session import Drawing
+    from vaedesk.state.workspace import ResolvedEndpoint
 
 
 class Channel(enum.Enum):
@@ -49,8 +70,13 @@ class Channel(enum.Enum):
     @property
     def yields_to_encode(self) -> bool:
         """Slower extras that wait while a newer drawing waits to be encoded, so the
-        posterior follows the pen at full speed (issue 13's lens and explanations)."""
+        posterior follows the pen at full speed."""
         return self in (Channel.LENS, Channel.INSIGHT, Channel.LIKELIHOOD, Channel.TRAVERSAL)
+
+
+@dataclass(frozen=True)
+class Stop:
+    """To either child: finish what is under way and end (a training run stays resumable)."""
 
 
 # --------------------------------------------------------------------------- requests
@@ -59,7 +85,7 @@ class Channel(enum.Enum):
 @dataclass(frozen=True)
 class LoadRequest:
     name: str  # a model name or a checkpoint path
-    view: str = "pca"  # how a latent space above 2-D is shown (views.VIEW_KINDS)
+    view: str = "pca"  # how a latent space above 2-D is shown (vaedesk.latent.views.VIEW_KINDS)
 
 
 @dataclass(frozen=True)
@@ -138,6 +164,10 @@ class CountRequest:
     n: int  # how many samples (PRIOR_SAMPLES) or bins a side (DENSITY)
 
 
+Request = (LoadRequest | EncodeRequest | DecodeRequest | GridRequest | MorphRequest | ExportRequest | LensRequest
+           | ExplainRequest | TraversalRequest | LatentRequest | AttributeRequest | CountRequest)
+
+
 @dataclass(frozen=True)
 class Envelope:
     """A request as the model service receives it."""
@@ -145,37 +175,51 @@ class Envelope:
     channel: Channel
     request_id: int
     generation: int
-    request: Any
+    request: Request
+
+
+@dataclass(frozen=True)
+class CancelExport:
+    """The export with this request id, and any older one, stops at its next frame."""
+
+    request_id: int
 
 
 # --------------------------------------------------------------------------- results
 
 
 @dataclass
-class ModelInfo:
-    """What the window needs to show a freshly loaded model."""
+class Result:
+    """What answers one request: its channel, the request's id and the model generation it
+    was asked of (the client drops what is no longer wanted)."""
 
+    channel: Channel
+    request_id: int
     generation: int
+
+
+@dataclass
+class ModelInfo(Result):
+    """LOAD: what the window needs to show a freshly loaded model."""
+
     name: str
     kind: str
     latent_dim: int
     card: dict[str, Any]
-    view: Any  # views.LatentView: latent space <-> plane
-    scatter_xy: np.ndarray
-    scatter_labels: np.ndarray
+    view: LatentView  # latent space <-> plane
+    scatter_xy: np.ndarray  # (N, 2) the test set's posterior means on the plane
+    scatter_labels: np.ndarray  # (N,)
     class_names: tuple[str, ...] | None = None  # None: digits
     data_note: str = ""  # why the shown test set is not the model's own, if it is not
 
 
 @dataclass
-class EncodeResult:
-    """A drawing's posterior. Its decodings follow as a ``DecodeResult`` on the SAMPLES
-    channel with the same request id: images[0] decodes the mean, images[1:] the samples."""
+class EncodeResult(Result):
+    """ENCODE: a drawing's posterior. Its decodings follow as a ``DecodeResult`` on the
+    SAMPLES channel with the same request id: images[0] decodes the mean, images[1:] the samples."""
 
-    request_id: int
-    generation: int
     input: np.ndarray  # the exact (28, 28) model input
-    posterior: Any  # model.Posterior, batch of one
+    posterior: Posterior  # batch of one
     mean_xy: np.ndarray  # (2,) on the plane
     cov_xy: np.ndarray | None  # (2, 2) on the plane; None for an autoencoder
     samples_z: np.ndarray  # (S, D); empty for an autoencoder
@@ -183,10 +227,7 @@ class EncodeResult:
 
 
 @dataclass
-class DecodeResult:
-    channel: Channel
-    request_id: int
-    generation: int
+class DecodeResult(Result):
     points: np.ndarray  # (N, 2) plane coordinates that were decoded
     images: np.ndarray  # (N, 28, 28)
     ids: tuple[int, ...] = ()  # PINS: the pins' ids
@@ -196,51 +237,180 @@ class DecodeResult:
 
 
 @dataclass
-class InsightResult:
+class InsightResult(Result):
     """INSIGHT / LIKELIHOOD: a drawing's explanation and its nearest training digits."""
 
-    channel: Channel
-    request_id: int
-    generation: int
-    report: Any  # explain.DrawingReport
+    report: DrawingReport
     neighbour_images: np.ndarray  # (K, 28, 28) the nearest training digits
     neighbour_xy: np.ndarray  # (K, 2) their posterior means on the plane
 
 
 @dataclass
-class TraversalResult:
-    channel: Channel
-    request_id: int
-    generation: int
-    traversal: Any  # traversal.Traversal
+class TraversalResult(Result):
+    traversal: Traversal
     origin_xy: np.ndarray  # (2,) the swept latent on the plane
 
 
 @dataclass
-class AttributeResult:
+class AttributeResult(Result):
     """The attribute vector from group A's mean latent (``start``) to group B's."""
 
-    channel: Channel
-    request_id: int
-    generation: int
     start: np.ndarray  # (D,)
     vector: np.ndarray  # (D,)
     sizes: tuple[int, int]  # the examples in groups A and B
 
 
 @dataclass
-class DensityResult:
-    channel: Channel
-    request_id: int
-    generation: int
+class DensityResult(Result):
     image: np.ndarray  # (bins, bins) density, row 0 at the top
     extent: tuple[float, float, float, float]  # (x0, x1, y0, y1)
 
 
 @dataclass
-class PriorSamplesResult:
-    channel: Channel
-    request_id: int
-    generation: int
+class PriorSamplesResult(Result):
     prior: np.ndarray  # (n, 28, 28) decodings of z ~ N(0, I)
     aggregate: np.ndarray  # (n, 28, 28) decodings of z ~ q(z|x) for random training images x
+
+
+# --------------------------------------------------------------------------- the model process' events
+
+
+@dataclass(frozen=True)
+class ReferenceReady:
+    """Explanations (and the density) can be asked of this model generation now."""
+
+    generation: int
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A request on ``channel`` failed; ``message`` says why in one line."""
+
+    channel: Channel
+    message: str
+
+
+@dataclass(frozen=True)
+class ExportProgress:
+    done: int  # frames written
+    total: int
+
+
+@dataclass(frozen=True)
+class ExportFinished:
+    path: str
+
+
+@dataclass(frozen=True)
+class ExportCancelled:
+    pass
+
+
+# --------------------------------------------------------------------------- the training child
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """The run a training child does: a new one (``config``: ``TrainConfig`` fields) or an
+    interrupted one continued with its own settings (``resume``: its run folder, see
+    :mod:`vaedesk.training.checkpoint`). Every completed epoch is saved at ``out``."""
+
+    out: str
+    config: dict[str, Any] | None = None
+    initial: str | None = None  # the model a new run fine-tunes
+    command: str | None = None  # the same run on the command line, for the model's card
+    resume: str | None = None
+
+    def as_request(self) -> dict[str, Any]:
+        """The run as the child's run takes it."""
+        if self.resume:
+            return {"resume": self.resume, "out": self.out}
+        return {"config": self.config, "out": self.out, "initial": self.initial, "command": self.command}
+
+
+@dataclass(frozen=True)
+class Pause:
+    pass
+
+
+@dataclass(frozen=True)
+class Resume:
+    pass
+
+
+@dataclass(frozen=True)
+class Cancel:
+    """The user's choice: the run is over and its checkpoint goes (the epochs saved stay)."""
+
+
+@dataclass(frozen=True)
+class Hover:
+    """Decode this plane point with the current weights (during the run and after it)."""
+
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class SetDrawing:
+    image: np.ndarray | None  # (28, 28) the user's drawing as the model takes it; None: none
+
+
+@dataclass(frozen=True)
+class DrawingPreview:
+    """The user's drawing under the current weights."""
+
+    mean_xy: np.ndarray  # (2,) its posterior mean on the plane
+    cov_xy: np.ndarray | None  # (2, 2) on the plane; None for an autoencoder
+    reconstruction: np.ndarray  # (28, 28)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The latent space under the current weights."""
+
+    step: int  # -1: after training
+    epoch: float
+    scatter_xy: np.ndarray  # (N, 2) plane coordinates of the test means
+    labels: np.ndarray  # (N,)
+    axis_labels: tuple[str, str]
+    active_units: int
+    drawing: DrawingPreview | None
+
+
+@dataclass(frozen=True)
+class HoverDecoded:
+    x: float
+    y: float
+    image: np.ndarray  # (28, 28)
+
+
+@dataclass(frozen=True)
+class CheckpointSaved:
+    path: str
+    epoch: int
+
+
+@dataclass(frozen=True)
+class Status:
+    text: str  # what the run is doing, e.g. evaluating
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    path: str  # the saved model
+    metrics: dict[str, float]
+
+
+@dataclass(frozen=True)
+class RunCancelled:
+    path: str  # the last complete epoch's checkpoint, or "" when none was completed
+
+
+@dataclass(frozen=True)
+class RunFailed:
+    message: str  # one line
+    path: str  # the last complete epoch's checkpoint, or ""
+
+
+RUN_ENDS = (RunFinished, RunCancelled, RunFailed)

@@ -1,22 +1,15 @@
-"""The training studio's run, in a process of its own: ``python -m vaedesk.training.child``.
+"""The training studio's run, in a process of its own: ``python -m vaedesk.training.child FD``.
 
 Training in the app's own interpreter held its GIL for tens of milliseconds at a time, and
-the window stuttered. The studio starts this module as a child process instead and talks
-to it in JSON lines:
-
-- stdin, from the studio: first the run (``{"config": TrainConfig fields, "out": path,
-  "initial": model or null, "command": text}``, or ``{"resume": run folder, "out": path}``
-  to continue an interrupted one, see :mod:`vaedesk.training.checkpoint`), then commands: ``{"cmd": "pause"}``,
-  ``"resume"``, ``"cancel"`` (the run is over), ``"stop"`` (the app closes: the run can be
-  resumed later), ``{"cmd": "hover", "x": .., "y": ..}`` and
-  ``{"cmd": "drawing", "image": 28x28 or null}``. The end of stdin means the studio is
-  gone: the run stops after its current step, so no orphan trains on.
-- stdout, to the studio: ``progress`` (a :class:`vaedesk.training.loop.Progress`), ``snapshot``
-  (the test set encoded with the current weights, the projection that draws it and the
-  user's drawing), ``hover`` (a decoded plane point), ``checkpoint`` (an epoch saved),
-  ``status``, ``weights`` (a cancelled run's last weights, in a temporary file for the
-  studio to take), and one of ``finished``, ``cancelled`` or ``failed`` at the end.
-  Arrays in them (the snapshot's points, a decoded image) are packed by :func:`pack_array`.
+the window stuttered. The studio starts this module as a child process instead (through a
+:class:`vaedesk.service.process.ChildProcess`, FD being its end of the connection) and the
+two speak the messages of :mod:`vaedesk.service.protocol`: first a ``TrainingRun``, then
+``Pause``, ``Resume``, ``Cancel`` (the run is over), ``Stop`` (the app closes: the run can
+be resumed later), ``Hover`` and ``SetDrawing``; back come ``Progress``, ``Snapshot``,
+``HoverDecoded``, ``CheckpointSaved``, ``Status`` and one of ``RunFinished``,
+``RunCancelled`` or ``RunFailed``. After its run the child still answers hovers with the
+run's last weights, until ``Stop``. The end of the connection means the studio is gone: the
+run stops after its current step, so no orphan trains on.
 
 No Qt here. Every completed epoch is saved (atomically) at ``out``, so a run that is
 cancelled, fails or is killed keeps its last complete epoch.
@@ -24,19 +17,24 @@ cancelled, fails or is killed keeps its last complete epoch.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import faulthandler
-import json
 import logging
 import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
+
+from vaedesk.service.protocol import (
+    Cancel, CheckpointSaved, DrawingPreview, Hover, HoverDecoded, Pause, Resume, RunCancelled, RunFailed, RunFinished,
+    SetDrawing, Snapshot, Status, Stop, TrainingRun,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,90 +43,92 @@ REPORT_EVERY = 10  # steps between loss reports: enough points for smooth live c
 SNAPSHOT_IMAGES = 2000  # test images per snapshot: 0.1 s of encoding, enough to see clusters
 
 
-def _rounded(array: Any, decimals: int) -> list:
-    return np.round(np.asarray(array, np.float64), decimals).tolist()
+def _progress(**fields: Any) -> object:
+    from vaedesk.training.config import Progress
+
+    return Progress(**fields)
 
 
-def pack_array(array: Any, dtype: str = "float32") -> dict[str, Any]:
-    """An array as JSON: ``{"dtype", "shape", "base64"}`` of its little-endian bytes.
-
-    The studio reads every snapshot on the window's thread: 2000 points as JSON numbers
-    took 6 ms to parse and convert there, their bytes take a few microseconds.
-    """
-    data = np.ascontiguousarray(array, dtype=np.dtype(dtype).newbyteorder("<"))
-    return {"dtype": dtype, "shape": list(data.shape), "base64": base64.b64encode(data.tobytes()).decode("ascii")}
-
-
-def unpack_array(packed: dict[str, Any]) -> np.ndarray:
-    """The array :func:`pack_array` packed; ValueError if the fields do not fit together."""
-    dtype = np.dtype(str(packed["dtype"])).newbyteorder("<")
-    data = np.frombuffer(base64.b64decode(packed["base64"], validate=True), dtype=dtype)
-    return data.reshape([int(n) for n in packed["shape"]]).astype(dtype.newbyteorder("="))
+# The run's reports by the name it sends them under, as protocol messages.
+_REPORTS: dict[str, Callable[..., object]] = {
+    "progress": _progress, "snapshot": Snapshot, "hover": HoverDecoded, "checkpoint": CheckpointSaved,
+    "status": Status, "finished": RunFinished, "cancelled": RunCancelled, "failed": RunFailed,
+}
 
 
 class _Messages:
-    """Writes one JSON object per line to the studio; one writer at a time."""
+    """Sends the run's reports to the studio; one writer at a time."""
 
-    def __init__(self, stream: IO[str]) -> None:
-        self._stream = stream
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
         self._lock = threading.Lock()
 
     def send(self, kind: str, **fields: Any) -> None:
-        line = json.dumps({"type": kind, **fields}, allow_nan=True, separators=(",", ":"))
+        message = _REPORTS[kind](**fields)
         with self._lock:
             try:
-                self._stream.write(line + "\n")
-                self._stream.flush()
-            except (BrokenPipeError, ValueError):  # the studio is gone; the run stops at its next step
+                self._connection.send(message)
+            except (OSError, ValueError):  # the studio is gone; the run stops at its next step
                 pass
 
 
 class _Controls:
-    """What the studio asks for, read from stdin by a thread: flags the loop checks between steps."""
+    """What the studio asks for, read by a thread: flags the loop checks between steps."""
 
     def __init__(self) -> None:
         self.cancel = threading.Event()
         self.discard = False  # cancelled by the user: forget the run's checkpoint
         self.running = threading.Event()  # cleared while paused
         self.running.set()
+        self.ended = threading.Event()  # the studio said Stop, or has gone: the child ends
+        self.wake = threading.Event()  # a hover point came, or the end
         self._lock = threading.Lock()
         self._hover: tuple[float, float] | None = None
         self.drawing: np.ndarray | None = None
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            Pause: lambda _m: self.running.clear(), Resume: lambda _m: self.running.set(),
+            Cancel: self._cancel, Stop: lambda _m: self.end(), Hover: self._hovered, SetDrawing: self._set_drawing,
+        }
 
     def take_hover(self) -> tuple[float, float] | None:
         with self._lock:
             point, self._hover = self._hover, None
         return point
 
-    def handle(self, command: dict[str, Any]) -> None:
-        what = command.get("cmd")
-        if what == "pause":
-            self.running.clear()
-        elif what == "resume":
-            self.running.set()
-        elif what == "cancel":  # the user's choice: the run is over, its checkpoint goes
-            self.discard = True
-            self.stop()
-        elif what == "stop":  # the app is closing: the run can be resumed later
-            self.stop()
-        elif what == "hover":
-            with self._lock:
-                self._hover = (float(command["x"]), float(command["y"]))
-        elif what == "drawing":
-            image = command.get("image")
-            self.drawing = None if image is None else np.asarray(image, np.float32).reshape(28, 28)
+    def handle(self, command: object) -> None:
+        handler = self._handlers.get(type(command))
+        if handler is not None:  # anything else changes nothing
+            handler(command)
+
+    def _cancel(self, _command: Cancel) -> None:  # the user's choice: the run is over, its checkpoint goes
+        self.discard = True
+        self.stop()
+
+    def _hovered(self, command: Hover) -> None:
+        with self._lock:
+            self._hover = (float(command.x), float(command.y))
+        self.wake.set()
+
+    def _set_drawing(self, command: SetDrawing) -> None:
+        self.drawing = None if command.image is None else np.asarray(command.image, np.float32).reshape(28, 28)
 
     def stop(self) -> None:
         self.cancel.set()
         self.running.set()  # a paused run must wake up to stop
 
-    def listen(self, stream: IO[str]) -> None:
-        for line in stream:
-            try:
-                self.handle(json.loads(line))
-            except (ValueError, KeyError, TypeError):
-                continue  # a malformed command changes nothing
-        self.stop()  # end of input: the studio has gone
+    def end(self) -> None:
+        """The app is closing (or gone): the run stops, resumable later, and the child ends."""
+        self.stop()
+        self.ended.set()
+        self.wake.set()
+
+    def listen(self, connection: Connection) -> None:
+        try:
+            while not self.ended.is_set():
+                self.handle(connection.recv())
+        except (EOFError, OSError):
+            pass
+        self.end()  # the end of the connection: the studio has gone
 
 
 class _Run:
@@ -137,6 +137,7 @@ class _Run:
         self.projection = None
         self.epochs_done = 0.0
         self.saved = ""
+        self.net = None  # the latest weights seen: after the run, hovers decode with them
 
     def run(self) -> None:
         import torch
@@ -201,20 +202,25 @@ class _Run:
             send("failed", message=f"{type(exc).__name__}: {exc}", path=self.saved)
 
     def send_weights(self, model) -> None:
-        """The weights as they are now, in a temporary file the studio loads and deletes, so
-        its plane still decodes with them after the run (also when no epoch was saved)."""
-        import tempfile
+        """Keep the weights as they are now (a cancelled run's), so the studio's plane still
+        decodes with them after the run (also when no epoch was saved)."""
+        self.net = model.net
 
-        folder = Path(tempfile.mkdtemp(prefix="vaedesk-weights-"))
-        try:
-            path = model.save(folder / "last")
-        except OSError:
-            return  # the studio then decodes with the last saved epoch, if any
-        self.messages.send("weights", path=str(path))
+    def answer_hovers(self) -> None:
+        """After the run, until the studio says stop or goes: decode its hover points with the
+        run's last weights."""
+        while True:
+            self.controls.wake.wait()
+            self.controls.wake.clear()
+            if self.controls.ended.is_set():
+                return
+            if self.net is not None:
+                self.serve_hover(self.net)
 
     def serve_hover(self, net) -> None:
         from vaedesk.errors import ModelError
 
+        self.net = net
         point = self.controls.take_hover()
         if point is None or self.projection is None:
             return
@@ -223,13 +229,14 @@ class _Run:
             image = _current(net).decode(z)[0]
         except ModelError:  # weights gone NaN: the loop reports the divergence at its next step
             return
-        self.messages.send("hover", x=point[0], y=point[1], image=pack_array(image))
+        self.messages.send("hover", x=point[0], y=point[1], image=np.asarray(image, np.float32))
 
     def snapshot(self, step: int, net) -> None:
         from vaedesk.insight.diagnostics import active_units
         from vaedesk.errors import LatentError, ModelError
         from vaedesk.latent.projection import Projection
 
+        self.net = net
         model = _current(net)
         drawing = self.controls.drawing
         try:
@@ -239,16 +246,15 @@ class _Run:
             if drawing is not None:
                 posterior = model.encode(drawing[None])
                 cov = None if posterior.std is None else projection.project_covariance(posterior.std[0] ** 2)
-                shown = {"mean_xy": _rounded(projection.to_plane(posterior.mean)[0], 5),
-                         "cov_xy": None if cov is None else _rounded(cov, 8),
-                         "reconstruction": pack_array(model.decode(posterior.mean)[0])}
+                shown = DrawingPreview(projection.to_plane(posterior.mean)[0], cov,
+                                       np.asarray(model.decode(posterior.mean)[0], np.float32))
         except (ModelError, LatentError):  # weights gone NaN: the loop reports the divergence next
             return
         self.projection = projection
         self.messages.send(
-            "snapshot", step=step, epoch=self.epochs_done, scatter_xy=pack_array(projection.to_plane(means)),
-            labels=pack_array(self.test_labels, "int16"), axis_labels=list(projection.axis_labels),
-            active_units=int(active_units(means)), drawing=shown, projection=projection.to_dict())
+            "snapshot", step=step, epoch=self.epochs_done, scatter_xy=np.asarray(projection.to_plane(means), np.float64),
+            labels=np.asarray(self.test_labels, np.int64), axis_labels=tuple(projection.axis_labels),
+            active_units=int(active_units(means)), drawing=shown)
 
 
 def _current(net):
@@ -265,27 +271,31 @@ def main() -> int:
             os.nice(10)
         except OSError:
             pass
-    # stdout carries the messages alone: anything else printed goes to stderr, which the
-    # studio writes to the app's log.
-    channel = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", buffering=1)
+    from vaedesk.service.process import child_connection
+
+    connection = child_connection()
+    # Anything printed goes to stderr, which the studio writes to the app's log.
     sys.stdout = sys.stderr
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     faulthandler.enable(file=sys.stderr, all_threads=True)
     # Ctrl+C in the terminal reaches the whole process group: the app decides when the run
-    # stops (it sends "stop" as it closes), so the run is never cut off mid-epoch by it.
+    # stops (it sends Stop as it closes), so the run is never cut off mid-epoch by it.
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    messages = _Messages(channel)
-    first = sys.stdin.readline()
+    messages = _Messages(connection)
     try:
-        request = json.loads(first)
-    except ValueError:
+        run = connection.recv()
+    except (EOFError, OSError):
+        return 0  # the studio went before saying what to do
+    if not isinstance(run, TrainingRun):
         messages.send("failed", message="the training process got no run to do", path="")
         return 2
     controls = _Controls()
-    threading.Thread(target=controls.listen, args=(sys.stdin,), name="vaedesk-training-commands",
+    threading.Thread(target=controls.listen, args=(connection,), name="vaedesk-training-commands",
                      daemon=True).start()
-    _Run(request, controls, messages).run()
+    training = _Run(run.as_request(), controls, messages)
+    training.run()
+    training.answer_hovers()
     return 0
 
 

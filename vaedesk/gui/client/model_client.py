@@ -2,10 +2,9 @@
 :class:`WorkerClient` is what the window talks to.
 
 The model runs in its own process (:mod:`vaedesk.service.model_service`), so its work never holds
-the window's interpreter lock. The process is forked from a ``multiprocessing`` fork server
-that has imported torch once (spawned on platforms without one), so a new window's model
-process starts in milliseconds after the first. A thread reads the results and re-emits them
-as Qt signals, queued to the window's thread.
+the window's interpreter lock. A :class:`vaedesk.service.process.ChildProcess` starts it and
+reads its results on a thread; :class:`ModelProcess` re-emits each as the Qt signal of its
+type, queued to the window's thread.
 
 :class:`WorkerClient` stamps each request with an id and the model generation, and re-emits
 only the results still wanted, so the window never checks. If the process dies (killed, out
@@ -17,22 +16,23 @@ from __future__ import annotations
 
 import itertools
 import logging
-import multiprocessing
-import os
-import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from vaedesk.latent.attributes import Member
-from vaedesk.service.model_service import CANCEL_EXPORT, EVENTS, STOP, child_main
+from vaedesk.service.process import ChildProcess, running_children
 from vaedesk.service.protocol import (
-    AttributeRequest, Channel, CountRequest, DecodeRequest, DecodeResult, EncodeRequest, EncodeResult, Envelope,
-    ExplainRequest, ExportRequest, GridRequest, LatentRequest, LensRequest, LoadRequest, ModelInfo, MorphRequest,
-    TraversalRequest,
+    AttributeRequest, AttributeResult, CancelExport, Channel, CountRequest, DecodeRequest, DecodeResult, DensityResult,
+    EncodeRequest, EncodeResult, Envelope, ExplainRequest, ExportCancelled, ExportFinished, ExportProgress,
+    ExportRequest, Failed, GridRequest, InsightResult, LatentRequest, LensRequest, LoadRequest, ModelInfo,
+    MorphRequest, PriorSamplesResult, ReferenceReady, TraversalRequest, TraversalResult,
 )
-from vaedesk.state.session import Drawing
+
+if TYPE_CHECKING:
+    from vaedesk.latent.attributes import Member
+    from vaedesk.state.session import Drawing
 
 log = logging.getLogger(__name__)
 
@@ -41,39 +41,18 @@ log = logging.getLogger(__name__)
 # result cost the GUI thread more than the frames in between (the window's longest blocks
 # while drawing); the newest result is always shown, at most one frame late.
 FRAME_MS = 16
-# Imported once by the fork server, before any model process is forked from it.
-PRELOAD = ("vaedesk.service.model_service", "torch", "vaedesk.model.model", "vaedesk.insight.explanation", "vaedesk.latent.views",
-           "vaedesk.data.datasets", "vaedesk.model.encodings", "vaedesk.latent.morphing", "vaedesk.latent.traversal")
 # A process that dies this many times in a row before it has loaded a model is not restarted.
 MAX_RESTARTS = 2
-PROCESS_NAME = "vaedesk-model"
+MODEL_MODULE = "vaedesk.service.model_service"
 
 
-def _context():
-    """Fork server where there is one (Linux, macOS): PyTorch's advice for processes that
-    use it, and a model process then starts without importing torch again."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(list(PRELOAD))
-        return context
-    return multiprocessing.get_context("spawn")
-
-
-def _how_it_ended(exitcode: int | None) -> str:
-    if exitcode is None:
-        return "stopped answering"
-    if exitcode < 0:
-        import signal
-
-        try:
-            return f"was ended by signal {signal.Signals(-exitcode).name}"
-        except ValueError:
-            return f"was ended by signal {-exitcode}"
-    return f"exited with code {exitcode}"
+def running_model_processes() -> list[ChildProcess]:
+    """The model processes this process has started that still run (one per open window)."""
+    return running_children(MODEL_MODULE)
 
 
 class ModelProcess(QObject):
-    """One model process and the thread that turns what it sends into these signals."""
+    """One model process and the signals its messages come out as, one per message type."""
 
     model_loaded = Signal(object)  # ModelInfo
     encoded = Signal(object)  # EncodeResult
@@ -88,87 +67,47 @@ class ModelProcess(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._send_lock = threading.Lock()
-        self._connection = None
-        self._reader: threading.Thread | None = None
-        self.process = None
-        self._stopping = False
+        self._handlers: dict[type, Callable] = {
+            ModelInfo: self.model_loaded.emit, EncodeResult: self.encoded.emit, DecodeResult: self.decoded.emit,
+            InsightResult: self.reported.emit, TraversalResult: self.reported.emit,
+            AttributeResult: self.reported.emit, DensityResult: self.reported.emit,
+            PriorSamplesResult: self.reported.emit,
+            ReferenceReady: lambda m: self.reference_ready.emit(m.generation),
+            Failed: lambda m: self.failed.emit(m.channel, m.message),
+            ExportProgress: lambda m: self.export_progress.emit(m.done, m.total),
+            ExportFinished: lambda m: self.export_finished.emit(m.path),
+            ExportCancelled: lambda _m: self.export_cancelled.emit(),
+        }
+        self.process = ChildProcess(MODEL_MODULE, self._dispatch, self.ended.emit, name="vaedesk-model")
         self.start()
 
     def start(self) -> None:
-        """Start a new process (after :meth:`stop`, or once the last one has ended)."""
-        if multiprocessing.current_process().name == PROCESS_NAME:
-            # multiprocessing runs the main script again in the child; unguarded, it would
-            # open a window there and start a model process of its own, and so on.
-            raise RuntimeError("a vaedesk window was created inside its own model process: a script that "
-                               "opens one must do so under `if __name__ == \"__main__\":`")
-        context = _context()
-        ours, theirs = context.Pipe()
-        self._connection, self._stopping = ours, False
-        self.process = context.Process(target=child_main, args=(theirs, dict(os.environ), os.getcwd()),
-                                       name=PROCESS_NAME, daemon=True)
-        # Starting waits for the fork server (seconds, the first time): never on the window's thread.
-        self._reader = threading.Thread(target=self._read, args=(ours, theirs, self.process),
-                                        name="vaedesk-model-results", daemon=True)
-        self._reader.start()
+        """Start a new process (after :meth:`stop`, or once the last one has ended); returns
+        at once: the process starts beside the window."""
+        self.process.start()
 
-    def _read(self, connection, theirs, process) -> None:
-        try:
-            process.start()
-        except Exception as exc:  # no fork server, no memory: nothing else can say it
-            log.exception("the model process could not start")
-            self.ended.emit(f"could not start ({type(exc).__name__}: {exc})")
-            return
-        finally:
-            theirs.close()  # the child's end: ours sees the end of file when the child ends
-        how = None
-        try:
-            while True:
-                kind, *args = connection.recv()
-                if kind not in EVENTS:
-                    raise ValueError(f"unknown event {kind!r:.40}")
-                getattr(self, kind).emit(*args)
-        except (EOFError, OSError):
-            pass
-        except Exception as exc:  # a message the window cannot read: end the process, start anew
-            log.exception("unreadable message from the model process")
-            how = f"sent a message the window could not read ({type(exc).__name__}: {exc})"
-            process.kill()
-        process.join(10)
-        if not self._stopping:
-            self.ended.emit(how or _how_it_ended(process.exitcode))
+    def _dispatch(self, message: object) -> None:
+        """Called on the reading thread: the signal of the message's type (queued onwards)."""
+        handler = self._handlers.get(type(message))
+        if handler is None:
+            raise TypeError(f"unknown message {type(message).__name__}")
+        handler(message)
 
-    def send(self, message) -> None:
+    def send(self, message: object) -> None:
         """Send a request (an Envelope) or a control message; dropped once the process has
         ended (the reader reports that)."""
-        with self._send_lock:
-            try:
-                self._connection.send(message)
-            except (OSError, ValueError):
-                pass
+        self.process.send(message)
 
     def pid(self) -> int | None:
-        return None if self.process is None else self.process.pid
+        return self.process.pid()
 
     def is_alive(self) -> bool:
-        return self.process is not None and self.process.is_alive()
+        return self.process.is_alive()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Ask the process to finish what it is doing and end; wait for it, then end it (it
         writes its caches whole or not at all, so a long job cut short loses nothing)."""
-        self._stopping = True
-        self.send((STOP,))
-        reader = self._reader
-        if reader is not None:
-            reader.join(timeout)
-        process = self.process
-        if process is not None and process.pid is not None:
-            process.join(1.0 if reader is None or not reader.is_alive() else 0.1)
-            if process.is_alive():  # stuck: never leave it behind
-                process.kill()
-                process.join(5.0)
-        if self._connection is not None:
-            self._connection.close()
+        self.process.stop(timeout)
 
 
 class WorkerClient(QObject):
@@ -412,7 +351,7 @@ class WorkerClient(QObject):
     def cancel_export(self) -> None:
         """Stop the export under way (it reports ``export_cancelled``)."""
         if self._export_id:
-            self.worker.send((CANCEL_EXPORT, self._export_id))
+            self.worker.send(CancelExport(self._export_id))
 
     def stop(self) -> None:
         """End the model process (an export under way is cancelled first)."""

@@ -3,8 +3,10 @@
 A window of its own (objectName ``training_panel``): settings on the left, live curves of
 the reconstruction and KL terms in the middle, and on the right a latent plane re-encoded
 with the current weights every few hundred steps, with the user's drawing and a hover
-preview decoded by those same weights. Training runs on its own thread
-(:mod:`.training_worker`); this widget only shows what it reports.
+preview decoded by those same weights. Training runs in a process of its own
+(:class:`vaedesk.gui.client.training_client.TrainingWorker`), which also decodes the hover
+preview, during the run and after it: this widget only shows what it reports, and the
+window's process never imports PyTorch.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ from vaedesk.gui.plotting.markers import Markers, symbol_path
 from vaedesk.gui.plane.widget import LatentPlane
 from vaedesk.gui.plotting.style import cache_decorations
 from vaedesk.gui.theme import PlotColors, on_palette_change, recolor_plot, severity_qcolor
-from vaedesk.gui.client.training_client import Snapshot, TrainingClient
+from vaedesk.gui.client.training_client import TrainingWorker
+from vaedesk.service.protocol import Snapshot
 
 # A VAE's cloud is framed with the prior's 3σ in view: the KL term is seen drawing it in.
 PRIOR_REACH = 3.0
@@ -80,8 +83,7 @@ class TrainingPanel(QWidget):
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("training_panel")
         self.setWindowTitle("vaedesk — training studio")
-        self.client = TrainingClient(self)
-        self.worker = self.client.worker
+        self.worker = TrainingWorker(self)
         self._redraw_timer = QTimer(self, interval=REDRAW_MS)
         self._redraw_timer.timeout.connect(self._redraw)
         self._data_dir: str | None = None
@@ -267,8 +269,6 @@ class TrainingPanel(QWidget):
         self.augment.toggled.connect(self._settings_changed)
         self.kind.currentIndexChanged.connect(lambda: self.beta.setEnabled(self.kind.currentData() == "vae"))
         self.start_from.currentIndexChanged.connect(self._start_from_changed)
-        # Through a panel method, not the worker's: a worker slot would be queued to the
-        # training thread, whose event loop is busy for the whole run.
         self.plane.hovered.connect(self._hovered)
         w = self.worker
         w.progress.connect(self._on_progress)
@@ -619,8 +619,8 @@ class TrainingPanel(QWidget):
         self.plane.set_axis_labels(*snap.axis_labels)
         self.plane.follow_scatter(keep_reach=PRIOR_REACH if config is not None and config.kind == "vae" else None)
         if snap.drawing is not None:
-            self.plane.set_posterior(snap.drawing["mean_xy"], snap.drawing["cov_xy"])
-            self.drawing_view.set_image(snap.drawing["reconstruction"])
+            self.plane.set_posterior(snap.drawing.mean_xy, snap.drawing.cov_xy)
+            self.drawing_view.set_image(snap.drawing.reconstruction)
         else:
             self.plane.set_posterior(None)
         when = "after training" if snap.step < 0 else f"at step {snap.step}"
@@ -724,8 +724,8 @@ class TrainingPanel(QWidget):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop any run (keeping its last checkpoint) and the training thread."""
-        self.client.stop()
+        """Stop any run (keeping its last checkpoint) and the training process."""
+        self.worker.stop()
 
 
 def _number_box(name: str, low: float, high: float, value: float, decimals: int, step: float) -> QDoubleSpinBox:
