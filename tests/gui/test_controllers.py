@@ -74,14 +74,14 @@ class FakeClient:
 def _info(name="fake", generation=1, view=None, latent_dim=2, kind="vae") -> ModelInfo:
     view = view or LinearView("pca", np.eye(2), np.zeros(2), np.eye(2), ("PC1", "PC2"))
     rng = np.random.default_rng(0)
-    return ModelInfo(generation, name, kind, latent_dim, {"metrics": {"neg_elbo": 123.4}}, view,
+    return ModelInfo(Channel.LOAD, 1, generation, name, kind, latent_dim, {"metrics": {"neg_elbo": 123.4}}, view,
                      rng.normal(size=(40, 2)), np.arange(40) % 10)
 
 
 def _encoded(request_id=1, generation=1) -> EncodeResult:
     posterior = Posterior(np.array([[0.5, -1.0]], np.float32), np.log(np.array([[0.25, 1.0]], np.float32)))
     samples = np.full((SAMPLE_COUNT, 2), 0.25)
-    return EncodeResult(request_id, generation, np.zeros((28, 28), np.float32), posterior, np.array([0.5, -1.0]),
+    return EncodeResult(Channel.ENCODE, request_id, generation, np.zeros((28, 28), np.float32), posterior, np.array([0.5, -1.0]),
                         np.diag([0.25, 1.0]), samples, samples)
 
 
