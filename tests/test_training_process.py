@@ -33,3 +33,37 @@ def test_an_image_keeps_its_shape_and_an_empty_array_its_emptiness():
 def test_a_garbled_array_is_an_error_not_garbage(broken):
     with pytest.raises((ValueError, TypeError)):
         unpack_array(broken)
+
+
+def test_the_child_runs_the_studios_request_and_answers_in_its_messages(tmp_path):
+    """The child's side of the wire: a run's JSON request in, its messages out in order."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    request = {"config": {"epochs": 1, "limit": 128, "batch_size": 64, "width": 4, "hidden": 16, "augment": 0.0},
+               "out": str(tmp_path / "studio"), "initial": None, "command": "vaedesk train --epochs 1"}
+    child = subprocess.Popen([sys.executable, "-m", "vaedesk.training.child"], cwd=REPO, text=True,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             env={**os.environ, "VAEDESK_HOME": str(tmp_path / "home")})
+    try:
+        child.stdin.write(json.dumps(request) + "\n")
+        child.stdin.flush()  # stdin stays open: its end would stop the run
+        messages = []
+        for line in child.stdout:
+            messages.append(json.loads(line))
+            if messages[-1]["type"] in ("finished", "failed", "cancelled"):
+                break
+    finally:
+        child.stdin.close()
+        child.wait(timeout=60)
+    kinds = [m["type"] for m in messages]
+    assert kinds == ["snapshot", "progress", "checkpoint", "snapshot", "status", "finished"], kinds
+    first, epoch_end, checkpoint, final, status, finished = messages
+    assert first["step"] == 1 and unpack_array(first["scatter_xy"]).shape[1] == 2
+    assert epoch_end["epoch_done"] and set(epoch_end["test"]) == {"recon", "kl", "neg_elbo"}
+    assert checkpoint == {"type": "checkpoint", "path": finished["path"], "epoch": 1}
+    assert final["step"] == -1 and status["text"] == "Evaluating on the test set…"
+    assert finished["path"] == str(tmp_path / "studio.safetensors") and "neg_elbo" in finished["metrics"]
