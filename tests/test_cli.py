@@ -6,6 +6,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from vaedesk.cli import main
@@ -156,12 +158,7 @@ def test_train_argv_reproduces_a_config_through_the_parser():
                          data_dir="/data/fashion", limit=500, augment=0.0, pen_style=0.25, elastic=1.5, sketches=0.1,
                          width=16, hidden=128, device="cuda:1", amp=True, jitter=0.25, ema=0.999)
     args = build_parser().parse_args(config.to_argv("/tmp/out", from_model="mnist-vae-2d"))
-    parsed = TrainConfig(kind=args.kind, latent_dim=args.latent_dim, epochs=args.epochs, batch_size=args.batch_size,
-                         lr=args.lr, beta=args.beta, seed=args.seed, data_dir=args.data, limit=args.limit,
-                         augment=args.augment, pen_style=args.pen_style, elastic=args.elastic, sketches=args.sketches,
-                         width=args.width, hidden=args.hidden, device=args.device, amp=args.amp,
-                         jitter=args.jitter, ema=args.ema)
-    assert parsed == config
+    assert TrainConfig.from_options(args) == config
     assert (args.out, args.from_model) == ("/tmp/out", "mnist-vae-2d")
 
 
@@ -218,10 +215,57 @@ def test_the_train_options_default_to_train_configs_defaults():
     from vaedesk.training.config import TrainConfig
 
     args = build_parser().parse_args(["train"])
-    defaults = TrainConfig()
-    for field in ("kind", "latent_dim", "epochs", "batch_size", "lr", "beta", "seed", "augment", "pen_style",
-                  "width", "hidden"):
-        assert getattr(args, field) == getattr(defaults, field), field
+    assert TrainConfig.from_options(args) == TrainConfig()
+    assert TrainConfig().to_argv("m") == [
+        "train", "--kind", "vae", "--latent-dim", "2", "--epochs", "30", "--batch-size", "128", "--lr", "0.001",
+        "--beta", "1.0", "--seed", "0", "--augment", "0.5", "--pen-style", "0.5", "--elastic", "0.0",
+        "--sketches", "0.0", "--width", "32", "--hidden", "512", "--out", "m"]
+
+
+def test_every_setting_is_a_train_option_with_its_help():
+    from vaedesk.cli import build_parser
+    from vaedesk.training.config import TrainConfig
+
+    parser = build_parser()
+    shown = " ".join(parser.commands["train"].format_help().split())
+    for _name, _default, option in TrainConfig.options():
+        assert f"{option.flag} " in shown and " ".join(option.help.split()) in shown, option.flag
+    assert parser.parse_args(["train", "--augment", "0.3", "--no-augment"]).augment == 0.0
+
+
+_DEVICES = ["cpu", "auto", "cuda", "cuda:1", "mps"]
+
+
+@st.composite
+def train_configs(draw):
+    """Any valid TrainConfig whose text values argparse reads as values, not options."""
+    from vaedesk.training.config import TrainConfig
+
+    fraction = st.floats(0, 1)
+    kind = draw(st.sampled_from(["vae", "ae"]))
+    data_dir = draw(st.none() | st.sampled_from(["/data/fashion", "/data/quick draw", "relative/folder"]))
+    fine_tune = draw(st.sampled_from(["none", "decoder_only", "keep_means"] if kind == "vae" else
+                                     ["none", "decoder_only"]))
+    return TrainConfig(
+        kind=kind, latent_dim=draw(st.integers(1, 512)), epochs=draw(st.integers(1, 10**6)),
+        batch_size=draw(st.integers(1, 65536)), lr=draw(st.floats(1e-12, 1)), beta=draw(st.floats(0, 1000)),
+        seed=draw(st.integers(-(2**63), 2**64 - 1)), data_dir=data_dir,
+        limit=draw(st.none() | st.integers(1, 10**9)),
+        categories=None if data_dir is None else draw(st.none() | st.sampled_from(["cat", "cat,house"])),
+        augment=draw(fraction), pen_style=draw(fraction), elastic=draw(st.floats(0, 4)), sketches=draw(fraction),
+        jitter=draw(fraction), ema=draw(st.floats(0, 0.9999)), width=draw(st.integers(1, 1024)),
+        hidden=draw(st.integers(1, 1024)), device=draw(st.sampled_from(_DEVICES)), amp=draw(st.booleans()),
+        decoder_only=fine_tune == "decoder_only", keep_means=fine_tune == "keep_means")
+
+
+@given(train_configs())
+def test_any_config_survives_to_argv_and_the_parser(config):
+    from vaedesk.cli import build_parser
+    from vaedesk.training.config import TrainConfig
+
+    args = build_parser().parse_args(config.to_argv("/tmp/out", from_model="parent"))
+    assert TrainConfig.from_options(args) == config
+    assert (args.out, args.from_model) == ("/tmp/out", "parent")
 
 
 def test_without_a_display_the_app_says_so_in_one_line(tmp_path):

@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vaedesk.training import loop as training
+from vaedesk.training import loop, saving
+from vaedesk.training.config import TrainingError
 from vaedesk.cli import main
 
 from tests.conftest import REPO
@@ -88,7 +89,7 @@ def test_writing_to_dev_full_exits_cleanly():
 
 
 def test_train_checks_its_destination_before_training(capsys, monkeypatch, tmp_path):
-    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("trained before checking --out"))
+    monkeypatch.setattr(loop, "train", lambda *a, **k: pytest.fail("trained before checking --out"))
     (tmp_path / "afile").write_text("")
     code, out, err = run(capsys, ["train", "--out", str(tmp_path / "afile" / "model")])
     assert code == 1 and out == ""
@@ -97,7 +98,7 @@ def test_train_checks_its_destination_before_training(capsys, monkeypatch, tmp_p
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr(training, "open", read_only, raising=False)  # the probe file
+    monkeypatch.setattr(saving, "open", read_only, raising=False)  # the probe file
     code, out, err = run(capsys, ["train", "--out", str(tmp_path / "model")])
     assert err == f"vaedesk: error: cannot save a model in {tmp_path}: Read-only file system\n"
     assert list(tmp_path.iterdir()) == [tmp_path / "afile"]  # no probe left behind
@@ -122,8 +123,8 @@ def test_a_finished_run_that_cannot_be_saved_is_kept_elsewhere(tmp_path, monkeyp
 
     monkeypatch.setattr(Model, "save", save)
     monkeypatch.setattr("vaedesk.insight.evaluation.evaluate", lambda *a, **k: pytest.fail("evaluated a lost model"))
-    with pytest.raises(training.TrainingError) as info:
-        training.save_and_evaluate(tiny_model, target / "model")
+    with pytest.raises(TrainingError) as info:
+        saving.save_and_evaluate(tiny_model, target / "model")
     message = str(info.value)
     kept = re.fullmatch(rf"cannot save the model as {re.escape(str(target / 'model'))} \(No space left on device\); "
                         r"the trained model was kept as (.+)", message)

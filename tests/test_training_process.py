@@ -11,7 +11,7 @@ import numpy as np
 
 from vaedesk.service.process import ChildProcess
 from vaedesk.service.protocol import (
-    CheckpointSaved, Hover, HoverDecoded, RunFailed, RunFinished, SetDrawing, Snapshot, TrainingRun,
+    CheckpointSaved, Hover, HoverDecoded, RunFailed, RunFinished, SetDrawing, Snapshot, Status, TrainingRun,
 )
 from vaedesk.training.config import Progress, TrainConfig
 
@@ -34,11 +34,16 @@ def test_a_short_run_reports_typed_messages_and_answers_hovers_after_it(tmp_path
     child.send(TrainingRun(out=str(tmp_path / "tiny"), config=dataclasses.asdict(config)))
     child.send(SetDrawing(np.zeros((28, 28), np.float32)))
     try:
-        assert isinstance(next_of(messages, Progress), Progress)
-        assert next_of(messages, CheckpointSaved).epoch == 1
-        snapshot = next_of(messages, Snapshot)
-        assert snapshot.scatter_xy.shape[1] == 2 and len(snapshot.labels) == len(snapshot.scatter_xy)
-        finished = next_of(messages, RunFinished)
+        seen = [next_of(messages, object)]
+        while not isinstance(seen[-1], RunFinished):
+            seen.append(next_of(messages, object))
+        kinds = [type(message) for message in seen]
+        assert kinds == [Snapshot, Progress, CheckpointSaved, Snapshot, Status, RunFinished], kinds
+        first, epoch_end, checkpoint, final, status, finished = seen
+        assert first.step == 1 and first.scatter_xy.shape[1] == 2 and len(first.labels) == len(first.scatter_xy)
+        assert epoch_end.epoch_done and set(epoch_end.test) == {"recon", "kl", "neg_elbo"}
+        assert checkpoint.epoch == 1 and checkpoint.path == finished.path
+        assert final.step == -1 and status.text == "Evaluating on the test set…"
         assert finished.path.endswith("tiny.safetensors") and "neg_elbo" in finished.metrics
         # The run is over; its weights still decode the plane's points, in the child.
         child.send(Hover(0.5, -0.5))

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from vaedesk import __version__
-from vaedesk.model.card import KINDS
 from vaedesk.errors import ModelError, VaedeskError
 from vaedesk.support.limits import DEFAULT_FRAME_SIZE
-from vaedesk.training.config import MAX_CATEGORIES, TrainConfig, TrainingError
+from vaedesk.training.config import DATA_HELP, TrainConfig, TrainingError
 
 # C0 and C1 control characters (ESC starts terminal escape sequences), line and paragraph
 # separators, and the bidirectional marks and overrides that reorder what a terminal shows.
@@ -83,8 +82,25 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {terminal_text(message)} (see {self.prog} --help)\n")
 
 
-_DATA_HELP = ("data folder: IDX files in the MNIST layout, Quick, Draw! .npy files (one per category) or one "
-              "sub-folder of images per class (default: bundled MNIST)")
+# How each kind of setting in TrainConfig's table is read from the command line.
+_SETTING_TYPES: dict[str, Callable[[str], object] | None] = {
+    "count": _positive_int, "whole": int, "number": _number, "text": None, "choice": None,
+}
+
+
+def _add_setting_options(parser: argparse.ArgumentParser) -> None:
+    """One option for each of TrainConfig's settings, made from its table (destinations are
+    the field names, so TrainConfig.from_options reads them back)."""
+    for name, default, option in TrainConfig.options():
+        if option.kind == "switch":
+            parser.add_argument(option.flag, dest=name, action="store_true", help=option.help)
+            continue
+        shown = "" if default is None else " (default: %(default)s)"
+        parser.add_argument(option.flag, dest=name, default=default, type=_SETTING_TYPES[option.kind],
+                            choices=option.choices or None, metavar=option.metavar, help=option.help + shown)
+        if option.off_flag:
+            parser.add_argument(option.off_flag, dest=name, action="store_const", const=0.0,
+                                help=f"same as {option.flag} 0")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,54 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="NAME|PATH", help="the model to show (default: the last one shown)")
 
     p = sub.add_parser("train", help="train a VAE or autoencoder and save it with its model card")
-    d = TrainConfig()  # the defaults, from the one place that defines them
-    p.add_argument("--kind", choices=KINDS, default=d.kind, help="VAE or plain autoencoder (default: %(default)s)")
-    p.add_argument("--latent-dim", type=_positive_int, default=d.latent_dim,
-                   help="latent dimensions (default: %(default)s)")
-    p.add_argument("--epochs", type=_positive_int, default=d.epochs,
-                   help="passes over the training set (default: %(default)s)")
-    p.add_argument("--batch-size", type=_positive_int, default=d.batch_size,
-                   help="images per step (default: %(default)s)")
-    p.add_argument("--lr", type=_number, default=d.lr, help="Adam learning rate (default: %(default)s)")
-    p.add_argument("--beta", type=_number, default=d.beta, help="weight of the KL term (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=d.seed, help="random seed (default: %(default)s)")
-    p.add_argument("--data", metavar="DIR", help=_DATA_HELP)
-    p.add_argument("--categories", metavar="NAMES",
-                   help="comma-separated classes of a Quick, Draw! or image folder to train on, e.g. cat,house "
-                        f"(at most {MAX_CATEGORIES}; default: all)")
-    p.add_argument("--limit", type=_positive_int, metavar="N",
-                   help="train on the first N training images only (per category for Quick, Draw! folders)")
-    p.add_argument("--augment", type=_number, default=d.augment, metavar="P",
-                   help="fraction of each batch distorted so mouse drawings are encoded well (default: %(default)s)")
-    p.add_argument("--no-augment", dest="augment", action="store_const", const=0.0, help="same as --augment 0")
-    p.add_argument("--pen-style", type=_number, default=d.pen_style, metavar="F",
-                   help="of the distorted images, the fraction re-drawn with a uniform mouse-like pen "
-                        "(default: %(default)s)")
-    p.add_argument("--elastic", type=_number, default=d.elastic, metavar="PX",
-                   help="of the distorted images, warp each smoothly by up to PX pixels (default: %(default)s)")
-    p.add_argument("--sketches", type=_number, default=d.sketches, metavar="F",
-                   help="fraction of each batch replaced by synthetic mouse drawings of digits, each paired with "
-                        "the training digit it resembles most (digit data only; default: %(default)s)")
-    p.add_argument("--jitter", type=_number, default=d.jitter, metavar="F",
-                   help="fraction of each batch replaced by slightly turned, scaled, moved and warped digits, as "
-                        "input and as target: more digits to learn from (default: %(default)s)")
-    p.add_argument("--ema", type=_number, default=d.ema, metavar="DECAY",
-                   help="keep an exponential moving average of the weights, e.g. 0.999, and save it instead of the "
-                        "last step's weights; 0 is off (default: %(default)s)")
-    p.add_argument("--width", type=_positive_int, default=d.width, help="convolution channels (default: %(default)s)")
-    p.add_argument("--hidden", type=_positive_int, default=d.hidden, help="dense layer units (default: %(default)s)")
+    _add_setting_options(p)
     p.add_argument("--from-model", metavar="NAME|PATH", help="fine-tune an existing model instead of starting afresh")
-    p.add_argument("--keep-means", action="store_true",
-                   help="with --from-model: keep the encoder's means (where every drawing lands) and train the "
-                        "posterior's spread and the decoder")
-    p.add_argument("--decoder-only", action="store_true",
-                   help="with --from-model: train the decoder alone; the encoder, and so where every drawing "
-                        "lands, stays as it is")
     p.add_argument("--threads", type=_threads, help="CPU threads for PyTorch (default: PyTorch's choice)")
-    p.add_argument("--device", default=d.device, metavar="DEVICE",
-                   help="auto (CUDA, else Apple's MPS, else the CPU), cpu, cuda, cuda:N or mps (default: %(default)s)")
-    p.add_argument("--amp", action="store_true",
-                   help="mixed precision: bf16 (fp16 where a GPU lacks it) autocast on CUDA, bf16 on the CPU")
     p.add_argument("--out", metavar="PATH", help="where to save (default: the user's model folder)")
     p.add_argument("--resume", metavar="DIR",
                    help="continue the stopped or killed run whose checkpoint is in DIR (OUT.run), with its own "
@@ -162,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="measure a model on the test set")
     p.add_argument("--model", metavar="NAME|PATH", help="model name or checkpoint path (default: the default model)")
-    p.add_argument("--data", metavar="DIR", help=_DATA_HELP + "; a model trained on some categories is measured "
+    p.add_argument("--data", metavar="DIR", help=DATA_HELP + "; a model trained on some categories is measured "
                    "on those")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--iwae", type=_iwae_samples, metavar="K",
@@ -231,84 +202,49 @@ class ProgressBar:
 
 
 def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    import dataclasses
+    from vaedesk.training.distributed import Processes
+    from vaedesk.training.events import EpochSaved, Evaluating, Notice, Progress, Saved
+    from vaedesk.training.run import TrainingRequest, run_training
 
-    import torch
-
-    from vaedesk.training.checkpoint import RUN_SUFFIX, load_checkpoint, remove_run, run_dir_for
-    from vaedesk.model.model import load_model
-    from vaedesk.support.paths import user_models_dir
-    from vaedesk.training.loop import check_writable, save_and_evaluate, train
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    main_process = int(os.environ.get("RANK", "0") or 0) == 0  # under torchrun, the first alone writes
-    resume = None
+    given = _options_given(argv)
     if args.resume:
-        given = _options_given(argv) - {"--resume", "--threads", "--device"}
-        if given:
-            raise TrainingError(f"--resume continues a run with its own settings: drop {', '.join(sorted(given))}")
-        resume = load_checkpoint(args.resume)
-        try:
-            config = TrainConfig(**resume["config"])
-        except TypeError as exc:
-            raise TrainingError(f"{args.resume}: the checkpoint's settings are not this version's ({exc})") from None
-        if "--device" in _options_given(argv):
-            config = dataclasses.replace(config, device=args.device)
-        folder = Path(args.resume) if Path(args.resume).is_dir() else Path(args.resume).parent
-        out = folder.with_name(folder.name.removesuffix(RUN_SUFFIX))  # the model the run was to save
-        command, initial = resume["command"], None
+        extra = given - {"--resume", "--threads", "--device"}
+        if extra:
+            raise TrainingError(f"--resume continues a run with its own settings: drop {', '.join(sorted(extra))}")
+        request = TrainingRequest(resume=args.resume, device=args.device if "--device" in given else None,
+                                  threads=args.threads)
     else:
-        config = TrainConfig(
-            kind=args.kind, latent_dim=args.latent_dim, epochs=args.epochs, batch_size=args.batch_size,
-            lr=args.lr, beta=args.beta, seed=args.seed, data_dir=args.data, limit=args.limit,
-            categories=args.categories, augment=args.augment,
-            pen_style=args.pen_style, elastic=args.elastic, sketches=args.sketches,
-            jitter=args.jitter, ema=args.ema, width=args.width, hidden=args.hidden, device=args.device, amp=args.amp,
-            decoder_only=args.decoder_only, keep_means=args.keep_means,
-        )
-        if (args.decoder_only or args.keep_means) and not args.from_model:
-            raise TrainingError(f"--{'decoder-only' if args.decoder_only else 'keep-means'} fine-tunes a model: "
+        config = TrainConfig.from_options(args)
+        if (config.decoder_only or config.keep_means) and not args.from_model:
+            raise TrainingError(f"--{'decoder-only' if config.decoder_only else 'keep-means'} fine-tunes a model: "
                                 "give the model with --from-model")
-        out = Path(args.out) if args.out else (
-            user_models_dir() / f"{_dataset_label(args.data)}-{args.kind}-{args.latent_dim}d")
-        initial = load_model(args.from_model) if args.from_model else None
-        world = int(os.environ.get("WORLD_SIZE", "1") or 1)
-        launcher = f"torchrun --standalone --nproc-per-node {world} -m " if world > 1 else ""
-        command = f"{launcher}vaedesk " + shlex.join(argv)
-    run_dir = run_dir_for(out)
-    if main_process:
-        check_writable(out)  # before the run, not after it
-    told = []
+        command = f"{Processes.from_environment().launcher()}vaedesk " + shlex.join(argv)
+        request = TrainingRequest(config=config, out=args.out, initial=args.from_model, command=command,
+                                  threads=args.threads)
+    progress_bar, told = ProgressBar(), []
 
-    def tell_where_checkpoints_are(_model) -> None:
-        if not told:
+    def show(event) -> None:
+        if isinstance(event, Progress):
+            progress_bar(event)
+        elif isinstance(event, EpochSaved) and not told:  # where the checkpoints are, once
             told.append(True)
-            print(f"checkpoint in {run_dir} after every epoch (if the run stops: vaedesk train --resume "
-                  f"{shlex.quote(str(run_dir))})", file=sys.stderr)
+            print(f"checkpoint in {event.run_dir} after every epoch (if the run stops: vaedesk train --resume "
+                  f"{shlex.quote(str(event.run_dir))})", file=sys.stderr)
+        elif isinstance(event, Evaluating):
+            print("evaluating on the test set...", file=sys.stderr)
+        elif isinstance(event, Notice):
+            print(terminal_text(event.text), file=sys.stderr)
+        elif isinstance(event, Saved):
+            print(f"saved {event.path} and its card {event.path.with_suffix('.json')}")
+            _print_metrics(event.metrics)
 
-    model = train(config, on_progress=ProgressBar(), command=command, initial=initial, run_dir=run_dir,
-                  resume=resume, on_epoch=tell_where_checkpoints_are)
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        torch.distributed.destroy_process_group()
-    if not main_process:
-        return 0
-    path = save_and_evaluate(model, out, config.data_dir, on_status=lambda text: print(text, file=sys.stderr))
-    remove_run(run_dir)
-    print(f"saved {path} and its card {path.with_suffix('.json')}")
-    _print_metrics(model.card["metrics"])
+    run_training(request, show)
     return 0
 
 
 def _options_given(argv: Sequence[str]) -> set[str]:
     """The long options on a command line (``--name`` or ``--name=value``)."""
     return {arg.split("=", 1)[0] for arg in argv if arg.startswith("--")}
-
-
-def _dataset_label(data_dir: str | None) -> str:
-    from vaedesk.data.datasets import dataset_name
-
-    return dataset_name(data_dir)
 
 
 _METRIC_LABELS = {

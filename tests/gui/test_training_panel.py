@@ -352,13 +352,14 @@ def test_closing_the_window_during_a_run_asks_and_keeps_the_last_epoch(qtbot, st
 def test_a_doodle_model_is_shown_with_its_own_categories(qtbot, tmp_path):
     """Trained on Quick, Draw! doodles of three categories, a model opens with their legend."""
     from tests.test_data_formats import _doodles
+    from vaedesk.training.config import TrainConfig
+    from vaedesk.training.loop import train
 
     folder = tmp_path / "doodles"
     folder.mkdir()
     for kind, name in enumerate(["cat", "house", "tree"]):
         np.save(folder / f"{name}.npy", _doodles(kind, 140, seed=kind))
-    model = vaedesk.training.loop.train(vaedesk.training.loop.TrainConfig(data_dir=str(folder), epochs=1, limit=100,
-                                                                batch_size=32, width=4, hidden=16))
+    model = train(TrainConfig(data_dir=str(folder), epochs=1, limit=100, batch_size=32, width=4, hidden=16))
     path = model.save(user_models_dir() / "doodles-vae-2d")
     win, _ = open_window(qtbot)
     with qtbot.waitSignal(win.model_ready, timeout=120_000):
@@ -372,6 +373,8 @@ def test_a_doodle_model_is_shown_with_its_own_categories(qtbot, tmp_path):
 def test_a_doodle_folder_offers_its_categories_and_the_run_takes_those_named(qtbot, tmp_path, monkeypatch):
     """Twelve Quick, Draw! categories are more than a model learns: the studio asks for some."""
     from tests.test_data_formats import _doodles
+    from vaedesk.training.config import TrainConfig
+    from vaedesk.training.loop import train
 
     folder = tmp_path / "doodles"
     folder.mkdir()

@@ -1,4 +1,5 @@
-"""Measured model quality: the numbers in the model cards and `vaedesk eval`.
+"""Measured model quality: the test-set loss training reports after every epoch, the numbers
+in the model cards and `vaedesk eval`.
 
 Also the likelihood estimates :func:`vaedesk.explain` shares: the importance weights of
 posterior samples and the IWAE bound of Burda et al. (2015), "Importance Weighted
@@ -19,8 +20,7 @@ from vaedesk.data.datasets import load_split, trained_categories
 from vaedesk.insight.diagnostics import active_units
 from vaedesk.errors import VaedeskError
 from vaedesk.model.model import CHUNK, Model
-from vaedesk.model.nets import loss_terms
-from vaedesk.training.loop import evaluate_loss
+from vaedesk.model.nets import AutoEncoder, loss_terms
 
 # Synthetic drawings per digit at most (the cards use 50): each costs a rendering and memory.
 MAX_DRAWINGS = 1000
@@ -28,6 +28,33 @@ MAX_DRAWINGS = 1000
 MAX_IWAE_SAMPLES = 5000
 # Decodings per step of iwae_nll: bounds its memory (logits and BCE, about 25 MB).
 IWAE_DECODES_PER_STEP = 4096
+
+
+def evaluate_loss(net: AutoEncoder, images: torch.Tensor, seed: int = 0, batch: int = 2000) -> dict[str, float]:
+    """Test-set loss terms with one posterior sample per image (seeded), mean nats per image.
+
+    Training measures every epoch with it, and :func:`evaluate` the saved model. The samples
+    depend on ``batch`` (the noise is drawn batch by batch): the model cards' numbers were
+    measured with 2,000, which ``vaedesk eval`` must keep to reproduce them.
+    """
+    state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    recon_sum = kl_sum = 0.0
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.inference_mode():
+            for start in range(0, len(images), batch):
+                xb = images[start : start + batch]
+                logits, mean, logvar = net(xb)
+                recon, kl = loss_terms(logits, xb, mean, logvar)
+                recon_sum += recon.sum().item()
+                kl_sum += kl.sum().item()
+    finally:
+        torch.random.set_rng_state(state)
+        net.train(was_training)
+    n = len(images)
+    return {"recon": recon_sum / n, "kl": kl_sum / n, "neg_elbo": (recon_sum + kl_sum) / n}
 
 
 def knn_predict(train_points: np.ndarray, train_labels: np.ndarray, query_points: np.ndarray, k: int = 5) -> np.ndarray:

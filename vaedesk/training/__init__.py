@@ -1,1 +1,3 @@
-"""Training: settings, the loop, checkpoints and the studio's child process. No Qt."""
+"""Training: settings and presets (config), the one pipeline from request to saved model
+(run, with its events), the loop and its steps, checkpoints and the studio's child process.
+No Qt."""

@@ -13,13 +13,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vaedesk.support.atomic import atomic_path
 from vaedesk.model.catalog import model_files
-from vaedesk.training.config import TrainingError
+from vaedesk.support.atomic import atomic_path
+from vaedesk.training.config import TrainConfig, TrainingError
+
+if TYPE_CHECKING:  # PyTorch is loaded where a checkpoint is written or read, not to list runs
+    import torch
+
+    from vaedesk.training.distributed import Processes
+    from vaedesk.training.optimisation import Optimisation
 
 FORMAT = "vaedesk-run"
 VERSION = 1
@@ -36,19 +42,71 @@ def run_dir_for(out: str | os.PathLike) -> Path:
 
 
 def save_checkpoint(run_dir: str | os.PathLike, state: dict[str, Any]) -> Path:
-    """Write ``state`` (see :func:`vaedesk.training.loop.train`) as the run's checkpoint, atomically."""
+    """Write ``state`` (see :func:`write_checkpoint`) as the run's checkpoint, atomically;
+    TrainingError when the folder cannot take it."""
     import torch
 
     folder = Path(run_dir)
-    folder.mkdir(parents=True, exist_ok=True)
     target = folder / CHECKPOINT_FILE
-    with atomic_path(target) as tmp:
-        torch.save({"format": FORMAT, "version": VERSION, **state}, tmp)
     summary = {"epoch": state["epoch"], "epochs": state["config"]["epochs"], "config": state["config"],
                "command": state.get("command")}
-    with atomic_path(folder / SUMMARY_FILE) as tmp:
-        tmp.write_text(json.dumps(summary), encoding="utf-8")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(target) as tmp:
+            torch.save({"format": FORMAT, "version": VERSION, **state}, tmp)
+        with atomic_path(folder / SUMMARY_FILE) as tmp:
+            tmp.write_text(json.dumps(summary), encoding="utf-8")
+    except OSError as exc:
+        raise TrainingError(f"cannot write the run's checkpoint in {folder} ({exc.strerror or exc})") from None
     return target
+
+
+def write_checkpoint(run_dir: str | os.PathLike, config: TrainConfig, command: str | None,
+                     ancestor: dict[str, Any] | None, epoch: int, step: int, history: list[dict[str, float]],
+                     seconds: float, resumed: int, optimisation: Optimisation, generator: torch.Generator) -> Path:
+    """The checkpoint of a run after ``epoch``: its settings and command, the weights (and
+    their average), the optimiser and schedule, the random streams and the loss history."""
+    import torch
+
+    rng = {"torch": torch.random.get_rng_state(), "generator": generator.get_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        rng["cuda"] = torch.cuda.get_rng_state_all()
+    average = optimisation.average
+    return save_checkpoint(run_dir, {
+        "config": asdict(config), "command": command, "out": os.fspath(run_dir),
+        "initial_card": ancestor,
+        "epoch": epoch, "step": step, "history": history, "seconds": seconds, "resumed": resumed,
+        "net": {k: v.detach().to("cpu") for k, v in optimisation.net.state_dict().items()},
+        **({} if average is None else
+           {"average": {k: v.detach().to("cpu") for k, v in average.net.state_dict().items()}}),
+        "optimizer": optimisation.optimizer.state_dict(), "schedule": optimisation.schedule.state_dict(),
+        "rng": rng,
+    })
+
+
+def restore_checkpoint(state: dict[str, Any], optimisation: Optimisation, generator: torch.Generator,
+                       processes: Processes) -> tuple[int, int, float, int]:
+    """Load a checkpoint's weights, optimiser, schedule and random streams; returns (first
+    epoch to run, steps done, seconds spent, times resumed)."""
+    import torch
+
+    try:
+        optimisation.net.load_state_dict(state["net"])
+        if optimisation.average is not None:
+            optimisation.average.net.load_state_dict(state["average"])
+        optimisation.optimizer.load_state_dict(state["optimizer"])
+        optimisation.schedule.load_state_dict(state["schedule"])
+        generator.set_state(state["rng"]["generator"])
+        if processes.is_main:
+            torch.random.set_rng_state(state["rng"]["torch"])
+        else:  # only the first process's stream was saved; the others start a fresh one per resume
+            torch.manual_seed(hash((int(state["config"]["seed"]), processes.rank, int(state["epoch"]))) % 2**63)
+        if "cuda" in state["rng"] and torch.cuda.is_available() and processes.world == 1:
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+    except (RuntimeError, KeyError, TypeError, ValueError) as exc:
+        raise TrainingError(f"the checkpoint does not fit this run: {str(exc).splitlines()[0][:200]}") from None
+    epoch, step = int(state["epoch"]), int(state["step"])
+    return epoch + 1, step, float(state.get("seconds", 0.0)), int(state.get("resumed", 0)) + 1
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ import sys
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -132,74 +131,73 @@ class _Controls:
 
 
 class _Run:
+    """The studio's run: :func:`vaedesk.training.run.run_training`, its events sent on as
+    messages, the studio's commands turned into pauses, hover answers and a stop."""
+
     def __init__(self, request: dict[str, Any], controls: _Controls, messages: _Messages) -> None:
         self.request, self.controls, self.messages = request, controls, messages
         self.projection = None
         self.epochs_done = 0.0
-        self.saved = ""
+        self.saved = ""  # the model of the last completed epoch, kept when the run ends otherwise
         self.net = None  # the latest weights seen: after the run, hovers decode with them
 
     def run(self) -> None:
-        import torch
-
-        from vaedesk.training.checkpoint import load_checkpoint, remove_run, run_dir_for
-        from vaedesk.data.datasets import load_split
-        from vaedesk.errors import VaedeskError
-        from vaedesk.model.model import load_model
+        from vaedesk.training.checkpoint import remove_run
         from vaedesk.training.config import TrainConfig, TrainingError
-        from vaedesk.training.loop import check_writable, save_and_evaluate, train
+        from vaedesk.training.run import TrainingRequest, run_training
 
-        # One thread: the other core stays with the window and its model worker.
-        torch.set_num_threads(1)
         request, send = self.request, self.messages.send
         try:
-            resume = None
-            if request.get("resume"):  # an interrupted run, continued with its own settings
-                resume = load_checkpoint(request["resume"])
-                request = {**request, "config": resume["config"], "command": resume["command"], "initial": None}
-            config = TrainConfig(**request["config"])
-            out = Path(request["out"])
-            run_dir = run_dir_for(out)
-            test = load_split("test", config.data_dir, categories=config.category_list())
-            self.test_images = test.images[:SNAPSHOT_IMAGES]
-            self.test_labels = test.labels[:SNAPSHOT_IMAGES]
-            initial = load_model(request["initial"]) if request.get("initial") else None
-            check_writable(out)  # before the run, not after it
-
-            def on_epoch(model) -> None:
-                self.saved = str(model.save(out))
-                send("checkpoint", path=self.saved, epoch=int(model.card["epochs"]))
-
-            def on_progress(report) -> None:
-                self.epochs_done = report.step / report.steps_per_epoch
-                send("progress", **dataclasses.asdict(report))
-
-            def on_step(step: int, net) -> None:
-                self.serve_hover(net)
-                if step == 1 or step % SNAPSHOT_EVERY == 0:
-                    self.snapshot(step, net)
-                while not self.controls.running.wait(0.05):  # paused: still answer the hover preview
-                    self.serve_hover(net)
-
-            model = train(config, on_progress=on_progress, should_stop=self.controls.cancel.is_set,
-                          report_every=REPORT_EVERY, command=request.get("command"), initial=initial,
-                          on_step=on_step, on_epoch=on_epoch, run_dir=run_dir, resume=resume)
-            if self.controls.cancel.is_set():
+            resume = request.get("resume") or None
+            outcome = run_training(
+                TrainingRequest(config=None if resume else TrainConfig.from_dict(request["config"]),
+                                out=request["out"], resume=resume, initial=request.get("initial") or None,
+                                command=request.get("command"),
+                                threads=1,  # one thread: the other core stays with the window and its model worker
+                                save_every_epoch=True, report_every=REPORT_EVERY),
+                self.on_event, should_stop=self.controls.cancel.is_set)
+            if outcome.stopped:
                 if self.controls.discard:
-                    remove_run(run_dir)
-                self.send_weights(model)
+                    remove_run(outcome.run_dir)
+                self.send_weights(outcome.model)
                 send("cancelled", path=self.saved)
-                return
-            self.snapshot(-1, model.net)
-            send("status", text="Evaluating on the test set…")
-            path = save_and_evaluate(model, out, config.data_dir)
-            remove_run(run_dir)
-            send("finished", path=str(path), metrics=model.card["metrics"])
-        except (TrainingError, VaedeskError) as exc:
+        except TrainingError as exc:  # whatever stops a run: its one line
             send("failed", message=str(exc), path=self.saved)
         except Exception as exc:  # a bug: say it in one line; the traceback goes to stderr (the app's log)
             log.exception("the training run failed")
             send("failed", message=f"{type(exc).__name__}: {exc}", path=self.saved)
+
+    def on_event(self, event) -> None:
+        """One of the run's events, as the studio's message (or its pause)."""
+        from vaedesk.data.datasets import load_split
+        from vaedesk.training import events
+
+        send = self.messages.send
+        if isinstance(event, events.Started):  # the test images the snapshots encode
+            config = event.config
+            test = load_split("test", config.data_dir, categories=config.category_list())
+            self.test_images = test.images[:SNAPSHOT_IMAGES]
+            self.test_labels = test.labels[:SNAPSHOT_IMAGES]
+        elif isinstance(event, events.StepDone):
+            self.serve_hover(event.net)
+            if event.step == 1 or event.step % SNAPSHOT_EVERY == 0:
+                self.snapshot(event.step, event.net)
+            while not self.controls.running.wait(0.05):  # paused: still answer the hover preview
+                self.serve_hover(event.net)
+        elif isinstance(event, events.Progress):
+            self.epochs_done = event.step / event.steps_per_epoch
+            send("progress", **dataclasses.asdict(event))
+        elif isinstance(event, events.EpochSaved):
+            self.saved = str(event.model_path)
+            send("checkpoint", path=self.saved, epoch=event.epoch)
+        elif isinstance(event, events.Trained) and not event.stopped:
+            self.snapshot(-1, event.model.net)
+        elif isinstance(event, events.Evaluating):
+            send("status", text="Evaluating on the test set…")
+        elif isinstance(event, events.Notice):
+            send("status", text=event.text)
+        elif isinstance(event, events.Saved):
+            send("finished", path=str(event.path), metrics=event.metrics)
 
     def send_weights(self, model) -> None:
         """Keep the weights as they are now (a cancelled run's), so the studio's plane still
@@ -232,8 +230,8 @@ class _Run:
         self.messages.send("hover", x=point[0], y=point[1], image=np.asarray(image, np.float32))
 
     def snapshot(self, step: int, net) -> None:
-        from vaedesk.insight.diagnostics import active_units
         from vaedesk.errors import LatentError, ModelError
+        from vaedesk.insight.diagnostics import active_units
         from vaedesk.latent.projection import Projection
 
         self.net = net

@@ -1,5 +1,6 @@
 """The settings of a training run, checked where they are made, without importing PyTorch
-(the command line builds its options from them at every start)."""
+(the command line builds its ``train`` options from their table at every start), and the
+named recipes (:data:`PRESETS`)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import math
 import numbers
 import os
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from vaedesk.model.card import KINDS, MAX_WIDTH
 from vaedesk.errors import VaedeskError
+from vaedesk.model.card import KINDS, MAX_WIDTH
 from vaedesk.support.limits import LATENT_DIM_LIMIT
+from vaedesk.training.events import Progress  # noqa: F401  (where the studio's client has always found it)
 
 
 class TrainingError(VaedeskError):
@@ -33,34 +35,93 @@ ELASTIC_LIMIT = 4.0
 BETA_LIMIT = 1000.0
 
 
+# The help text of --data, which `vaedesk eval` shares.
+DATA_HELP = ("data folder: IDX files in the MNIST layout, Quick, Draw! .npy files (one per category) or one "
+             "sub-folder of images per class (default: bundled MNIST)")
+
+OPTION = "option"  # the key of a field's Option in its dataclass metadata
+
+
+@dataclass(frozen=True)
+class Option:
+    """How one setting is written on the ``vaedesk train`` command line.
+
+    ``kind`` says how its text is read: "count" (a whole number, at least 1), "whole" (any
+    whole number), "number" (a finite number), "choice" (one of ``choices``), "text" or
+    "switch" (a flag with no value, true when given).
+    """
+
+    flag: str
+    help: str
+    kind: str
+    metavar: str | None = None
+    choices: tuple[str, ...] = ()
+    # Written by to_argv even at its default, so a recorded command still says the recipe
+    # if the default changes; the others only when they differ from it.
+    always_written: bool = False
+    off_flag: str | None = None  # a second flag that sets the value to 0
+
+
+def _setting(default: Any, flag: str, help: str, kind: str, **option: Any) -> Any:
+    return field(default=default, metadata={OPTION: Option(flag, help, kind, **option)})
+
+
 @dataclass
 class TrainConfig:
-    kind: str = "vae"
-    latent_dim: int = 2
-    epochs: int = 30
-    batch_size: int = 128
-    lr: float = 1e-3
-    beta: float = 1.0
-    seed: int = 0
-    data_dir: str | None = None
-    limit: int | None = None  # per category for a Quick, Draw! folder
-    categories: str | None = None  # comma-separated classes of a Quick, Draw! or image folder; None = all
-    augment: float = 0.5  # fraction of each batch distorted for robustness; 0 = off
-    pen_style: float = 0.5  # of the distorted ones, the fraction re-drawn with a uniform pen
-    elastic: float = 0.0  # of the distorted ones, a smooth warp of up to this many pixels; 0 = off
-    sketches: float = 0.0  # fraction of each batch replaced by synthetic drawings (vaedesk.data.sketch_pairs)
-    jitter: float = 0.0  # fraction of each batch slightly moved and warped, as input and target; 0 = off
-    ema: float = 0.0  # decay per step of the moving average of the weights that is kept; 0 = off
-    width: int = 32
-    hidden: int = 512
-    device: str = "cpu"  # "auto" (CUDA, else MPS, else CPU), "cpu", "cuda", "cuda:N" or "mps"
-    amp: bool = False  # mixed precision: bf16 (or fp16) autocast on CUDA, bf16 on CPU
+    """The settings of a training run. Each field's :class:`Option` (its metadata) is the one
+    description of its command-line flag: ``vaedesk train``'s options, :meth:`from_options`
+    and :meth:`to_argv` are all made from it."""
+
+    kind: str = _setting("vae", "--kind", "VAE or plain autoencoder", "choice", choices=KINDS, always_written=True)
+    latent_dim: int = _setting(2, "--latent-dim", "latent dimensions", "count", always_written=True)
+    epochs: int = _setting(30, "--epochs", "passes over the training set", "count", always_written=True)
+    batch_size: int = _setting(128, "--batch-size", "images per step", "count", always_written=True)
+    lr: float = _setting(1e-3, "--lr", "Adam learning rate", "number", always_written=True)
+    beta: float = _setting(1.0, "--beta", "weight of the KL term", "number", always_written=True)
+    seed: int = _setting(0, "--seed", "random seed", "whole", always_written=True)
+    data_dir: str | None = _setting(None, "--data", DATA_HELP, "text", metavar="DIR")
+    limit: int | None = _setting(  # per category for a Quick, Draw! folder
+        None, "--limit", "train on the first N training images only (per category for Quick, Draw! folders)",
+        "count", metavar="N")
+    categories: str | None = _setting(  # comma-separated; None = all
+        None, "--categories", "comma-separated classes of a Quick, Draw! or image folder to train on, e.g. "
+        f"cat,house (at most {MAX_CATEGORIES}; default: all)", "text", metavar="NAMES")
+    augment: float = _setting(  # 0 = off
+        0.5, "--augment", "fraction of each batch distorted so mouse drawings are encoded well", "number",
+        metavar="P", always_written=True, off_flag="--no-augment")
+    pen_style: float = _setting(
+        0.5, "--pen-style", "of the distorted images, the fraction re-drawn with a uniform mouse-like pen",
+        "number", metavar="F", always_written=True)
+    elastic: float = _setting(  # 0 = off
+        0.0, "--elastic", "of the distorted images, warp each smoothly by up to PX pixels", "number",
+        metavar="PX", always_written=True)
+    sketches: float = _setting(  # vaedesk.data.sketch_pairs
+        0.0, "--sketches", "fraction of each batch replaced by synthetic mouse drawings of digits, each paired "
+        "with the training digit it resembles most; digit data only", "number", metavar="F", always_written=True)
+    jitter: float = _setting(  # 0 = off
+        0.0, "--jitter", "fraction of each batch replaced by slightly turned, scaled, moved and warped digits, as "
+        "input and as target: more digits to learn from", "number", metavar="F")
+    ema: float = _setting(  # 0 = off
+        0.0, "--ema", "keep an exponential moving average of the weights, e.g. 0.999, and save it instead of the "
+        "last step's weights; 0 is off", "number", metavar="DECAY")
+    width: int = _setting(32, "--width", "convolution channels", "count", always_written=True)
+    hidden: int = _setting(512, "--hidden", "dense layer units", "count", always_written=True)
+    device: str = _setting(
+        "cpu", "--device", "auto (CUDA, else Apple's MPS, else the CPU), cpu, cuda, cuda:N or mps", "text",
+        metavar="DEVICE")
+    amp: bool = _setting(
+        False, "--amp", "mixed precision: bf16 (fp16 where a GPU lacks it) autocast on CUDA, bf16 on the CPU",
+        "switch")
     # Fine-tuning only: the encoder stays fixed, so every digit keeps its place (and its KL
     # term) while the decoder learns to reconstruct better from those places.
-    decoder_only: bool = False
+    decoder_only: bool = _setting(
+        False, "--decoder-only", "with --from-model: train the decoder alone; the encoder, and so where every "
+        "drawing lands, stays as it is", "switch")
     # Fine-tuning only: the encoder's features and mean head stay fixed (every digit keeps its
     # place) while the posterior's spread and the decoder learn; a VAE's KL term can shrink.
-    keep_means: bool = False
+    keep_means: bool = _setting(
+        False, "--keep-means", "with --from-model: keep the encoder's means (where every drawing lands) and "
+        "train the posterior's spread and the decoder", "switch")
 
     def __post_init__(self) -> None:
         self.validate()  # a bad setting is named where it is made, not at the start of a run
@@ -130,51 +191,72 @@ class TrainConfig:
             return None
         return [name.strip() for name in self.categories.split(",")]
 
+    @staticmethod
+    def options() -> list[tuple[str, Any, Option]]:
+        """Every setting as (field name, default, :class:`Option`), in the fields' order."""
+        return [(f.name, f.default, f.metadata[OPTION]) for f in fields(TrainConfig)]
+
+    @classmethod
+    def from_options(cls, values: Mapping[str, Any] | Any) -> TrainConfig:
+        """The settings parsed from the options :meth:`options` describes: a mapping, or an
+        argparse namespace whose destinations are the field names."""
+        given = values if isinstance(values, Mapping) else vars(values)
+        return cls(**{name: given[name] for name, _default, _option in cls.options()})
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> TrainConfig:
+        """Settings saved as a dict (a checkpoint's, the studio's request); TrainingError for
+        names this version does not know."""
+        try:
+            return cls(**values)
+        except TypeError as exc:  # an unknown or missing name
+            raise TrainingError(f"the settings are not this version's ({exc})") from None
+
+    @classmethod
+    def preset(cls, name: str, **settings: Any) -> TrainConfig:
+        """A named recipe of :data:`PRESETS` with ``settings`` on top.
+
+        "studio" is the training studio's: the distortions of the shipped models' last
+        fine-tuning runs. A preset's synthetic drawings (``sketches``) are digits, so they are
+        left out when ``settings`` name another data folder. The command line's own default
+        stays augment 0.5, because the commands recorded in shipped model cards that give no
+        ``--augment`` were trained with it and must still reproduce those models.
+        """
+        if name not in PRESETS:
+            raise TrainingError(f"no training preset named {_shown(name)} (there are {', '.join(PRESETS)})")
+        recipe = dict(PRESETS[name])
+        if settings.get("data_dir") is not None:
+            recipe.pop("sketches", None)
+        return cls(**{**recipe, **settings})
+
     def to_argv(self, out: str | os.PathLike, from_model: str | None = None) -> list[str]:
         """The ``vaedesk train`` arguments that reproduce a run of these settings: the
         training studio records them in the card, exactly as the command line does."""
-        argv = ["train", "--kind", self.kind, "--latent-dim", str(self.latent_dim), "--epochs", str(self.epochs),
-                "--batch-size", str(self.batch_size), "--lr", repr(self.lr), "--beta", repr(self.beta),
-                "--seed", str(self.seed), "--augment", repr(self.augment), "--pen-style", repr(self.pen_style),
-                "--elastic", repr(self.elastic), "--sketches", repr(self.sketches),
-                "--width", str(self.width), "--hidden", str(self.hidden)]
-        if self.data_dir is not None:
-            argv += ["--data", os.fspath(self.data_dir)]
-        if self.limit is not None:
-            argv += ["--limit", str(self.limit)]
-        if self.categories is not None:
-            argv += ["--categories", self.categories]
-        if self.jitter:
-            argv += ["--jitter", repr(self.jitter)]
-        if self.ema:
-            argv += ["--ema", repr(self.ema)]
-        if self.device != "cpu":
-            argv += ["--device", self.device]
-        if self.amp:
-            argv += ["--amp"]
-        if self.decoder_only:
-            argv += ["--decoder-only"]
-        if self.keep_means:
-            argv += ["--keep-means"]
+        argv = ["train"]
+        for name, default, option in self.options():
+            value = getattr(self, name)
+            if option.kind == "switch":
+                argv += [option.flag] if value else []
+            elif value is not None and (option.always_written or value != default):
+                argv += [option.flag, _argument(value)]
         if from_model:
             argv += ["--from-model", from_model]
         return argv + ["--out", os.fspath(out)]
 
 
-@dataclass
-class Progress:
-    """One report from the training loop."""
+# Named recipes for TrainConfig.preset: the settings that differ from the defaults.
+PRESETS: dict[str, dict[str, Any]] = {
+    "studio": {"augment": 0.4, "elastic": 1.5, "sketches": 0.1},
+}
 
-    epoch: int  # 1-based
-    epochs: int
-    step: int  # global step, 1-based
-    steps_per_epoch: int
-    recon: float  # mean per image over the last report interval, nats
-    kl: float
-    images_per_second: float
-    epoch_done: bool = False
-    train: dict[str, float] = field(default_factory=dict)  # at epoch ends: the epoch's mean recon and kl
-    test: dict[str, float] = field(default_factory=dict)  # at epoch ends: test recon, kl, neg_elbo
+
+def _argument(value: Any) -> str:
+    """A setting as command-line text that reads back as the same value."""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return str(value)
 
 
 _LABELS = {"lr": "learning rate", "latent_dim": "latent dimension", "ema": "weight average (--ema)"}

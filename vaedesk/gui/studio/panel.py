@@ -363,14 +363,14 @@ class TrainingPanel(QWidget):
 
         distort = self.augment.isChecked()
         data_dir = self._data_dir_setting()
-        # The recipe of the shipped models; synthetic drawings are digits, so for MNIST only.
-        return TrainConfig(kind=self.kind.currentData(), latent_dim=self.latent.value(), epochs=self.epochs.value(),
-                           batch_size=self.batch.value(), lr=self.lr.value(),
-                           beta=self.beta.value() if self.kind.currentData() == "vae" else 1.0,
-                           seed=self.seed.value(), data_dir=data_dir, limit=self.limit.value() or None,
-                           categories=(self.categories.text().strip() or None) if self.categories.isEnabled() else None,
-                           augment=0.4 if distort else 0.0, elastic=1.5 if distort else 0.0,
-                           sketches=0.1 if distort and data_dir is None else 0.0)
+        # The studio's preset (the shipped models' distortions), or none of them.
+        undistorted = {} if distort else {"augment": 0.0, "elastic": 0.0, "sketches": 0.0}
+        return TrainConfig.preset("studio", kind=self.kind.currentData(), latent_dim=self.latent.value(),
+                                  epochs=self.epochs.value(), batch_size=self.batch.value(), lr=self.lr.value(),
+                                  beta=self.beta.value() if self.kind.currentData() == "vae" else 1.0,
+                                  seed=self.seed.value(), data_dir=data_dir, limit=self.limit.value() or None,
+                                  categories=(self.categories.text().strip() or None)
+                                  if self.categories.isEnabled() else None, **undistorted)
 
     def run_name(self) -> str:
         """The typed name, or one made from the settings that no model has yet."""
