@@ -373,8 +373,7 @@ def test_a_doodle_model_is_shown_with_its_own_categories(qtbot, tmp_path):
 def test_a_doodle_folder_offers_its_categories_and_the_run_takes_those_named(qtbot, tmp_path, monkeypatch):
     """Twelve Quick, Draw! categories are more than a model learns: the studio asks for some."""
     from tests.test_data_formats import _doodles
-    from vaedesk.training.config import TrainConfig
-    from vaedesk.training.loop import train
+    from vaedesk.data.datasets import model_class_names
 
     folder = tmp_path / "doodles"
     folder.mkdir()
@@ -400,7 +399,7 @@ def test_a_doodle_folder_offers_its_categories_and_the_run_takes_those_named(qtb
     panel.epochs.setValue(1)
     run(qtbot, panel)
     model = vaedesk.load_model(panel.last_run_name)
-    assert vaedesk.data.datasets.model_class_names(model.card) == ("cat", "house", "tree")
+    assert model_class_names(model.card) == ("cat", "house", "tree")
     panel.set_data_folder(None)
     assert not categories.isEnabled() and panel.config().categories is None
     win.close()
