@@ -43,7 +43,7 @@ _CLOSE_WITH_POINT = re.compile(r"([Zz])[-+0-9.eE]+,[-+0-9.eE]+")
 def _closed_paths_understood() -> Iterator[None]:
     """pyqtgraph 0.14's SVG exporter re-maps every path's points and takes each token of a
     path for a point, so the close-path command ("Z") that Qt 6 writes stops it with a
-    ValueError (pyqtgraph issue 3495). While this is active, each "Z" travels as "Z0,0",
+    ValueError (a pyqtgraph bug, reported upstream). While this is active, each "Z" travels as "Z0,0",
     a token it can read, and is put back bare after the points are re-mapped."""
     module = sys.modules[SVGExporter.__module__]
     original = module.correctCoordinates

@@ -28,8 +28,8 @@ PIN_RADIUS_PX = 10.0
 class PriorCircle(QGraphicsEllipseItem):
     """A circle of radius ``radius`` (plot units) around its position, antialiased.
 
-    Qt's own item: its bounds are plain C++ (pyqtgraph's curve item measured its 129 points
-    in Python at every change of range, a tenth of the plane's repaint).
+    Qt's own item: its bounds are plain C++, where pyqtgraph's curve item measures its
+    points in Python at every change of range.
     """
 
     def __init__(self, radius: float, pen: QPen) -> None:
@@ -73,10 +73,10 @@ def rasterize_dots(px: np.ndarray, py: np.ndarray, colors: np.ndarray, width: in
 class PointCloud(pg.GraphicsObject):
     """The test-set scatter: thousands of dots of one size, rasterised with NumPy.
 
-    pyqtgraph's ScatterPlotItem spends ~90 ms of Python setting 10,000 points with their
-    colours and ~50 ms drawing them after each pan or zoom; here both are a few
-    milliseconds. The item caches its pixels (DeviceCoordinateCache), so repaints caused
-    by other items (the posterior, on every stroke) only copy them.
+    pyqtgraph's ScatterPlotItem sets and draws each point in Python, far too slowly for
+    10,000 points after every pan or zoom; here NumPy does both. The item caches its pixels
+    (DeviceCoordinateCache), so repaints caused by other items (the posterior, on every
+    stroke) only copy them.
     """
 
     def __init__(self) -> None:
@@ -313,8 +313,8 @@ def lens_outline() -> pg.PlotCurveItem:
 
 def prior_items() -> tuple[tuple[PriorCircle, ...], tuple[pg.TextItem, ...]]:
     """Dashed 1σ, 2σ, 3σ circles and their labels (placed by the plane's show_prior)."""
-    # One pixel wide: Qt strokes an antialiased pen of at most one pixel on its fast path;
-    # at 1.2 px the three circles took 4.3 ms to redraw after each change of range, 0.15 here.
+    # One pixel wide: Qt strokes an antialiased pen of at most one pixel on its fast path,
+    # and a wider one far more slowly at every change of range.
     pen = pg.mkPen(PRIOR_COLOR, width=1.0, style=Qt.PenStyle.DashLine)
     circles, labels = [], []
     for k in (1, 2, 3):

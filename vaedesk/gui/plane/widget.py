@@ -357,7 +357,7 @@ class LatentPlane(pg.PlotWidget):
         order = np.random.default_rng(0).permutation(len(points))
         self._scatter_order = order
         self._color_scatter(n_classes)
-        # The legend is rebuilt only for new class names (30 ms of text layout); with the
+        # The legend is rebuilt only for new class names (its text layout is slow); with the
         # same classes, those the user hid stay hidden, e.g. while a training run re-encodes.
         names = tuple(names[:n_classes])
         if names != self._legend_names:
@@ -773,12 +773,13 @@ class LatentPlane(pg.PlotWidget):
 
     def follow_scatter(self, keep_reach: float | None = None) -> None:
         """Keep a moving scatter (re-encoded while a model trains) in view, steadily: the view
-        changes only when the cloud leaves it or fills too little of it (see plot_range), so
-        most updates redraw the points alone rather than the axes and grid as well.
+        changes only when the cloud leaves it or fills too little of it (as in
+        :mod:`vaedesk.gui.plotting.ranges`), so most updates redraw the points alone rather
+        than the axes and grid as well.
 
         ``keep_reach``: the square [-r, r]² is kept in view too. A VAE's prior reaches about
         3: its cloud is seen growing into the prior from a steady frame (a new range redraws
-        the axes, 15-20 ms, where new points alone take 4 ms) rather than zoomed after.
+        the axes, which costs several times more than new points alone) rather than zoomed after.
         """
         points = self._scatter_xy
         if points.shape[0] == 0:
