@@ -366,7 +366,7 @@ def bench_gui() -> dict[str, float]:
     results["peak_memory_mb"] = window_mb + model_mb
     results["peak_memory_window_mb"], results["peak_memory_model_process_mb"] = window_mb, model_mb
 
-    # Training studio: a run goes on its own thread while the user draws in the window.
+    # Training studio: a run trains in its own process while the user draws in the window.
     panel = win.open_training()
     panel.limit.setValue(4000)
     panel.epochs.setValue(2)
@@ -393,8 +393,7 @@ def bench_gui() -> dict[str, float]:
 
 def peak_memory_mb(win) -> tuple[float, float]:
     """The peaks of the window's process and of its model process (their sum bounds what they
-    held at once). The fork server the model process came from holds the same imported
-    modules, in pages it shares with its child: not counted again.
+    held at once).
 
     Each from the kernel's high-water mark of the process' own memory (VmHWM): ru_maxrss of a
     process started by this suite's main process would include that process' peak, which the

@@ -1,6 +1,6 @@
-"""Regenerate the README's pictures with the real app: window, the window in the dark
-theme, the distribution tab, the guided tour, manifold, morph GIF, traversals, views,
-latent arithmetic, training studio.
+"""Regenerate the pictures of README.md and docs/ with the real app: window, the window in
+the dark theme, the distribution tab, the guided tour, manifold, morph GIF, traversals,
+views, latent arithmetic, training studio.
 
     QT_QPA_PLATFORM=offscreen python resources/screenshots/make_screenshots.py
     QT_QPA_PLATFORM=offscreen python resources/screenshots/make_screenshots.py --only window,dark
@@ -9,7 +9,7 @@ latent arithmetic, training studio.
 skips the steps that only the others need; ``--out DIR`` writes them elsewhere (to compare).
 
 The digit is drawn with real mouse events, pins are placed at the centres of some digit
-clusters, and the GIF is exported through the window's own export (worker thread, atomic).
+clusters, and the GIF is exported through the window's own export (in the model process, atomic).
 The training studio runs a real short training (saved in a temporary VAEDESK_HOME).
 """
 
@@ -51,7 +51,8 @@ class _Pause:
 
 
 def pause(ms: int) -> None:
-    # A real event loop: unlike QTest.qWait it lets the worker thread run Python meanwhile.
+    # A real event loop, so the model process' results (queued by the client's reading
+    # thread) are shown while the script waits.
     loop = QEventLoop()
     QTimer.singleShot(ms, loop.quit)
     loop.exec()

@@ -92,7 +92,7 @@ ARCHITECTURE_SCHEMA: Schema = {
     "hidden": (True, integer(1, MAX_WIDTH)),
 }
 
-TRAINING_SCHEMA: Schema = {  # vaedesk.training.loop.TrainConfig, less what the card holds above
+TRAINING_SCHEMA: Schema = {  # vaedesk.training.config.TrainConfig, less what the card holds above
     "epochs": (False, integer(1)),
     "batch_size": (False, integer(1)),
     "lr": (False, NUMBER),

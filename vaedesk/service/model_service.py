@@ -2,9 +2,8 @@
 
 The window lives in one process and the model in another, so that the model's Python work
 (turning strokes into the model input, NumPy, loading) never holds the window's interpreter
-lock: on two cores, a model worker on a thread of the window's process put 44–53 ms gaps
-between the window's frames while the user drew, and 0 gaps over 16 ms once its work ran
-elsewhere (see README, "The model in its own process").
+lock: on a thread of the window's process it delayed the window's frames while the user drew
+(see docs/architecture.md, "Processes").
 
 Requests (typed, in :mod:`vaedesk.service.protocol`) arrive on channels. Interactive channels
 (encode, hover, pins, grid, morph preview) are coalesced: each holds only its newest request,
@@ -56,8 +55,8 @@ SCATTER_LIMIT = 10_000
 INSIGHT_SAMPLES = 16
 LIKELIHOOD_SAMPLES = 256
 NEIGHBOURS = 8
-# The model process' niceness. With a run training, the window's longest block in the
-# benchmark's training phase was 18.3 ms at 0 and 14.4 ms at 5 (one `--part gui` run each).
+# The model process' niceness: with every core busy (a run training), the window's frames
+# go first.
 MODEL_PROCESS_NICE = 5
 
 # Imported by the model process as it starts, before the first request needs them.

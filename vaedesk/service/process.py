@@ -12,9 +12,9 @@ Why a fresh interpreter and not ``multiprocessing.Process``: a spawned or fork-s
 script that opens a window needed an ``if __name__ == "__main__"`` guard, and a script fed on
 standard input (``python - <<EOF``) could not start a model at all ("No such file or
 directory: '<stdin>'"). ``python -m`` imports only vaedesk. The price is that each child
-imports PyTorch itself (a second or two, on the reader thread: the window never waits),
-where the fork server paid it once per app; the first model, the one a user waits for,
-starts as fast as before. No Qt here.
+imports PyTorch itself as it starts, a second or two that the window does not wait for
+(the child starts on the reader thread). How the children fit into the app:
+docs/architecture.md. No Qt here.
 """
 
 from __future__ import annotations
