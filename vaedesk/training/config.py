@@ -216,8 +216,9 @@ class TrainConfig:
     def preset(cls, name: str, **settings: Any) -> TrainConfig:
         """A named recipe of :data:`PRESETS` with ``settings`` on top.
 
-        "studio" is the training studio's: the distortions of the shipped models' last
-        fine-tuning runs. A preset's synthetic drawings (``sketches``) are digits, so they are
+        "studio" is the training studio's: moderate distortions (affine, elastic) and a tenth
+        of synthetic mouse drawings, so that a model trained in the app places people's
+        drawings as well as MNIST's digits. A preset's synthetic drawings (``sketches``) are digits, so they are
         left out when ``settings`` name another data folder. The command line's own default
         stays augment 0.5, because the commands recorded in shipped model cards that give no
         ``--augment`` were trained with it and must still reproduce those models.
