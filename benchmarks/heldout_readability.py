@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from vaedesk.data.datasets import load_split
-from vaedesk.data.preprocess import preprocess_strokes
+from vaedesk.data.strokes import preprocess_strokes
 
 DEFAULT_DATA = ROOT / "resources" / "data" / "drawn-digits" / "heldout.json.gz"
 

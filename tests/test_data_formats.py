@@ -245,7 +245,7 @@ def test_the_test_split_is_at_most_a_thousand_a_category(tmp_path):
 
 
 def test_image_folder_is_preprocessed_like_imported_pictures(image_folder):
-    from vaedesk.data.preprocess import preprocess_file
+    from vaedesk.data.images import preprocess_file
 
     assert class_names(image_folder) == ("circle", "square")
     train, test = load_split("train", image_folder), load_split("test", image_folder)

@@ -4,7 +4,8 @@ from PIL import Image
 
 from vaedesk.data.drawing_files import load_drawing, save_drawing
 from vaedesk.errors import DrawingError, ImageError
-from vaedesk.data.preprocess import preprocess_image, preprocess_strokes
+from vaedesk.data.images import preprocess_image
+from vaedesk.data.strokes import preprocess_strokes
 from vaedesk.data.sketches import synthetic_drawings
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from vaedesk.data.drawn_digits import heldout_path, load_drawn_digits
 from vaedesk.errors import VaedeskError
-from vaedesk.data.preprocess import preprocess_strokes
+from vaedesk.data.strokes import preprocess_strokes
 
 
 def test_bundled_set_is_600_readable_drawings_of_every_digit():

@@ -32,7 +32,7 @@ from vaedesk.errors import DataError, ImageError, ModelError
 from vaedesk.data.idx import read_idx, write_idx
 from vaedesk.model.model import Model, list_models, load_model, new_card, read_card
 from vaedesk.model.nets import AutoEncoder
-from vaedesk.data.preprocess import MAX_IMAGE_PIXELS, load_image, preprocess_image
+from vaedesk.data.images import MAX_IMAGE_PIXELS, load_image, preprocess_image
 
 # Slow cases (big files, decoders) get a fraction of the budget.
 FEW = settings(max_examples=max(5, settings.default.max_examples // 3))

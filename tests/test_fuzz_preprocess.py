@@ -1,4 +1,4 @@
-"""Property-based tests: hostile drawings and image arrays at vaedesk.data.preprocess's boundary.
+"""Property-based tests: hostile drawings and image arrays at the boundary of vaedesk.data.strokes and vaedesk.data.images.
 
 Whatever a caller passes, preprocess_strokes / preprocess_image either return a finite
 float32 (28, 28) array in [0, 1] or raise DrawingError / ImageError with a one-line message
@@ -23,15 +23,9 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 from vaedesk.errors import DrawingError, ImageError
-from vaedesk.data.preprocess import (
-    MAX_COORDINATE,
-    MAX_PEN_WIDTH,
-    MAX_POINTS,
-    MIN_PEN_WIDTH,
-    MNIST_CENTRE,
-    preprocess_image,
-    preprocess_strokes,
-)
+from vaedesk.data.images import preprocess_image
+from vaedesk.data.mnist_frame import MNIST_CENTRE
+from vaedesk.data.strokes import MAX_COORDINATE, MAX_PEN_WIDTH, MAX_POINTS, MIN_PEN_WIDTH, preprocess_strokes
 
 # Slow cases (tens of thousands of points, full-size images) get a fraction of the budget.
 FEW = settings(max_examples=max(5, settings.default.max_examples // 6))

@@ -16,7 +16,7 @@ import pytest
 
 from vaedesk.errors import DataError, ImageError, VaedeskError
 from vaedesk.data.idx import read_idx
-from vaedesk.data.preprocess import load_image
+from vaedesk.data.images import load_image
 
 from tests.conftest import REPO
 
@@ -46,7 +46,7 @@ def _png(path: Path, width: int, depth: int, colour: int, rows: list[tuple[int, 
 # what the parent (pytest) had resident when it forked the child.
 _PEAK = """
 import sys
-from vaedesk.data.preprocess import preprocess_file
+from vaedesk.data.images import preprocess_file
 try:
     preprocess_file(sys.argv[1])
     outcome = "ok"

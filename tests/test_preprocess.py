@@ -1,4 +1,4 @@
-"""Tests for vaedesk.data.preprocess: MNIST-style normalisation of drawings and images."""
+"""Tests for vaedesk.data.strokes and vaedesk.data.images: MNIST-style normalisation of drawings and pictures."""
 
 from __future__ import annotations
 
@@ -14,13 +14,9 @@ import pytest
 from PIL import Image
 
 from vaedesk.errors import DrawingError, ImageError
-from vaedesk.data.preprocess import (
-    DEFAULT_PEN_WIDTH,
-    MNIST_CENTRE,
-    load_image,
-    preprocess_image,
-    preprocess_strokes,
-)
+from vaedesk.data.images import load_image, preprocess_image
+from vaedesk.data.mnist_frame import MNIST_CENTRE
+from vaedesk.data.strokes import DEFAULT_PEN_WIDTH, preprocess_strokes
 
 MNIST_DIR = Path(__file__).resolve().parent.parent / "resources" / "data" / "mnist"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vaedesk.data.preprocess import MNIST_CENTRE, preprocess_strokes
+from vaedesk.data.mnist_frame import MNIST_CENTRE
+from vaedesk.data.strokes import preprocess_strokes
 from vaedesk.data.sketches import draw_digit, synthetic_drawings
 
 

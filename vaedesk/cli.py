@@ -315,7 +315,7 @@ def _cmd_encode(args: argparse.Namespace) -> int:
     import numpy as np
 
     from vaedesk.model.model import load_model
-    from vaedesk.data.preprocess import preprocess_file
+    from vaedesk.data.images import preprocess_file
 
     model = load_model(args.model)
     inputs = np.stack([preprocess_file(path) for path in args.images])

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from vaedesk.gui.client import model_client
 from vaedesk.gui.widgets.canvas import CANVAS_SIZE
-from vaedesk.data.preprocess import preprocess_strokes
+from vaedesk.data.strokes import preprocess_strokes
 from vaedesk.data.sketches import draw_digit
 
 from tests.gui.helpers import send_mouse

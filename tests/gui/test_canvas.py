@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 from tests.gui.helpers import draw_strokes, send_mouse
 from vaedesk.gui.widgets.canvas import CANVAS_SIZE, DrawingCanvas
 from vaedesk.errors import DrawingError
-from vaedesk.data.preprocess import DEFAULT_PEN_WIDTH, MAX_POINTS, preprocess_strokes
+from vaedesk.data.strokes import DEFAULT_PEN_WIDTH, MAX_POINTS, preprocess_strokes
 from vaedesk.data.sketches import synthetic_drawings
 
 LEFT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QWidget
 
 import vaedesk
 from vaedesk.gui import MainWindow
-from vaedesk.data.preprocess import preprocess_strokes
+from vaedesk.data.strokes import preprocess_strokes
 from vaedesk.data.sketches import draw_digit
 
 from tests.gui.helpers import draw_strokes, send_mouse

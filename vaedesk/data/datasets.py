@@ -296,7 +296,7 @@ def _image_files(folder: Path) -> list[Path]:
 
 def _preprocessed(path: Path) -> np.ndarray:
     """An image file as MNIST-like uint8 pixels: inverted if dark on light, cropped, centred."""
-    from vaedesk.data.preprocess import preprocess_file  # Pillow: only for image folders
+    from vaedesk.data.images import preprocess_file  # Pillow: only for image folders
 
     try:
         image = preprocess_file(path)

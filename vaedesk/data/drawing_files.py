@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw, PngImagePlugin
 from vaedesk.support.atomic import atomic_path
 from vaedesk.errors import DrawingError, ImageError
 from vaedesk.support.limits import CANVAS_SIZE
-from vaedesk.data.preprocess import load_image
+from vaedesk.data.images import load_image
 
 STROKES_KEY = "vaedesk-strokes"
 

@@ -18,7 +18,7 @@ from vaedesk.support.atomic import atomic_path
 from vaedesk.model.encodings import data_digest
 from vaedesk.errors import VaedeskError
 from vaedesk.support.paths import user_cache_dir
-from vaedesk.data.preprocess import DEFAULT_PEN_WIDTH
+from vaedesk.data.strokes import DEFAULT_PEN_WIDTH
 from vaedesk.support.safe_read import open_regular
 
 _SUPERSAMPLE = 4

@@ -22,7 +22,7 @@ import torch
 from vaedesk.support.atomic import atomic_path
 from vaedesk.support.paths import user_cache_dir
 from vaedesk.data.penstyle import read_cached_images
-from vaedesk.data.preprocess import preprocess_strokes
+from vaedesk.data.strokes import preprocess_strokes
 from vaedesk.data.sketches import synthetic_drawings
 
 # Changing the generator (vaedesk.data.sketches with variety=True) must change this, so that

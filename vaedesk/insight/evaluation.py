@@ -129,7 +129,7 @@ def evaluate(model: Model, data_dir: str | os.PathLike | None = None, seed: int 
 
     metrics["knn5_test"] = vote("test", test_means, test_split.labels)
     if drawings or heldout:
-        from vaedesk.data.preprocess import preprocess_strokes
+        from vaedesk.data.strokes import preprocess_strokes
 
         if drawings:
             from vaedesk.data.sketches import synthetic_drawings

@@ -33,7 +33,7 @@ def resolve_endpoint(model: Model, endpoint: Endpoint) -> np.ndarray:
     (encoded as is) or a latent vector of the model's dimension. Images are encoded to
     their posterior mean.
     """
-    from vaedesk.data.preprocess import preprocess_file, preprocess_image
+    from vaedesk.data.images import preprocess_file, preprocess_image
 
     if isinstance(endpoint, os.PathLike):
         endpoint = os.fspath(endpoint)

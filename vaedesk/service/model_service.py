@@ -34,7 +34,7 @@ from vaedesk import errors
 from vaedesk.errors import VaedeskError
 from vaedesk.export import save_gif, save_png_frames
 from vaedesk.latent.geometry import density, grid, tile
-from vaedesk.data.preprocess import preprocess_strokes
+from vaedesk.data.strokes import preprocess_strokes
 from vaedesk.service.protocol import (
     AttributeRequest, AttributeResult, CancelExport, Channel, CountRequest, DecodeRequest, DecodeResult, DensityResult,
     EncodeRequest, EncodeResult, Envelope, ExplainRequest, ExportCancelled, ExportFinished, ExportProgress,

@@ -4,7 +4,7 @@ The window writes the session a moment after every change and when it closes; th
 start restores it, also after the process was killed. The file is JSON written atomically
 (a crash never leaves half a file). Writer and reader share one set of limits, so a file
 the app wrote is always one it reads back, and every drawing is checked exactly as a drawn
-one is (:func:`vaedesk.data.preprocess.check_drawing`). Reading is strict but local: a drawing
+one is (:func:`vaedesk.data.strokes.check_drawing`). Reading is strict but local: a drawing
 or pin that cannot be used is dropped alone and named in :attr:`Session.problems`; a file
 that cannot be read at all raises :class:`SessionError`, and the window sets it aside
 (never deleting it). No Qt here: the window only converts to and from :class:`Session`.
@@ -28,7 +28,8 @@ from vaedesk.latent.attributes import MAX_ATTRIBUTES, Attribute, check_attribute
 from vaedesk.errors import DrawingError, LatentError, VaedeskError, one_line
 from vaedesk.support.limits import LATENT_LIMIT
 from vaedesk.support.paths import user_data_dir
-from vaedesk.data.preprocess import FIELD_SIZE, check_drawing
+from vaedesk.data.mnist_frame import FIELD_SIZE
+from vaedesk.data.strokes import check_drawing
 from vaedesk.support.safe_read import read_limited
 
 FORMAT = "vaedesk-session"

@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QUrl
 from PySide6.QtWidgets import QFileDialog, QStatusBar, QWidget
 
 from vaedesk.data.drawing_files import load_drawing, save_drawing
-from vaedesk.data.preprocess import load_image, preprocess_image
+from vaedesk.data.images import load_image, preprocess_image
 from vaedesk.errors import VaedeskError
 from vaedesk.gui.controllers.autosave import SessionKeeper
 from vaedesk.gui.dialogs.messages import MessageBoxes

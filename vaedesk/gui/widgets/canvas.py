@@ -32,7 +32,8 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from vaedesk.support.limits import CANVAS_SIZE
-from vaedesk.data.preprocess import BOX_SIZE, DEFAULT_PEN_WIDTH, FIELD_SIZE, MAX_POINTS, check_drawing
+from vaedesk.data.mnist_frame import BOX_SIZE, FIELD_SIZE
+from vaedesk.data.strokes import DEFAULT_PEN_WIDTH, MAX_POINTS, check_drawing
 from vaedesk.support.palettes import mix
 
 __all__ = ["CANVAS_SIZE", "PEN_SCALE_MIN", "PEN_SCALE_MAX", "DrawingCanvas", "ink_width"]
@@ -116,7 +117,7 @@ class DrawingCanvas(QWidget):
     history_changed = Signal()
     pen_scale_changed = Signal(float)
     #: Emitted with a message when the drawing holds the most points a drawing may
-    #: (preprocess.MAX_POINTS): the stroke ends there and no new one starts.
+    #: (strokes.MAX_POINTS): the stroke ends there and no new one starts.
     limit_reached = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
