@@ -8,8 +8,9 @@ import textwrap
 
 import pytest
 
-from tests.conftest import REPO
 from vaedesk.support.atomic import atomic_dir, atomic_path, sweep_stale, write_new
+
+from tests.support.paths import REPO
 
 
 def _run_and_kill_inside(code: str, tmp_path) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 
 from vaedesk.model.model import load_model
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 
 def test_a_two_process_run_saves_one_model_that_loads_and_evaluates(tmp_path):

@@ -3,9 +3,9 @@ import pytest
 from PIL import Image
 
 from vaedesk.data.drawing_files import load_drawing, save_drawing
-from vaedesk.errors import DrawingError, ImageError
 from vaedesk.data.preprocess import preprocess_image, preprocess_strokes
 from vaedesk.data.sketches import synthetic_drawings
+from vaedesk.errors import DrawingError, ImageError
 
 
 def test_round_trip_keeps_strokes_and_looks_like_the_digit(tmp_path):

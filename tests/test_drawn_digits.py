@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from vaedesk.data.drawn_digits import heldout_path, load_drawn_digits
-from vaedesk.errors import VaedeskError
 from vaedesk.data.preprocess import preprocess_strokes
+from vaedesk.errors import VaedeskError
 
 
 def test_bundled_set_is_600_readable_drawings_of_every_digit():

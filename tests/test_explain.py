@@ -8,10 +8,10 @@ import torch
 
 import vaedesk
 from vaedesk.data.datasets import load_split
-from vaedesk.insight.diagnostics import active_units
-from vaedesk.model.encodings import cache_path
 from vaedesk.errors import ImageError, VaedeskError
+from vaedesk.insight.diagnostics import active_units
 from vaedesk.insight.explanation import DrawingReport, ModelReference, explain, model_reference
+from vaedesk.model.encodings import cache_path
 from vaedesk.model.nets import loss_terms
 
 LIMIT = 300  # images of each split in the references built here: enough to rank, fast to build

@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-from vaedesk.errors import DrawingError, ImageError
 from vaedesk.data.preprocess import (
     MAX_COORDINATE,
     MAX_PEN_WIDTH,
@@ -32,6 +31,7 @@ from vaedesk.data.preprocess import (
     preprocess_image,
     preprocess_strokes,
 )
+from vaedesk.errors import DrawingError, ImageError
 
 # Slow cases (tens of thousands of points, full-size images) get a fraction of the budget.
 FEW = settings(max_examples=max(5, settings.default.max_examples // 6))

@@ -10,12 +10,19 @@ import threading
 import numpy as np
 import pytest
 
+from vaedesk.data.sketches import draw_digit
 from vaedesk.service.model_service import CANCEL_EXPORT, EVENTS, STOP, ModelService, serve
 from vaedesk.service.protocol import (
-    Channel, DecodeRequest, EncodeRequest, Envelope, ExportRequest, LensRequest, LoadRequest, MorphRequest,
+    Channel,
+    DecodeRequest,
+    EncodeRequest,
+    Envelope,
+    ExportRequest,
+    LensRequest,
+    LoadRequest,
+    MorphRequest,
 )
 from vaedesk.state.session import Drawing
-from vaedesk.data.sketches import draw_digit
 from vaedesk.state.workspace import ResolvedEndpoint
 
 

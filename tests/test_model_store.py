@@ -22,7 +22,7 @@ from vaedesk.errors import ModelError
 from vaedesk.model.model import Model, list_models, load_model, new_card
 from vaedesk.model.nets import AutoEncoder
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 
 class Killed(BaseException):

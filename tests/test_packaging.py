@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 import tomllib
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 
 def test_every_licence_file_named_in_the_metadata_exists_and_covers_code_and_data():

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 import torch
 
-from vaedesk.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, run_dir_for
 from vaedesk.cli import main
 from vaedesk.model.model import load_model
+from vaedesk.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, run_dir_for
 from vaedesk.training.loop import TrainConfig, TrainingError, train
 
-from tests.conftest import REPO
-from tests.test_cli import assert_one_line_error
+from tests.support.cli import assert_one_line_error
+from tests.support.paths import REPO
 
 SMALL = dict(limit=256, batch_size=64, width=8, hidden=32, augment=0.5, elastic=1.0)
 

@@ -10,11 +10,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaedesk.latent.attributes import MAX_ATTRIBUTE_DIM, MAX_ATTRIBUTES, Attribute
 from vaedesk.data.preprocess import MAX_COORDINATE, MAX_POINTS
+from vaedesk.latent.attributes import MAX_ATTRIBUTE_DIM, MAX_ATTRIBUTES, Attribute
 from vaedesk.state.session import (
-    MAX_FILE_BYTES, MAX_GALLERY, MAX_PINS, MAX_SESSION_POINTS, Drawing, Session, SessionError, load_session,
-    save_session, session_path, set_aside,
+    MAX_FILE_BYTES,
+    MAX_GALLERY,
+    MAX_PINS,
+    MAX_SESSION_POINTS,
+    Drawing,
+    Session,
+    SessionError,
+    load_session,
+    save_session,
+    session_path,
+    set_aside,
 )
 
 

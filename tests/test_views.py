@@ -84,7 +84,7 @@ def test_neighbour_view_places_new_points_among_their_fitted_neighbours():
     # A fitted point is placed (almost exactly) where it was fitted; a plane point back.
     np.testing.assert_allclose(view.to_plane(fitted[7]), plane[7], atol=1e-4)
     np.testing.assert_allclose(view.to_latent(plane[9]), fitted[9], atol=1e-4)
-    between = view.to_plane((fitted[:5] + 1e-3))
+    between = view.to_plane(fitted[:5] + 1e-3)
     assert between.shape == (5, 2)
     centre, cov = view.project_gaussian(fitted[3], np.full(4, 1e-8))
     np.testing.assert_allclose(centre, plane[3], atol=1e-3)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QTextBrowser
 
-from tests.gui.test_window import LOAD_TIMEOUT, open_window
+from tests.support.windows import LOAD_TIMEOUT, open_window
 
 
 def _about(win) -> tuple[QDialog, str]:

@@ -18,19 +18,34 @@ its actions (named by the action's text).
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractButton, QAbstractItemView, QAbstractScrollArea, QAbstractSlider, QAbstractSpinBox, QApplication,
-    QComboBox, QDialog, QGraphicsView, QLineEdit, QMenu, QPlainTextEdit, QTabBar, QTabWidget, QTextEdit,
-    QToolBar, QToolButton, QWidget,
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractScrollArea,
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QGraphicsView,
+    QLineEdit,
+    QMenu,
+    QPlainTextEdit,
+    QTabBar,
+    QTabWidget,
+    QTextEdit,
+    QToolBar,
+    QToolButton,
+    QWidget,
 )
 
-from tests.gui.helpers import draw_strokes
-from tests.gui.test_window import open_window, wait_for_final_posterior
+from vaedesk.data.sketches import draw_digit
 from vaedesk.gui.widgets.canvas import DrawingCanvas
 from vaedesk.gui.widgets.images import DigitView, ImageStrip
-from vaedesk.data.sketches import draw_digit
+
+from tests.support.gui_input import draw_strokes
+from tests.support.windows import wait_for_final_posterior
 
 INTERACTIVE = (QAbstractButton, QAbstractSlider, QComboBox, QAbstractSpinBox, QLineEdit, QTextEdit, QPlainTextEdit,
                QAbstractItemView, QGraphicsView, QTabWidget, DrawingCanvas, ImageStrip, DigitView)
@@ -89,13 +104,6 @@ def test_the_rule_finds_an_unnamed_widget(qtbot) -> None:
     assert unnamed(root) == ["QPushButton('new_button') < QWidget('root')"]
     button.setAccessibleName("New thing")
     assert unnamed(root) == []
-
-
-@pytest.fixture
-def window(qtbot):
-    win, _ = open_window(qtbot)
-    yield win
-    win.close()
 
 
 def _draw(qtbot, win, digit: int, seed: int) -> None:

@@ -19,7 +19,7 @@ from PIL import Image
 
 from vaedesk.data.datasets import load_split
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 # Runs the app as ``vaedesk FILE`` does (vaedesk.gui.app.main), and once the model is ready
 # and the file is on the canvas: says what it shows, then quits ("quit") or starts a small

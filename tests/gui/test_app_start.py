@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+
 def _start_xvfb():
     for display in range(90, 110):
         if os.path.exists(f"/tmp/.X11-unix/X{display}") or os.path.exists(f"/tmp/.X{display}-lock"):

@@ -7,13 +7,13 @@ import numpy as np
 from PySide6.QtWidgets import QToolButton, QWidget
 
 import vaedesk
-from vaedesk.latent.attributes import Member
 from vaedesk.data.datasets import load_split
-from vaedesk.state.session import load_session
 from vaedesk.data.sketches import draw_digit
+from vaedesk.latent.attributes import Member
+from vaedesk.state.session import load_session
 
-from tests.gui.helpers import draw_strokes
-from tests.gui.test_window import open_window, wait_for_final_posterior
+from tests.support.gui_input import draw_strokes
+from tests.support.windows import open_window, wait_for_final_posterior
 
 
 def add_from_menu(panel, group: str, *path: str) -> None:

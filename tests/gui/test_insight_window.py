@@ -9,17 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
-from tests.gui.helpers import draw_strokes
-from tests.gui.test_window import open_window, wait_for_final_posterior
 from vaedesk.data.datasets import load_split
 from vaedesk.data.sketches import draw_digit
 
-
-@pytest.fixture
-def window(qtbot):
-    win, _ = open_window(qtbot)
-    yield win
-    win.close()
+from tests.support.gui_input import draw_strokes
+from tests.support.windows import wait_for_final_posterior
 
 
 def _draw_and_explain(qtbot, win, digit, seed):

@@ -12,12 +12,12 @@ import pytest
 from PIL import Image
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
-from vaedesk.state.session import load_session, session_path
 from vaedesk.data.sketches import draw_digit
+from vaedesk.state.session import load_session, session_path
 
-from tests.gui.helpers import answer_close_question, draw_strokes
-from tests.conftest import REPO
-from tests.gui.test_window import open_window, wait_for_final_posterior
+from tests.support.gui_input import answer_close_question, draw_strokes
+from tests.support.paths import REPO
+from tests.support.windows import open_window, wait_for_final_posterior
 
 
 def _draw(qtbot, win, digit, seed):
@@ -173,7 +173,8 @@ def test_an_imported_picture_is_the_same_after_five_restarts(qtbot, tmp_path):
 HOSTILE = {
     "5,000-digit integer": '{"format": "vaedesk-session", "version": 1, "pins": [[' + "9" * 5000 + ', 0]]}',
     "nested 200,000 deep": '{"format": "vaedesk-session", "version": 1, "pins": ' + "[" * 200_000 + "]" * 200_000 + "}",
-    "pen width 1e9": '{"format": "vaedesk-session", "version": 1, "gallery": [{"strokes": [[[1, 2]]], "pen_width": 1e9}]}',
+    "pen width 1e9": ('{"format": "vaedesk-session", "version": 1, '
+                      '"gallery": [{"strokes": [[[1, 2]]], "pen_width": 1e9}]}'),
     "coordinate 2e6": '{"format": "vaedesk-session", "version": 1, "gallery": [{"strokes": [[[1, 2000000]]]}]}',
     "coordinate 1e308": '{"format": "vaedesk-session", "version": 1, "drawing": {"strokes": [[[1, 1e308]]]}}',
 }

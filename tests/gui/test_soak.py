@@ -1,4 +1,4 @@
-"""A short soak of the real window: a few hundred seeded random user actions (tests/gui/soak.py).
+"""A short soak of the real window: a few hundred seeded random user actions (tests/support/soak.py).
 
 The long version is ``python benchmarks/soak.py --actions 5000``.
 """
@@ -9,9 +9,9 @@ import numpy as np
 
 from vaedesk.data.sketches import draw_digit
 
-from tests.gui.helpers import draw_strokes
-from tests.gui.soak import KINDS, run_soak
-from tests.gui.test_window import open_window, wait_for_final_posterior
+from tests.support.gui_input import draw_strokes
+from tests.support.soak import KINDS, run_soak
+from tests.support.windows import open_window, wait_for_final_posterior
 
 ACTIONS = 400
 MAX_GROWTH = 0.10

@@ -11,13 +11,13 @@ import torch
 
 import vaedesk
 from vaedesk.data.datasets import FASHION_CLASSES, FASHION_MNIST_DIR
+from vaedesk.data.sketches import draw_digit
 from vaedesk.gui.studio.panel import PRIOR_REACH, REDRAW_MS
 from vaedesk.support.paths import user_models_dir
-from vaedesk.data.sketches import draw_digit
 from vaedesk.training.config import Progress
 
-from tests.gui.helpers import answer_close_question, draw_strokes
-from tests.gui.test_window import open_window, wait_for_final_posterior
+from tests.support.gui_input import answer_close_question, draw_strokes
+from tests.support.windows import open_window, wait_for_final_posterior
 
 RUN_TIMEOUT = 180_000
 

@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QWidget
 import vaedesk
 from vaedesk.data.sketches import draw_digit
 
-from tests.gui.helpers import draw_strokes
-from tests.gui.test_window import open_window, wait_for_final_posterior
+from tests.support.gui_input import draw_strokes
+from tests.support.windows import open_window, wait_for_final_posterior
 
 
 def test_traversals_follow_the_drawing_and_pins_and_sliders_edit_the_latent(qtbot, tmp_path):

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 import vaedesk
-from vaedesk.gui import MainWindow
 from vaedesk.data.sketches import draw_digit
+from vaedesk.gui import MainWindow
 
-from tests.gui.helpers import draw_strokes
-from tests.gui.test_window import LOAD_TIMEOUT, wait_for_final_posterior
+from tests.support.gui_input import draw_strokes
+from tests.support.windows import LOAD_TIMEOUT, wait_for_final_posterior
 
 
 def _open(qtbot, model):

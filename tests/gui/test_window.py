@@ -11,30 +11,11 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtWidgets import QWidget
 
 import vaedesk
-from vaedesk.gui import MainWindow
 from vaedesk.data.preprocess import preprocess_strokes
 from vaedesk.data.sketches import draw_digit
 
-from tests.gui.helpers import draw_strokes, send_mouse
-
-LOAD_TIMEOUT = 60_000
-
-
-def open_window(qtbot):
-    """A shown MainWindow and the name of the model it loaded."""
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1300, 820)
-    with qtbot.waitSignal(win.model_ready, timeout=LOAD_TIMEOUT) as blocker:
-        win.show()
-    return win, blocker.args[0]
-
-
-@pytest.fixture
-def window(qtbot):
-    win, _ = open_window(qtbot)
-    yield win
-    win.close()
+from tests.support.gui_input import draw_strokes, send_mouse
+from tests.support.windows import LOAD_TIMEOUT, open_window, wait_for_final_posterior
 
 
 def cluster_label(win, mean_xy, k=15):
@@ -42,17 +23,6 @@ def cluster_label(win, mean_xy, k=15):
     info = win.model_info
     nearest = np.argsort(np.linalg.norm(info.scatter_xy - mean_xy, axis=1))[:k]
     return int(np.bincount(info.scatter_labels[nearest], minlength=10).argmax())
-
-
-def wait_for_final_posterior(qtbot, win):
-    """Wait until the shown encoding is the one of the canvas's current drawing."""
-    def shown_is_current():
-        expected = preprocess_strokes(win.canvas.strokes(), win.canvas.model_pen_width())
-        assert win.last_encode is not None
-        np.testing.assert_allclose(win.last_encode.input, expected, atol=1e-6)
-
-    qtbot.waitUntil(shown_is_current, timeout=10_000)
-    return win.last_encode
 
 
 def test_window_parts_have_stable_names(window):

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vaedesk.service.protocol import Channel, DecodeResult, EncodeResult
 from vaedesk.gui.client.model_client import FRAME_MS, WorkerClient
+from vaedesk.service.protocol import Channel, DecodeResult, EncodeResult
 from vaedesk.state.session import Drawing
 
 

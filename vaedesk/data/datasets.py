@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vaedesk.errors import DataError, ImageError, one_line
 from vaedesk.data.idx import read_idx
+from vaedesk.errors import DataError, ImageError, one_line
 from vaedesk.support.paths import bundled_mnist_dir
 
 SPLIT_FILES = {

@@ -19,8 +19,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from vaedesk.support.atomic import atomic_path
 from vaedesk.errors import DataError
+from vaedesk.support.atomic import atomic_path
 from vaedesk.support.safe_read import open_regular
 
 # IDX type codes -> big-endian NumPy dtypes.

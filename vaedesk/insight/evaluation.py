@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from vaedesk.data.datasets import load_split, trained_categories
-from vaedesk.insight.diagnostics import active_units
 from vaedesk.errors import VaedeskError
+from vaedesk.insight.diagnostics import active_units
 from vaedesk.model.model import CHUNK, Model
 from vaedesk.model.nets import loss_terms
 from vaedesk.training.loop import evaluate_loss

@@ -13,8 +13,8 @@ import numpy as np
 
 from vaedesk.errors import ExportError, LatentError
 from vaedesk.latent.geometry import MAX_WAYPOINTS, interpolate_path, parse_point
-from vaedesk.support.limits import DEFAULT_FRAME_SIZE, FRAMES_LIMIT, LATENT_LIMIT
 from vaedesk.model.model import Model
+from vaedesk.support.limits import DEFAULT_FRAME_SIZE, FRAMES_LIMIT, LATENT_LIMIT
 
 _TEST_INDEX = re.compile(r"^test:(.*)$", re.DOTALL)
 _NUMBERS = re.compile(r"^[\s+\-0-9.eE,naifNAIF()\[\]]+$")  # what parse_point reads, brackets too

@@ -25,8 +25,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from vaedesk.support.arrays import as_float_array, check_finite
 from vaedesk.errors import LatentError
+from vaedesk.support.arrays import as_float_array, check_finite
 
 __all__ = ["VIEW_KINDS", "LatentView", "LinearView", "NeighbourView", "fit_view"]
 

@@ -24,9 +24,9 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from vaedesk.support.atomic import atomic_path
-from vaedesk.model.catalog import model_files
 from vaedesk.errors import ModelError
+from vaedesk.model.catalog import model_files
+from vaedesk.support.atomic import atomic_path
 from vaedesk.support.limits import CARD_LIMIT
 from vaedesk.support.safe_read import read_limited
 

@@ -18,17 +18,23 @@ from typing import Any
 import numpy as np
 import torch
 
+from vaedesk.errors import ImageError, LatentError, ModelError, VaedeskError, one_line
 from vaedesk.model.card import card_text, read_card  # noqa: F401  (read_card re-exported)
 from vaedesk.model.catalog import (  # noqa: F401  (re-exported: the model API in one place)
-    CARD_SUFFIX, DEFAULT_MODEL, WEIGHTS_SUFFIX, list_models, model_files, resolve_model_path,
+    CARD_SUFFIX,
+    DEFAULT_MODEL,
+    WEIGHTS_SUFFIX,
+    list_models,
+    model_files,
+    probe_path,
+    resolve_model_path,
 )
-from vaedesk.model.catalog import probe_path
-from vaedesk.errors import ImageError, LatentError, ModelError, VaedeskError, one_line
-from vaedesk.support.limits import LATENT_LIMIT
-from vaedesk.model.store import folder_lock, pending, settle, write_pair
 from vaedesk.model.nets import ARCHITECTURE, AutoEncoder
 from vaedesk.model.posterior import Posterior  # noqa: F401  (re-exported: the model API in one place)
+from vaedesk.model.store import folder_lock, pending, settle, write_pair
+from vaedesk.support.limits import LATENT_LIMIT
 from vaedesk.support.safe_read import read_limited
+
 # Large batches run in chunks: 256 images keep the convolutions' working buffers in cache
 # (measured: encoding 10k test images takes 0.59 s in chunks of 256, 1.26 s in chunks of
 # 2000) and bound the memory a big batch needs.

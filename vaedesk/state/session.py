@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from vaedesk.support.atomic import atomic_path, write_new
-from vaedesk.latent.attributes import MAX_ATTRIBUTES, Attribute, check_attribute
+from vaedesk.data.preprocess import FIELD_SIZE, check_drawing
 from vaedesk.errors import DrawingError, LatentError, VaedeskError, one_line
+from vaedesk.latent.attributes import MAX_ATTRIBUTES, Attribute, check_attribute
+from vaedesk.support.atomic import atomic_path, write_new
 from vaedesk.support.limits import LATENT_LIMIT
 from vaedesk.support.paths import user_data_dir
-from vaedesk.data.preprocess import FIELD_SIZE, check_drawing
 from vaedesk.support.safe_read import read_limited
 
 FORMAT = "vaedesk-session"

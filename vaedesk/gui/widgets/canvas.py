@@ -31,8 +31,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from vaedesk.support.limits import CANVAS_SIZE
 from vaedesk.data.preprocess import BOX_SIZE, DEFAULT_PEN_WIDTH, FIELD_SIZE, MAX_POINTS, check_drawing
+from vaedesk.support.limits import CANVAS_SIZE
 from vaedesk.support.palettes import mix
 
 __all__ = ["CANVAS_SIZE", "PEN_SCALE_MIN", "PEN_SCALE_MAX", "DrawingCanvas", "ink_width"]
