@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import vaedesk
 
@@ -13,6 +14,7 @@ def test_every_exported_name_resolves():
         assert getattr(vaedesk, name) is not None, name
 
 
+@pytest.mark.subprocess
 def test_core_does_not_import_qt():
     code = (
         "import sys, vaedesk, vaedesk.cli, vaedesk.latent.morphing, vaedesk.insight.evaluation,"

@@ -132,6 +132,7 @@ def test_argparse_errors_exit_2(capsys):
     assert info.value.code == 2
 
 
+@pytest.mark.subprocess
 def test_entry_point_runs_as_module():
     result = subprocess.run([sys.executable, "-m", "vaedesk", "--version"], capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0 and result.stdout.startswith("vaedesk ")
@@ -214,6 +215,7 @@ def test_the_train_options_default_to_train_configs_defaults():
         assert getattr(args, field) == getattr(defaults, field), field
 
 
+@pytest.mark.subprocess
 def test_without_a_display_the_app_says_so_in_one_line(tmp_path):
     import os
 

@@ -71,6 +71,7 @@ def test_output_that_cannot_be_written_is_one_error_line(capsys, monkeypatch, tm
     assert code == 1 and err == "vaedesk: error: cannot write the output (No space left on device)\n", err
 
 
+@pytest.mark.subprocess
 def test_writing_to_dev_full_exits_cleanly():
     with open("/dev/full", "w") as full:
         result = subprocess.run([sys.executable, "-m", "vaedesk", "models"], stdout=full, stderr=subprocess.PIPE,

@@ -175,6 +175,7 @@ def test_uncaught_exceptions_are_logged_and_reported(clean_logging):
     assert [str(e) for e in told] == ["a bug in a slot"]
 
 
+@pytest.mark.subprocess
 def test_a_crash_is_written_to_the_crash_file_and_named_at_the_next_start(tmp_path):
     code = "from vaedesk.support import logs; logs.enable_crash_file(); import ctypes; ctypes.string_at(0)"
     env = {**os.environ, "VAEDESK_HOME": str(tmp_path)}
@@ -220,6 +221,7 @@ def test_info_is_not_a_command_option(capsys):
     assert code == 2 and err == "vaedesk: error: --info takes no command (see vaedesk --help)\n"
 
 
+@pytest.mark.subprocess
 def test_the_pure_modules_import_no_qt():
     code = ("import sys, vaedesk.support.info, vaedesk.support.logs, vaedesk.support.settings; "
             "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'torch'))))")
@@ -277,6 +279,7 @@ def test_the_desktop_entry_launches_vaedesk_with_a_file_and_names_the_icon():
     assert set(section["MimeType"].rstrip(";").split(";")) == {"image/png", "image/jpeg"}
 
 
+@pytest.mark.subprocess
 def test_the_icon_is_a_small_square_svg_inside_the_package():
     path = app_icon_path()
     assert path.parent.parent == REPO / "vaedesk"  # in the package: the wheel carries it

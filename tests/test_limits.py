@@ -66,6 +66,7 @@ def _peak_mb(path: Path) -> tuple[int, str]:
     return int(peak), outcome
 
 
+@pytest.mark.subprocess
 @LINUX
 def test_image_decoding_is_bounded_in_bytes_not_pixels(tmp_path):
     # 0.7 MB: 1 x 39.9 M pixels of 16-bit RGBA, under the pixel limit. Pillow would need
@@ -77,6 +78,7 @@ def test_image_decoding_is_bounded_in_bytes_not_pixels(tmp_path):
     assert peak < 100, f"{peak} MB resident to refuse it"
 
 
+@pytest.mark.subprocess
 @LINUX
 def test_converting_a_large_image_does_not_multiply_its_memory(tmp_path):
     # 87 kB of 16-bit grey, 6300 x 6300 (79 MB decoded): its int32 and float64 copies took

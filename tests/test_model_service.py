@@ -155,6 +155,7 @@ def test_serve_ends_when_the_app_goes(tiny_model_path):
     assert not thread.is_alive()
 
 
+@pytest.mark.subprocess
 def test_what_the_window_receives_does_not_need_torch(loaded):
     # The window's process never imports torch: results unpickle with NumPy alone.
     import subprocess

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtWidgets import QDialog, QTextBrowser
 
 from tests.support.windows import LOAD_TIMEOUT, open_window
+
+pytestmark = pytest.mark.usefixtures("default_reference")
 
 
 def _about(win) -> tuple[QDialog, str]:

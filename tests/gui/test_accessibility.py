@@ -18,6 +18,7 @@ its actions (named by the action's text).
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -46,6 +47,8 @@ from vaedesk.gui.widgets.images import DigitView, ImageStrip
 
 from tests.support.gui_input import draw_strokes
 from tests.support.windows import wait_for_final_posterior
+
+pytestmark = pytest.mark.usefixtures("default_reference")
 
 INTERACTIVE = (QAbstractButton, QAbstractSlider, QComboBox, QAbstractSpinBox, QLineEdit, QTextEdit, QPlainTextEdit,
                QAbstractItemView, QGraphicsView, QTabWidget, DrawingCanvas, ImageStrip, DigitView)

@@ -21,6 +21,8 @@ from vaedesk.data.datasets import load_split
 
 from tests.support.paths import REPO
 
+pytestmark = [pytest.mark.subprocess, pytest.mark.usefixtures("default_reference")]
+
 # Runs the app as ``vaedesk FILE`` does (vaedesk.gui.app.main), and once the model is ready
 # and the file is on the canvas: says what it shows, then quits ("quit") or starts a small
 # training run and says its process id at its first report ("train").
@@ -162,7 +164,8 @@ def left_in_session(session: int, within: float = 30.0) -> list[str]:
         time.sleep(0.2)
 
 
-def test_app_quit_opens_the_file_given_and_saves_on_the_way_out(tmp_path, digit_png):
+def test_app_quit_opens_the_file_given_and_saves_on_the_way_out(tmp_path, digit_png, explanation_references):
+    explanation_references("mnist-ae-2d")  # the remembered model below
     home = tmp_path / "home"
     home.mkdir()
     # Settings where vaedesk 0.1.0 kept them: moved to the config folder, values and all.

@@ -26,6 +26,8 @@ def _start_xvfb():
         proc.kill()
     pytest.fail("could not start Xvfb")
 
+@pytest.mark.usefixtures("default_reference")
+@pytest.mark.subprocess
 @pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed (CI installs it)")
 def test_real_app_starts_in_a_window_under_xvfb(tmp_path):
     xvfb, display = _start_xvfb()
@@ -48,6 +50,7 @@ def test_real_app_starts_in_a_window_under_xvfb(tmp_path):
         shutil.copy(shot, keep)
 
 
+@pytest.mark.subprocess
 def test_the_window_module_does_not_import_torch():
     # The window shows without PyTorch (1+ s to import; only the model process needs it): see the
     # cold-start benchmark.
@@ -56,6 +59,7 @@ def test_the_window_module_does_not_import_torch():
     assert result.stdout.strip() == "False", result.stderr[-2000:]
 
 
+@pytest.mark.subprocess
 def test_quitting_during_a_models_first_load_exits_cleanly(tmp_path):
     # A new machine: nothing cached, so the explanations' reference is still being built
     # beside the worker when the screenshot mode quits. PyTorch used to abort the exit (134).

@@ -4,6 +4,7 @@ its arrow on the plane, α decoded live, and named attributes kept in the sessio
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtWidgets import QToolButton, QWidget
 
 import vaedesk
@@ -14,6 +15,8 @@ from vaedesk.state.session import load_session
 
 from tests.support.gui_input import draw_strokes
 from tests.support.windows import open_window, wait_for_final_posterior
+
+pytestmark = pytest.mark.usefixtures("default_reference")
 
 
 def add_from_menu(panel, group: str, *path: str) -> None:

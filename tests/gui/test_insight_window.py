@@ -15,6 +15,8 @@ from vaedesk.data.sketches import draw_digit
 from tests.support.gui_input import draw_strokes
 from tests.support.windows import wait_for_final_posterior
 
+pytestmark = pytest.mark.usefixtures("default_reference")
+
 
 def _draw_and_explain(qtbot, win, digit, seed):
     draw_strokes(qtbot, win.canvas, draw_digit(digit, np.random.default_rng(seed)))

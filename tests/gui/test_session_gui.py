@@ -19,6 +19,8 @@ from tests.support.gui_input import answer_close_question, draw_strokes
 from tests.support.paths import REPO
 from tests.support.windows import open_window, wait_for_final_posterior
 
+pytestmark = pytest.mark.usefixtures("default_reference")
+
 
 def _draw(qtbot, win, digit, seed):
     draw_strokes(qtbot, win.canvas, draw_digit(digit, np.random.default_rng(seed)))
@@ -65,6 +67,7 @@ app.exec()
 """
 
 
+@pytest.mark.subprocess
 def test_work_survives_a_killed_process(qtbot):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     result = subprocess.run([sys.executable, "-c", SCRIPT.format(repo=str(REPO))], env=env, timeout=120,
@@ -180,6 +183,7 @@ HOSTILE = {
 }
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("name", HOSTILE)
 def test_the_real_app_starts_whatever_the_session_file_holds(tmp_path, name):
     home = tmp_path / "home"

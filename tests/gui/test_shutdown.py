@@ -6,7 +6,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.support.paths import REPO
+
+pytestmark = [pytest.mark.subprocess, pytest.mark.usefixtures("default_reference")]
 
 NEVER_CLOSED = """
 from PySide6.QtWidgets import QApplication

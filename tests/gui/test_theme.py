@@ -17,6 +17,8 @@ from vaedesk.support.palettes import contrast
 
 from tests.support.windows import open_window
 
+pytestmark = pytest.mark.usefixtures("default_reference")
+
 
 @pytest.fixture(autouse=True)
 def _system_theme_after():

@@ -13,6 +13,11 @@ from tests.support.gui_input import draw_strokes
 from tests.support.windows import LOAD_TIMEOUT, wait_for_final_posterior
 
 
+@pytest.fixture(autouse=True)
+def _reference_ready(explanation_references):
+    explanation_references("mnist-vae-16d")
+
+
 def _open(qtbot, model):
     win = MainWindow(model=model)
     qtbot.addWidget(win)

@@ -17,6 +17,8 @@ from vaedesk.data.sketches import draw_digit
 from tests.support.gui_input import draw_strokes, send_mouse
 from tests.support.windows import LOAD_TIMEOUT, open_window, wait_for_final_posterior
 
+pytestmark = pytest.mark.usefixtures("default_reference")
+
 
 def cluster_label(win, mean_xy, k=15):
     """The majority digit among the k test-set points nearest to mean_xy on the plane."""

@@ -11,6 +11,8 @@ from vaedesk.gui.client.model_client import FRAME_MS, WorkerClient
 from vaedesk.service.protocol import Channel, DecodeResult, EncodeResult
 from vaedesk.state.session import Drawing
 
+pytestmark = pytest.mark.subprocess
+
 
 def posterior(request_id: int) -> EncodeResult:
     return EncodeResult(request_id, 0, np.zeros((28, 28), np.float32), None, np.zeros(2), np.eye(2),

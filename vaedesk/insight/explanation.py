@@ -85,7 +85,7 @@ def model_reference(model: Model, data_dir: str | os.PathLike | None = None, lim
 
 
 def _count(value: object, what: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= int(value) <= high:
         raise VaedeskError(f"{what} must be a whole number in {low}..{high}, got {value!r:.40}")
     return int(value)
 

@@ -351,8 +351,7 @@ def density(points: ArrayLike, extent: tuple[float, float, float, float], bins: 
     for axis, sigma in ((1, sigma_x), (0, sigma_y)):
         radius = max(1, min(bins, int(np.ceil(3 * sigma))))
         kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / max(sigma, 1e-6)) ** 2)
-        weights = kernel / kernel.sum()
-        counts = np.apply_along_axis(lambda row, weights=weights: np.convolve(row, weights, "same"), axis, counts)
+        counts = np.apply_along_axis(np.convolve, axis, counts, kernel / kernel.sum(), "same")
     cell = (x1 - x0) * (y1 - y0) / bins**2
     total = counts.sum()
     return (counts / (total * cell) if total > 0 else counts)[::-1]

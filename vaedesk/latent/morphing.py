@@ -163,7 +163,7 @@ def morph(
     if out.suffix and out.suffix.lower() != ".gif":  # before the decoding work
         raise ExportError(f"{out}: give a .gif file or a folder name for PNG frames")
     images = morph_frames(model, endpoints, frames, method, easing)
-    options = dict(size=size, pingpong=pingpong, progress=progress, should_cancel=should_cancel)
+    options: dict[str, Any] = dict(size=size, pingpong=pingpong, progress=progress, should_cancel=should_cancel)
     if out.suffix:
         return save_gif(images, out, fps=fps, **options)
     return save_png_frames(images, out, **options)

@@ -145,7 +145,8 @@ def _training(card: dict[str, Any]) -> list[str]:
     if rows:
         lines += ["| setting | value |", "|---|---|"]
         lines += [f"| {text(label)} | {_number(value)} |" for label, value in rows] + [""]
-    parents, parent = [], card.get("fine_tuned_from")
+    parents: list[dict] = []
+    parent = card.get("fine_tuned_from")
     while isinstance(parent, dict) and len(parents) < 100:
         parents.append(parent)
         parent = parent.get("fine_tuned_from")

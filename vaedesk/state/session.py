@@ -111,7 +111,7 @@ def check_pin(pin: Any, what: str) -> tuple[float, float]:
     for value in pin:
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise SessionError(f"{what} must be a finite number, not {_short(value)}")
-        number = float(value) if abs(value) < 1e300 else math.inf  # ints too large for a float
+        number = float(value) if abs(value) < 1e300 else math.inf  # type: ignore[operator]  # ints too large for a float
         if not math.isfinite(number) or abs(number) > LATENT_LIMIT:
             raise SessionError(f"{what} must be a finite number within ±{LATENT_LIMIT:g}, not {_short(value)}")
         values.append(number)
@@ -295,7 +295,8 @@ def _attribute_from_json(data: Any, what: str) -> Attribute:
     if not isinstance(data, dict):
         raise SessionError(f"{what} must be an object")
     description = data.get("description", "")
-    return Attribute(data.get("name"), data.get("model"), data.get("start"), data.get("vector"),
+    # Unchecked here: check_attribute_entry checks every field.
+    return Attribute(data.get("name"), data.get("model"), data.get("start"), data.get("vector"),  # type: ignore[arg-type]
                      description if isinstance(description, str) else "")
 
 
