@@ -1,5 +1,7 @@
 import os
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.support.paths import REPO
@@ -22,6 +24,30 @@ def _isolated_home(tmp_path_factory, monkeypatch, _shared_cache):
     monkeypatch.setenv("VAEDESK_HOME", str(home))
     monkeypatch.setenv("VAEDESK_CACHE", str(_shared_cache))
     return home
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _bundled_mnist_decompressed_once():
+    """The bundled MNIST files do not change during a run: each is decompressed once per
+    session (the training images are 47 MB of xz) rather than at every load_split. Each call
+    still gets an array of its own, as from the file. Other folders are read as always."""
+    from vaedesk.data import datasets
+    from vaedesk.support.paths import bundled_mnist_dir
+
+    read_idx, bundled = datasets.read_idx, bundled_mnist_dir().resolve()
+    arrays: dict[Path, np.ndarray] = {}
+
+    def read_bundled_once(path):
+        where = Path(path).resolve()
+        if where.parent != bundled:
+            return read_idx(path)
+        if where not in arrays:
+            arrays[where] = read_idx(path)
+        return arrays[where].copy()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(datasets, "read_idx", read_bundled_once)
+        yield
 
 
 @pytest.fixture(scope="session")
