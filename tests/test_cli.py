@@ -23,6 +23,7 @@ def digit_png(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_train_then_eval_json(capsys, tmp_path):
     out_path = tmp_path / "quick"
     code, out, err = run_cli(capsys, "train", "--limit", "256", "--epochs", "1", "--batch-size", "64", "--seed", "2",
@@ -41,6 +42,7 @@ def test_train_then_eval_json(capsys, tmp_path):
     assert metrics["neg_elbo"] == pytest.approx(metrics["recon"] + metrics["kl"], rel=1e-3)
 
 
+@pytest.mark.slow
 def test_eval_per_digit_table(capsys, tiny_model_path):
     code, out, err = run_cli(capsys, "eval", "--model", str(tiny_model_path), "--per-digit")
     assert code == 0, err
@@ -57,6 +59,7 @@ def test_eval_per_digit_table(capsys, tiny_model_path):
     assert np.mean(result["per_digit"]["heldout"]) == pytest.approx(result["knn5_heldout"], abs=1e-3)
 
 
+@pytest.mark.slow
 def test_eval_default_model_text(capsys):
     code, out, _ = run_cli(capsys, "eval")
     assert code == 0 and "mnist-vae-2d" in out and "negative ELBO" in out and "5-NN" in out

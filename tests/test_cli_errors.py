@@ -30,6 +30,7 @@ bad_argument = st.sampled_from(numeric_options).flatmap(
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=8), min_size=1, max_size=3)
 
 
+@pytest.mark.slow
 @given(st.sampled_from(COMMANDS + [None]), bad_argument)
 def test_usage_errors_are_one_line_with_a_pointer_to_help(capsys, command, tokens):
     argv = ([command] if command else []) + tokens

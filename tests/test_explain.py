@@ -94,6 +94,7 @@ def test_the_iwae_estimate_is_below_the_neg_elbo(vae2d, ref2d, digits, drawings)
         assert np.isfinite(r.iwae_nats) and r.iwae_nats <= r.neg_elbo_nats + 0.5
 
 
+@pytest.mark.slow
 def test_more_importance_samples_are_not_worse(vae2d, ref2d, digits):
     few, many = [], []
     for x in digits.images[:3]:

@@ -281,6 +281,7 @@ def bad_field(inputs, tmp_path):
     }
 
 
+@pytest.mark.slow
 @given(st.data())
 def test_morph_bad_arguments(capsys, tmp_path, inputs, small_model_path, data):
     fields = bad_field(inputs, tmp_path)

@@ -224,6 +224,7 @@ def test_too_many_points_are_refused_before_drawing(sizes, extra):
     assert_one_line(info.value, rf"^drawing has more than {MAX_POINTS} points$")
 
 
+@pytest.mark.slow
 @FEW
 @given(st.integers(2000, 20_000), st.integers(1, 5), st.integers(0, 2**32 - 1))
 def test_thousands_of_strokes_still_work(n, points, seed):

@@ -78,6 +78,7 @@ def test_resume_takes_the_runs_own_settings(capsys, tmp_path):
     assert_one_line_error(code, capsys.readouterr().err, "drop --epochs")
 
 
+@pytest.mark.slow
 @pytest.mark.subprocess
 def test_a_run_killed_mid_epoch_resumes_to_the_epochs_asked_for(tmp_path):
     out = tmp_path / "killed"

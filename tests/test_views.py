@@ -129,6 +129,7 @@ def test_a_two_dimensional_space_is_its_own_plane_whatever_the_view():
         assert view.axis_labels == ("z1", "z2")
 
 
+@pytest.mark.slow
 def test_the_neighbourhood_map_is_fitted_on_as_many_means_as_the_setting_asks(monkeypatch):
     pytest.importorskip("umap")
     means = np.random.default_rng(0).standard_normal((400, 4)).astype(np.float32)

@@ -18,6 +18,7 @@ def _about(win) -> tuple[QDialog, str]:
     return dialog, browser.toPlainText()
 
 
+@pytest.mark.slow
 def test_about_shows_the_shipped_models_markdown_card_and_a_users_model_gets_one(qtbot, tiny_model):
     from vaedesk.support.paths import user_models_dir
 

@@ -115,6 +115,7 @@ def _draw(qtbot, win, digit: int, seed: int) -> None:
     wait_for_final_posterior(qtbot, win)
 
 
+@pytest.mark.slow
 def test_every_interactive_widget_has_an_accessible_name(qtbot, window) -> None:
     # Fill what is built on demand: strips' tiles, the dimensions' rows, the prior samples
     # dialog, the training studio, the tour.

@@ -14,6 +14,7 @@ import pytest
 pytestmark = [pytest.mark.subprocess, pytest.mark.usefixtures("default_reference")]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="no SIGINT from a terminal")
 def test_ctrl_c_closes_the_window_and_saves_the_session(tmp_path):
     home = tmp_path / "home"

@@ -26,6 +26,7 @@ def _start_xvfb():
         proc.kill()
     pytest.fail("could not start Xvfb")
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("default_reference")
 @pytest.mark.subprocess
 @pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed (CI installs it)")
@@ -59,6 +60,7 @@ def test_the_window_module_does_not_import_torch():
     assert result.stdout.strip() == "False", result.stderr[-2000:]
 
 
+@pytest.mark.slow
 @pytest.mark.subprocess
 def test_quitting_during_a_models_first_load_exits_cleanly(tmp_path):
     # A new machine: nothing cached, so the explanations' reference is still being built

@@ -29,6 +29,7 @@ def add_from_menu(panel, group: str, *path: str) -> None:
     action.trigger()
 
 
+@pytest.mark.slow
 def test_an_attribute_from_two_groups_moves_the_drawing_and_is_kept_in_the_session(qtbot):
     win, name = open_window(qtbot)
     model = vaedesk.load_model(name)
@@ -111,6 +112,7 @@ def test_an_attribute_from_two_groups_moves_the_drawing_and_is_kept_in_the_sessi
     win.close()
 
 
+@pytest.mark.slow
 def test_groups_are_cleared_when_another_model_is_shown(qtbot):
     win, name = open_window(qtbot)
     panel = win.attribute_panel

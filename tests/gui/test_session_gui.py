@@ -27,6 +27,7 @@ def _draw(qtbot, win, digit, seed):
     return wait_for_final_posterior(qtbot, win)
 
 
+@pytest.mark.slow
 def test_drawing_gallery_and_pins_come_back_after_a_restart(qtbot):
     win, _ = open_window(qtbot)
     _draw(qtbot, win, 7, 1)
@@ -67,6 +68,7 @@ app.exec()
 """
 
 
+@pytest.mark.slow
 @pytest.mark.subprocess
 def test_work_survives_a_killed_process(qtbot):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
@@ -160,6 +162,7 @@ def test_a_session_that_cannot_be_set_aside_is_never_overwritten(qtbot, monkeypa
     assert path.read_text(encoding="utf-8") == "{damaged"
 
 
+@pytest.mark.slow
 def test_an_imported_picture_is_the_same_after_five_restarts(qtbot, tmp_path):
     image = Image.fromarray(np.pad(np.full((60, 20), 255, np.uint8), 40)).convert("L")  # white ink on black
     image.save(tmp_path / "one.png")
@@ -183,6 +186,7 @@ HOSTILE = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.subprocess
 @pytest.mark.parametrize("name", HOSTILE)
 def test_the_real_app_starts_whatever_the_session_file_holds(tmp_path, name):

@@ -20,6 +20,7 @@ ACTIONS = 400
 MAX_GROWTH = 0.10
 
 
+@pytest.mark.slow
 def test_a_long_session_loses_nothing(qtbot, tmp_path, explanation_references):
     explanation_references(*MODELS)  # it switches between them: their references are no part of a soak
     window, _ = open_window(qtbot)

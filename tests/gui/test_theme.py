@@ -66,6 +66,7 @@ def test_the_theme_menu_recolours_the_plane_and_the_text(qtbot, window):
     assert theme_action(window, "light").isChecked() and not theme_action(window, "dark").isChecked()
 
 
+@pytest.mark.slow
 def test_the_theme_is_remembered_by_the_next_window(qtbot):
     first, _ = open_window(qtbot)
     theme_action(first, "dark").trigger()

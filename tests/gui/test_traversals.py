@@ -16,6 +16,7 @@ from tests.support.windows import open_window, wait_for_final_posterior
 pytestmark = pytest.mark.usefixtures("default_reference")
 
 
+@pytest.mark.slow
 def test_traversals_follow_the_drawing_and_pins_and_sliders_edit_the_latent(qtbot, tmp_path):
     win, name = open_window(qtbot)
     model = vaedesk.load_model(name)

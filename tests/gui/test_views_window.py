@@ -32,6 +32,7 @@ def _switch_view(qtbot, win, action):
         action.trigger()
 
 
+@pytest.mark.slow
 def test_views_switch_keep_pins_on_their_latents_and_are_remembered(qtbot):
     win = _open(qtbot, "mnist-vae-16d")
     model = vaedesk.load_model("mnist-vae-16d")
@@ -76,6 +77,7 @@ def test_a_two_dimensional_model_has_no_views_to_choose(qtbot):
     win.close()
 
 
+@pytest.mark.slow
 def test_the_neighbourhood_view_places_drawings_among_their_class(qtbot, monkeypatch):
     pytest.importorskip("umap")
     monkeypatch.setenv("VAEDESK_NEIGHBOUR_POINTS", "1500")  # a quick map, in the model process too

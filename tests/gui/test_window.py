@@ -223,6 +223,7 @@ def test_undo_redo_clear_actions(qtbot, window):
     qtbot.waitUntil(lambda: window.last_encode is None, timeout=5_000)
 
 
+@pytest.mark.slow
 def test_pen_width_and_model_are_remembered(qtbot):
     first, _ = open_window(qtbot)
     first.pen_slider.setValue(170)
@@ -337,6 +338,7 @@ def test_the_model_runs_in_a_process_of_its_own_that_yields_to_the_window(window
     assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, ours + MODEL_PROCESS_NICE)
 
 
+@pytest.mark.slow
 def test_a_killed_model_process_is_one_message_and_the_model_comes_back(qtbot, window):
     import signal
 
