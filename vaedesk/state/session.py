@@ -89,7 +89,8 @@ def check_drawing_entry(drawing: Drawing, what: str) -> Drawing:
     image = drawing.image
     if image is not None:
         try:
-            image = np.asarray(image, dtype=np.float32)
+            with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
+                image = np.asarray(image, dtype=np.float32)
         except (TypeError, ValueError, OverflowError):
             raise SessionError(f"{what}: image is not a 28x28 grid of numbers") from None
         if (image.shape != (FIELD_SIZE, FIELD_SIZE) or not np.isfinite(image).all()
