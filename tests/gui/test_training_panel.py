@@ -223,7 +223,8 @@ def test_a_diverging_run_stops_safely_and_says_so(qtbot, studio, monkeypatch, tm
     _win, panel = studio
     small_config(panel, monkeypatch)
     (tmp_path / "sitecustomize.py").write_text(EXPLODING_LOSS)
-    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    # Before the caller's path: the child imports the vaedesk under test, not another copy.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
     run(qtbot, panel, how="failed")
     assert "diverged" in panel.status.text()
     assert [d.title for d in panel.diagnoses] == ["Training diverged"]
