@@ -89,9 +89,9 @@ def bench_library() -> dict[str, float]:
 
     import vaedesk
     from vaedesk.data.datasets import load_split
-    from vaedesk.model.encodings import cached_means
     from vaedesk.export import save_gif
     from vaedesk.latent.geometry import grid, tile
+    from vaedesk.model.encodings import cached_means
 
     model = vaedesk.load_model()
     test = load_split("test")
@@ -99,8 +99,8 @@ def bench_library() -> dict[str, float]:
     for n, repeats in ((1, 300), (64, 100), (1000, 20)):
         x = test.images[:n]
         z = model.encode(x).mean
-        enc = stats(timed(lambda: model.encode(x), repeats))
-        dec = stats(timed(lambda: model.decode(z), repeats))
+        enc = stats(timed(lambda x=x: model.encode(x), repeats))
+        dec = stats(timed(lambda z=z: model.decode(z), repeats))
         results[f"encode_{n}_median_ms"] = enc["median"]
         results[f"decode_{n}_median_ms"] = dec["median"]
     x1 = torch.from_numpy(test.images[:1].copy())
@@ -163,11 +163,11 @@ def bench_gui() -> dict[str, float]:
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication
 
+    from vaedesk.data.sketches import synthetic_drawings
     from vaedesk.gui import MainWindow
     from vaedesk.service.protocol import Channel
-    from vaedesk.data.sketches import synthetic_drawings
 
-    app = QApplication.instance() or QApplication([])
+    _app = QApplication.instance() or QApplication([])
 
     # The app's own event loop runs throughout, as for a real user: it sleeps between
     # events instead of spinning (a busy loop here would compete with the window's own work
@@ -289,7 +289,7 @@ def bench_gui() -> dict[str, float]:
                 steps += [lambda pos=pos: move(pos) for pos in points[1:]]
                 play(steps + [lambda pos=points[-1]: release(pos)], period)
                 final_id = releases[-1][0]
-                wait_for(lambda: shown and shown[-1][0] >= final_id)
+                wait_for(lambda final_id=final_id: shown and shown[-1][0] >= final_id)
 
     def latencies(sent: list[tuple[int, float]]) -> list[float]:
         """Time from each event to the first shown posterior that includes it."""
@@ -542,9 +542,9 @@ def bench_views(model_name: str = "mnist-vae-16d", roundtrip_digits: int = 1000)
     torch.set_num_threads(2)
     os.environ["VAEDESK_CACHE"] = tempfile.mkdtemp(prefix="vaedesk-bench-views-")  # a cold fit
     import vaedesk
-    from vaedesk.model.encodings import cached_means
     from vaedesk.insight.evaluation import knn_accuracy
     from vaedesk.latent.views import fit_view
+    from vaedesk.model.encodings import cached_means
 
     model = vaedesk.load_model(model_name)
     train, test = vaedesk.load_split("train", as_uint8=True), vaedesk.load_split("test")

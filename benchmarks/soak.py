@@ -2,7 +2,7 @@
 
     python benchmarks/soak.py --actions 5000          # about 3-4 minutes per 1000 actions on 2 cores
 
-Drives the MainWindow with tests/gui/soak.py's run_soak (real mouse events on the canvas
+Drives the MainWindow with tests/support/soak.py's run_soak (real mouse events on the canvas
 and the plane, pins, undo/redo, the gallery, model switches, GIF exports), prints the
 resident-memory curve and a verdict, and writes benchmarks/soak.json. Exits 1 when the
 verdict is a failure: an error shown, a worker failure, an uncaught exception, the window
@@ -66,12 +66,13 @@ def main() -> int:
     import numpy as np
     from PySide6.QtWidgets import QApplication
 
-    from tests.gui.helpers import draw_strokes
-    from tests.gui.soak import resident_mb, run_soak, running_model_processes
-    from vaedesk.gui import MainWindow
     from vaedesk.data.sketches import draw_digit
+    from vaedesk.gui import MainWindow
 
-    app = QApplication.instance() or QApplication([])
+    from tests.support.gui_input import draw_strokes
+    from tests.support.soak import resident_mb, run_soak, running_model_processes
+
+    _app = QApplication.instance() or QApplication([])
     bot = EventLoopBot()
     window = MainWindow(model="mnist-vae-2d")
     window.resize(1300, 820)

@@ -1,13 +1,13 @@
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from tests.support.paths import REPO
 
 # Qt tests run without a screen unless a display is explicitly requested.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-REPO = Path(__file__).resolve().parent.parent
-MNIST = REPO / "resources" / "data" / "mnist"
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +24,58 @@ def _isolated_home(tmp_path_factory, monkeypatch, _shared_cache):
     monkeypatch.setenv("VAEDESK_HOME", str(home))
     monkeypatch.setenv("VAEDESK_CACHE", str(_shared_cache))
     return home
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _bundled_mnist_decompressed_once():
+    """The bundled MNIST files do not change during a run: each is decompressed once per
+    session (the training images are 47 MB of xz) rather than at every load_split. Each call
+    still gets an array of its own, as from the file. Other folders are read as always."""
+    from vaedesk.data import datasets
+    from vaedesk.support.paths import bundled_mnist_dir
+
+    read_idx, bundled = datasets.read_idx, bundled_mnist_dir().resolve()
+    arrays: dict[Path, np.ndarray] = {}
+
+    def read_bundled_once(path):
+        where = Path(path).resolve()
+        if where.parent != bundled:
+            return read_idx(path)
+        if where not in arrays:
+            arrays[where] = read_idx(path)
+        return arrays[where].copy()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(datasets, "read_idx", read_bundled_once)
+        yield
+
+
+@pytest.fixture(scope="session")
+def explanation_references(_shared_cache):
+    """``ready(name, ...)``: build the named shipped models' explanation references into the
+    session's shared cache, each the first time a test asks for it. The app builds one beside
+    its model process the first time a model is opened on a machine; a test that opens a model
+    asks for it first, so that its window is ready in seconds and its close waits for nothing."""
+    built: set[str] = set()
+
+    def ready(*names: str) -> None:
+        from vaedesk.insight.explanation import model_reference
+        from vaedesk.model.model import load_model
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("VAEDESK_CACHE", str(_shared_cache))
+            for name in names:
+                if name not in built:
+                    model_reference(load_model(name))
+                    built.add(name)
+
+    return ready
+
+
+@pytest.fixture
+def default_reference(explanation_references):
+    """The default model's explanation reference, ready in the shared cache (see explanation_references)."""
+    explanation_references("mnist-vae-2d")
 
 
 @pytest.fixture(scope="session")

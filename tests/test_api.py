@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import vaedesk
 
@@ -13,9 +14,11 @@ def test_every_exported_name_resolves():
         assert getattr(vaedesk, name) is not None, name
 
 
+@pytest.mark.subprocess
 def test_core_does_not_import_qt():
     code = (
-        "import sys, vaedesk, vaedesk.cli, vaedesk.latent.morphing, vaedesk.insight.evaluation, vaedesk.data.drawing_files;"
+        "import sys, vaedesk, vaedesk.cli, vaedesk.latent.morphing, vaedesk.insight.evaluation,"
+        " vaedesk.data.drawing_files;"
         "vaedesk.load_model();"
         "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))))"
     )

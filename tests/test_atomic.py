@@ -8,8 +8,9 @@ import textwrap
 
 import pytest
 
-from tests.conftest import REPO
 from vaedesk.support.atomic import atomic_dir, atomic_path, sweep_stale, write_new
+
+from tests.support.paths import REPO
 
 
 def _run_and_kill_inside(code: str, tmp_path) -> None:
@@ -27,6 +28,7 @@ def _run_and_kill_inside(code: str, tmp_path) -> None:
     assert result.returncode == -9, result.stderr[-2000:]
 
 
+@pytest.mark.subprocess
 def test_a_killed_files_temporary_is_removed_by_the_next_write(tmp_path):
     _run_and_kill_inside("""
         with atomic.atomic_path(folder / "x.gif") as tmp:
@@ -39,6 +41,7 @@ def test_a_killed_files_temporary_is_removed_by_the_next_write(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["x.gif"]
 
 
+@pytest.mark.subprocess
 def test_a_killed_folders_temporary_is_removed_by_a_sweep(tmp_path):
     _run_and_kill_inside("""
         with atomic.atomic_dir(folder / "frames") as tmp:
@@ -79,6 +82,7 @@ def test_replacing_a_folder_is_atomic(tmp_path):
     assert [p.name for p in target.iterdir()] == ["new.png"] and [p.name for p in tmp_path.iterdir()] == ["frames"]
 
 
+@pytest.mark.subprocess
 def test_a_kill_between_the_two_renames_of_a_folder_leaves_the_old_one_in_place(tmp_path):
     (tmp_path / "frames").mkdir()
     (tmp_path / "frames" / "old.png").write_bytes(b"old")

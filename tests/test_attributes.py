@@ -6,11 +6,18 @@ import numpy as np
 import pytest
 
 import vaedesk
-from vaedesk.latent.attributes import (
-    MAX_ATTRIBUTE_DIM, MAX_NAME_LENGTH, Attribute, Member, attribute_vector, check_attribute, check_attribute_name,
-    group_latents, shifted,
-)
 from vaedesk.errors import LatentError
+from vaedesk.latent.attributes import (
+    MAX_ATTRIBUTE_DIM,
+    MAX_NAME_LENGTH,
+    Attribute,
+    Member,
+    attribute_vector,
+    check_attribute,
+    check_attribute_name,
+    group_latents,
+    shifted,
+)
 from vaedesk.support.limits import LATENT_LIMIT
 
 

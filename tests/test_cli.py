@@ -13,22 +13,8 @@ from PIL import Image
 from vaedesk.cli import main
 from vaedesk.data.datasets import load_split
 
-from tests.conftest import REPO
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code, err, *words):
-    assert code != 0
-    lines = [line for line in err.strip().splitlines() if line]
-    assert len(lines) == 1 and lines[0].startswith("vaedesk: error:"), err
-    assert "Traceback" not in err
-    for word in words:
-        assert word in lines[0]
+from tests.support.cli import assert_one_line_error, run_cli
+from tests.support.paths import REPO
 
 
 @pytest.fixture
@@ -39,25 +25,28 @@ def digit_png(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_train_then_eval_json(capsys, tmp_path):
     out_path = tmp_path / "quick"
-    code, out, err = run(capsys, "train", "--limit", "256", "--epochs", "1", "--batch-size", "64", "--seed", "2",
+    code, out, err = run_cli(capsys, "train", "--limit", "256", "--epochs", "1", "--batch-size", "64", "--seed", "2",
                          "--out", str(out_path))
     assert code == 0, err
     assert "epoch 1/1" in err and "recon" in err and "KL" in err
     card = json.loads(out_path.with_suffix(".json").read_text())
     assert card["command"].startswith("vaedesk train --limit 256")
     assert card["seed"] == 2 and card["epochs"] == 1 and card["kind"] == "vae"
-    assert {"neg_elbo", "recon", "kl", "active_units", "knn5_test", "knn5_drawings", "knn5_heldout"} <= set(card["metrics"])
-    code, out, err = run(capsys, "eval", "--model", str(out_path.with_suffix(".safetensors")), "--json")
+    metrics = {"neg_elbo", "recon", "kl", "active_units", "knn5_test", "knn5_drawings", "knn5_heldout"}
+    assert metrics <= set(card["metrics"])
+    code, out, err = run_cli(capsys, "eval", "--model", str(out_path.with_suffix(".safetensors")), "--json")
     assert code == 0, err
     metrics = json.loads(out)
     assert metrics["neg_elbo"] == pytest.approx(card["metrics"]["neg_elbo"], rel=1e-4)
     assert metrics["neg_elbo"] == pytest.approx(metrics["recon"] + metrics["kl"], rel=1e-3)
 
 
+@pytest.mark.slow
 def test_eval_per_digit_table(capsys, tiny_model_path):
-    code, out, err = run(capsys, "eval", "--model", str(tiny_model_path), "--per-digit")
+    code, out, err = run_cli(capsys, "eval", "--model", str(tiny_model_path), "--per-digit")
     assert code == 0, err
     assert "5-NN accuracy, held-out drawings" in out
     table = [line for line in out.splitlines() if line.startswith("|")]
@@ -65,20 +54,22 @@ def test_eval_per_digit_table(capsys, tiny_model_path):
     rows = {line.split("|")[1].strip(): line.split("|")[2:-1] for line in table[2:]}
     assert set(rows) == {"MNIST test digits", "training-family drawings", "held-out drawings"}
     assert all(len(cells) == 10 and all(0 <= float(c) <= 1 for c in cells) for cells in rows.values())
-    code, out, err = run(capsys, "eval", "--model", str(tiny_model_path), "--per-digit", "--json")
+    code, out, err = run_cli(capsys, "eval", "--model", str(tiny_model_path), "--per-digit", "--json")
     result = json.loads(out)
     assert set(result["per_digit"]) == {"test", "drawings", "heldout"}
     # The per-digit accuracies average (60 drawings of each digit) to the overall one.
     assert np.mean(result["per_digit"]["heldout"]) == pytest.approx(result["knn5_heldout"], abs=1e-3)
 
 
+@pytest.mark.slow
 def test_eval_default_model_text(capsys):
-    code, out, _ = run(capsys, "eval")
+    code, out, _ = run_cli(capsys, "eval")
     assert code == 0 and "mnist-vae-2d" in out and "negative ELBO" in out and "5-NN" in out
 
 
 def test_encode_json(capsys, digit_png, tiny_model_path):
-    code, out, err = run(capsys, "encode", str(digit_png), str(digit_png), "--json", "--model", str(tiny_model_path))
+    code, out, err = run_cli(capsys, "encode", str(digit_png), str(digit_png), "--json",
+                             "--model", str(tiny_model_path))
     assert code == 0, err
     result = json.loads(out)
     assert len(result["images"]) == 2 and len(result["images"][0]["mean"]) == 2
@@ -88,7 +79,7 @@ def test_encode_json(capsys, digit_png, tiny_model_path):
 
 def test_morph_gif(capsys, tmp_path, digit_png, tiny_model_path):
     out_path = tmp_path / "m.gif"
-    code, out, err = run(capsys, "morph", "--from", "test:3", "--via", str(digit_png), "--to", "0.5,-1.2",
+    code, out, err = run_cli(capsys, "morph", "--from", "test:3", "--via", str(digit_png), "--to", "0.5,-1.2",
                          "--frames", "10", "--fps", "20", "--size", "56", "--pingpong", "--out", str(out_path),
                          "--model", str(tiny_model_path))
     assert code == 0, err
@@ -99,14 +90,14 @@ def test_morph_gif(capsys, tmp_path, digit_png, tiny_model_path):
 
 def test_morph_png_frames(capsys, tmp_path, tiny_model_path):
     folder = tmp_path / "frames"
-    code, _, err = run(capsys, "morph", "--from", "0,0", "--to", "1,1", "--frames", "5", "--out", str(folder),
+    code, _, err = run_cli(capsys, "morph", "--from", "0,0", "--to", "1,1", "--frames", "5", "--out", str(folder),
                        "--model", str(tiny_model_path))
     assert code == 0, err
     assert sorted(p.name for p in folder.iterdir()) == [f"frame_{i:04d}.png" for i in range(5)]
 
 
 def test_models_lists_shipped(capsys):
-    code, out, _ = run(capsys, "models")
+    code, out, _ = run_cli(capsys, "models")
     assert code == 0 and out.splitlines()[0].startswith("mnist-vae-2d")
 
 
@@ -116,7 +107,8 @@ def test_models_lists_shipped(capsys):
         (["eval", "--model", "nope"], ["no model named 'nope'"]),
         (["encode", "missing.png"], ["missing.png"]),
         (["morph", "--from", "1,2,3", "--to", "0,0", "--out", "x.gif"], ["expected 2"]),
-        (["morph", "--from", "test:99999", "--to", "0,0", "--out", "x.gif"], ["test:99999: test index must be in 0..9999"]),
+        (["morph", "--from", "test:99999", "--to", "0,0", "--out", "x.gif"],
+         ["test:99999: test index must be in 0..9999"]),
         (["morph", "--from", "0,0", "--to", "1,1", "--frames", "0", "--out", "x.gif"], ["frames"]),
         (["morph", "--from", "0,0", "--to", "nan,1", "--out", "x.gif"], []),
         (["morph", "--from", "0,0", "--to", "1,1", "--out", "x.txt"], [".gif"]),
@@ -126,7 +118,7 @@ def test_models_lists_shipped(capsys):
 )
 def test_bad_input_gives_one_line(capsys, tmp_path, monkeypatch, argv, words):
     monkeypatch.chdir(tmp_path)
-    code, _, err = run(capsys, *argv)
+    code, _, err = run_cli(capsys, *argv)
     assert_one_line_error(code, err, *words)
     assert not any(tmp_path.iterdir()), "no output may be left behind"
 
@@ -135,7 +127,7 @@ def test_bad_image_files(capsys, tmp_path):
     (tmp_path / "empty.png").write_bytes(b"")
     (tmp_path / "text.png").write_text("hello")
     for name in ("empty.png", "text.png"):
-        code, _, err = run(capsys, "encode", str(tmp_path / name))
+        code, _, err = run_cli(capsys, "encode", str(tmp_path / name))
         assert_one_line_error(code, err, name)
 
 
@@ -145,6 +137,7 @@ def test_argparse_errors_exit_2(capsys):
     assert info.value.code == 2
 
 
+@pytest.mark.subprocess
 def test_entry_point_runs_as_module():
     result = subprocess.run([sys.executable, "-m", "vaedesk", "--version"], capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0 and result.stdout.startswith("vaedesk ")
@@ -182,7 +175,7 @@ def test_models_lists_a_broken_model_with_its_reason(capsys, tiny_model_path):
     _user_model(tiny_model_path, "broken", metrics={"neg_elbo": "abc"})
     _user_model(tiny_model_path, "fine")
     _user_model(tiny_model_path, "evil\x1b[2J\nname")
-    code, out, err = run(capsys, "models")
+    code, out, err = run_cli(capsys, "models")
     assert code == 0 and "Traceback" not in err, err
     lines = out.splitlines()
     assert len(lines) == len(set(lines)) >= 6 and "\x1b" not in out
@@ -197,15 +190,16 @@ def test_eval_escapes_the_card_name_and_refuses_nan(capsys, tiny_model_path, mon
 
     weights = _user_model(tiny_model_path, "named", name="red\x1b[31m\nsecond line")
     monkeypatch.setattr(vaedesk.insight.evaluation, "evaluate", lambda *a, **k: {"neg_elbo": 100.0, "active_units": 2})
-    code, out, err = run(capsys, "eval", "--model", str(weights))
+    code, out, err = run_cli(capsys, "eval", "--model", str(weights))
     assert code == 0, err
     assert out.splitlines()[0] == "red\\x1b[31m\\nsecond line: vae, 2-d latent"
-    code, out, _ = run(capsys, "eval", "--model", str(weights), "--json")
+    code, out, _ = run_cli(capsys, "eval", "--model", str(weights), "--json")
     assert json.loads(out)["model"] == "red\x1b[31m\nsecond line" and "\x1b" not in out  # JSON escapes it
 
-    monkeypatch.setattr(vaedesk.insight.evaluation, "evaluate", lambda *a, **k: {"neg_elbo": float("nan"), "recon": 1.0})
+    monkeypatch.setattr(vaedesk.insight.evaluation, "evaluate",
+                        lambda *a, **k: {"neg_elbo": float("nan"), "recon": 1.0})
     for extra in ([], ["--json"]):
-        code, out, err = run(capsys, "eval", "--model", str(weights), *extra)
+        code, out, err = run_cli(capsys, "eval", "--model", str(weights), *extra)
         assert_one_line_error(code, err, "produced NaN or infinite values on the test set (neg_elbo)")
         assert out == "" and "\x1b" not in err
 
@@ -268,6 +262,7 @@ def test_any_config_survives_to_argv_and_the_parser(config):
     assert (args.out, args.from_model) == ("/tmp/out", "parent")
 
 
+@pytest.mark.subprocess
 def test_without_a_display_the_app_says_so_in_one_line(tmp_path):
     import os
 

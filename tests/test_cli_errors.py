@@ -14,34 +14,28 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vaedesk.cli import main
 from vaedesk.training import loop, saving
 from vaedesk.training.config import TrainingError
-from vaedesk.cli import main
 
-from tests.conftest import REPO
+from tests.support.cli import run_cli
+from tests.support.paths import REPO
 
 COMMANDS = ["train", "eval", "encode", "morph", "models"]
 
 
-def run(capsys, argv):
-    try:
-        code = main(argv)
-    except SystemExit as exc:  # argparse
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 # Options given something that is not a number, or nothing at all, and junk arguments.
-bad_argument = st.sampled_from(["--epochs", "--batch-size", "--frames", "--size", "--lr", "--fps", "--bogus", "-x"]).flatmap(
+numeric_options = ["--epochs", "--batch-size", "--frames", "--size", "--lr", "--fps", "--bogus", "-x"]
+bad_argument = st.sampled_from(numeric_options).flatmap(
     lambda flag: st.sampled_from([[flag], [flag, "zero"], [flag, "0"], [flag, "1e400"]])) | st.lists(
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=8), min_size=1, max_size=3)
 
 
+@pytest.mark.slow
 @given(st.sampled_from(COMMANDS + [None]), bad_argument)
 def test_usage_errors_are_one_line_with_a_pointer_to_help(capsys, command, tokens):
     argv = ([command] if command else []) + tokens
-    code, out, err = run(capsys, argv)
+    code, out, err = run_cli(capsys, *argv)
     if code != 2:  # some junk is valid (encode's file names, a lone "models"): not this test's business
         return
     prog = f"vaedesk {command}" if command else "vaedesk"
@@ -52,7 +46,7 @@ def test_usage_errors_are_one_line_with_a_pointer_to_help(capsys, command, token
 
 
 def test_the_example_from_the_issue(capsys):
-    code, _, err = run(capsys, ["train", "--epochs", "0"])
+    code, _, err = run_cli(capsys, "train", "--epochs", "0")
     assert code == 2
     assert err == "vaedesk train: error: argument --epochs: must be at least 1, got 0 (see vaedesk train --help)\n"
 
@@ -79,6 +73,7 @@ def test_output_that_cannot_be_written_is_one_error_line(capsys, monkeypatch, tm
     assert code == 1 and err == "vaedesk: error: cannot write the output (No space left on device)\n", err
 
 
+@pytest.mark.subprocess
 def test_writing_to_dev_full_exits_cleanly():
     with open("/dev/full", "w") as full:
         result = subprocess.run([sys.executable, "-m", "vaedesk", "models"], stdout=full, stderr=subprocess.PIPE,
@@ -91,7 +86,7 @@ def test_writing_to_dev_full_exits_cleanly():
 def test_train_checks_its_destination_before_training(capsys, monkeypatch, tmp_path):
     monkeypatch.setattr(loop, "train", lambda *a, **k: pytest.fail("trained before checking --out"))
     (tmp_path / "afile").write_text("")
-    code, out, err = run(capsys, ["train", "--out", str(tmp_path / "afile" / "model")])
+    code, out, err = run_cli(capsys, "train", "--out", str(tmp_path / "afile" / "model"))
     assert code == 1 and out == ""
     assert err == f"vaedesk: error: cannot save a model in {tmp_path / 'afile'}: a file is in the way of the folder\n"
 
@@ -99,7 +94,7 @@ def test_train_checks_its_destination_before_training(capsys, monkeypatch, tmp_p
         raise OSError(errno.EROFS, "Read-only file system")
 
     monkeypatch.setattr(saving, "open", read_only, raising=False)  # the probe file
-    code, out, err = run(capsys, ["train", "--out", str(tmp_path / "model")])
+    code, out, err = run_cli(capsys, "train", "--out", str(tmp_path / "model"))
     assert err == f"vaedesk: error: cannot save a model in {tmp_path}: Read-only file system\n"
     assert list(tmp_path.iterdir()) == [tmp_path / "afile"]  # no probe left behind
 

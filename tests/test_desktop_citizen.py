@@ -15,24 +15,21 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from vaedesk.support import logs
 from vaedesk.cli import main
+from vaedesk.support import logs
 from vaedesk.support.info import info_text
 from vaedesk.support.paths import (
-    app_icon_path, desktop_dir, settings_path, user_config_dir, user_data_dir, user_log_dir,
+    app_icon_path,
+    desktop_dir,
+    settings_path,
+    user_config_dir,
+    user_data_dir,
+    user_log_dir,
 )
 from vaedesk.support.settings import SettingsError, legacy_settings_path, migrate_settings, reset_settings
 
-from tests.conftest import REPO
-
-
-def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.support.cli import run_cli
+from tests.support.paths import REPO
 
 
 # ---------------------------------------------------------------------------------------- folders
@@ -85,20 +82,20 @@ def test_a_config_folder_that_cannot_be_written_keeps_the_old_file():
 
 
 def test_reset_settings_removes_the_file_and_says_so(capsys):
-    code, out, _ = run(capsys, "--reset-settings")
+    code, out, _ = run_cli(capsys, "--reset-settings")
     assert code == 0 and out == f"no settings to remove ({settings_path()} does not exist)\n"
     settings_path().parent.mkdir(parents=True)
     settings_path().write_text(SETTINGS, encoding="utf-8")
     legacy_settings_path().write_text(SETTINGS, encoding="utf-8")
     (user_data_dir() / "session.json").write_text("{}", encoding="utf-8")
-    code, out, _ = run(capsys, "--reset-settings")
+    code, out, _ = run_cli(capsys, "--reset-settings")
     assert code == 0 and out == f"removed {settings_path()}\nremoved {legacy_settings_path()}\n"
     assert not settings_path().exists() and (user_data_dir() / "session.json").exists()  # the work stays
 
 
 def test_reset_settings_that_cannot_remove_is_one_line(capsys):
     settings_path().mkdir(parents=True)  # a folder where the file should be
-    code, out, err = run(capsys, "--reset-settings")
+    code, out, err = run_cli(capsys, "--reset-settings")
     assert code == 1 and out == "" and err.count("\n") == 1 and "is a folder" in err
     with pytest.raises(SettingsError):
         reset_settings()
@@ -178,6 +175,7 @@ def test_uncaught_exceptions_are_logged_and_reported(clean_logging):
     assert [str(e) for e in told] == ["a bug in a slot"]
 
 
+@pytest.mark.subprocess
 def test_a_crash_is_written_to_the_crash_file_and_named_at_the_next_start(tmp_path):
     code = "from vaedesk.support import logs; logs.enable_crash_file(); import ctypes; ctypes.string_at(0)"
     env = {**os.environ, "VAEDESK_HOME": str(tmp_path)}
@@ -198,7 +196,7 @@ def test_a_crash_is_written_to_the_crash_file_and_named_at_the_next_start(tmp_pa
 
 # ------------------------------------------------------------------------------------------- info
 def test_info_names_versions_folders_and_models(capsys):
-    code, out, err = run(capsys, "--info")
+    code, out, err = run_cli(capsys, "--info")
     assert code == 0 and err == ""
     for name in ("vaedesk", "Python", "torch", "PySide6", "Qt", "pyqtgraph", "numpy"):
         assert name in out
@@ -219,10 +217,11 @@ def test_info_text_is_aligned_sections(tmp_path):
 
 
 def test_info_is_not_a_command_option(capsys):
-    code, _, err = run(capsys, "--info", "models")
+    code, _, err = run_cli(capsys, "--info", "models")
     assert code == 2 and err == "vaedesk: error: --info takes no command (see vaedesk --help)\n"
 
 
+@pytest.mark.subprocess
 def test_the_pure_modules_import_no_qt():
     code = ("import sys, vaedesk.support.info, vaedesk.support.logs, vaedesk.support.settings; "
             "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'torch'))))")
@@ -243,7 +242,7 @@ def test_the_pure_modules_import_no_qt():
 def test_a_file_that_is_not_there_is_one_line_before_any_window(capsys, monkeypatch, tmp_path, argv, message):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("vaedesk.cli.missing_display", lambda: pytest.fail("the app was started"))
-    code, out, err = run(capsys, *argv)
+    code, out, err = run_cli(capsys, *argv)
     assert code == 1 and out == "" and err.count("\n") == 1 and err.startswith("vaedesk: error: ")
     if message:
         assert err == message
@@ -264,7 +263,7 @@ def test_vaedesk_file_and_vaedesk_gui_file_open_the_app_with_it(monkeypatch, tmp
 
 
 def test_commands_still_win_over_file_names(capsys):
-    code, out, _ = run(capsys, "models")
+    code, out, _ = run_cli(capsys, "models")
     assert code == 0 and "mnist-vae-2d" in out
 
 
@@ -280,6 +279,7 @@ def test_the_desktop_entry_launches_vaedesk_with_a_file_and_names_the_icon():
     assert set(section["MimeType"].rstrip(";").split(";")) == {"image/png", "image/jpeg"}
 
 
+@pytest.mark.subprocess
 def test_the_icon_is_a_small_square_svg_inside_the_package():
     path = app_icon_path()
     assert path.parent.parent == REPO / "vaedesk"  # in the package: the wheel carries it

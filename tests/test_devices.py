@@ -9,7 +9,7 @@ import torch
 from vaedesk.cli import main
 from vaedesk.training.loop import TrainConfig, TrainingError, pick_device, train
 
-from tests.test_cli import assert_one_line_error
+from tests.support.cli import assert_one_line_error
 
 SMALL = dict(limit=256, batch_size=64, width=8, hidden=32, epochs=1)
 

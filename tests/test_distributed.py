@@ -8,10 +8,13 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from vaedesk.model.model import load_model
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
+
+pytestmark = [pytest.mark.subprocess, pytest.mark.slow]
 
 
 def test_a_two_process_run_saves_one_model_that_loads_and_evaluates(tmp_path):

@@ -3,10 +3,10 @@ import pytest
 from PIL import Image
 
 from vaedesk.data.drawing_files import load_drawing, save_drawing
-from vaedesk.errors import DrawingError, ImageError
 from vaedesk.data.images import preprocess_image
-from vaedesk.data.strokes import preprocess_strokes
 from vaedesk.data.sketches import synthetic_drawings
+from vaedesk.data.strokes import preprocess_strokes
+from vaedesk.errors import DrawingError, ImageError
 
 
 def test_round_trip_keeps_strokes_and_looks_like_the_digit(tmp_path):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import gzip
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from vaedesk.data.drawn_digits import heldout_path, load_drawn_digits
-from vaedesk.errors import VaedeskError
 from vaedesk.data.strokes import preprocess_strokes
+from vaedesk.errors import VaedeskError
 
 
 def test_bundled_set_is_600_readable_drawings_of_every_digit():
@@ -64,6 +65,7 @@ def test_a_gzip_bomb_is_refused_unread(tmp_path):
         load_drawn_digits(path)
 
 
+@pytest.mark.slow
 def test_training_never_reads_the_heldout_set(monkeypatch):
     """Run training with every option that draws (sketches, pen style, warps) and watch
     every file the interpreter opens: the held-out folder is never among them."""
@@ -92,4 +94,4 @@ def test_training_never_reads_the_heldout_set(monkeypatch):
     import vaedesk.training.loop
 
     for module in (vaedesk.training.loop, vaedesk.data.sketch_pairs, vaedesk.data.sketches, vaedesk.data.penstyle):
-        assert "drawn_digits" not in open(module.__file__).read(), module.__name__
+        assert "drawn_digits" not in Path(module.__file__).read_text(encoding="utf-8"), module.__name__

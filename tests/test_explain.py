@@ -8,10 +8,10 @@ import torch
 
 import vaedesk
 from vaedesk.data.datasets import load_split
-from vaedesk.insight.diagnostics import active_units
-from vaedesk.model.encodings import cache_path
 from vaedesk.errors import ImageError, VaedeskError
+from vaedesk.insight.diagnostics import active_units
 from vaedesk.insight.explanation import DrawingReport, ModelReference, explain, model_reference
+from vaedesk.model.encodings import cache_path
 from vaedesk.model.nets import loss_terms
 
 LIMIT = 300  # images of each split in the references built here: enough to rank, fast to build
@@ -94,6 +94,7 @@ def test_the_iwae_estimate_is_below_the_neg_elbo(vae2d, ref2d, digits, drawings)
         assert np.isfinite(r.iwae_nats) and r.iwae_nats <= r.neg_elbo_nats + 0.5
 
 
+@pytest.mark.slow
 def test_more_importance_samples_are_not_worse(vae2d, ref2d, digits):
     few, many = [], []
     for x in digits.images[:3]:

@@ -61,7 +61,8 @@ def small_model_path(tmp_path_factory) -> Path:
 
 # Not a help request; no line break (argparse echoes unrecognized arguments as they are); no
 # lone surrogates (the real stderr escapes them, pytest's captured one refuses them).
-junk = st.text(st.characters(blacklist_characters="\n", blacklist_categories=("Cs",)), max_size=12).filter(lambda t: not t.startswith(("-h", "--h")))
+junk = st.text(st.characters(blacklist_characters="\n", blacklist_categories=("Cs",)), max_size=12).filter(
+    lambda t: not t.startswith(("-h", "--h")))
 numbers_as_text = st.one_of(
     st.integers(-(10**25), 10**25).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
@@ -237,7 +238,8 @@ def test_encode_bad_images_are_named(capsys, inputs, small_model_path, names, as
 
 
 # Each morph field: (strategy of bad values, regex the error must match when it is to blame).
-POINT_PROBLEMS = (r"expected 2 comma-separated numbers|not a latent point|must be finite|test index must be in 0\.\.9999|"
+POINT_PROBLEMS = (r"expected 2 comma-separated numbers|not a latent point|must be finite|"
+                  r"test index must be in 0\.\.9999|"
                   r"latent coordinates must lie within ±1000, got -?\d|"
                   r"file not found|cannot open|is a folder|not an image|truncated|file is empty|image is blank")
 
@@ -248,7 +250,8 @@ def bad_point(inputs):
         st.tuples(st.sampled_from(["nan", "inf", "-inf", "1e999"]), st.floats(-5, 5).map(repr)).map(",".join),
         st.tuples(st.floats(-5, 5), st.floats(1000, exclude_min=True, allow_infinity=False))
           .map(lambda p: f"{p[0]!r},{p[1] * (-1) ** int(p[0] > 0)!r}"),  # beyond ±1000, with either sign
-        st.integers(-(10**6), -1).map(lambda i: f"test:{i}") | st.sampled_from(["test:", "test:x", "test:1.5", "0,abc"]),
+        st.integers(-(10**6), -1).map(lambda i: f"test:{i}")
+        | st.sampled_from(["test:", "test:x", "test:1.5", "0,abc"]),
         st.integers(10_000, 10**4000).map(lambda i: f"test:{i}"), st.just("test:" + "9" * 5000),
         st.sampled_from([str(inputs[n]) for n in BAD_FILE]),
         st.sampled_from(["1,2,3", "a,b", "0,,1", "(0,1", "[1 2]", ",", "e,e", "--", "1e5,1e5e"]),
@@ -278,6 +281,7 @@ def bad_field(inputs, tmp_path):
     }
 
 
+@pytest.mark.slow
 @given(st.data())
 def test_morph_bad_arguments(capsys, tmp_path, inputs, small_model_path, data):
     fields = bad_field(inputs, tmp_path)
@@ -303,7 +307,8 @@ def test_morph_bad_arguments(capsys, tmp_path, inputs, small_model_path, data):
 
 
 coordinate = st.floats(-1000, 1000).map(repr) | st.integers(-1000, 1000).map(str)  # vaedesk.support.limits.LATENT_LIMIT
-good_point = st.tuples(coordinate, coordinate, st.sampled_from(["{},{}", "{}, {}", "({},{})", "[{}, {}]", " {},{} "])).map(
+point_formats = st.sampled_from(["{},{}", "{}, {}", "({},{})", "[{}, {}]", " {},{} "])
+good_point = st.tuples(coordinate, coordinate, point_formats).map(
     lambda t: t[2].format(t[0], t[1]))
 
 

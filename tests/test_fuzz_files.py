@@ -28,11 +28,11 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image, ImageFile
 from safetensors.torch import save_file
 
-from vaedesk.errors import DataError, ImageError, ModelError
 from vaedesk.data.idx import read_idx, write_idx
+from vaedesk.data.images import MAX_IMAGE_PIXELS, load_image, preprocess_image
+from vaedesk.errors import DataError, ImageError, ModelError
 from vaedesk.model.model import Model, list_models, load_model, new_card, read_card
 from vaedesk.model.nets import AutoEncoder
-from vaedesk.data.images import MAX_IMAGE_PIXELS, load_image, preprocess_image
 
 # Slow cases (big files, decoders) get a fraction of the budget.
 FEW = settings(max_examples=max(5, settings.default.max_examples // 3))
@@ -64,7 +64,8 @@ def idx_problem(raw: bytes) -> str | None:
     if len(raw) < 4 + 4 * ndim:
         return r"truncated IDX header"
     shape = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
-    if math.prod(max(side, 1) for side in shape) * np.dtype(IDX_CODES[code]).itemsize > MAX_IDX_BYTES:  # a side of 0 too
+    # A side of 0 counts as 1 too.
+    if math.prod(max(side, 1) for side in shape) * np.dtype(IDX_CODES[code]).itemsize > MAX_IDX_BYTES:
         return r"claims an implausible size"
     count = math.prod(shape)
     data = len(raw) - 4 - 4 * ndim
@@ -576,7 +577,8 @@ def check_card_change(tmp_path, monkeypatch, capsys, tiny_model_path, path, valu
 
 
 # Every field with every JSON type it may not hold (~250 pairs), a few values of each.
-@pytest.mark.parametrize("path, kind", WRONG_TYPES, ids=[f"{p}-{getattr(k, '__name__', 'null')}" for p, k in WRONG_TYPES])
+@pytest.mark.parametrize("path, kind", WRONG_TYPES,
+                         ids=[f"{p}-{getattr(k, '__name__', 'null')}" for p, k in WRONG_TYPES])
 @settings(max_examples=max(2, settings.default.max_examples // 50))
 @given(st.data())
 def test_every_card_field_of_the_wrong_type(tmp_path, monkeypatch, capsys, tiny_model_path, path, kind, data):
@@ -860,8 +862,8 @@ def test_a_history_key_of_any_text_is_named_on_one_line(tmp_path, tiny_model_pat
     import json
     import shutil
 
-    from vaedesk.model.catalog import model_files
     from vaedesk.errors import ModelError
+    from vaedesk.model.catalog import model_files
     from vaedesk.model.model import load_model
 
     weights, card = model_files(tiny_model_path)
@@ -872,4 +874,5 @@ def test_a_history_key_of_any_text_is_named_on_one_line(tmp_path, tiny_model_pat
     with pytest.raises(ModelError) as error:
         load_model(tmp_path / "m.safetensors")
     message = str(error.value)
-    assert "\n" not in message and "\x1b" not in message and re.search(r"card field history\[0\]\[\S+ must be ", message)
+    assert "\n" not in message and "\x1b" not in message
+    assert re.search(r"card field history\[0\]\[\S+ must be ", message)

@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-from vaedesk.errors import DrawingError, ImageError
 from vaedesk.data.images import preprocess_image
 from vaedesk.data.mnist_frame import MNIST_CENTRE
 from vaedesk.data.strokes import MAX_COORDINATE, MAX_PEN_WIDTH, MAX_POINTS, MIN_PEN_WIDTH, preprocess_strokes
+from vaedesk.errors import DrawingError, ImageError
 
 # Slow cases (tens of thousands of points, full-size images) get a fraction of the budget.
 FEW = settings(max_examples=max(5, settings.default.max_examples // 6))
@@ -218,6 +218,7 @@ def test_too_many_points_are_refused_before_drawing(sizes, extra):
     assert_one_line(info.value, rf"^drawing has more than {MAX_POINTS} points$")
 
 
+@pytest.mark.slow
 @FEW
 @given(st.integers(2000, 20_000), st.integers(1, 5), st.integers(0, 2**32 - 1))
 def test_thousands_of_strokes_still_work(n, points, seed):

@@ -6,12 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vaedesk.data.datasets import load_split
-from vaedesk.errors import DataError
 from vaedesk.data import idx
+from vaedesk.data.datasets import load_split
 from vaedesk.data.idx import read_idx, write_idx
+from vaedesk.errors import DataError
 
-from tests.conftest import MNIST
+from tests.support.paths import MNIST
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from vaedesk.errors import LatentError
-from vaedesk.latent.projection import Projection
 from vaedesk.latent.geometry import (
     EASINGS,
     covariance_ellipse,
@@ -20,6 +19,7 @@ from vaedesk.latent.geometry import (
     sigma_ellipse,
     tile,
 )
+from vaedesk.latent.projection import Projection
 
 # --------------------------------------------------------------------------------------
 # Easing

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from vaedesk.errors import DataError, ImageError, VaedeskError
 from vaedesk.data.idx import read_idx
 from vaedesk.data.images import load_image
+from vaedesk.errors import DataError, ImageError, VaedeskError
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 # /proc, FIFOs and VmHWM
 LINUX = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
@@ -38,7 +38,8 @@ def _png(path: Path, width: int, depth: int, colour: int, rows: list[tuple[int, 
     parts.append(compressor.flush())
     height = sum(count for count, _ in rows)
     header = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(parts)) + chunk(b"IEND", b""))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(parts))
+                     + chunk(b"IEND", b""))
     return path
 
 
@@ -65,6 +66,7 @@ def _peak_mb(path: Path) -> tuple[int, str]:
     return int(peak), outcome
 
 
+@pytest.mark.subprocess
 @LINUX
 def test_image_decoding_is_bounded_in_bytes_not_pixels(tmp_path):
     # 0.7 MB: 1 x 39.9 M pixels of 16-bit RGBA, under the pixel limit. Pillow would need
@@ -76,6 +78,7 @@ def test_image_decoding_is_bounded_in_bytes_not_pixels(tmp_path):
     assert peak < 100, f"{peak} MB resident to refuse it"
 
 
+@pytest.mark.subprocess
 @LINUX
 def test_converting_a_large_image_does_not_multiply_its_memory(tmp_path):
     # 87 kB of 16-bit grey, 6300 x 6300 (79 MB decoded): its int32 and float64 copies took
@@ -125,26 +128,29 @@ import numpy as np  # noqa: E402
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from vaedesk.latent import geometry as latent
 from vaedesk.errors import ExportError, LatentError  # noqa: E402
 from vaedesk.export import save_gif, save_png_frames  # noqa: E402
-from vaedesk.support.limits import FRAMES_LIMIT, LATENT_LIMIT  # noqa: E402
-from vaedesk.latent.projection import Projection  # noqa: E402
+from vaedesk.latent import geometry as latent  # noqa: E402
 from vaedesk.latent.morphing import morph, morph_frames, resolve_endpoint  # noqa: E402
+from vaedesk.latent.projection import Projection  # noqa: E402
+from vaedesk.support.limits import FRAMES_LIMIT, LATENT_LIMIT  # noqa: E402
 
 TWO = np.array([[0.0, 0.0], [1.0, 1.0]])
 
 # Each asked for memory in proportion to one number before it was bounded (10**9 frames:
 # killed at 24 GB); now each is refused at once, naming the bound.
 OVERSIZED = {
-    "interpolate_path frames": (lambda: latent.interpolate_path(TWO, 10**9), rf"n_frames must be at most {FRAMES_LIMIT}"),
-    "interpolate_path points": (lambda: latent.interpolate_path(np.zeros((10**5, 2)), 3), r"at most 1000 latent points"),
+    "interpolate_path frames": (lambda: latent.interpolate_path(TWO, 10**9),
+                                rf"n_frames must be at most {FRAMES_LIMIT}"),
+    "interpolate_path points": (lambda: latent.interpolate_path(np.zeros((10**5, 2)), 3),
+                                r"at most 1000 latent points"),
     "interpolate_path dims": (lambda: latent.interpolate_path(np.zeros((2, 10**5)), 3), r"at most 512 dimensions"),
     "parse_point dims": (lambda: latent.parse_point("0", 10**9), r"latent dimension must be at most 512"),
     "grid": (lambda: latent.grid((0, 1), (0, 1), 10**6), r"grid size must be at most 128"),
     "tile": (lambda: latent.tile(np.zeros((4, 2, 2)), 10**6), r"grid size must be at most 128"),
     "sigma_ellipse": (lambda: latent.sigma_ellipse([0, 0], [1, 1], 1, n=10**9), r"vertex count must be at most"),
-    "covariance_ellipse": (lambda: latent.covariance_ellipse([0, 0], np.eye(2), 1, n=10**9), r"vertex count must be at most"),
+    "covariance_ellipse": (lambda: latent.covariance_ellipse([0, 0], np.eye(2), 1, n=10**9),
+                           r"vertex count must be at most"),
     "Projection.identity": (lambda: Projection.identity(10**9), r"must be at most 512"),
     "Projection.fit": (lambda: Projection.fit(np.zeros((2, 10**4))), r"at most 512 dimensions"),
     "grid range": (lambda: latent.grid((-1e308, 1e308), (0, 1), 2), r"x range is too wide"),

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from vaedesk.model.model import list_models, load_model
 from vaedesk.model.card_markdown import body, card_markdown_for, markdown_card, markdown_file, write_markdown_card
+from vaedesk.model.model import list_models, load_model
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 
 def _front(markdown: str) -> str:
@@ -69,7 +69,8 @@ def test_untrusted_card_text_stays_text():
 def test_training_writes_the_markdown_card_beside_the_model(tiny_model, tmp_path, monkeypatch):
     from vaedesk.training import loop as training
 
-    monkeypatch.setattr("vaedesk.insight.evaluation.evaluate", lambda *a, **k: {"neg_elbo": 1.5, "recon": 1.0, "kl": 0.5})
+    monkeypatch.setattr("vaedesk.insight.evaluation.evaluate",
+                        lambda *a, **k: {"neg_elbo": 1.5, "recon": 1.0, "kl": 0.5})
     path = training.save_and_evaluate(load_model(tiny_model.path), tmp_path / "m")
     md = markdown_file(path)
     assert md == tmp_path / "m.md"

@@ -10,14 +10,30 @@ import threading
 import numpy as np
 import pytest
 
+from vaedesk.data.sketches import draw_digit
 from vaedesk.service.model_service import ModelService, serve
 from vaedesk.service.protocol import (
-    CancelExport, Channel, DecodeRequest, DecodeResult, EncodeRequest, EncodeResult, Envelope, ExportCancelled,
-    ExportFinished, ExportProgress, ExportRequest, Failed, LensRequest, LoadRequest, ModelInfo, MorphRequest, ReferenceReady,
-    Result, Stop,
+    CancelExport,
+    Channel,
+    DecodeRequest,
+    DecodeResult,
+    EncodeRequest,
+    EncodeResult,
+    Envelope,
+    ExportCancelled,
+    ExportFinished,
+    ExportProgress,
+    ExportRequest,
+    Failed,
+    LensRequest,
+    LoadRequest,
+    ModelInfo,
+    MorphRequest,
+    ReferenceReady,
+    Result,
+    Stop,
 )
 from vaedesk.state.session import Drawing
-from vaedesk.data.sketches import draw_digit
 from vaedesk.state.workspace import ResolvedEndpoint
 
 
@@ -151,6 +167,7 @@ def test_serve_ends_when_the_app_goes(tiny_model_path):
     assert not thread.is_alive()
 
 
+@pytest.mark.subprocess
 def test_what_the_window_receives_does_not_need_torch(loaded):
     # The window's process never imports torch: results unpickle with NumPy alone.
     import subprocess

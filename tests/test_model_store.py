@@ -22,7 +22,7 @@ from vaedesk.errors import ModelError
 from vaedesk.model.model import Model, list_models, load_model, new_card
 from vaedesk.model.nets import AutoEncoder
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 
 class Killed(BaseException):
@@ -238,6 +238,7 @@ _WRITER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.subprocess
 def test_kill_9_during_repeated_saves(tmp_path, old_new):
     """A real SIGKILL at random instants of a process saving over and over."""
     old, new, old_digest, new_digest = old_new

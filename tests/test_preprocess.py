@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import lzma
 import io
+import lzma
 import os
 import struct
 import zlib
@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vaedesk.errors import DrawingError, ImageError
 from vaedesk.data.images import load_image, preprocess_image
 from vaedesk.data.mnist_frame import MNIST_CENTRE
 from vaedesk.data.strokes import DEFAULT_PEN_WIDTH, preprocess_strokes
+from vaedesk.errors import DrawingError, ImageError
 
 MNIST_DIR = Path(__file__).resolve().parent.parent / "resources" / "data" / "mnist"
 
@@ -204,7 +204,8 @@ def test_dark_ink_photo_with_noise(mnist_digits: np.ndarray) -> None:
     assert np.abs(out - ref).max() < 0.6
 
 
-MODES = ["1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBX", "I", "I;16", "I;16B", "F", "CMYK", "YCbCr", "HSV", "LAB"]
+MODES = ["1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBX", "I", "I;16", "I;16B", "F",
+         "CMYK", "YCbCr", "HSV", "LAB"]
 
 
 @pytest.mark.parametrize("mode", MODES)

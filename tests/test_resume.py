@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 import torch
 
-from vaedesk.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, run_dir_for
 from vaedesk.cli import main
 from vaedesk.model.model import load_model
+from vaedesk.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, run_dir_for
 from vaedesk.training.loop import TrainConfig, TrainingError, train
 
-from tests.conftest import REPO
-from tests.test_cli import assert_one_line_error
+from tests.support.cli import assert_one_line_error
+from tests.support.paths import REPO
 
 SMALL = dict(limit=256, batch_size=64, width=8, hidden=32, augment=0.5, elastic=1.0)
 
@@ -78,6 +78,8 @@ def test_resume_takes_the_runs_own_settings(capsys, tmp_path):
     assert_one_line_error(code, capsys.readouterr().err, "drop --epochs")
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_a_run_killed_mid_epoch_resumes_to_the_epochs_asked_for(tmp_path):
     out = tmp_path / "killed"
     run_dir = run_dir_for(out)

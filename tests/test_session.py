@@ -10,11 +10,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaedesk.latent.attributes import MAX_ATTRIBUTE_DIM, MAX_ATTRIBUTES, Attribute
 from vaedesk.data.strokes import MAX_COORDINATE, MAX_POINTS
+from vaedesk.latent.attributes import MAX_ATTRIBUTE_DIM, MAX_ATTRIBUTES, Attribute
 from vaedesk.state.session import (
-    MAX_FILE_BYTES, MAX_GALLERY, MAX_PINS, MAX_SESSION_POINTS, Drawing, Session, SessionError, load_session,
-    save_session, session_path, set_aside,
+    MAX_FILE_BYTES,
+    MAX_GALLERY,
+    MAX_PINS,
+    MAX_SESSION_POINTS,
+    Drawing,
+    Session,
+    SessionError,
+    load_session,
+    save_session,
+    session_path,
+    set_aside,
 )
 
 
@@ -112,6 +121,7 @@ def test_the_writer_refuses_what_the_reader_would_and_writes_nothing(tmp_path, s
     assert path.read_bytes() == before and len(list(tmp_path.iterdir())) == 1
 
 
+@pytest.mark.slow
 def test_a_session_at_every_limit_at_once_is_written_read_back_and_loads_quickly(tmp_path):
     # Worst-case coordinates take the most characters; the points fill the session's budget.
     worst = np.full((MAX_POINTS, 2), -(MAX_COORDINATE - 0.01))

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from vaedesk.data.mnist_frame import MNIST_CENTRE
-from vaedesk.data.strokes import preprocess_strokes
 from vaedesk.data.sketches import draw_digit, synthetic_drawings
+from vaedesk.data.strokes import preprocess_strokes
 
 
 def test_deterministic_for_a_seed() -> None:

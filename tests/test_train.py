@@ -105,7 +105,8 @@ def test_loss_terms_match_closed_form():
 def test_fine_tuning_records_its_parent(tmp_path):
     parent = train(TrainConfig(epochs=1, **SMALL), command="vaedesk train --parent")
     parent.save(tmp_path / "parent")
-    child = train(TrainConfig(epochs=1, **SMALL), command="vaedesk train --child", initial=load_model(tmp_path / "parent"))
+    child = train(TrainConfig(epochs=1, **SMALL), command="vaedesk train --child",
+                  initial=load_model(tmp_path / "parent"))
     assert child.card["fine_tuned_from"]["command"] == "vaedesk train --parent"
     assert child.card["fine_tuned_from"]["weights_sha256"] == parent.card["weights_sha256"]
     with pytest.raises(TrainingError, match="cannot fine-tune"):
@@ -254,7 +255,8 @@ def test_the_moving_average_of_the_weights_is_what_a_run_keeps(tmp_path):
     from vaedesk.insight.evaluation import evaluate_loss
 
     test = torch.from_numpy(load_split("test").images)
-    assert model.card["history"][0]["test_neg_elbo"] == pytest.approx(evaluate_loss(model.net, test, seed=2)["neg_elbo"])
+    expected = evaluate_loss(model.net, test, seed=2)["neg_elbo"]
+    assert model.card["history"][0]["test_neg_elbo"] == pytest.approx(expected)
     assert model.card["training"]["ema"] == 0.75 and model.card["training"]["jitter"] == 0.5
     argv = TrainConfig(ema=0.75, jitter=0.5).to_argv("out")
     assert argv[argv.index("--ema") + 1] == "0.75" and argv[argv.index("--jitter") + 1] == "0.5"

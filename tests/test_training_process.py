@@ -11,7 +11,15 @@ import numpy as np
 
 from vaedesk.service.process import ChildProcess
 from vaedesk.service.protocol import (
-    CheckpointSaved, Hover, HoverDecoded, RunFailed, RunFinished, SetDrawing, Snapshot, Status, TrainingRun,
+    CheckpointSaved,
+    Hover,
+    HoverDecoded,
+    RunFailed,
+    RunFinished,
+    SetDrawing,
+    Snapshot,
+    Status,
+    TrainingRun,
 )
 from vaedesk.training.config import Progress, TrainConfig
 

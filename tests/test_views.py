@@ -84,7 +84,7 @@ def test_neighbour_view_places_new_points_among_their_fitted_neighbours():
     # A fitted point is placed (almost exactly) where it was fitted; a plane point back.
     np.testing.assert_allclose(view.to_plane(fitted[7]), plane[7], atol=1e-4)
     np.testing.assert_allclose(view.to_latent(plane[9]), fitted[9], atol=1e-4)
-    between = view.to_plane((fitted[:5] + 1e-3))
+    between = view.to_plane(fitted[:5] + 1e-3)
     assert between.shape == (5, 2)
     centre, cov = view.project_gaussian(fitted[3], np.full(4, 1e-8))
     np.testing.assert_allclose(centre, plane[3], atol=1e-3)
@@ -129,6 +129,7 @@ def test_a_two_dimensional_space_is_its_own_plane_whatever_the_view():
         assert view.axis_labels == ("z1", "z2")
 
 
+@pytest.mark.slow
 def test_the_neighbourhood_map_is_fitted_on_as_many_means_as_the_setting_asks(monkeypatch):
     pytest.importorskip("umap")
     means = np.random.default_rng(0).standard_normal((400, 4)).astype(np.float32)

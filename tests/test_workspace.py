@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from vaedesk.latent.attributes import MAX_ATTRIBUTES, Attribute
-from vaedesk.errors import DrawingError, LatentError, VaedeskError
 from vaedesk.data.strokes import preprocess_strokes
+from vaedesk.errors import DrawingError, LatentError, VaedeskError
+from vaedesk.latent.attributes import MAX_ATTRIBUTES, Attribute
 from vaedesk.state.session import MAX_GALLERY, Drawing, Session, load_session, save_session
 from vaedesk.state.workspace import GalleryEndpoint, PinEndpoint, ResolvedEndpoint, Workspace, WorkspaceFull
 

@@ -26,8 +26,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from PIL import GifImagePlugin, Image
 
-from vaedesk.support.atomic import atomic_dir, atomic_path
 from vaedesk.errors import ExportCancelled, ExportError
+from vaedesk.support.atomic import atomic_dir, atomic_path
 from vaedesk.support.limits import DEFAULT_FRAME_SIZE, FRAMES_LIMIT
 
 __all__ = [

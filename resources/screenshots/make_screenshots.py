@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 OUT = HERE  # where the pictures go (--out)
 
-from tests.gui.helpers import draw_strokes  # noqa: E402
+from tests.support.gui_input import draw_strokes  # noqa: E402
 from vaedesk.gui import MainWindow  # noqa: E402
 from vaedesk.sketches import draw_digit  # noqa: E402
 

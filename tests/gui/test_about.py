@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtWidgets import QDialog, QTextBrowser
 
-from tests.gui.test_window import LOAD_TIMEOUT, open_window
+from tests.support.windows import LOAD_TIMEOUT, open_window
+
+pytestmark = pytest.mark.usefixtures("default_reference")
 
 
 def _about(win) -> tuple[QDialog, str]:
@@ -15,6 +18,7 @@ def _about(win) -> tuple[QDialog, str]:
     return dialog, browser.toPlainText()
 
 
+@pytest.mark.slow
 def test_about_shows_the_shipped_models_markdown_card_and_a_users_model_gets_one(qtbot, tiny_model):
     from vaedesk.support.paths import user_models_dir
 

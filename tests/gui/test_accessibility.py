@@ -21,16 +21,34 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractButton, QAbstractItemView, QAbstractScrollArea, QAbstractSlider, QAbstractSpinBox, QApplication,
-    QComboBox, QDialog, QGraphicsView, QLineEdit, QMenu, QPlainTextEdit, QTabBar, QTabWidget, QTextEdit,
-    QToolBar, QToolButton, QWidget,
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractScrollArea,
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QGraphicsView,
+    QLineEdit,
+    QMenu,
+    QPlainTextEdit,
+    QTabBar,
+    QTabWidget,
+    QTextEdit,
+    QToolBar,
+    QToolButton,
+    QWidget,
 )
 
-from tests.gui.helpers import draw_strokes
-from tests.gui.test_window import open_window, wait_for_final_posterior
+from vaedesk.data.sketches import draw_digit
 from vaedesk.gui.widgets.canvas import DrawingCanvas
 from vaedesk.gui.widgets.images import DigitView, ImageStrip
-from vaedesk.data.sketches import draw_digit
+
+from tests.support.gui_input import draw_strokes
+from tests.support.windows import wait_for_final_posterior
+
+pytestmark = pytest.mark.usefixtures("default_reference")
 
 INTERACTIVE = (QAbstractButton, QAbstractSlider, QComboBox, QAbstractSpinBox, QLineEdit, QTextEdit, QPlainTextEdit,
                QAbstractItemView, QGraphicsView, QTabWidget, DrawingCanvas, ImageStrip, DigitView)
@@ -91,19 +109,13 @@ def test_the_rule_finds_an_unnamed_widget(qtbot) -> None:
     assert unnamed(root) == []
 
 
-@pytest.fixture
-def window(qtbot):
-    win, _ = open_window(qtbot)
-    yield win
-    win.close()
-
-
 def _draw(qtbot, win, digit: int, seed: int) -> None:
     win.clear_drawing()
     draw_strokes(qtbot, win.canvas, draw_digit(digit, np.random.default_rng(seed)))
     wait_for_final_posterior(qtbot, win)
 
 
+@pytest.mark.slow
 def test_every_interactive_widget_has_an_accessible_name(qtbot, window) -> None:
     # Fill what is built on demand: strips' tiles, the dimensions' rows, the prior samples
     # dialog, the training studio, the tour.

@@ -19,7 +19,9 @@ from PIL import Image
 
 from vaedesk.data.datasets import load_split
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
+
+pytestmark = [pytest.mark.subprocess, pytest.mark.usefixtures("default_reference")]
 
 # Runs the app as ``vaedesk FILE`` does (vaedesk.gui.app.main), and once the model is ready
 # and the file is on the canvas: says what it shows, then quits ("quit") or starts a small
@@ -162,7 +164,9 @@ def left_in_session(session: int, within: float = 30.0) -> list[str]:
         time.sleep(0.2)
 
 
-def test_app_quit_opens_the_file_given_and_saves_on_the_way_out(tmp_path, digit_png):
+@pytest.mark.slow
+def test_app_quit_opens_the_file_given_and_saves_on_the_way_out(tmp_path, digit_png, explanation_references):
+    explanation_references("mnist-ae-2d")  # the remembered model below
     home = tmp_path / "home"
     home.mkdir()
     # Settings where vaedesk 0.1.0 kept them: moved to the config folder, values and all.
@@ -183,6 +187,7 @@ def test_app_quit_opens_the_file_given_and_saves_on_the_way_out(tmp_path, digit_
     assert (home / "log" / "crash.log").read_text(encoding="utf-8") == ""
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl+C"])
 def test_a_signal_closes_the_app_during_training_and_stops_the_run(tmp_path, digit_png, signum):

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+
 def _start_xvfb():
     for display in range(90, 110):
         if os.path.exists(f"/tmp/.X11-unix/X{display}") or os.path.exists(f"/tmp/.X{display}-lock"):
@@ -25,6 +26,9 @@ def _start_xvfb():
         proc.kill()
     pytest.fail("could not start Xvfb")
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("default_reference")
+@pytest.mark.subprocess
 @pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed (CI installs it)")
 def test_real_app_starts_in_a_window_under_xvfb(tmp_path):
     xvfb, display = _start_xvfb()
@@ -47,6 +51,7 @@ def test_real_app_starts_in_a_window_under_xvfb(tmp_path):
         shutil.copy(shot, keep)
 
 
+@pytest.mark.subprocess
 def test_the_window_module_does_not_import_torch():
     # The window shows without PyTorch (1+ s to import; only the model process needs it): see the
     # cold-start benchmark.
@@ -91,6 +96,8 @@ window.close()
 """
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_the_studio_trains_and_decodes_without_torch_in_the_windows_process(tmp_path):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "VAEDESK_HOME": str(tmp_path)}
     result = subprocess.run([sys.executable, "-c", STUDIO_RUN], cwd=tmp_path, env=env, capture_output=True,
@@ -99,12 +106,15 @@ def test_the_studio_trains_and_decodes_without_torch_in_the_windows_process(tmp_
     assert result.stdout.split() == ["finished", "(28,", "28)", "False"], (result.stdout, result.stderr[-3000:])
 
 
+@pytest.mark.subprocess
 def test_the_studio_module_does_not_import_torch():
     code = "import sys, vaedesk.gui.studio.panel; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "False", result.stderr[-2000:]
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_quitting_during_a_models_first_load_exits_cleanly(tmp_path):
     # A new machine: nothing cached, so the explanations' reference is still being built
     # beside the worker when the screenshot mode quits. PyTorch used to abort the exit (134).

@@ -4,16 +4,19 @@ its arrow on the plane, α decoded live, and named attributes kept in the sessio
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtWidgets import QToolButton, QWidget
 
 import vaedesk
-from vaedesk.latent.attributes import Member
 from vaedesk.data.datasets import load_split
-from vaedesk.state.session import load_session
 from vaedesk.data.sketches import draw_digit
+from vaedesk.latent.attributes import Member
+from vaedesk.state.session import load_session
 
-from tests.gui.helpers import draw_strokes
-from tests.gui.test_window import open_window, wait_for_final_posterior
+from tests.support.gui_input import draw_strokes
+from tests.support.windows import open_window, wait_for_final_posterior
+
+pytestmark = pytest.mark.usefixtures("default_reference")
 
 
 def add_from_menu(panel, group: str, *path: str) -> None:
@@ -26,6 +29,7 @@ def add_from_menu(panel, group: str, *path: str) -> None:
     action.trigger()
 
 
+@pytest.mark.slow
 def test_an_attribute_from_two_groups_moves_the_drawing_and_is_kept_in_the_session(qtbot):
     win, name = open_window(qtbot)
     model = vaedesk.load_model(name)
@@ -108,6 +112,7 @@ def test_an_attribute_from_two_groups_moves_the_drawing_and_is_kept_in_the_sessi
     win.close()
 
 
+@pytest.mark.slow
 def test_groups_are_cleared_when_another_model_is_shown(qtbot):
     win, name = open_window(qtbot)
     panel = win.attribute_panel

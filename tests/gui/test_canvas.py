@@ -10,11 +10,12 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
 from PySide6.QtWidgets import QApplication
 
-from tests.gui.helpers import draw_strokes, send_mouse
-from vaedesk.gui.widgets.canvas import CANVAS_SIZE, DrawingCanvas
-from vaedesk.errors import DrawingError
-from vaedesk.data.strokes import DEFAULT_PEN_WIDTH, MAX_POINTS, preprocess_strokes
 from vaedesk.data.sketches import synthetic_drawings
+from vaedesk.data.strokes import DEFAULT_PEN_WIDTH, MAX_POINTS, preprocess_strokes
+from vaedesk.errors import DrawingError
+from vaedesk.gui.widgets.canvas import CANVAS_SIZE, DrawingCanvas
+
+from tests.support.gui_input import draw_strokes, send_mouse
 
 LEFT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
 

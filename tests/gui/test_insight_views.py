@@ -11,14 +11,14 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
-from vaedesk.latent import geometry as latent
 from vaedesk.data.datasets import load_split
 from vaedesk.errors import LatentError
-from vaedesk.insight.explanation import DrawingReport
 from vaedesk.gui.widgets.images import ImageStrip
 from vaedesk.gui.widgets.lens import AUTOENCODER_TEXT, NONE_TEXT, PosteriorLens
 from vaedesk.gui.widgets.loss_view import MAX_BARS, NO_REPORT_TEXT, LossBreakdown
 from vaedesk.gui.widgets.neighbours_view import NO_NEIGHBOURS_TEXT, NearestDigits
+from vaedesk.insight.explanation import DrawingReport
+from vaedesk.latent import geometry as latent
 
 
 @pytest.fixture(scope="module")

@@ -9,17 +9,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
-from tests.gui.helpers import draw_strokes
-from tests.gui.test_window import open_window, wait_for_final_posterior
 from vaedesk.data.datasets import load_split
 from vaedesk.data.sketches import draw_digit
 
+from tests.support.gui_input import draw_strokes
+from tests.support.windows import wait_for_final_posterior
 
-@pytest.fixture
-def window(qtbot):
-    win, _ = open_window(qtbot)
-    yield win
-    win.close()
+pytestmark = pytest.mark.usefixtures("default_reference")
 
 
 def _draw_and_explain(qtbot, win, digit, seed):
@@ -37,6 +33,7 @@ def test_the_views_have_their_names(window):
         assert getattr(window.actions, name).objectName() == f"action_{name}"
 
 
+@pytest.mark.slow
 def test_the_lens_frames_each_new_posterior_and_is_marked_on_the_plane(qtbot, window):
     window.show_insight()
     first, _ = _draw_and_explain(qtbot, window, 7, 1)
@@ -57,6 +54,7 @@ def test_the_lens_frames_each_new_posterior_and_is_marked_on_the_plane(qtbot, wi
     assert window.lens.mode() == "none" and not outline.isVisible()
 
 
+@pytest.mark.slow
 def test_what_the_drawing_costs_adds_up(qtbot, window):
     _result, report = _draw_and_explain(qtbot, window, 3, 4)
     window.show_insight(window.loss_view)  # a hidden view catches up when shown
@@ -78,6 +76,7 @@ def test_what_the_drawing_costs_adds_up(qtbot, window):
     assert f"{report.neg_elbo_nats:.1f}" in texts and f"{report.iwae_nats:.1f}" in texts
 
 
+@pytest.mark.slow
 def test_where_it_landed_shows_training_digits_and_a_click_shows_one(qtbot, window):
     _result, report = _draw_and_explain(qtbot, window, 1, 5)
     train = load_split("train", as_uint8=True)
@@ -102,6 +101,7 @@ def test_the_aggregate_posterior_is_shaded_on_demand(qtbot, window):
     assert not window.plane.density_item.isVisible()
 
 
+@pytest.mark.slow
 def test_samples_from_the_prior_and_the_encoded_set(qtbot, window):
     window.actions.sample_prior.trigger()
     qtbot.waitUntil(lambda: window.findChild(QDialog, "prior_samples") is not None, timeout=30_000)
@@ -111,6 +111,7 @@ def test_samples_from_the_prior_and_the_encoded_set(qtbot, window):
     dialog.close()
 
 
+@pytest.mark.slow
 def test_the_guided_tour_works_with_the_keyboard_alone(qtbot, window):
     _draw_and_explain(qtbot, window, 2, 6)
     QTest.keyClick(window, Qt.Key.Key_F2)

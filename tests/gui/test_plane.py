@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from tests.gui.helpers import send_mouse
 from vaedesk.gui.plane.items import PinItem
 from vaedesk.gui.plane.widget import LatentPlane
 from vaedesk.gui.plotting.style import CLASS_COLORS
+
+from tests.support.gui_input import send_mouse
 
 LEFT, RIGHT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.MouseButton.NoButton
 PRESS, MOVE, RELEASE = QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.MouseButtonRelease

@@ -12,12 +12,14 @@ import pytest
 from PIL import Image
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
-from vaedesk.state.session import load_session, session_path
 from vaedesk.data.sketches import draw_digit
+from vaedesk.state.session import load_session, session_path
 
-from tests.gui.helpers import answer_close_question, draw_strokes
-from tests.conftest import REPO
-from tests.gui.test_window import open_window, wait_for_final_posterior
+from tests.support.gui_input import answer_close_question, draw_strokes
+from tests.support.paths import REPO
+from tests.support.windows import open_window, wait_for_final_posterior
+
+pytestmark = pytest.mark.usefixtures("default_reference")
 
 
 def _draw(qtbot, win, digit, seed):
@@ -25,6 +27,7 @@ def _draw(qtbot, win, digit, seed):
     return wait_for_final_posterior(qtbot, win)
 
 
+@pytest.mark.slow
 def test_drawing_gallery_and_pins_come_back_after_a_restart(qtbot):
     win, _ = open_window(qtbot)
     _draw(qtbot, win, 7, 1)
@@ -65,6 +68,8 @@ app.exec()
 """
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_work_survives_a_killed_process(qtbot):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     result = subprocess.run([sys.executable, "-c", SCRIPT.format(repo=str(REPO))], env=env, timeout=120,
@@ -157,6 +162,7 @@ def test_a_session_that_cannot_be_set_aside_is_never_overwritten(qtbot, monkeypa
     assert path.read_text(encoding="utf-8") == "{damaged"
 
 
+@pytest.mark.slow
 def test_an_imported_picture_is_the_same_after_five_restarts(qtbot, tmp_path):
     image = Image.fromarray(np.pad(np.full((60, 20), 255, np.uint8), 40)).convert("L")  # white ink on black
     image.save(tmp_path / "one.png")
@@ -173,12 +179,15 @@ def test_an_imported_picture_is_the_same_after_five_restarts(qtbot, tmp_path):
 HOSTILE = {
     "5,000-digit integer": '{"format": "vaedesk-session", "version": 1, "pins": [[' + "9" * 5000 + ', 0]]}',
     "nested 200,000 deep": '{"format": "vaedesk-session", "version": 1, "pins": ' + "[" * 200_000 + "]" * 200_000 + "}",
-    "pen width 1e9": '{"format": "vaedesk-session", "version": 1, "gallery": [{"strokes": [[[1, 2]]], "pen_width": 1e9}]}',
+    "pen width 1e9": ('{"format": "vaedesk-session", "version": 1, '
+                      '"gallery": [{"strokes": [[[1, 2]]], "pen_width": 1e9}]}'),
     "coordinate 2e6": '{"format": "vaedesk-session", "version": 1, "gallery": [{"strokes": [[[1, 2000000]]]}]}',
     "coordinate 1e308": '{"format": "vaedesk-session", "version": 1, "drawing": {"strokes": [[[1, 1e308]]]}}',
 }
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 @pytest.mark.parametrize("name", HOSTILE)
 def test_the_real_app_starts_whatever_the_session_file_holds(tmp_path, name):
     home = tmp_path / "home"

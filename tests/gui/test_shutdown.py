@@ -6,7 +6,11 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import REPO
+import pytest
+
+from tests.support.paths import REPO
+
+pytestmark = [pytest.mark.subprocess, pytest.mark.usefixtures("default_reference")]
 
 NEVER_CLOSED = """
 from PySide6.QtWidgets import QApplication
@@ -22,6 +26,7 @@ print("shown")
 """
 
 
+@pytest.mark.slow
 def test_a_script_that_never_closes_its_window_exits_cleanly(tmp_path):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "VAEDESK_HOME": str(tmp_path)}
     result = subprocess.run([sys.executable, "-c", NEVER_CLOSED], cwd=REPO, env=env, capture_output=True,

@@ -1,4 +1,4 @@
-"""A short soak of the real window: a few hundred seeded random user actions (tests/gui/soak.py).
+"""A short soak of the real window: a few hundred seeded random user actions (tests/support/soak.py).
 
 The long version is ``python benchmarks/soak.py --actions 5000``.
 """
@@ -6,18 +6,23 @@ The long version is ``python benchmarks/soak.py --actions 5000``.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from vaedesk.data.sketches import draw_digit
 
-from tests.gui.helpers import draw_strokes
-from tests.gui.soak import KINDS, run_soak
-from tests.gui.test_window import open_window, wait_for_final_posterior
+from tests.support.gui_input import draw_strokes
+from tests.support.soak import KINDS, MODELS, run_soak
+from tests.support.windows import open_window, wait_for_final_posterior
+
+pytestmark = pytest.mark.usefixtures("default_reference")
 
 ACTIONS = 400
 MAX_GROWTH = 0.10
 
 
-def test_a_long_session_loses_nothing(qtbot, tmp_path):
+@pytest.mark.slow
+def test_a_long_session_loses_nothing(qtbot, tmp_path, explanation_references):
+    explanation_references(*MODELS)  # it switches between them: their references are no part of a soak
     window, _ = open_window(qtbot)
     try:
         report = run_soak(window, qtbot, actions=ACTIONS, seed=20240607, sample_every=20, export_dir=tmp_path)

@@ -15,23 +15,9 @@ from vaedesk.gui.shortcuts import GUIDE, guide_table, shortcut_rows, shortcut_ta
 from vaedesk.gui.theme import apply_theme
 from vaedesk.support.palettes import contrast
 
-LOAD_TIMEOUT = 60_000
+from tests.support.windows import open_window
 
-
-def open_window(qtbot) -> MainWindow:
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1300, 820)
-    with qtbot.waitSignal(win.model_ready, timeout=LOAD_TIMEOUT):
-        win.show()
-    return win
-
-
-@pytest.fixture
-def window(qtbot):
-    win = open_window(qtbot)
-    yield win
-    win.close()
+pytestmark = pytest.mark.usefixtures("default_reference")
 
 
 @pytest.fixture(autouse=True)
@@ -80,12 +66,13 @@ def test_the_theme_menu_recolours_the_plane_and_the_text(qtbot, window):
     assert theme_action(window, "light").isChecked() and not theme_action(window, "dark").isChecked()
 
 
+@pytest.mark.slow
 def test_the_theme_is_remembered_by_the_next_window(qtbot):
-    first = open_window(qtbot)
+    first, _ = open_window(qtbot)
     theme_action(first, "dark").trigger()
     first.close()
     apply_theme("system")  # as at a new start of the app
-    second = open_window(qtbot)
+    second, _ = open_window(qtbot)
     try:
         assert second.theme() == "dark" and theme_action(second, "dark").isChecked()
         background, _ = plane_colours(second)

@@ -11,13 +11,15 @@ import torch
 
 import vaedesk
 from vaedesk.data.datasets import FASHION_CLASSES, FASHION_MNIST_DIR
+from vaedesk.data.sketches import draw_digit
 from vaedesk.gui.studio.panel import PRIOR_REACH, REDRAW_MS
 from vaedesk.support.paths import user_models_dir
-from vaedesk.data.sketches import draw_digit
 from vaedesk.training.config import Progress
 
-from tests.gui.helpers import answer_close_question, draw_strokes
-from tests.gui.test_window import open_window, wait_for_final_posterior
+from tests.support.gui_input import answer_close_question, draw_strokes
+from tests.support.windows import open_window, wait_for_final_posterior
+
+pytestmark = pytest.mark.usefixtures("default_reference")
 
 RUN_TIMEOUT = 180_000
 
@@ -71,6 +73,8 @@ def test_action_opens_the_panel(studio):
     assert win.open_training() is panel  # one studio per window
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_a_short_run_reports_draws_curves_and_plane_and_saves_a_model_that_loads(qtbot, studio, monkeypatch):
     win, panel = studio
     small_config(panel, monkeypatch)
@@ -124,6 +128,8 @@ def test_a_short_run_reports_draws_curves_and_plane_and_saves_a_model_that_loads
     assert not [p for p in user_models_dir().iterdir() if p.name.startswith(".")]  # no temporary files
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_hovering_the_training_plane_decodes_with_the_current_weights(qtbot, studio, monkeypatch):
     _win, panel = studio
     small_config(panel, monkeypatch)
@@ -149,6 +155,8 @@ def test_hovering_the_training_plane_decodes_with_the_current_weights(qtbot, stu
     assert decoded[-1][:2] == (-1.0, 1.0)
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_cancel_keeps_the_last_complete_epoch_and_leaves_no_partial_file(qtbot, studio, monkeypatch):
     _win, panel = studio
     with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT) as ended:
@@ -166,6 +174,8 @@ def test_cancel_keeps_the_last_complete_epoch_and_leaves_no_partial_file(qtbot, 
 
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_a_run_that_ends_draws_its_last_points_one_plot_at_a_time(qtbot, studio, monkeypatch):
     """Painting the four plots' last points in one go (most with a new range) blocked the
     window for 40-90 ms; they are drawn in turn, and run_ended comes once all are drawn."""
@@ -207,17 +217,22 @@ training.loss_terms = _exploding
 """
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_a_diverging_run_stops_safely_and_says_so(qtbot, studio, monkeypatch, tmp_path):
     _win, panel = studio
     small_config(panel, monkeypatch)
     (tmp_path / "sitecustomize.py").write_text(EXPLODING_LOSS)
-    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    # Before the caller's path: the child imports the vaedesk under test, not another copy.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
     run(qtbot, panel, how="failed")
     assert "diverged" in panel.status.text()
     assert [d.title for d in panel.diagnoses] == ["Training diverged"]
     assert not user_models_dir().exists() or not any(user_models_dir().iterdir())  # no epoch completed
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_a_killed_training_process_is_one_message_keeps_the_last_epoch_and_resumes(qtbot, studio, monkeypatch):
     win, panel = studio
     assert not panel.resume_button.isEnabled()  # nothing to resume yet
@@ -245,6 +260,8 @@ def test_a_killed_training_process_is_one_message_keeps_the_last_epoch_and_resum
     assert panel.interrupted_runs() == [] and not panel.resume_button.isEnabled()
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_beta_zero_is_flagged_before_and_during_the_run(qtbot, studio, monkeypatch):
     _win, panel = studio
     small_config(panel, monkeypatch)
@@ -267,6 +284,8 @@ def test_invalid_settings_are_refused_with_a_message(studio):
     assert not panel.is_running()
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_fine_tuning_takes_the_parents_network_and_never_reuses_a_name(qtbot, studio, monkeypatch):
     _win, panel = studio
     panel.latent.setValue(5)
@@ -285,6 +304,8 @@ def test_fine_tuning_takes_the_parents_network_and_never_reuses_a_name(qtbot, st
     assert panel.kind.isEnabled() and panel.latent.isEnabled()
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_the_window_stays_usable_while_training(qtbot, studio, monkeypatch):
     win, panel = studio
     small_config(panel, monkeypatch)
@@ -312,6 +333,8 @@ def test_distorting_inputs_uses_the_shipped_recipe_and_draws_digits_only_for_mni
     assert config.sketches == 0.0 and config.augment == 0.4  # no digits drawn over clothes
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 @pytest.mark.skipif(not FASHION_MNIST_DIR.is_dir(), reason="Debian's dataset-fashion-mnist is not installed")
 def test_a_fashion_mnist_model_is_trained_and_explored_on_its_own_test_set(qtbot, studio, monkeypatch):
     win, panel = studio
@@ -331,6 +354,8 @@ def test_a_fashion_mnist_model_is_trained_and_explored_on_its_own_test_set(qtbot
     assert np.array_equal(win.model_info.scatter_labels, fashion_test.labels)
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_closing_the_window_during_a_run_asks_and_keeps_the_last_epoch(qtbot, studio, monkeypatch):
     win, panel = studio
     start_a_long_run(qtbot, panel, monkeypatch)
@@ -349,11 +374,13 @@ def test_closing_the_window_during_a_run_asks_and_keeps_the_last_epoch(qtbot, st
     assert [run.name for run in panel.interrupted_runs()] == [panel.last_run_name]
 
 
+@pytest.mark.slow
 def test_a_doodle_model_is_shown_with_its_own_categories(qtbot, tmp_path):
     """Trained on Quick, Draw! doodles of three categories, a model opens with their legend."""
-    from tests.test_data_formats import _doodles
     from vaedesk.training.config import TrainConfig
     from vaedesk.training.loop import train
+
+    from tests.test_data_formats import _doodles
 
     folder = tmp_path / "doodles"
     folder.mkdir()
@@ -370,10 +397,13 @@ def test_a_doodle_model_is_shown_with_its_own_categories(qtbot, tmp_path):
     win.close()
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_a_doodle_folder_offers_its_categories_and_the_run_takes_those_named(qtbot, tmp_path, monkeypatch):
     """Twelve Quick, Draw! categories are more than a model learns: the studio asks for some."""
-    from tests.test_data_formats import _doodles
     from vaedesk.data.datasets import model_class_names
+
+    from tests.test_data_formats import _doodles
 
     folder = tmp_path / "doodles"
     folder.mkdir()

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 from PySide6.QtWidgets import QWidget
 
 import vaedesk
 from vaedesk.data.sketches import draw_digit
 
-from tests.gui.helpers import draw_strokes
-from tests.gui.test_window import open_window, wait_for_final_posterior
+from tests.support.gui_input import draw_strokes
+from tests.support.windows import open_window, wait_for_final_posterior
+
+pytestmark = pytest.mark.usefixtures("default_reference")
 
 
+@pytest.mark.slow
 def test_traversals_follow_the_drawing_and_pins_and_sliders_edit_the_latent(qtbot, tmp_path):
     win, name = open_window(qtbot)
     model = vaedesk.load_model(name)

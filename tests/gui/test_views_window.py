@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 import vaedesk
-from vaedesk.gui import MainWindow
 from vaedesk.data.sketches import draw_digit
+from vaedesk.gui import MainWindow
 
-from tests.gui.helpers import draw_strokes
-from tests.gui.test_window import LOAD_TIMEOUT, wait_for_final_posterior
+from tests.support.gui_input import draw_strokes
+from tests.support.windows import LOAD_TIMEOUT, wait_for_final_posterior
 
 
 def _open(qtbot, model):
@@ -27,7 +27,9 @@ def _switch_view(qtbot, win, action):
         action.trigger()
 
 
-def test_views_switch_keep_pins_on_their_latents_and_are_remembered(qtbot):
+@pytest.mark.slow
+def test_views_switch_keep_pins_on_their_latents_and_are_remembered(qtbot, explanation_references):
+    explanation_references("mnist-vae-16d")
     win = _open(qtbot, "mnist-vae-16d")
     model = vaedesk.load_model("mnist-vae-16d")
     actions = win.actions
@@ -62,7 +64,7 @@ def test_views_switch_keep_pins_on_their_latents_and_are_remembered(qtbot):
     again.close()
 
 
-def test_a_two_dimensional_model_has_no_views_to_choose(qtbot):
+def test_a_two_dimensional_model_has_no_views_to_choose(qtbot, default_reference):
     win = _open(qtbot, "mnist-vae-2d")
     assert not win.actions.view_pca.isEnabled() and not win.actions.view_neighbors.isEnabled()
     assert win.model_info.view.axis_labels == ("z1", "z2")
@@ -71,7 +73,9 @@ def test_a_two_dimensional_model_has_no_views_to_choose(qtbot):
     win.close()
 
 
-def test_the_neighbourhood_view_places_drawings_among_their_class(qtbot, monkeypatch):
+@pytest.mark.slow
+def test_the_neighbourhood_view_places_drawings_among_their_class(qtbot, monkeypatch, explanation_references):
+    explanation_references("mnist-vae-16d")
     pytest.importorskip("umap")
     monkeypatch.setenv("VAEDESK_NEIGHBOUR_POINTS", "1500")  # a quick map, in the model process too
     win = _open(qtbot, "mnist-vae-16d")

@@ -11,30 +11,13 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtWidgets import QWidget
 
 import vaedesk
-from vaedesk.gui import MainWindow
-from vaedesk.data.strokes import preprocess_strokes
 from vaedesk.data.sketches import draw_digit
+from vaedesk.data.strokes import preprocess_strokes
 
-from tests.gui.helpers import draw_strokes, send_mouse
+from tests.support.gui_input import draw_strokes, send_mouse
+from tests.support.windows import LOAD_TIMEOUT, open_window, wait_for_final_posterior
 
-LOAD_TIMEOUT = 60_000
-
-
-def open_window(qtbot):
-    """A shown MainWindow and the name of the model it loaded."""
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1300, 820)
-    with qtbot.waitSignal(win.model_ready, timeout=LOAD_TIMEOUT) as blocker:
-        win.show()
-    return win, blocker.args[0]
-
-
-@pytest.fixture
-def window(qtbot):
-    win, _ = open_window(qtbot)
-    yield win
-    win.close()
+pytestmark = pytest.mark.usefixtures("default_reference")
 
 
 def cluster_label(win, mean_xy, k=15):
@@ -42,17 +25,6 @@ def cluster_label(win, mean_xy, k=15):
     info = win.model_info
     nearest = np.argsort(np.linalg.norm(info.scatter_xy - mean_xy, axis=1))[:k]
     return int(np.bincount(info.scatter_labels[nearest], minlength=10).argmax())
-
-
-def wait_for_final_posterior(qtbot, win):
-    """Wait until the shown encoding is the one of the canvas's current drawing."""
-    def shown_is_current():
-        expected = preprocess_strokes(win.canvas.strokes(), win.canvas.model_pen_width())
-        assert win.last_encode is not None
-        np.testing.assert_allclose(win.last_encode.input, expected, atol=1e-6)
-
-    qtbot.waitUntil(shown_is_current, timeout=10_000)
-    return win.last_encode
 
 
 def test_window_parts_have_stable_names(window):
@@ -251,6 +223,7 @@ def test_undo_redo_clear_actions(qtbot, window):
     qtbot.waitUntil(lambda: window.last_encode is None, timeout=5_000)
 
 
+@pytest.mark.slow
 def test_pen_width_and_model_are_remembered(qtbot):
     first, _ = open_window(qtbot)
     first.pen_slider.setValue(170)
@@ -365,6 +338,7 @@ def test_the_model_runs_in_a_process_of_its_own_that_yields_to_the_window(window
     assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, ours + MODEL_PROCESS_NICE)
 
 
+@pytest.mark.slow
 def test_a_killed_model_process_is_one_message_and_the_model_comes_back(qtbot, window):
     import signal
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vaedesk.service.protocol import Channel, DecodeResult, EncodeResult
 from vaedesk.gui.client.model_client import FRAME_MS, WorkerClient
+from vaedesk.service.protocol import Channel, DecodeResult, EncodeResult
 from vaedesk.state.session import Drawing
+
+pytestmark = pytest.mark.subprocess
 
 
 def posterior(request_id: int) -> EncodeResult:

@@ -11,11 +11,12 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from vaedesk.errors import DataError, ImageError, one_line
 from vaedesk.data.idx import read_idx
+from vaedesk.errors import DataError, ImageError, one_line
 from vaedesk.support.paths import bundled_mnist_dir
 
 SPLIT_FILES = {
@@ -225,7 +226,8 @@ def _load_classes(folder: Path, layout: str, split: str, limit: int | None, as_u
                   categories: str | Sequence[str] | None) -> Split:
     available = _sources(folder, layout)
     names = _chosen(folder, available, categories)
-    parts = []  # per class: (label, item positions, their hashes, and the file or files)
+    # Per class: (label, item positions, their hashes, and the file or files).
+    parts: list[tuple[int, np.ndarray, np.ndarray, Any]] = []
     for label, name in enumerate(names):
         if layout == "quickdraw":
             doodles = _open_npy(available[name])

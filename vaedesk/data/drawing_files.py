@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, PngImagePlugin
 
-from vaedesk.support.atomic import atomic_path
-from vaedesk.errors import DrawingError, ImageError
-from vaedesk.support.limits import CANVAS_SIZE
 from vaedesk.data.images import load_image
+from vaedesk.errors import DrawingError, ImageError
+from vaedesk.support.atomic import atomic_path
+from vaedesk.support.limits import CANVAS_SIZE
 
 STROKES_KEY = "vaedesk-strokes"
 

@@ -9,22 +9,23 @@ gzip- or xz-compressed (told by their content, not their name). Every problem ra
 from __future__ import annotations
 
 import gzip
+import io
 import lzma
 import math
 import os
 import struct
 import zlib
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import numpy as np
 
-from vaedesk.support.atomic import atomic_path
 from vaedesk.errors import DataError
+from vaedesk.support.atomic import atomic_path
 from vaedesk.support.safe_read import open_regular
 
 # IDX type codes -> big-endian NumPy dtypes.
-_DTYPES = {
+_DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),
     0x09: np.dtype(">i1"),
     0x0B: np.dtype(">i2"),
@@ -45,7 +46,7 @@ MAX_IDX_BYTES = 1 << 30
 _CHUNK = 1 << 20
 
 
-def _open(path: str | os.PathLike) -> tuple[BinaryIO, str | None]:
+def _open(path: str | os.PathLike) -> tuple[io.BufferedReader, str | None]:
     """The open regular file and its compression: "gzip", "xz" or None."""
     fh = open_regular(path, DataError, "an IDX file")
     try:
@@ -56,6 +57,12 @@ def _open(path: str | os.PathLike) -> tuple[BinaryIO, str | None]:
     if head.startswith(_GZIP_MAGIC):
         return fh, "gzip"
     return fh, ("xz" if head == _XZ_MAGIC else None)
+
+
+class _Readable(Protocol):
+    """What the IDX parser reads from: a file, a gzip stream or an :class:`_XzStream`."""
+
+    def read(self, size: int, /) -> bytes: ...
 
 
 class _XzStream:
@@ -85,7 +92,7 @@ class _XzStream:
         return b""
 
 
-def _read(stream: BinaryIO, size: int, path: Path) -> bytearray:
+def _read(stream: _Readable, size: int, path: Path) -> bytearray:
     """Up to ``size`` bytes, read in chunks: memory grows with what the file really holds,
     never with what its header claims (``read(size)`` would allocate ``size`` up front)."""
     out = bytearray()
@@ -122,7 +129,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         return _parse(_XzStream(fh) if compression == "xz" else fh, path)
 
 
-def _parse(stream: BinaryIO, path: Path) -> np.ndarray:
+def _parse(stream: _Readable, path: Path) -> np.ndarray:
     # Read the header first and then no more than it declares (plus one byte to detect
     # extra data): a small gzip file that inflates to gigabytes is never inflated.
     head = _read(stream, 4, path)

@@ -14,11 +14,11 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from vaedesk.support.atomic import atomic_path
-from vaedesk.model.encodings import data_digest
-from vaedesk.errors import VaedeskError
-from vaedesk.support.paths import user_cache_dir
 from vaedesk.data.strokes import DEFAULT_PEN_WIDTH
+from vaedesk.errors import VaedeskError
+from vaedesk.model.encodings import data_digest
+from vaedesk.support.atomic import atomic_path
+from vaedesk.support.paths import user_cache_dir
 from vaedesk.support.safe_read import open_regular
 
 _SUPERSAMPLE = 4

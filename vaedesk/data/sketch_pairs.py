@@ -19,11 +19,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from vaedesk.data.penstyle import read_cached_images
+from vaedesk.data.sketches import synthetic_drawings
+from vaedesk.data.strokes import preprocess_strokes
 from vaedesk.support.atomic import atomic_path
 from vaedesk.support.paths import user_cache_dir
-from vaedesk.data.penstyle import read_cached_images
-from vaedesk.data.strokes import preprocess_strokes
-from vaedesk.data.sketches import synthetic_drawings
 
 # Changing the generator (vaedesk.data.sketches with variety=True) must change this, so that
 # cached drawings of an older generator are never mistaken for the current ones.

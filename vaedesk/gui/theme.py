@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QStyleFactory, QWidget
 
-from vaedesk.support import palettes as spec
+import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 from vaedesk.gui.plotting.grid_lines import grids_of
+from vaedesk.support import palettes as spec
 
 __all__ = ["PlotColors", "apply_theme", "on_palette_change", "palette_for", "recolor_legend", "recolor_plot",
            "mute", "set_text_color", "severity_qcolor"]

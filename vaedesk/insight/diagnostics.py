@@ -54,7 +54,8 @@ def diagnose(kind: str, beta: float, latent_dim: int, epochs: Sequence[dict[str,
             f"The KL term is {kl:.3f} nats: the encoder's posteriors have become the prior, so the "
             "latent code says almost nothing about the drawing and the decoder draws an average digit. "
             "Try a smaller β or fewer epochs at high β (KL annealing)."))
-    elif kind == "vae" and active is not None and active < latent_dim and (latent_dim <= 2 or active <= latent_dim // 2):
+    elif (kind == "vae" and active is not None and active < latent_dim
+          and (latent_dim <= 2 or active <= latent_dim // 2)):
         found.append(Diagnosis(
             "warning", "Inactive latent units",
             f"Only {active} of {latent_dim} latent dimensions carry information (the others sit at the "

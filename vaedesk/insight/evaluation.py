@@ -17,8 +17,8 @@ import numpy as np
 import torch
 
 from vaedesk.data.datasets import load_split, trained_categories
-from vaedesk.insight.diagnostics import active_units
 from vaedesk.errors import VaedeskError
+from vaedesk.insight.diagnostics import active_units
 from vaedesk.model.model import CHUNK, Model
 from vaedesk.model.nets import AutoEncoder, loss_terms
 
@@ -150,7 +150,7 @@ def evaluate(model: Model, data_dir: str | os.PathLike | None = None, seed: int 
 
 
 def _check_count(value: object, what: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= int(value) <= high:
         raise VaedeskError(f"{what} must be a whole number in {low}..{high}, got {value!r:.40}")
     return int(value)
 

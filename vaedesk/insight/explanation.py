@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vaedesk.errors import ImageError, VaedeskError
 from vaedesk.insight.diagnostics import ACTIVE_UNIT_VARIANCE
 from vaedesk.insight.report import DrawingReport  # noqa: F401  (re-exported)
-from vaedesk.errors import ImageError, VaedeskError
 from vaedesk.model.model import Model, _numbers
 from vaedesk.model.nets import kl_to_prior, loss_terms
 
@@ -61,8 +61,8 @@ def model_reference(model: Model, data_dir: str | os.PathLike | None = None, lim
     decodes 40,000 samples (seconds), later ones read the cache.
     """
     from vaedesk.data.datasets import load_split, model_split, trained_on
-    from vaedesk.model.encodings import cached_array, cached_means
     from vaedesk.insight.evaluation import neg_elbo_per_image
+    from vaedesk.model.encodings import cached_array, cached_means
 
     # uint8: the pixels are needed only on a cache miss, and the test means' key is the app's.
     if data_dir is None:  # the model's own data and categories
@@ -85,7 +85,7 @@ def model_reference(model: Model, data_dir: str | os.PathLike | None = None, lim
 
 
 def _count(value: object, what: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= int(value) <= high:
         raise VaedeskError(f"{what} must be a whole number in {low}..{high}, got {value!r:.40}")
     return int(value)
 

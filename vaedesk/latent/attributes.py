@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from vaedesk.support.arrays import as_float_array, check_finite
 from vaedesk.errors import LatentError
+from vaedesk.support.arrays import as_float_array, check_finite
 from vaedesk.support.limits import LATENT_DIM_LIMIT, LATENT_LIMIT
 
 __all__ = [

@@ -14,10 +14,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from vaedesk.support.arrays import (
-    as_count, as_float_array, as_real, as_vector, check_dim, check_finite, check_latent_range, cut, shown,
-)
 from vaedesk.errors import LatentError
+from vaedesk.support.arrays import (
+    as_count,
+    as_float_array,
+    as_real,
+    as_vector,
+    check_dim,
+    check_finite,
+    check_latent_range,
+    cut,
+    shown,
+)
 from vaedesk.support.limits import FRAMES_LIMIT, LATENT_DIM_LIMIT, LATENT_LIMIT
 
 __all__ = [
@@ -343,7 +351,7 @@ def density(points: ArrayLike, extent: tuple[float, float, float, float], bins: 
     for axis, sigma in ((1, sigma_x), (0, sigma_y)):
         radius = max(1, min(bins, int(np.ceil(3 * sigma))))
         kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / max(sigma, 1e-6)) ** 2)
-        counts = np.apply_along_axis(lambda row: np.convolve(row, kernel / kernel.sum(), "same"), axis, counts)
+        counts = np.apply_along_axis(np.convolve, axis, counts, kernel / kernel.sum(), "same")
     cell = (x1 - x0) * (y1 - y0) / bins**2
     total = counts.sum()
     return (counts / (total * cell) if total > 0 else counts)[::-1]

@@ -13,8 +13,8 @@ import numpy as np
 
 from vaedesk.errors import ExportError, LatentError
 from vaedesk.latent.geometry import MAX_WAYPOINTS, interpolate_path, parse_point
-from vaedesk.support.limits import DEFAULT_FRAME_SIZE, FRAMES_LIMIT, LATENT_LIMIT
 from vaedesk.model.model import Model
+from vaedesk.support.limits import DEFAULT_FRAME_SIZE, FRAMES_LIMIT, LATENT_LIMIT
 
 _TEST_INDEX = re.compile(r"^test:(.*)$", re.DOTALL)
 _NUMBERS = re.compile(r"^[\s+\-0-9.eE,naifNAIF()\[\]]+$")  # what parse_point reads, brackets too
@@ -163,7 +163,7 @@ def morph(
     if out.suffix and out.suffix.lower() != ".gif":  # before the decoding work
         raise ExportError(f"{out}: give a .gif file or a folder name for PNG frames")
     images = morph_frames(model, endpoints, frames, method, easing)
-    options = dict(size=size, pingpong=pingpong, progress=progress, should_cancel=should_cancel)
+    options: dict[str, Any] = dict(size=size, pingpong=pingpong, progress=progress, should_cancel=should_cancel)
     if out.suffix:
         return save_gif(images, out, fps=fps, **options)
     return save_png_frames(images, out, **options)

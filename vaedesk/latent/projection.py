@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from vaedesk.support.arrays import as_count, as_float_array, as_vector, check_dim, check_finite
 from vaedesk.errors import LatentError
+from vaedesk.support.arrays import as_count, as_float_array, as_vector, check_dim, check_finite
 from vaedesk.support.limits import LATENT_DIM_LIMIT
 
 __all__ = ["Projection"]

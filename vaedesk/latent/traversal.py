@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
-from vaedesk.support.arrays import as_count, as_real, as_vector
 from vaedesk.errors import LatentError
+from vaedesk.support.arrays import as_count, as_real, as_vector
 from vaedesk.support.limits import FRAMES_LIMIT
 
 __all__ = ["INACTIVE_KL", "Traversal", "dimension_information", "save_traversal", "traverse"]

@@ -21,12 +21,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from vaedesk.support.arrays import as_float_array, check_finite
 from vaedesk.errors import LatentError
+from vaedesk.support.arrays import as_float_array, check_finite
+
+if TYPE_CHECKING:
+    from vaedesk.model.model import Model
 
 __all__ = ["VIEW_KINDS", "LatentView", "LinearView", "NeighbourView", "fit_view"]
 
@@ -169,7 +173,7 @@ class NeighbourView(LatentView):
         self.axis_labels = ("UMAP 1", "UMAP 2")
         for array in (self.fitted_latents, self.fitted_plane):
             array.setflags(write=False)
-        self._search: dict[str, object] = {}  # torch copies of the fitted points, made on first use
+        self._search: dict[str, Any] = {}  # torch copies of the fitted points, made on first use
 
     def _interpolate(self, queries: np.ndarray, source: str, target: np.ndarray) -> np.ndarray:
         """Inverse-distance average of ``target`` over the k nearest of the fitted points named
@@ -291,7 +295,7 @@ def _neighbours(data: np.ndarray, seed: int, cached: Callable[..., np.ndarray] |
     return NeighbourView(fitted, plane)
 
 
-def fit_view(model: object, kind: str, data: ArrayLike | None = None, labels: ArrayLike | None = None,
+def fit_view(model: Model, kind: str, data: ArrayLike | None = None, labels: ArrayLike | None = None,
              seed: int = 0, dims: Sequence[int] | None = None, information: ArrayLike | None = None) -> LatentView:
     """A view of ``model``'s latent space of ``kind`` (one of :data:`VIEW_KINDS`), fitted on
     ``data``: latent means (N, D), by default the model's training-set posterior means (and
@@ -306,7 +310,7 @@ def fit_view(model: object, kind: str, data: ArrayLike | None = None, labels: Ar
         from vaedesk.data.datasets import model_split
         from vaedesk.model.encodings import cached_array, cached_means
 
-        train = model_split(model.card, "train", as_uint8=True)  # type: ignore[attr-defined]
+        train = model_split(model.card, "train", as_uint8=True)
         data, labels = cached_means(model, train.images), train.labels
 
         def cached(tag: str, shape: tuple[int, ...], compute: Callable[[], np.ndarray]) -> np.ndarray:

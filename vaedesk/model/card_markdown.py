@@ -24,9 +24,9 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from vaedesk.support.atomic import atomic_path
-from vaedesk.model.catalog import model_files
 from vaedesk.errors import ModelError
+from vaedesk.model.catalog import model_files
+from vaedesk.support.atomic import atomic_path
 from vaedesk.support.limits import CARD_LIMIT
 from vaedesk.support.safe_read import read_limited
 
@@ -145,7 +145,8 @@ def _training(card: dict[str, Any]) -> list[str]:
     if rows:
         lines += ["| setting | value |", "|---|---|"]
         lines += [f"| {text(label)} | {_number(value)} |" for label, value in rows] + [""]
-    parents, parent = [], card.get("fine_tuned_from")
+    parents: list[dict] = []
+    parent = card.get("fine_tuned_from")
     while isinstance(parent, dict) and len(parents) < 100:
         parents.append(parent)
         parent = parent.get("fine_tuned_from")

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vaedesk.support.atomic import atomic_path
 from vaedesk.model.model import Model
+from vaedesk.support.atomic import atomic_path
 from vaedesk.support.paths import user_cache_dir
 
 

@@ -18,17 +18,23 @@ from typing import Any
 import numpy as np
 import torch
 
+from vaedesk.errors import ImageError, LatentError, ModelError, VaedeskError, one_line
 from vaedesk.model.card import card_text, read_card  # noqa: F401  (read_card re-exported)
 from vaedesk.model.catalog import (  # noqa: F401  (re-exported: the model API in one place)
-    CARD_SUFFIX, DEFAULT_MODEL, WEIGHTS_SUFFIX, list_models, model_files, resolve_model_path,
+    CARD_SUFFIX,
+    DEFAULT_MODEL,
+    WEIGHTS_SUFFIX,
+    list_models,
+    model_files,
+    probe_path,
+    resolve_model_path,
 )
-from vaedesk.model.catalog import probe_path
-from vaedesk.errors import ImageError, LatentError, ModelError, VaedeskError, one_line
-from vaedesk.support.limits import LATENT_LIMIT
-from vaedesk.model.store import folder_lock, pending, settle, write_pair
 from vaedesk.model.nets import ARCHITECTURE, AutoEncoder
 from vaedesk.model.posterior import Posterior  # noqa: F401  (re-exported: the model API in one place)
+from vaedesk.model.store import folder_lock, pending, settle, write_pair
+from vaedesk.support.limits import LATENT_LIMIT
 from vaedesk.support.safe_read import read_limited
+
 # Large batches run in chunks: 256 images keep the convolutions' working buffers in cache
 # (much faster than chunks of thousands) and bound the memory a big batch needs.
 CHUNK = 256
@@ -78,9 +84,9 @@ class Model:
             raise ImageError("images contain NaN or infinite values")
         if x.size and (x.min() < -1e-3 or x.max() > 1 + 1e-3):
             raise ImageError(f"image values must lie in [0, 1], got [{x.min():.3g}, {x.max():.3g}]")
-        x = torch.from_numpy(np.clip(x, 0.0, 1.0))
+        batch = torch.from_numpy(np.clip(x, 0.0, 1.0))
         with torch.inference_mode():
-            parts = [self.net.encoder(x[i : i + CHUNK]) for i in range(0, max(len(x), 1), CHUNK)]
+            parts = [self.net.encoder(batch[i : i + CHUNK]) for i in range(0, max(len(batch), 1), CHUNK)]
         mean = torch.cat([m for m, _ in parts]).numpy()
         logvar = None if parts[0][1] is None else torch.cat([v for _, v in parts]).numpy()
         posterior = Posterior(mean, logvar)
@@ -104,9 +110,10 @@ class Model:
         if z.size and np.abs(z).max() > LATENT_LIMIT:
             worst = z.flat[np.abs(z).argmax()]
             raise LatentError(f"latent coordinates must lie within ±{LATENT_LIMIT:g}, got {worst:g}")
-        z = torch.from_numpy(z.astype(np.float32))
+        points = torch.from_numpy(z.astype(np.float32))
         with torch.inference_mode():
-            parts = [torch.sigmoid(self.net.decoder(z[i : i + CHUNK])) for i in range(0, max(len(z), 1), CHUNK)]
+            parts = [torch.sigmoid(self.net.decoder(points[i : i + CHUNK]))
+                     for i in range(0, max(len(points), 1), CHUNK)]
         images = torch.cat(parts).numpy()
         if not np.isfinite(images).all():
             raise ModelError(f"{self.name}: the model produced NaN or infinite values for these latent points "

@@ -92,11 +92,11 @@ def kl_to_prior(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 def loss_terms(
-    logits: torch.Tensor, target: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor | None
+    logits: torch.Tensor, target: torch.Tensor, mean: torch.Tensor | None, logvar: torch.Tensor | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-image reconstruction (BCE summed over pixels) and KL(q(z|x) || N(0, I)), in nats."""
     recon = nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none").sum((1, 2))
-    if logvar is None:
+    if mean is None or logvar is None:  # an autoencoder, or the reconstruction term alone
         kl = torch.zeros_like(recon)
     else:
         kl = kl_to_prior(mean, logvar)

@@ -28,7 +28,7 @@ class Posterior:
         if self.logvar is None:
             return np.repeat(self.mean[:, None, :], n, axis=1)
         noise = rng.standard_normal((self.mean.shape[0], n, self.mean.shape[1])).astype(np.float32)
-        return self.mean[:, None, :] + noise * self.std[:, None, :]
+        return self.mean[:, None, :] + noise * np.exp(0.5 * self.logvar)[:, None, :]
 
     def kl(self) -> np.ndarray:
         """KL(q(z|x) || N(0, I)) of each image in nats, the loss's pull toward the prior

@@ -36,7 +36,7 @@ from vaedesk.support.safe_read import open_regular, read_limited
 try:
     import fcntl
 except ImportError:  # Windows: no folder lock; a save is still crash-safe, only races are not excluded
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 NEXT = ".next"
 # A lock is held for a few renames or two file reads; a holder stuck far longer (a hung

@@ -23,13 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from vaedesk.support.atomic import atomic_path, write_new
-from vaedesk.latent.attributes import MAX_ATTRIBUTES, Attribute, check_attribute
-from vaedesk.errors import DrawingError, LatentError, VaedeskError, one_line
-from vaedesk.support.limits import LATENT_LIMIT
-from vaedesk.support.paths import user_data_dir
 from vaedesk.data.mnist_frame import FIELD_SIZE
 from vaedesk.data.strokes import check_drawing
+from vaedesk.errors import DrawingError, LatentError, VaedeskError, one_line
+from vaedesk.latent.attributes import MAX_ATTRIBUTES, Attribute, check_attribute
+from vaedesk.support.atomic import atomic_path, write_new
+from vaedesk.support.limits import LATENT_LIMIT
+from vaedesk.support.paths import user_data_dir
 from vaedesk.support.safe_read import read_limited
 
 FORMAT = "vaedesk-session"
@@ -90,7 +90,8 @@ def check_drawing_entry(drawing: Drawing, what: str) -> Drawing:
     image = drawing.image
     if image is not None:
         try:
-            image = np.asarray(image, dtype=np.float32)
+            with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
+                image = np.asarray(image, dtype=np.float32)
         except (TypeError, ValueError, OverflowError):
             raise SessionError(f"{what}: image is not a 28x28 grid of numbers") from None
         if (image.shape != (FIELD_SIZE, FIELD_SIZE) or not np.isfinite(image).all()
@@ -112,7 +113,7 @@ def check_pin(pin: Any, what: str) -> tuple[float, float]:
     for value in pin:
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise SessionError(f"{what} must be a finite number, not {_short(value)}")
-        number = float(value) if abs(value) < 1e300 else math.inf  # ints too large for a float
+        number = float(value) if abs(value) < 1e300 else math.inf  # type: ignore[operator]  # ints too large for a float
         if not math.isfinite(number) or abs(number) > LATENT_LIMIT:
             raise SessionError(f"{what} must be a finite number within ±{LATENT_LIMIT:g}, not {_short(value)}")
         values.append(number)
@@ -296,7 +297,8 @@ def _attribute_from_json(data: Any, what: str) -> Attribute:
     if not isinstance(data, dict):
         raise SessionError(f"{what} must be an object")
     description = data.get("description", "")
-    return Attribute(data.get("name"), data.get("model"), data.get("start"), data.get("vector"),
+    # Unchecked here: check_attribute_entry checks every field.
+    return Attribute(data.get("name"), data.get("model"), data.get("start"), data.get("vector"),  # type: ignore[arg-type]
                      description if isinstance(description, str) else "")
 
 

@@ -14,11 +14,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from vaedesk.latent.attributes import MAX_ATTRIBUTES, Attribute, check_attribute
-from vaedesk.errors import LatentError, VaedeskError
-from vaedesk.support.limits import LATENT_LIMIT
 from vaedesk.data.strokes import check_drawing, preprocess_strokes
+from vaedesk.errors import LatentError, VaedeskError
+from vaedesk.latent.attributes import MAX_ATTRIBUTES, Attribute, check_attribute
 from vaedesk.state.session import MAX_GALLERY, MAX_PINS, MAX_SESSION_POINTS, Drawing, Session
+from vaedesk.support.limits import LATENT_LIMIT
 
 
 class PlaneMapping(Protocol):

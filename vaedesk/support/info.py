@@ -11,8 +11,15 @@ from pathlib import Path
 
 from vaedesk import __version__
 from vaedesk.support.paths import (
-    bundled_models_dir, desktop_dir, resources_dir, settings_path, user_cache_dir, user_config_dir,
-    user_data_dir, user_log_dir, user_models_dir,
+    bundled_models_dir,
+    desktop_dir,
+    resources_dir,
+    settings_path,
+    user_cache_dir,
+    user_config_dir,
+    user_data_dir,
+    user_log_dir,
+    user_models_dir,
 )
 
 # Shown name -> the distributions that provide it, first found wins.
@@ -56,8 +63,8 @@ def folders() -> dict[str, Path]:
 
 def models() -> list[tuple[str, str]]:
     """(name, where its weights are, or why not) for each model found."""
-    from vaedesk.model.catalog import list_models, resolve_model_path
     from vaedesk.errors import VaedeskError
+    from vaedesk.model.catalog import list_models, resolve_model_path
 
     try:
         names = list_models()

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import TextIO
 
 from vaedesk.support.paths import user_log_dir
 
@@ -33,7 +34,7 @@ STDERR_FORMAT = "vaedesk: %(levelname)s: %(name)s: %(message)s"
 
 log = logging.getLogger("vaedesk")
 _installed: list[logging.Handler] = []  # this module's handlers, so a second set-up replaces them
-_crash_file = []  # the file faulthandler writes to: open for the life of the process
+_crash_file: list[TextIO] = []  # the file faulthandler writes to: open for the life of the process
 
 
 def setup_logging(folder: Path | None = None, *, stderr: bool = True) -> Path | None:
@@ -140,7 +141,7 @@ def log_uncaught(on_error: Callable[[BaseException], None] | None = None) -> Cal
             return
         thread = args.thread.name if args.thread is not None else "?"
         log.error("uncaught %s in thread %s: %s", args.exc_type.__name__, thread, args.exc_value,
-                  exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+                  exc_info=(args.exc_type, args.exc_value, args.exc_traceback))  # type: ignore[arg-type]
 
     sys.excepthook, threading.excepthook = hook, thread_hook
 

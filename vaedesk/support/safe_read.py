@@ -9,10 +9,10 @@ is opened without blocking, refused unless it is a regular file, and read in chu
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO
 
 from vaedesk.errors import VaedeskError
 
@@ -59,7 +59,7 @@ def read_limited(path: str | os.PathLike, limit: int, error: type[VaedeskError],
     return b"".join(chunks)
 
 
-def open_regular(path: str | os.PathLike, error: type[VaedeskError], what: str) -> BinaryIO:
+def open_regular(path: str | os.PathLike, error: type[VaedeskError], what: str) -> io.BufferedReader:
     """``path`` opened for streaming its bytes, if it is a regular file.
 
     For files too large to read whole (images, IDX data). Opened without blocking, so a

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from vaedesk.support.atomic import write_new
 from vaedesk.errors import VaedeskError
+from vaedesk.support.atomic import write_new
 from vaedesk.support.paths import settings_path, user_data_dir
 from vaedesk.support.safe_read import read_limited
 

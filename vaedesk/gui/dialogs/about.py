@@ -12,8 +12,8 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 from vaedesk import __version__
-from vaedesk.model.card_markdown import MNIST_CREDIT, body, card_markdown_for
 from vaedesk.gui.accessible import named
+from vaedesk.model.card_markdown import MNIST_CREDIT, body, card_markdown_for
 
 _FEATURES = QTextDocument.MarkdownFeature(QTextDocument.MarkdownFeature.MarkdownDialectGitHub.value
                                           | QTextDocument.MarkdownFeature.MarkdownNoHTML.value)

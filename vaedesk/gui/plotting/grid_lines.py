@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import math
 
-import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 import pyqtgraph as pg
 from PySide6.QtCore import QRect, QRectF
 from PySide6.QtGui import QColor, QPainter
 
+import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 from vaedesk.gui.plotting.cached_pixels import keep_as_pixels
 
 # pyqtgraph's own grid: the major ticks' lines at the given alpha, the minor ticks' fainter.

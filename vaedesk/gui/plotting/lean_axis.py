@@ -14,10 +14,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
+
+import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 
 _MEASURE_BOX = QRectF(0, 0, 100, 100)
 _CENTER = Qt.AlignmentFlag.AlignCenter

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
-
-import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QGraphicsPathItem
+
+import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 
 __all__ = ["Markers", "symbol_path"]
 

@@ -7,10 +7,10 @@ on another paper when the palette changes.
 
 from __future__ import annotations
 
-import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFont, QPen
 
+import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 from vaedesk.gui.plotting.cached_pixels import keep_as_pixels
 from vaedesk.gui.plotting.grid_lines import show_grid
 

@@ -40,26 +40,25 @@ from PySide6.QtWidgets import (
 )
 
 import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
-
-from vaedesk.model.catalog import list_models, model_files, resolve_model_path
-from vaedesk.training.checkpoint import InterruptedRun, interrupted_runs
 from vaedesk.data.datasets import FASHION_MNIST_DIR, MAX_CLASSES, class_names
-from vaedesk.insight.diagnostics import Diagnosis, diagnose, divergence
 from vaedesk.errors import DataError, ModelError
-from vaedesk.model.card import read_card
-from vaedesk.support.paths import user_models_dir
-from vaedesk.gui.plotting.ranges import steady_range
-from vaedesk.training.config import TrainConfig, TrainingError
 from vaedesk.gui.accessible import named
+from vaedesk.gui.client.training_client import TrainingWorker
+from vaedesk.gui.plane.widget import LatentPlane
 from vaedesk.gui.plotting.grid_lines import show_grid
-from vaedesk.gui.widgets.images import DigitView
 from vaedesk.gui.plotting.lean_axis import lean_axes
 from vaedesk.gui.plotting.markers import Markers, symbol_path
-from vaedesk.gui.plane.widget import LatentPlane
+from vaedesk.gui.plotting.ranges import steady_range
 from vaedesk.gui.plotting.style import cache_decorations
 from vaedesk.gui.theme import PlotColors, on_palette_change, recolor_plot, severity_qcolor
-from vaedesk.gui.client.training_client import TrainingWorker
+from vaedesk.gui.widgets.images import DigitView
+from vaedesk.insight.diagnostics import Diagnosis, diagnose, divergence
+from vaedesk.model.card import read_card
+from vaedesk.model.catalog import list_models, model_files, resolve_model_path
 from vaedesk.service.protocol import Snapshot
+from vaedesk.support.paths import user_models_dir
+from vaedesk.training.checkpoint import InterruptedRun, interrupted_runs
+from vaedesk.training.config import TrainConfig, TrainingError
 
 # A VAE's cloud is framed with the prior's 3σ in view: the KL term is seen drawing it in.
 PRIOR_REACH = 3.0

@@ -15,13 +15,26 @@ import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListView, QListWidget, QListWidgetItem,
-    QMenu, QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget,
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
-from vaedesk.latent.attributes import MAX_NAME_LENGTH, Member
 from vaedesk.gui.accessible import named
 from vaedesk.gui.widgets.images import DigitView, array_to_pixmap
+from vaedesk.latent.attributes import MAX_NAME_LENGTH, Member
 
 __all__ = ["ALPHA_RANGE", "GROUPS", "AttributePanel", "Choice"]
 

@@ -31,9 +31,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from vaedesk.support.limits import CANVAS_SIZE
 from vaedesk.data.mnist_frame import BOX_SIZE, FIELD_SIZE
 from vaedesk.data.strokes import DEFAULT_PEN_WIDTH, MAX_POINTS, check_drawing
+from vaedesk.support.limits import CANVAS_SIZE
 from vaedesk.support.palettes import mix
 
 __all__ = ["CANVAS_SIZE", "PEN_SCALE_MIN", "PEN_SCALE_MAX", "DrawingCanvas", "ink_width"]

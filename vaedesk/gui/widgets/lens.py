@@ -24,14 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
-
-from vaedesk.latent.geometry import ellipse_axes
-from vaedesk.latent.geometry import grid as latent_grid
 from vaedesk.gui.accessible import named
 from vaedesk.gui.plotting.lean_axis import FRAME_SIDES, lean_axes
 from vaedesk.gui.plotting.markers import Markers, symbol_path
 from vaedesk.gui.plotting.style import INK, MEAN_FILL, POSTERIOR_COLOR, style_frame
 from vaedesk.gui.theme import PlotColors, mute, on_palette_change, recolor_plot
+from vaedesk.latent.geometry import ellipse_axes
+from vaedesk.latent.geometry import grid as latent_grid
 
 __all__ = ["AUTOENCODER_TEXT", "NONE_TEXT", "PosteriorLens"]
 

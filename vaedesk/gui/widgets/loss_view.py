@@ -24,14 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
-
 from vaedesk.gui.accessible import named
 from vaedesk.gui.plotting.grid_lines import show_grid
-from vaedesk.gui.widgets.images import array_to_qimage
 from vaedesk.gui.plotting.lean_axis import lean_axes
 from vaedesk.gui.plotting.ranges import steady_range
 from vaedesk.gui.plotting.style import AXIS_COLOR, CLASS_COLORS, cache_decorations
 from vaedesk.gui.theme import PlotColors, mute, on_palette_change, recolor_plot
+from vaedesk.gui.widgets.images import array_to_qimage
 
 if TYPE_CHECKING:
     from vaedesk.insight.report import DrawingReport

@@ -13,14 +13,25 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QListWidget,
-    QListWidgetItem, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
 
-from vaedesk.latent.geometry import EASINGS, METHODS
-from vaedesk.support.limits import DEFAULT_FRAME_SIZE
 from vaedesk.gui.accessible import named
 from vaedesk.gui.widgets.images import DigitView
+from vaedesk.latent.geometry import EASINGS, METHODS
+from vaedesk.support.limits import DEFAULT_FRAME_SIZE
 
 
 class MorphPanel(QGroupBox):

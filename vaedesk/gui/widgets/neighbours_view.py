@@ -18,9 +18,9 @@ from PySide6.QtGui import QFocusEvent, QKeyEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from vaedesk.gui.accessible import named
-from vaedesk.gui.widgets.images import ImageStrip
 from vaedesk.gui.plotting.style import PIN_SELECTED_RING
 from vaedesk.gui.theme import mute
+from vaedesk.gui.widgets.images import ImageStrip
 
 __all__ = ["NO_NEIGHBOURS_TEXT", "NearestDigits", "vote"]
 

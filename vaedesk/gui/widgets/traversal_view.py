@@ -12,12 +12,18 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
 )
 
-from vaedesk.latent.traversal import Traversal
 from vaedesk.gui.accessible import named
 from vaedesk.gui.widgets.images import DigitView, ImageStrip
+from vaedesk.latent.traversal import Traversal
 
 __all__ = ["NO_TRAVERSAL_TEXT", "TraversalView"]
 

@@ -28,12 +28,12 @@ from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtWidgets import QMessageBox
 
+from vaedesk.data.sketches import draw_digit
+from vaedesk.data.strokes import preprocess_strokes
 from vaedesk.gui.client import model_client
 from vaedesk.gui.widgets.canvas import CANVAS_SIZE
-from vaedesk.data.strokes import preprocess_strokes
-from vaedesk.data.sketches import draw_digit
 
-from tests.gui.helpers import send_mouse
+from tests.support.gui_input import send_mouse
 
 MODELS = ("mnist-vae-2d", "mnist-ae-2d", "mnist-vae-16d")
 KINDS = ("stroke", "hover", "pin_add", "pin_remove", "clear_pins", "keep", "clear", "undo", "redo",
