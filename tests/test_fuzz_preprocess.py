@@ -1,4 +1,4 @@
-"""Property-based tests: hostile drawings and image arrays at the boundary of vaedesk.data.strokes and vaedesk.data.images.
+"""Property-based tests: hostile drawings and image arrays given to vaedesk.data.strokes and .images.
 
 Whatever a caller passes, preprocess_strokes / preprocess_image either return a finite
 float32 (28, 28) array in [0, 1] or raise DrawingError / ImageError with a one-line message

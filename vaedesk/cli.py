@@ -314,8 +314,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 def _cmd_encode(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from vaedesk.model.model import load_model
     from vaedesk.data.images import preprocess_file
+    from vaedesk.model.model import load_model
 
     model = load_model(args.model)
     inputs = np.stack([preprocess_file(path) for path in args.images])
@@ -335,8 +335,8 @@ def _cmd_encode(args: argparse.Namespace) -> int:
 
 
 def _cmd_morph(args: argparse.Namespace) -> int:
-    from vaedesk.model.model import load_model
     from vaedesk.latent.morphing import morph
+    from vaedesk.model.model import load_model
 
     model = load_model(args.model)
     endpoints = [args.start, *args.via, args.end]
@@ -349,9 +349,9 @@ def _cmd_morph(args: argparse.Namespace) -> int:
 
 
 def _cmd_traverse(args: argparse.Namespace) -> int:
-    from vaedesk.model.model import load_model
     from vaedesk.latent.morphing import resolve_endpoint
     from vaedesk.latent.traversal import save_traversal, traverse
+    from vaedesk.model.model import load_model
 
     model = load_model(args.model)
     result = traverse(model, resolve_endpoint(model, args.start), steps=args.steps, span=args.span)

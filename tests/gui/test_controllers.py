@@ -81,8 +81,8 @@ def _info(name="fake", generation=1, view=None, latent_dim=2, kind="vae") -> Mod
 def _encoded(request_id=1, generation=1) -> EncodeResult:
     posterior = Posterior(np.array([[0.5, -1.0]], np.float32), np.log(np.array([[0.25, 1.0]], np.float32)))
     samples = np.full((SAMPLE_COUNT, 2), 0.25)
-    return EncodeResult(Channel.ENCODE, request_id, generation, np.zeros((28, 28), np.float32), posterior, np.array([0.5, -1.0]),
-                        np.diag([0.25, 1.0]), samples, samples)
+    return EncodeResult(Channel.ENCODE, request_id, generation, np.zeros((28, 28), np.float32), posterior,
+                        np.array([0.5, -1.0]), np.diag([0.25, 1.0]), samples, samples)
 
 
 @pytest.fixture
@@ -159,7 +159,8 @@ def test_the_drawing_is_encoded_and_its_posterior_shown(parts):
     client.feed(Channel.ENCODE, result)
     assert drawing.last_encode is result and shown == [result]
     assert "KL(q‖N(0,I))" in posterior.readout.text()
-    assert plane.mean_item.points().tolist() == [[0.5, -1.0]] and "lands at (+0.50, -1.00)" in plane.accessibleDescription()
+    assert plane.mean_item.points().tolist() == [[0.5, -1.0]]
+    assert "lands at (+0.50, -1.00)" in plane.accessibleDescription()
     images = np.random.default_rng(1).random((1 + SAMPLE_COUNT, 28, 28))
     client.feed(Channel.SAMPLES, DecodeResult(Channel.SAMPLES, 1, 1, np.zeros((9, 2)), images))
     assert preview.recon_view.image() is not None

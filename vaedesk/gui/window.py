@@ -91,7 +91,8 @@ class MainWindow(QMainWindow):
         self.canvas, self.pen_slider, self.input_view = draw.canvas, draw.pen_slider, draw.input_view
         self.undo_button, self.redo_button = draw.undo_button, draw.redo_button
         self.clear_button, self.keep_button = draw.clear_button, draw.keep_button
-        self.readout, self.samples, self.resample_button = posterior.readout, posterior.samples, posterior.resample_button
+        self.readout, self.samples = posterior.readout, posterior.samples
+        self.resample_button = posterior.resample_button
         self.preview_box, self.preview_view, self.recon_view = preview, preview.preview_view, preview.recon_view
         self.pin_strip, self.gallery_strip = preview.pin_strip, preview.gallery_strip
         left = QWidget()
@@ -127,7 +128,8 @@ class MainWindow(QMainWindow):
         self.tour = TourPanel(self)
 
     def _create_controllers(self, model: str) -> None:
-        client, workspace, plane, status, messages = self.client, self.workspace, self.plane, self.statusBar(), self.messages
+        client, workspace, plane = self.client, self.workspace, self.plane
+        status, messages = self.statusBar(), self.messages
         self.autosave = SessionKeeper(workspace, lambda: self.models.key, self)
         self.models = ModelController(client, workspace, plane, self.settings, status, messages, model, self)
         # Before the drawing's controller: a changed drawing makes the drawing the subject again first.
@@ -135,7 +137,8 @@ class MainWindow(QMainWindow):
         self.drawing = DrawingController(client, workspace, self.models, self.draw_panel, self.posterior_panel,
                                          self.preview_panel, plane, status, messages, self)
         self.drawing.posterior_shown.connect(self.subject.set_posterior)
-        self.pins = PinsController(client, workspace, self.models, self.subject, plane, self.preview_panel, status, self)
+        self.pins = PinsController(client, workspace, self.models, self.subject, plane, self.preview_panel, status,
+                                   self)
         self.insight = InsightController(client, workspace, self.models, self.drawing, self.subject,
                                          self.insight_tabs, plane, status, messages, self)
         self.overlays = PlaneOverlays(client, self.models, plane, status, self)

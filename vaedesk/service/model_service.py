@@ -31,15 +31,40 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vaedesk import errors
+from vaedesk.data.strokes import preprocess_strokes
 from vaedesk.errors import VaedeskError
 from vaedesk.export import save_gif, save_png_frames
 from vaedesk.latent.geometry import density, grid, tile
-from vaedesk.data.strokes import preprocess_strokes
 from vaedesk.service.protocol import (
-    AttributeRequest, AttributeResult, CancelExport, Channel, CountRequest, DecodeRequest, DecodeResult, DensityResult,
-    EncodeRequest, EncodeResult, Envelope, ExplainRequest, ExportCancelled, ExportFinished, ExportProgress,
-    ExportRequest, Failed, GridRequest, InsightResult, LatentRequest, LensRequest, LoadRequest, ModelInfo,
-    MorphRequest, PriorSamplesResult, ReferenceReady, Stop, TraversalRequest, TraversalResult,
+    AttributeRequest,
+    AttributeResult,
+    CancelExport,
+    Channel,
+    CountRequest,
+    DecodeRequest,
+    DecodeResult,
+    DensityResult,
+    EncodeRequest,
+    EncodeResult,
+    Envelope,
+    ExplainRequest,
+    ExportCancelled,
+    ExportFinished,
+    ExportProgress,
+    ExportRequest,
+    Failed,
+    GridRequest,
+    InsightResult,
+    LatentRequest,
+    LensRequest,
+    LoadRequest,
+    ModelInfo,
+    MorphRequest,
+    PriorSamplesResult,
+    ReferenceReady,
+    Stop,
+    TraversalRequest,
+    TraversalResult,
 )
 
 if TYPE_CHECKING:
@@ -230,8 +255,8 @@ class ModelService:
         self.model, self.view, self.test_means = model, view, means
         self.generation = envelope.generation
         self._send(
-            ModelInfo(Channel.LOAD, envelope.request_id, self.generation, model.name, model.kind, model.latent_dim, model.card, view,
-                      view.to_plane(means), labels, model_class_names(model.card), data_note)
+            ModelInfo(Channel.LOAD, envelope.request_id, self.generation, model.name, model.kind, model.latent_dim,
+                      model.card, view, view.to_plane(means), labels, model_class_names(model.card), data_note)
         )
         self._prepare_reference(model, self.generation)
 
@@ -303,9 +328,10 @@ class ModelService:
         cov_xy = None if posterior.logvar is None else view.project_gaussian(mean, posterior.std[0] ** 2)[1]
         if posterior.logvar is None:
             samples_z = samples_z[:0]  # an autoencoder's "samples" would all be its point
+        samples_xy = view.to_plane(samples_z) if len(samples_z) else np.zeros((0, 2))
         self._send(
-            EncodeResult(Channel.ENCODE, envelope.request_id, self.generation, x, posterior, view.to_plane(mean[None])[0], cov_xy,
-                         samples_z, view.to_plane(samples_z) if len(samples_z) else np.zeros((0, 2)))
+            EncodeResult(Channel.ENCODE, envelope.request_id, self.generation, x, posterior,
+                         view.to_plane(mean[None])[0], cov_xy, samples_z, samples_xy)
         )
         # The posterior is shown first; its decodings take twice as long as the encoding.
         # When a newer drawing is already waiting they would be replaced before anyone saw

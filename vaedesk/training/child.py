@@ -31,8 +31,21 @@ from typing import Any
 import numpy as np
 
 from vaedesk.service.protocol import (
-    Cancel, CheckpointSaved, DrawingPreview, Hover, HoverDecoded, Pause, Resume, RunCancelled, RunFailed, RunFinished,
-    SetDrawing, Snapshot, Status, Stop, TrainingRun,
+    Cancel,
+    CheckpointSaved,
+    DrawingPreview,
+    Hover,
+    HoverDecoded,
+    Pause,
+    Resume,
+    RunCancelled,
+    RunFailed,
+    RunFinished,
+    SetDrawing,
+    Snapshot,
+    Status,
+    Stop,
+    TrainingRun,
 )
 
 log = logging.getLogger(__name__)
@@ -250,7 +263,8 @@ class _Run:
             return
         self.projection = projection
         self.messages.send(
-            "snapshot", step=step, epoch=self.epochs_done, scatter_xy=np.asarray(projection.to_plane(means), np.float64),
+            "snapshot", step=step, epoch=self.epochs_done,
+            scatter_xy=np.asarray(projection.to_plane(means), np.float64),
             labels=np.asarray(self.test_labels, np.int64), axis_labels=tuple(projection.axis_labels),
             active_units=int(active_units(means)), drawing=shown)
 

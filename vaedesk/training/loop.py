@@ -17,7 +17,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import torch
@@ -221,7 +221,7 @@ class _Run:
             command=self.command,
             history=list(self.history),
             train_seconds=round(self.seconds(), 1),
-            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
             vaedesk_version=__version__,
             torch_version=torch.__version__,
             threads=torch.get_num_threads(),

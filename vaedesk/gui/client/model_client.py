@@ -24,10 +24,34 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from vaedesk.service.process import ChildProcess, running_children
 from vaedesk.service.protocol import (
-    AttributeRequest, AttributeResult, CancelExport, Channel, CountRequest, DecodeRequest, DecodeResult, DensityResult,
-    EncodeRequest, EncodeResult, Envelope, ExplainRequest, ExportCancelled, ExportFinished, ExportProgress,
-    ExportRequest, Failed, GridRequest, InsightResult, LatentRequest, LensRequest, LoadRequest, ModelInfo,
-    MorphRequest, PriorSamplesResult, ReferenceReady, TraversalRequest, TraversalResult,
+    AttributeRequest,
+    AttributeResult,
+    CancelExport,
+    Channel,
+    CountRequest,
+    DecodeRequest,
+    DecodeResult,
+    DensityResult,
+    EncodeRequest,
+    EncodeResult,
+    Envelope,
+    ExplainRequest,
+    ExportCancelled,
+    ExportFinished,
+    ExportProgress,
+    ExportRequest,
+    Failed,
+    GridRequest,
+    InsightResult,
+    LatentRequest,
+    LensRequest,
+    LoadRequest,
+    ModelInfo,
+    MorphRequest,
+    PriorSamplesResult,
+    ReferenceReady,
+    TraversalRequest,
+    TraversalResult,
 )
 
 if TYPE_CHECKING:

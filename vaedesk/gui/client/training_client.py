@@ -22,8 +22,20 @@ from PySide6.QtCore import QObject, Signal
 
 from vaedesk.service.process import ChildProcess
 from vaedesk.service.protocol import (
-    RUN_ENDS, Cancel, CheckpointSaved, Hover, HoverDecoded, Pause, Resume, RunCancelled, RunFailed, RunFinished,
-    SetDrawing, Snapshot, Status, TrainingRun,
+    RUN_ENDS,
+    Cancel,
+    CheckpointSaved,
+    Hover,
+    HoverDecoded,
+    Pause,
+    Resume,
+    RunCancelled,
+    RunFailed,
+    RunFinished,
+    SetDrawing,
+    Snapshot,
+    Status,
+    TrainingRun,
 )
 from vaedesk.training.config import Progress
 

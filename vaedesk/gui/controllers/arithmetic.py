@@ -30,7 +30,8 @@ class AttributeController(QObject):
                  drawing: DrawingController, subject: Subject, tabs: InsightTabs, plane: LatentPlane,
                  status: QStatusBar, messages: MessageBoxes, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.client, self.workspace, self.models, self.drawing, self.subject = client, workspace, models, drawing, subject
+        self.client, self.workspace, self.models = client, workspace, models
+        self.drawing, self.subject = drawing, subject
         self.panel, self.plane, self.status, self.messages = tabs.attribute_panel, plane, status, messages
         self.name = ""
         self.description = ""  # the shown attribute's groups, in words

@@ -8,11 +8,11 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from vaedesk.support.atomic import sweep_stale
 from vaedesk.errors import VaedeskError
-from vaedesk.support.paths import user_data_dir, user_models_dir
 from vaedesk.state.session import Session, SessionError, load_session, save_session, session_path, set_aside
 from vaedesk.state.workspace import Workspace
+from vaedesk.support.atomic import sweep_stale
+from vaedesk.support.paths import user_data_dir, user_models_dir
 
 AUTOSAVE_DELAY_MS = 800  # a change is on disk this soon after it was made
 

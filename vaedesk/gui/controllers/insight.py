@@ -37,7 +37,8 @@ class InsightController(QObject):
                  drawing: DrawingController, subject: Subject, tabs: InsightTabs, plane: LatentPlane,
                  status: QStatusBar, messages: MessageBoxes, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.client, self.workspace, self.models, self.drawing, self.subject = client, workspace, models, drawing, subject
+        self.client, self.workspace, self.models = client, workspace, models
+        self.drawing, self.subject = drawing, subject
         self.tabs, self.plane, self.status, self.messages = tabs, plane, status, messages
         self.lens, self.loss_view, self.nearest_view = tabs.lens, tabs.loss_view, tabs.nearest_view
         self.traversal_view = tabs.traversal_view
@@ -139,7 +140,8 @@ class InsightController(QObject):
         elif result.cov_xy is None:
             self.lens.set_autoencoder()
         else:
-            self.lens.set_posterior(result.mean_xy, result.cov_xy, result.samples_xy if len(result.samples_xy) else None)
+            samples = result.samples_xy if len(result.samples_xy) else None
+            self.lens.set_posterior(result.mean_xy, result.cov_xy, samples)
             if not self.drawing.canvas.is_drawing():  # while drawing, _request_insight asks for it
                 self._request_lens()
 

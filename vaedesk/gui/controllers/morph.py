@@ -4,8 +4,8 @@ the worker whenever what it depends on changes, the path drawn on the plane, and
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal

@@ -10,13 +10,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter, SVGExporter
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 
-from vaedesk.support.atomic import atomic_path
+import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 from vaedesk.errors import ExportError, one_line
+from vaedesk.support.atomic import atomic_path
 
 __all__ = ["PLANE_FILTER", "export_plot", "plane_path"]
 

@@ -7,19 +7,29 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 import pyqtgraph as pg
 from pyqtgraph.GraphicsScene.mouseEvents import HoverEvent, MouseClickEvent, MouseDragEvent
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPolygonItem
 
+import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 from vaedesk.gui.plotting.cached_pixels import keep_as_pixels
 from vaedesk.gui.plotting.markers import Markers, symbol_path
 from vaedesk.gui.plotting.style import (
-    ATTRIBUTE_COLOR, DENSITY_COLOR, INK, LENS_COLOR, MEAN_FILL, PATH_COLOR, PIN_FILL, PIN_HOVER_FILL, PIN_SELECTED_RING, POSTERIOR_COLOR,
-    PRIOR_COLOR, PRIOR_TEXT, small_font,
+    ATTRIBUTE_COLOR,
+    DENSITY_COLOR,
+    INK,
+    LENS_COLOR,
+    MEAN_FILL,
+    PATH_COLOR,
+    PIN_FILL,
+    PIN_HOVER_FILL,
+    PIN_SELECTED_RING,
+    POSTERIOR_COLOR,
+    PRIOR_COLOR,
+    PRIOR_TEXT,
+    small_font,
 )
 
 PIN_RADIUS_PX = 10.0

@@ -12,19 +12,28 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from numpy.typing import ArrayLike
-
-import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 import pyqtgraph as pg
+from numpy.typing import ArrayLike
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPolygonItem, QWidget
 
-from vaedesk.latent.geometry import ellipse_axes
+import vaedesk.gui  # noqa: F401  (selects the PySide6 binding before pyqtgraph loads)
 from vaedesk.gui.plane.items import (
-    CachedBoundsScatter, PinItem, PointCloud, attribute_arrow_items, class_legend, density_rgba, hover_marker,
-    lens_outline, manifold_rgba, morph_path_items, posterior_items, premultiplied_argb, prior_items,
+    CachedBoundsScatter,
+    PinItem,
+    PointCloud,
+    attribute_arrow_items,
+    class_legend,
+    density_rgba,
+    hover_marker,
+    lens_outline,
+    manifold_rgba,
+    morph_path_items,
+    posterior_items,
+    premultiplied_argb,
+    prior_items,
 )
 from vaedesk.gui.plotting.cached_pixels import keep_as_pixels
 from vaedesk.gui.plotting.lean_axis import FRAME_SIDES, lean_axes
@@ -32,6 +41,7 @@ from vaedesk.gui.plotting.markers import Markers
 from vaedesk.gui.plotting.ranges import steady_range
 from vaedesk.gui.plotting.style import ATTRIBUTE_COLOR, CLASS_COLORS, recoloured, style_frame
 from vaedesk.gui.theme import PlotColors, recolor_legend, recolor_plot
+from vaedesk.latent.geometry import ellipse_axes
 
 __all__ = ["LatentPlane"]
 

@@ -3,7 +3,8 @@
 After every change of a plot's range pyqtgraph's ``AxisItem`` re-plans its ticks and
 labels in Python: a few dozen ticks, each with several small objects, and every label
 measured again through the painter. On the training studio's plots that was a large part
-of a repaint after a new range, and a run changes those ranges while the user draws. ``LeanAxis`` plans the same ticks and labels
+of a repaint after a new range, and a run changes those ranges while the user draws.
+``LeanAxis`` plans the same ticks and labels
 (the same positions, texts and rectangles) with plain numbers and remembers each label's
 size, so a re-plan costs a fraction of that. It also changes its width (which re-lays out
 the whole plot) less often: the room for labels grows in steps and never shrinks.
