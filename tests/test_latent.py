@@ -19,7 +19,7 @@ from vaedesk.latent.geometry import (
     sigma_ellipse,
     tile,
 )
-from vaedesk.latent.projection import Projection
+from vaedesk.latent.views import LatentView, Projection
 
 # --------------------------------------------------------------------------------------
 # Easing
@@ -315,6 +315,18 @@ def test_pca_plane_5d() -> None:
     assert ratio[0] == pytest.approx(0.8, abs=0.06)
     assert plane.axis_labels[0] == f"PC1 ({round(ratio[0] * 100)}% var)"
     assert plane.axis_labels[1].startswith("PC2 (") and plane.axis_labels[1].endswith("% var)")
+
+
+def test_a_projection_is_a_latent_view_like_the_windows() -> None:
+    """The studio's plane answers the same questions as the window's views: a posterior's
+    ellipse on the plane, and whether the prior keeps its shape there."""
+    means, _, _ = _pca_data()
+    plane = Projection.fit(means)
+    assert isinstance(plane, LatentView) and plane.keeps_prior_shape and plane.name == "orthogonal projection"
+    var = np.array([0.5, 1.0, 2.0, 0.1, 0.3])
+    centre, cov = plane.project_gaussian(means[0], var)
+    assert np.allclose(centre, plane.to_plane(means[0]))
+    assert np.allclose(cov, plane.components @ np.diag(var) @ plane.components.T)
 
 
 def test_pca_round_trip_and_projection() -> None:

@@ -132,7 +132,7 @@ from vaedesk.errors import ExportError, LatentError  # noqa: E402
 from vaedesk.export import save_gif, save_png_frames  # noqa: E402
 from vaedesk.latent import geometry as latent  # noqa: E402
 from vaedesk.latent.morphing import morph, morph_frames, resolve_endpoint  # noqa: E402
-from vaedesk.latent.projection import Projection  # noqa: E402
+from vaedesk.latent.views import Projection  # noqa: E402
 from vaedesk.support.limits import FRAMES_LIMIT, LATENT_LIMIT  # noqa: E402
 
 TWO = np.array([[0.0, 0.0], [1.0, 1.0]])

@@ -29,7 +29,7 @@ _EXPORTS = {
     "preprocess_image": "data.images",
     "load_image": "data.images",
     "interpolate_path": "latent.geometry",
-    "Projection": "latent.projection",
+    "Projection": "latent.views",
     "fit_view": "latent.views",
     "LatentView": "latent.views",
     "attribute_vector": "latent.attributes",

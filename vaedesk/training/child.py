@@ -245,7 +245,7 @@ class _Run:
     def snapshot(self, step: int, net) -> None:
         from vaedesk.errors import LatentError, ModelError
         from vaedesk.insight.diagnostics import active_units
-        from vaedesk.latent.projection import Projection
+        from vaedesk.latent.views import Projection
 
         self.net = net
         model = _current(net)
