@@ -1,5 +1,5 @@
 """The command line's own failures: argparse errors in one line, output that cannot be
-written, and a trained model whose destination cannot take it (issue 11)."""
+written, and a trained model whose destination cannot take it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 17, the parts without Qt: the user's folders, the settings file's move to the config
+"""A good desktop citizen, the parts without Qt: the user's folders, the settings file's move to the config
 folder and --reset-settings, the log and crash files, --info, opening a file from the command
 line, and the desktop entry and icon shipped in the package."""
 

@@ -1,6 +1,6 @@
 """Bounds and messages at the library's edges: what a caller or a file can ask for is
 checked by the function that would pay for it, and refused in one line that names the
-real problem (issue 11)."""
+real problem."""
 
 from __future__ import annotations
 

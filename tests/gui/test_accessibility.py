@@ -1,4 +1,4 @@
-"""Issue 17, accessibility, in the real window: every interactive widget has an accessible
+"""Accessibility in the real window: every interactive widget has an accessible
 name, and the pin and gallery strips work from the keyboard alone.
 
 Which widgets count as interactive (:func:`interactive`): buttons, sliders (scroll bars too),

@@ -1,4 +1,4 @@
-"""Issue 17: the real app, in a process of its own, opens a file given on its command line and
+"""The real app, in a process of its own, opens a file given on its command line and
 ends cleanly however it is told to: app.quit(), SIGTERM, or Ctrl+C in its terminal while a
 model trains. Each path saves the session and the settings, stops the model process and the
 training process, and exits 0 without Qt's "QThread: Destroyed while thread is still running",

@@ -1,4 +1,4 @@
-"""The insight views of issue 13 (posterior lens, loss breakdown, nearest digits), through
+"""The insight views (posterior lens, loss breakdown, nearest digits), through
 their public API and object names, with plain NumPy data and no model.
 
 Each test also saves a screenshot to /tmp/insight_*.png for a look by eye.

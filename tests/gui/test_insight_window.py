@@ -1,4 +1,4 @@
-"""Issue 13 in the real window: the posterior lens, what a drawing costs, where it landed,
+"""The insight views in the real window: the posterior lens, what a drawing costs, where it landed,
 the aggregate posterior, prior samples and the guided tour (keyboard only)."""
 
 from __future__ import annotations
