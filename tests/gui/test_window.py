@@ -36,7 +36,7 @@ def test_window_parts_have_stable_names(window):
     assert len(window.model_info.scatter_xy) == 10_000
 
 
-# Digits whose pen drawings the 2-D model places well (see README: 4/9 and 3/5/8 overlap in 2-D).
+# Digits whose pen drawings the 2-D model places well (4/9 and 3/5/8 overlap in 2-D: see docs/models.md).
 @pytest.mark.parametrize("digit, seed", [(0, 1), (1, 2), (2, 4), (3, 3), (6, 5)])
 def test_drawn_digit_lands_in_its_cluster(qtbot, window, digit, seed):
     strokes = draw_digit(digit, np.random.default_rng(seed))
@@ -367,7 +367,7 @@ def test_standard_keys_have_every_binding_and_the_plane_zooms_by_key(window):
 
     actions = window.actions
     redo = [key.toString() for key in actions.redo.shortcuts()]
-    assert "Ctrl+Shift+Z" in redo and "Ctrl+Y" in redo  # both, as the README promises
+    assert "Ctrl+Shift+Z" in redo and "Ctrl+Y" in redo  # both, as the user guide promises
     assert [key.toString() for key in actions.play_morph.shortcuts()] == ["Space"]
     every = [key for action in QWidget.actions(window) for key in action.shortcuts()]
     assert QKeySequence("Ctrl+P") not in every  # Print, elsewhere
