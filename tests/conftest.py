@@ -8,6 +8,9 @@ from tests.support.paths import REPO
 
 # Qt tests run without a screen unless a display is explicitly requested.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The suite opens a window (and its model process) in hundreds of tests: each takes a model
+# process started ahead instead of waiting for a new one to import PyTorch.
+os.environ.setdefault("VAEDESK_SPARE_PROCESS", "1")
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,7 @@ from vaedesk.errors import VaedeskError
 from vaedesk.export import save_gif, save_png_frames
 from vaedesk.latent.geometry import density, grid, tile
 from vaedesk.service.protocol import (
+    Adopt,
     AttributeRequest,
     AttributeResult,
     CancelExport,
@@ -541,6 +542,10 @@ def serve(connection, preload: Sequence[str] = ()) -> None:
                     service.submit(message)
                 elif isinstance(message, CancelExport):
                     service.cancel_export(message.request_id)
+                elif isinstance(message, Adopt):  # a spare, taken: before any request is read
+                    os.environ.clear()
+                    os.environ.update(message.environment)
+                    os.chdir(message.folder)
                 elif isinstance(message, Stop):
                     break
                 else:

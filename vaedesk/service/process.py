@@ -13,12 +13,16 @@ script that opens a window needed an ``if __name__ == "__main__"`` guard, and a 
 standard input (``python - <<EOF``) could not start a model at all ("No such file or
 directory: '<stdin>'"). ``python -m`` imports only vaedesk. The price is that each child
 imports PyTorch itself as it starts, a second or two that the window does not wait for
-(the child starts on the reader thread). How the children fit into the app:
-docs/architecture.md. No Qt here.
+(the child starts on the reader thread). A program that opens many windows one after
+another (the test suite) sets ``VAEDESK_SPARE_PROCESS=1``: a child made with ``spare=True``
+then leaves one more of its kind started and waiting, which the next one takes at once and
+tells its environment and folder (:class:`~vaedesk.service.protocol.Adopt`). How the
+children fit into the app: docs/architecture.md. No Qt here.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import signal
@@ -31,7 +35,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from vaedesk.service.protocol import Stop
+from vaedesk.service.protocol import Adopt, Stop
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,60 @@ _running: weakref.WeakSet[ChildProcess] = weakref.WeakSet()
 # The folder vaedesk is imported from: a child imports the same vaedesk as the app, wherever
 # the app was started from.
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+# Children started ahead and waiting to be taken, by module (see the module's text).
+SPARE_SETTING = "VAEDESK_SPARE_PROCESS"
+_spares: dict[str, tuple[subprocess.Popen, Connection]] = {}
+_spares_lock = threading.Lock()
+
+
+def _launch(module: str, theirs: socket.socket, log_stderr: bool) -> subprocess.Popen:
+    """``python -m module FD``, FD being ``theirs``, with this vaedesk first on its path."""
+    fd = theirs.fileno()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+    return subprocess.Popen([sys.executable, "-m", module, str(fd)], pass_fds=(fd,), env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL if log_stderr else None,
+                            stderr=subprocess.PIPE if log_stderr else None)
+
+
+def _start_spare(module: str, log_stderr: bool) -> None:
+    """Start one waiting child of ``module``, unless one waits already."""
+    with _spares_lock:
+        if module in _spares:
+            return
+        ours, theirs = socket.socketpair()
+        try:
+            process = _launch(module, theirs, log_stderr)
+        except (OSError, ValueError):  # the next child starts the usual way
+            ours.close()
+            return
+        finally:
+            theirs.close()
+        _spares[module] = (process, Connection(ours.detach()))
+
+
+def _take_spare(module: str) -> tuple[subprocess.Popen, Connection] | None:
+    with _spares_lock:
+        spare = _spares.pop(module, None)
+    if spare is not None and spare[0].poll() is not None:  # it died waiting
+        spare[1].close()
+        return None
+    return spare
+
+
+@atexit.register
+def _end_spares() -> None:
+    with _spares_lock:
+        spares = list(_spares.values())
+        _spares.clear()
+    for process, connection in spares:
+        connection.close()  # a waiting child ends at the end of its connection; never leave one behind
+        try:
+            process.wait(2)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def running_children(module: str | None = None) -> list[ChildProcess]:
@@ -74,8 +132,10 @@ class ChildProcess:
     the app's own standard error."""
 
     def __init__(self, module: str, on_message: Callable[[object], None], on_end: Callable[[str], None], *,
-                 name: str = "", log_stderr: bool = False) -> None:
+                 name: str = "", log_stderr: bool = False, spare: bool = False) -> None:
         self.module = module
+        self._wants_spare = spare
+        self._spare = False
         self.name = name or module
         self._on_message, self._on_end = on_message, on_end
         self._log_stderr = log_stderr
@@ -89,31 +149,33 @@ class ChildProcess:
     def start(self) -> None:
         """Start the child; returns at once (it starts on the reader thread). Messages sent
         before it runs wait for it."""
-        ours, theirs = socket.socketpair()
-        self._connection, self._stopping, self.process = Connection(ours.detach()), False, None
+        self._stopping, self.process = False, None
         self._started.clear()
-        self._reader = threading.Thread(target=self._run, args=(self._connection, theirs),
-                                        name=f"{self.name}-messages", daemon=True)
+        self._spare = self._wants_spare and os.environ.get(SPARE_SETTING) == "1"
+        spare = _take_spare(self.module) if self._spare else None
+        if spare is not None:
+            process, self._connection = spare
+            self.send(Adopt(dict(os.environ), os.getcwd()))  # before anything else it reads
+            args: tuple = (self._connection, None, process)
+        else:
+            ours, theirs = socket.socketpair()
+            self._connection = Connection(ours.detach())
+            args = (self._connection, theirs, None)
+        self._reader = threading.Thread(target=self._run, args=args, name=f"{self.name}-messages", daemon=True)
         self._reader.start()
 
-    def _launch(self, theirs: socket.socket) -> subprocess.Popen:
-        fd = theirs.fileno()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
-        return subprocess.Popen([sys.executable, "-m", self.module, str(fd)], pass_fds=(fd,), env=env,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL if self._log_stderr else None,
-                                stderr=subprocess.PIPE if self._log_stderr else None)
-
-    def _run(self, connection: Connection, theirs: socket.socket) -> None:
-        try:
-            process = self._launch(theirs)
-        except (OSError, ValueError) as exc:  # no memory, no interpreter: nothing else can say it
-            log.exception("%s could not start", self.name)
-            self._started.set()
-            self._on_end(f"could not start ({type(exc).__name__}: {exc})")
-            return
-        finally:
-            theirs.close()  # the child's end: ours reads the end of file when the child ends
+    def _run(self, connection: Connection, theirs: socket.socket | None, process: subprocess.Popen | None) -> None:
+        if process is None:
+            assert theirs is not None
+            try:
+                process = _launch(self.module, theirs, self._log_stderr)
+            except (OSError, ValueError) as exc:  # no memory, no interpreter: nothing else can say it
+                log.exception("%s could not start", self.name)
+                self._started.set()
+                self._on_end(f"could not start ({type(exc).__name__}: {exc})")
+                return
+            finally:
+                theirs.close()  # the child's end: ours reads the end of file when the child ends
         self.process = process
         _running.add(self)
         self._started.set()
@@ -122,6 +184,9 @@ class ChildProcess:
                              daemon=True).start()
         how = None
         try:
+            self._on_message(connection.recv())
+            if self._spare:  # this one is up: the next one starts now, without slowing it
+                _start_spare(self.module, self._log_stderr)
             while True:
                 self._on_message(connection.recv())
         except (EOFError, OSError):

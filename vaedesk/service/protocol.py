@@ -79,6 +79,15 @@ class Stop:
     """To either child: finish what is under way and end (a training run stays resumable)."""
 
 
+@dataclass(frozen=True)
+class Adopt:
+    """To a spare model process, first: the environment and working folder of the app that
+    takes it (it was started ahead, with the ones of that moment)."""
+
+    environment: dict[str, str]
+    folder: str
+
+
 # --------------------------------------------------------------------------- requests
 
 

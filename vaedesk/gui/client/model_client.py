@@ -102,7 +102,7 @@ class ModelProcess(QObject):
             ExportFinished: lambda m: self.export_finished.emit(m.path),
             ExportCancelled: lambda _m: self.export_cancelled.emit(),
         }
-        self.process = ChildProcess(MODEL_MODULE, self._dispatch, self.ended.emit, name="vaedesk-model")
+        self.process = ChildProcess(MODEL_MODULE, self._dispatch, self.ended.emit, name="vaedesk-model", spare=True)
         self.start()
 
     def start(self) -> None:
