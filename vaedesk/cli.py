@@ -11,7 +11,7 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -77,14 +77,17 @@ def _number(text: str) -> float:
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors: the problem and where help is (no usage block)."""
 
+    commands: Mapping[str, argparse.ArgumentParser]  # each command's parser, by name (set by build_parser)
+
     def error(self, message: str) -> NoReturn:
         # terminal_text: argparse echoes the arguments it refuses.
         self.exit(2, f"{self.prog}: error: {terminal_text(message)} (see {self.prog} --help)\n")
 
 
-# How each kind of setting in TrainConfig's table is read from the command line.
-_SETTING_TYPES: dict[str, Callable[[str], object] | None] = {
-    "count": _positive_int, "whole": int, "number": _number, "text": None, "choice": None,
+# How each kind of setting in TrainConfig's table is read from the command line (text and
+# choices as written).
+_SETTING_TYPES: dict[str, Callable[[str], object]] = {
+    "count": _positive_int, "whole": int, "number": _number, "text": str, "choice": str,
 }
 
 
@@ -103,7 +106,7 @@ def _add_setting_options(parser: argparse.ArgumentParser) -> None:
                                 help=f"same as {option.flag} 0")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _Parser:
     parser = _Parser(
         prog="vaedesk",
         description="Explore a Variational AutoEncoder by drawing. With no command, opens the app; "
@@ -221,7 +224,8 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         command = f"{Processes.from_environment().launcher()}vaedesk " + shlex.join(argv)
         request = TrainingRequest(config=config, out=args.out, initial=args.from_model, command=command,
                                   threads=args.threads)
-    progress_bar, told = ProgressBar(), []
+    progress_bar = ProgressBar()
+    told: list[bool] = []  # one entry once the checkpoints' folder was named
 
     def show(event) -> None:
         if isinstance(event, Progress):
@@ -436,11 +440,12 @@ def _cmd_reset_settings() -> int:
     return 0
 
 
-def missing_display(environ: dict[str, str] | None = None, platform: str | None = None) -> str | None:
+def missing_display(environ: Mapping[str, str] | None = None, platform: str | None = None) -> str | None:
     """Why Qt could not open a window here (it would abort with plugin errors), or None.
 
     On Linux a window needs an X11 or Wayland display unless Qt is told to draw elsewhere."""
-    environ = os.environ if environ is None else environ
+    if environ is None:
+        environ = os.environ
     if not (platform or sys.platform).startswith("linux"):
         return None
     chosen = environ.get("QT_QPA_PLATFORM", "")

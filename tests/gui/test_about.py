@@ -11,7 +11,7 @@ pytestmark = pytest.mark.usefixtures("default_reference")
 
 
 def _about(win) -> tuple[QDialog, str]:
-    win.actions.about.trigger()
+    win.window_actions.about.trigger()
     dialog = win.findChild(QDialog, "about_dialog")
     assert dialog is not None and dialog.isVisible()
     browser = dialog.findChild(QTextBrowser, "model_card_text")

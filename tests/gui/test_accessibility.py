@@ -128,7 +128,7 @@ def test_every_interactive_widget_has_an_accessible_name(qtbot, window) -> None:
     for index in range(window.insight_tabs.count()):
         window.insight_tabs.setCurrentIndex(index)
         qtbot.wait(20)
-    window.actions.sample_prior.trigger()
+    window.window_actions.sample_prior.trigger()
     qtbot.waitUntil(lambda: window.findChild(QDialog, "prior_samples") is not None, timeout=30_000)
     window.open_training()
     window.start_tour()

@@ -30,7 +30,7 @@ def test_the_views_have_their_names(window):
     for name in ("posterior_lens", "loss_breakdown", "nearest_digits", "insight_tabs"):
         assert window.findChild(QWidget, name) is not None, name
     for name in ("aggregate_density", "sample_prior", "tour"):
-        assert getattr(window.actions, name).objectName() == f"action_{name}"
+        assert getattr(window.window_actions, name).objectName() == f"action_{name}"
 
 
 @pytest.mark.slow
@@ -95,15 +95,15 @@ def test_where_it_landed_shows_training_digits_and_a_click_shows_one(qtbot, wind
 
 
 def test_the_aggregate_posterior_is_shaded_on_demand(qtbot, window):
-    window.actions.aggregate_density.setChecked(True)
+    window.window_actions.aggregate_density.setChecked(True)
     qtbot.waitUntil(lambda: window.plane.density_item.isVisible(), timeout=30_000)
-    window.actions.aggregate_density.setChecked(False)
+    window.window_actions.aggregate_density.setChecked(False)
     assert not window.plane.density_item.isVisible()
 
 
 @pytest.mark.slow
 def test_samples_from_the_prior_and_the_encoded_set(qtbot, window):
-    window.actions.sample_prior.trigger()
+    window.window_actions.sample_prior.trigger()
     qtbot.waitUntil(lambda: window.findChild(QDialog, "prior_samples") is not None, timeout=30_000)
     dialog = window.findChild(QDialog, "prior_samples")
     strips = [w for w in dialog.children() if type(w).__name__ == "ImageStrip"]

@@ -96,7 +96,7 @@ def answer_save_dialog(monkeypatch, path, chosen_filter="PNG image (*.png)"):
 def test_export_plane_as_png_and_svg(qtbot, window, tmp_path, monkeypatch):
     png = tmp_path / "plane.png"
     asked = answer_save_dialog(monkeypatch, png)
-    window.actions.export_plane.trigger()
+    window.window_actions.export_plane.trigger()
     assert "*.png" in asked[0] and "*.svg" in asked[0]
     with Image.open(png) as image:
         image.load()
@@ -104,13 +104,13 @@ def test_export_plane_as_png_and_svg(qtbot, window, tmp_path, monkeypatch):
     assert abs(width - window.plane.width()) <= 2 and abs(height - window.plane.height()) <= 2
     svg = tmp_path / "plane.svg"
     answer_save_dialog(monkeypatch, svg, "PNG image (*.png)")  # the extension decides, not the filter
-    window.actions.export_plane.trigger()
+    window.window_actions.export_plane.trigger()
     root = ET.parse(svg).getroot()
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert root.find(".//{http://www.w3.org/2000/svg}image") is not None  # the scatter
     named = tmp_path / "no-extension"
     answer_save_dialog(monkeypatch, named, "SVG drawing (*.svg)")
-    window.actions.export_plane.trigger()
+    window.window_actions.export_plane.trigger()
     assert (tmp_path / "no-extension.svg").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["no-extension.svg", "plane.png", "plane.svg"]
     assert not window.open_messages()
@@ -120,17 +120,17 @@ def test_a_failed_export_is_one_message_and_loses_nothing(qtbot, window, tmp_pat
     kept = tmp_path / "plane.jpg"
     kept.write_bytes(b"an older picture")
     answer_save_dialog(monkeypatch, kept)
-    window.actions.export_plane.trigger()
+    window.window_actions.export_plane.trigger()
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     answer_save_dialog(monkeypatch, blocker / "plane.png")
-    window.actions.export_plane.trigger()
+    window.window_actions.export_plane.trigger()
     boxes = window.open_messages()
     assert [b.windowTitle() for b in boxes] == ["Cannot export the plane"] * 2
     assert ".png or .svg" in boxes[0].text() and "a-file" in boxes[1].text()
     assert kept.read_bytes() == b"an older picture"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "plane.jpg"]  # no temporaries left
-    window.actions.export_plane.trigger()  # the app goes on working: the same failure is said once
+    window.window_actions.export_plane.trigger()  # the app goes on working: the same failure is said once
     assert len(window.open_messages()) == 2
 
 

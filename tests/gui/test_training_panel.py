@@ -67,8 +67,8 @@ def start_a_long_run(qtbot, panel, monkeypatch, epochs: int = 50) -> list[int]:
 
 def test_action_opens_the_panel(studio):
     win, panel = studio
-    assert win.actions.train.objectName() == "action_train"
-    assert win.actions.train in win.actions.model_menu.actions()
+    assert win.window_actions.train.objectName() == "action_train"
+    assert win.window_actions.train in win.window_actions.model_menu.actions()
     assert panel.objectName() == "training_panel" and panel.isVisible()
     assert win.open_training() is panel  # one studio per window
 
@@ -124,7 +124,7 @@ def test_a_short_run_reports_draws_curves_and_plane_and_saves_a_model_that_loads
     assert model.card["command"].startswith("vaedesk train --kind vae --latent-dim 2 --epochs 2")
     assert "--limit 512" in model.card["command"]
     assert [h["epoch"] for h in model.card["history"]] == [1, 2]
-    assert name in [a.data() for a in win.actions.models.actions()]  # in the window's Model menu
+    assert name in [a.data() for a in win.window_actions.models.actions()]  # in the window's Model menu
     assert not [p for p in user_models_dir().iterdir() if p.name.startswith(".")]  # no temporary files
 
 

@@ -32,7 +32,7 @@ def test_views_switch_keep_pins_on_their_latents_and_are_remembered(qtbot, expla
     explanation_references("mnist-vae-16d")
     win = _open(qtbot, "mnist-vae-16d")
     model = vaedesk.load_model("mnist-vae-16d")
-    actions = win.actions
+    actions = win.window_actions
     assert win.model_info.view.kind == "pca" and actions.view_pca.isChecked() and actions.view_lda.isEnabled()
     pin = win.add_pin(0.5, -0.5)
     pin_latent = win.model_info.view.to_latent(np.array([0.5, -0.5]))
@@ -60,13 +60,13 @@ def test_views_switch_keep_pins_on_their_latents_and_are_remembered(qtbot, expla
     assert win.plane.axis_labels()[0].startswith("z")
     win.close()
     again = _open(qtbot, "mnist-vae-16d")  # remembered for this model
-    assert again.model_info.view.kind == "dims" and again.actions.view_dims.isChecked()
+    assert again.model_info.view.kind == "dims" and again.window_actions.view_dims.isChecked()
     again.close()
 
 
 def test_a_two_dimensional_model_has_no_views_to_choose(qtbot, default_reference):
     win = _open(qtbot, "mnist-vae-2d")
-    assert not win.actions.view_pca.isEnabled() and not win.actions.view_neighbors.isEnabled()
+    assert not win.window_actions.view_pca.isEnabled() and not win.window_actions.view_neighbors.isEnabled()
     assert win.model_info.view.axis_labels == ("z1", "z2")
     z = np.array([[0.3, -1.2]])
     np.testing.assert_allclose(win.model_info.view.to_plane(z), z)
@@ -79,7 +79,7 @@ def test_the_neighbourhood_view_places_drawings_among_their_class(qtbot, monkeyp
     pytest.importorskip("umap")
     monkeypatch.setenv("VAEDESK_NEIGHBOUR_POINTS", "1500")  # a quick map, in the model process too
     win = _open(qtbot, "mnist-vae-16d")
-    _switch_view(qtbot, win, win.actions.view_neighbors)
+    _switch_view(qtbot, win, win.window_actions.view_neighbors)
     view = win.model_info.view
     assert view.kind == "neighbors" and win.plane.axis_labels() == ("UMAP 1", "UMAP 2")
     info = win.model_info

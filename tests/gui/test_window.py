@@ -31,7 +31,7 @@ def test_window_parts_have_stable_names(window):
     for name in ("canvas", "latent_plane", "preview", "morph_panel"):
         assert window.findChild(QWidget, name) is not None, name
     for name in ("clear", "undo", "redo", "export_gif", "open_image"):
-        assert getattr(window.actions, name).objectName() == f"action_{name}"
+        assert getattr(window.window_actions, name).objectName() == f"action_{name}"
     assert "ready" in window.statusBar().currentMessage()
     assert len(window.model_info.scatter_xy) == 10_000
 
@@ -121,7 +121,7 @@ def test_click_on_plane_pins_and_previews_the_decoding(qtbot, window):
 def test_switch_to_autoencoder_shows_a_point(qtbot, window):
     draw_strokes(qtbot, window.canvas, draw_digit(1, np.random.default_rng(0)))
     wait_for_final_posterior(qtbot, window)
-    action = next(a for a in window.actions.models.actions() if a.data() == "mnist-ae-2d")
+    action = next(a for a in window.window_actions.models.actions() if a.data() == "mnist-ae-2d")
     with qtbot.waitSignal(window.model_ready, timeout=LOAD_TIMEOUT):
         action.trigger()
     result = wait_for_final_posterior(qtbot, window)
@@ -214,11 +214,11 @@ def test_open_image_save_and_reopen_drawing(qtbot, window, tmp_path):
 def test_undo_redo_clear_actions(qtbot, window):
     draw_strokes(qtbot, window.canvas, draw_digit(4, np.random.default_rng(0)))
     count = len(window.canvas.strokes())
-    window.actions.undo.trigger()
+    window.window_actions.undo.trigger()
     assert len(window.canvas.strokes()) == count - 1
-    window.actions.redo.trigger()
+    window.window_actions.redo.trigger()
     assert len(window.canvas.strokes()) == count
-    window.actions.clear.trigger()
+    window.window_actions.clear.trigger()
     assert window.canvas.is_empty()
     qtbot.waitUntil(lambda: window.last_encode is None, timeout=5_000)
 
@@ -227,7 +227,7 @@ def test_undo_redo_clear_actions(qtbot, window):
 def test_pen_width_and_model_are_remembered(qtbot):
     first, _ = open_window(qtbot)
     first.pen_slider.setValue(170)
-    action = next(a for a in first.actions.models.actions() if a.data() == "mnist-ae-2d")
+    action = next(a for a in first.window_actions.models.actions() if a.data() == "mnist-ae-2d")
     with qtbot.waitSignal(first.model_ready, timeout=LOAD_TIMEOUT):
         action.trigger()
     first.close()
@@ -284,7 +284,7 @@ def test_morph_through_a_drawing_and_pins(qtbot, window):
 
 def test_manifold_overlay_follows_the_view_with_square_cells(qtbot, window):
     window.plane.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
-    window.actions.manifold.setChecked(True)
+    window.window_actions.manifold.setChecked(True)
 
     def covers_view_with_square_cells():
         rect = window.plane.manifold_rect()
@@ -297,7 +297,7 @@ def test_manifold_overlay_follows_the_view_with_square_cells(qtbot, window):
     qtbot.waitUntil(covers_view_with_square_cells, timeout=10_000)
     window.plane.setRange(xRange=(2, 3), yRange=(2, 3), padding=0)  # pan and zoom: it follows
     qtbot.waitUntil(covers_view_with_square_cells, timeout=10_000)
-    window.actions.manifold.setChecked(False)
+    window.window_actions.manifold.setChecked(False)
     assert window.plane.manifold_rect() is None
 
 
@@ -365,7 +365,7 @@ def test_a_killed_model_process_is_one_message_and_the_model_comes_back(qtbot, w
 def test_standard_keys_have_every_binding_and_the_plane_zooms_by_key(window):
     from PySide6.QtGui import QKeySequence
 
-    actions = window.actions
+    actions = window.window_actions
     redo = [key.toString() for key in actions.redo.shortcuts()]
     assert "Ctrl+Shift+Z" in redo and "Ctrl+Y" in redo  # both, as the user guide promises
     assert [key.toString() for key in actions.play_morph.shortcuts()] == ["Space"]

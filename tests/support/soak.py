@@ -244,7 +244,7 @@ class _Driver:
         return True
 
     def clear_pins(self) -> None:
-        self.win.actions.clear_pins.trigger()
+        self.win.window_actions.clear_pins.trigger()
         self.bot.wait(1)
 
     def keep(self) -> None:
@@ -268,7 +268,7 @@ class _Driver:
         current = self.win.model_info.name
         if name is None:
             name = str(self.rng.choice([m for m in MODELS if m != current]))
-        action = next(a for a in self.win.actions.models.actions() if a.data() == name)
+        action = next(a for a in self.win.window_actions.models.actions() if a.data() == name)
         self.ready.clear()
         action.trigger()
         self.bot.waitUntil(lambda: name in self.ready, timeout=LOAD_TIMEOUT_MS)

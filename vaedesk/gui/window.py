@@ -69,16 +69,16 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.settings = open_settings()
         # Before any widget exists, so that every one starts in the theme's colours.
-        self._theme = apply_theme(self.settings.value("theme", DEFAULT_THEME, type=str))
+        self._theme = apply_theme(str(self.settings.value("theme", DEFAULT_THEME, type=str)))
         self.workspace = Workspace()
         self.client = WorkerClient(self)
         self.messages = MessageBoxes(self)
         self.training_panel: TrainingPanel | None = None
         self._close_confirmed = False  # by the Quit action, so closeEvent does not ask again
         self._build_layout()
-        self._create_controllers(model or self.settings.value("model", DEFAULT_MODEL, type=str))
-        self.actions = WindowActions(self)
-        self.actions.check_theme(self._theme)
+        self._create_controllers(model or str(self.settings.value("model", DEFAULT_MODEL, type=str)))
+        self.window_actions = WindowActions(self)
+        self.window_actions.check_theme(self._theme)
         self._wire()
         self.draw_panel.set_pen_scale(restore_window(self.settings, self))
         self.autosave.restore()
@@ -114,7 +114,8 @@ class MainWindow(QMainWindow):
         self.traversal_view, self.attribute_panel = tabs.traversal_view, tabs.attribute_panel
 
         splitter = self.splitter = QSplitter()
-        for index, (widget, stretch) in enumerate(((left, 0), (self.plane, 1), (tabs, 0))):
+        panes: tuple[tuple[QWidget, int], ...] = ((left, 0), (self.plane, 1), (tabs, 0))  # (pane, stretch)
+        for index, (widget, stretch) in enumerate(panes):
             splitter.addWidget(widget)
             splitter.setStretchFactor(index, stretch)
         splitter.setSizes([340, 640, 300])
@@ -150,9 +151,8 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         self.models.shown.connect(self._on_model_shown)
-        self.models.reverted.connect(self.actions.check_model)
-        self.drawing.posterior_shown.connect(lambda result: result is not None and self.posterior_changed.emit(
-            result.posterior))
+        self.models.reverted.connect(self.window_actions.check_model)
+        self.drawing.posterior_shown.connect(self._pass_on_posterior)
         self.drawing.samples_shown.connect(self.samples_shown)
         self.subject.changed.connect(self.subject_changed)
         self.pins.preview_changed.connect(self.preview_changed)
@@ -167,12 +167,16 @@ class MainWindow(QMainWindow):
         self.canvas.history_changed.connect(self._update_history_actions)
         self._update_history_actions()
 
+    def _pass_on_posterior(self, result: EncodeResult | None) -> None:
+        if result is not None:
+            self.posterior_changed.emit(result.posterior)
+
     def _on_model_shown(self, info: ModelInfo) -> None:
-        self.actions.check_model(self.models.key)
-        self.actions.check_view(info.view.kind, info.latent_dim > 2)
+        self.window_actions.check_model(self.models.key)
+        self.window_actions.check_view(info.view.kind, info.latent_dim > 2)
         is_vae = info.kind == "vae"
         self.resample_button.setEnabled(is_vae)
-        self.actions.resample.setEnabled(is_vae)
+        self.window_actions.resample.setEnabled(is_vae)
         note, self.autosave.restored_note = self.autosave.restored_note, ""
         self.statusBar().showMessage(self.models.ready_text(info, note))
         self.setWindowTitle(f"vaedesk — {info.name}")
@@ -189,8 +193,8 @@ class MainWindow(QMainWindow):
         self.insight_tabs.setCurrentIndex(DECODE_TAB)  # the preview shows it
 
     def _update_history_actions(self) -> None:
-        for action, button, enabled in ((self.actions.undo, self.undo_button, self.canvas.can_undo()),
-                                        (self.actions.redo, self.redo_button, self.canvas.can_redo())):
+        for action, button, enabled in ((self.window_actions.undo, self.undo_button, self.canvas.can_undo()),
+                                        (self.window_actions.redo, self.redo_button, self.canvas.can_redo())):
             action.setEnabled(enabled)
             button.setEnabled(enabled)
 
@@ -237,8 +241,8 @@ class MainWindow(QMainWindow):
 
     def switch_model(self, name: str) -> None:
         """Load a model by name or checkpoint path; the window updates when it is ready."""
-        if name not in self.actions.model_names():
-            self.actions.populate_models(extra=name)  # a checkpoint opened by path
+        if name not in self.window_actions.model_names():
+            self.window_actions.populate_models(extra=name)  # a checkpoint opened by path
         self.models.switch(name)
 
     def set_view(self, kind: str) -> None:
@@ -283,7 +287,7 @@ class MainWindow(QMainWindow):
     def set_theme(self, name: str) -> None:
         """Give the app theme ``name`` now (View -> Theme) and remember it."""
         self._theme = apply_theme(name)
-        self.actions.check_theme(self._theme)
+        self.window_actions.check_theme(self._theme)
         self.settings.setValue("theme", self._theme)
         self.settings.sync()
 
@@ -378,12 +382,13 @@ class MainWindow(QMainWindow):
         return self.training_panel
 
     def _send_drawing_to_training(self, _posterior: object = None) -> None:
+        assert self.training_panel is not None  # connected once the studio exists
         shown = self.drawing.last_encode
         self.training_panel.set_drawing(shown.input if shown is not None else None)
 
     def _on_model_trained(self, path: str) -> None:
-        self.actions.populate_models()
-        self.actions.check_model(self.models.key)
+        self.window_actions.populate_models()
+        self.window_actions.check_model(self.models.key)
         self.statusBar().showMessage(f"Trained {Path(path).stem}: choose it in the Model menu to explore it.")
 
     # ------------------------------------------------------------------ lifetime

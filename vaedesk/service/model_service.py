@@ -26,7 +26,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import numpy as np
 
@@ -63,12 +63,16 @@ from vaedesk.service.protocol import (
     MorphRequest,
     PriorSamplesResult,
     ReferenceReady,
+    Request,
     Stop,
     TraversalRequest,
     TraversalResult,
 )
 
 if TYPE_CHECKING:
+    from vaedesk.insight.explanation import ModelReference
+    from vaedesk.latent.views import LatentView
+    from vaedesk.model.model import Model
     from vaedesk.state.session import Drawing
     from vaedesk.state.workspace import ResolvedEndpoint
 
@@ -108,7 +112,10 @@ def _return_free_memory() -> None:
         _malloc_trim(0)
 
 
-_malloc_trim = None
+# libc's malloc_trim once looked up; False where there is none.
+_malloc_trim: Callable[[int], int] | Literal[False] | None = None
+
+_R = TypeVar("_R", bound=Request)
 
 
 class _Slot:
@@ -132,12 +139,13 @@ class ModelService:
         # One entry per channel that went from idle to pending (None: stop): the order of work.
         self._wakes: queue.SimpleQueue[Channel | None] = queue.SimpleQueue()
         self._cancelled_export = 0  # exports with this request id or an older one stop
-        self.model = None
-        self.view = None
+        self.model: Model | None = None
+        self.view: LatentView | None = None
         self.test_means: np.ndarray | None = None  # (T, D) posterior means of the shown test set
-        self.reference = None  # explain.ModelReference of the model, once built
+        self.reference: ModelReference | None = None  # what explanations compare with, once built
         self._reference_thread: threading.Thread | None = None
-        self._training_split = None  # (data folder, its training images) for the nearest digits
+        # ((data folder, categories), its training images) for the nearest digits
+        self._training_split: tuple[tuple[object, object], np.ndarray] | None = None
         self.generation = 0
         # Samples reuse one seed, so they move smoothly with the drawing; "Resample" picks a new one.
         self.sample_seed = 0
@@ -150,7 +158,8 @@ class ModelService:
             Channel.INSIGHT: self._insight, Channel.TRAVERSAL: self._traversal, Channel.LATENT: self._decode_latent,
             Channel.ATTRIBUTE: self._attribute,
         }
-        self._information = None  # (model, each dimension's average KL), for the traversals
+        # (model, each dimension's average KL), for the traversals
+        self._information: tuple[Model, np.ndarray] | None = None
 
     # -- called from any thread -----------------------------------------------------------
     def submit(self, envelope: Envelope) -> None:
@@ -241,7 +250,7 @@ class ModelService:
         from vaedesk.model.encodings import cached_means
         from vaedesk.model.model import load_model
 
-        request: LoadRequest = envelope.request
+        request = _request(envelope, LoadRequest)
         model = load_model(request.name)
         self.reference = None
         data_note = trained_on(model.card)[1]  # a Fashion-MNIST model shows Fashion-MNIST
@@ -261,7 +270,7 @@ class ModelService:
         )
         self._prepare_reference(model, self.generation)
 
-    def _fit_view(self, model, kind: str, test_means: np.ndarray, test_labels: np.ndarray):
+    def _fit_view(self, model: Model, kind: str, test_means: np.ndarray, test_labels: np.ndarray) -> LatentView:
         """The view of the model's latent space: the linear ones from the test-set means (in
         milliseconds); the neighbourhood map from the training means, cached per model (a
         minute the first time)."""
@@ -274,7 +283,7 @@ class ModelService:
             information = self._dimension_information(model)
         return fit_view(model, kind, test_means, test_labels, information=information)
 
-    def _dimension_information(self, model) -> np.ndarray:
+    def _dimension_information(self, model: Model) -> np.ndarray:
         """Each dimension's average KL over the model's test set (once per model)."""
         if self._information is None or self._information[0] is not model:
             from vaedesk.data.datasets import model_split
@@ -284,7 +293,7 @@ class ModelService:
             self._information = (model, dimension_information(model, test.images))
         return self._information[1]
 
-    def _prepare_reference(self, model, generation: int) -> None:
+    def _prepare_reference(self, model: Model, generation: int) -> None:
         """Build what explanations compare a drawing with (cached per model: only a model's
         first load on a machine takes seconds) beside the requests, so drawing never waits."""
         def build() -> None:
@@ -311,22 +320,29 @@ class ModelService:
         if thread is not None:
             thread.join()
 
-    def _require_model(self):
+    def _require_model(self) -> Model:
         if self.model is None:
             raise VaedeskError("no model is loaded")
         return self.model
 
+    def _require_view(self) -> LatentView:
+        """The shown model's view (loaded with the model)."""
+        if self.view is None:
+            raise VaedeskError("no model is loaded")
+        return self.view
+
     def _encode(self, envelope: Envelope) -> None:
-        request: EncodeRequest = envelope.request
+        request = _request(envelope, EncodeRequest)
         model = self._require_model()
         x = _model_input(request.drawing)
         if request.seed is not None:
             self.sample_seed = request.seed
         posterior = model.encode(x[None])
         mean = posterior.mean[0]
-        view = self.view
+        view = self._require_view()
         samples_z = posterior.sample(SAMPLE_COUNT, np.random.default_rng(self.sample_seed))[0]
-        cov_xy = None if posterior.logvar is None else view.project_gaussian(mean, posterior.std[0] ** 2)[1]
+        std = posterior.std
+        cov_xy = None if std is None else view.project_gaussian(mean, std[0] ** 2)[1]
         if posterior.logvar is None:
             samples_z = samples_z[:0]  # an autoencoder's "samples" would all be its point
         samples_xy = view.to_plane(samples_z) if len(samples_z) else np.zeros((0, 2))
@@ -358,33 +374,34 @@ class ModelService:
         report = explain(self._require_model(), x, samples=samples, neighbours=NEIGHBOURS, reference=reference,
                          iwae_samples=iwae_samples)
         images = self._training_images()[report.neighbours].astype(np.float32) / np.float32(255)
-        xy = self.view.to_plane(reference.train_means[report.neighbours])
+        xy = self._require_view().to_plane(reference.train_means[report.neighbours])
         self._send(InsightResult(channel, envelope.request_id, self.generation, report, images, xy))
 
     def _training_images(self) -> np.ndarray:
         """The shown model's training images (what its explanations' neighbours index)."""
         from vaedesk.data.datasets import model_split
 
-        training = self.model.card.get("training") or {}
+        card = self._require_model().card
+        training = card.get("training") or {}
         key = training.get("data_dir"), training.get("categories")
         if self._training_split is None or self._training_split[0] != key:
-            self._training_split = (key, model_split(self.model.card, "train", as_uint8=True).images)
+            self._training_split = (key, model_split(card, "train", as_uint8=True).images)
         return self._training_split[1]
 
     def _insight(self, envelope: Envelope) -> None:
-        request: ExplainRequest = envelope.request
+        request = _request(envelope, ExplainRequest)
         self._explain(Channel.INSIGHT, envelope, _model_input(request.drawing), INSIGHT_SAMPLES, iwae_samples=0)
 
     def _likelihood(self, envelope: Envelope) -> None:
-        request: ExplainRequest = envelope.request
+        request = _request(envelope, ExplainRequest)
         self._explain(Channel.LIKELIHOOD, envelope, _model_input(request.drawing), LIKELIHOOD_SAMPLES,
                       iwae_samples=LIKELIHOOD_SAMPLES)
 
     def _lens(self, envelope: Envelope) -> None:
-        request: LensRequest = envelope.request
+        request = _request(envelope, LensRequest)
         # From the posterior's mean, along the plane only: above two dimensions the other
         # coordinates stay the drawing's own, not the plane's origin.
-        view = self.view
+        view = self._require_view()
         z = (np.asarray(request.mean, np.float64) + view.to_latent(np.asarray(request.points, np.float64))
              - view.to_latent(np.asarray(request.mean_xy, np.float64)))
         images = self._require_model().decode(z)
@@ -395,27 +412,27 @@ class ModelService:
     def _traversal(self, envelope: Envelope) -> None:
         from vaedesk.latent.traversal import traverse
 
-        request: TraversalRequest = envelope.request
+        request = _request(envelope, TraversalRequest)
         model = self._require_model()
         if request.latent is not None:
             origin = np.asarray(request.latent, np.float64)
         else:
-            origin = self.view.to_latent(np.array([request.xy], np.float64))[0]
+            origin = self._require_view().to_latent(np.array([request.xy], np.float64))[0]
         result = traverse(model, origin, steps=request.steps, information=self._dimension_information(model))
         self._send(TraversalResult(Channel.TRAVERSAL, envelope.request_id, self.generation, result,
-                                           self.view.to_plane(origin[None])[0]))
+                                           self._require_view().to_plane(origin[None])[0]))
 
     def _decode_latent(self, envelope: Envelope) -> None:
-        request: LatentRequest = envelope.request
+        request = _request(envelope, LatentRequest)
         latent = np.asarray(request.latent, np.float64)[None]
         images = self._require_model().decode(latent)
         self._send(DecodeResult(Channel.LATENT, envelope.request_id, self.generation,
-                                       self.view.to_plane(latent), images))
+                                       self._require_view().to_plane(latent), images))
 
     def _attribute(self, envelope: Envelope) -> None:
         from vaedesk.latent.attributes import attribute_vector, group_latents
 
-        request: AttributeRequest = envelope.request
+        request = _request(envelope, AttributeRequest)
         model = self._require_model()
 
         def latents(members) -> np.ndarray:
@@ -428,10 +445,11 @@ class ModelService:
                                            group_a.mean(0), vector, (len(group_a), len(group_b))))
 
     def _density(self, envelope: Envelope) -> None:
-        request: CountRequest = envelope.request
-        if self.reference is None:
+        request = _request(envelope, CountRequest)
+        reference = self.reference
+        if reference is None:
             return  # still being built: reference_ready asks again
-        xy = self.view.to_plane(self.reference.train_means)
+        xy = self._require_view().to_plane(reference.train_means)
         low, high = xy.min(axis=0), xy.max(axis=0)
         pad = 0.1 * (high - low).max()
         extent = (float(low[0] - pad), float(high[0] + pad), float(low[1] - pad), float(high[1] + pad))
@@ -439,7 +457,7 @@ class ModelService:
                                          density(xy, extent, bins=request.n), extent))
 
     def _prior_samples(self, envelope: Envelope) -> None:
-        request: CountRequest = envelope.request
+        request = _request(envelope, CountRequest)
         model = self._require_model()
         rng = np.random.default_rng()
         prior = model.decode(rng.standard_normal((request.n, model.latent_dim)).astype(np.float32))
@@ -451,18 +469,21 @@ class ModelService:
                                               prior, model.decode(z)))
 
     def _decode_points(self, envelope: Envelope) -> None:
-        request: DecodeRequest = envelope.request
+        request = _request(envelope, DecodeRequest)
         model = self._require_model()
         points = np.asarray(request.points, np.float64).reshape(-1, 2)
-        images = model.decode(self.view.to_latent(points)) if len(points) else np.zeros((0, 28, 28), np.float32)
+        if len(points):
+            images = model.decode(self._require_view().to_latent(points))
+        else:
+            images = np.zeros((0, 28, 28), np.float32)
         self._send(DecodeResult(envelope.channel, envelope.request_id, self.generation, points, images,
                                        ids=request.ids))
 
     def _grid(self, envelope: Envelope) -> None:
-        request: GridRequest = envelope.request
+        request = _request(envelope, GridRequest)
         model = self._require_model()
         points = grid(request.x_range, request.y_range, request.n)
-        images = model.decode(self.view.to_latent(points))
+        images = model.decode(self._require_view().to_latent(points))
         self._send(DecodeResult(Channel.GRID, envelope.request_id, self.generation, points, images,
                                        tile=tile(images, request.n), x_range=request.x_range,
                                        y_range=request.y_range))
@@ -470,34 +491,54 @@ class ModelService:
     def _morph_endpoints(self, endpoints: Sequence[ResolvedEndpoint]) -> list[np.ndarray]:
         """The endpoints as morphing.resolve_endpoint takes them: latent vectors for plane
         points, 28x28 model inputs for drawings (encoded there to their posterior mean)."""
-        return [self.view.to_latent(np.array([e.xy], np.float64))[0] if e.xy is not None
-                else _model_input(e.drawing) for e in endpoints]
+        return [self._require_view().to_latent(np.array([e.xy], np.float64))[0] if e.xy is not None
+                else _model_input(_endpoint_drawing(e)) for e in endpoints]
 
     def _morph(self, envelope: Envelope) -> None:
         from vaedesk.latent.morphing import morph_path
 
-        request: MorphRequest = envelope.request
+        request = _request(envelope, MorphRequest)
         model = self._require_model()
         latents = morph_path(model, self._morph_endpoints(request.endpoints), request.frames, request.method,
                              request.easing)
         self._send(DecodeResult(Channel.MORPH, envelope.request_id, self.generation,
-                                       self.view.to_plane(latents), model.decode(latents)))
+                                       self._require_view().to_plane(latents), model.decode(latents)))
 
     def _export(self, envelope: Envelope) -> None:
         from vaedesk.latent.morphing import morph_frames
 
-        request: ExportRequest = envelope.request
+        request = _request(envelope, ExportRequest)
         spec = request.morph
         frames = morph_frames(self._require_model(), self._morph_endpoints(spec.endpoints), spec.frames,
                               spec.method, spec.easing)
-        options = dict(size=request.size, pingpong=request.pingpong,
-                       progress=lambda done, total: self._send(ExportProgress(done, total)),
-                       should_cancel=lambda: self._cancelled_export >= envelope.request_id)
+        def progress(done: int, total: int) -> None:
+            self._send(ExportProgress(done, total))
+
+        def should_cancel() -> bool:
+            return self._cancelled_export >= envelope.request_id
+
         if request.format == "gif":
-            path = save_gif(frames, request.path, fps=request.fps, **options)
+            path = save_gif(frames, request.path, fps=request.fps, size=request.size, pingpong=request.pingpong,
+                            progress=progress, should_cancel=should_cancel)
         else:
-            path = save_png_frames(frames, request.path, **options)
+            path = save_png_frames(frames, request.path, size=request.size, pingpong=request.pingpong,
+                                   progress=progress, should_cancel=should_cancel)
         self._send(ExportFinished(str(path)))
+
+
+def _request(envelope: Envelope, kind: type[_R]) -> _R:
+    """The envelope's request, which its channel's handler knows the type of."""
+    request = envelope.request
+    if not isinstance(request, kind):
+        raise TypeError(f"{envelope.channel.value} got a {type(request).__name__}, not a {kind.__name__}")
+    return request
+
+
+def _endpoint_drawing(endpoint: ResolvedEndpoint) -> Drawing:
+    """The drawing of an endpoint that is not a plane point."""
+    if endpoint.drawing is None:
+        raise VaedeskError("a morph endpoint has neither a point nor a drawing")
+    return endpoint.drawing
 
 
 def _model_input(drawing: Drawing) -> np.ndarray:

@@ -206,6 +206,7 @@ class ChildProcess:
 
     def _forward_stderr(self, process: subprocess.Popen) -> None:
         """The child's warnings and tracebacks into the app's log, a line at a time."""
+        assert process.stderr is not None  # forwarded only when piped
         for line in process.stderr:
             text = line.decode("utf-8", "replace").rstrip()
             if text:

@@ -41,6 +41,7 @@ class TrainingData:
             if class_names(config.data_dir) is not None:
                 raise TrainingError("--sketches draws digits: it needs digit data such as MNIST, not "
                                     f"{dataset_name(config.data_dir)}")
+            assert pen is not None  # loaded above whenever there are sketches
             pool, targets = sketch_pairs(train_split.images, train_split.labels, pen.numpy())
             drawn, drawn_targets = torch.from_numpy(pool), torch.from_numpy(targets)
         return cls(torch.from_numpy(train_split.images), torch.from_numpy(test_split.images).to(device), pen,
@@ -62,7 +63,7 @@ class TrainingData:
             inputs = augment(targets, generator, config.augment, pen, config.pen_style, config.elastic)
         else:
             inputs = targets
-        if self.drawn is not None:
+        if self.drawn is not None and self.drawn_targets is not None:  # set together
             # Some rows become synthetic drawings, asked to reconstruct their paired digit.
             chosen = (torch.rand(len(targets), generator=generator) < config.sketches).nonzero().squeeze(1)
             if chosen.numel():

@@ -68,7 +68,8 @@ def write_checkpoint(run_dir: str | os.PathLike, config: TrainConfig, command: s
     their average), the optimiser and schedule, the random streams and the loss history."""
     import torch
 
-    rng = {"torch": torch.random.get_rng_state(), "generator": generator.get_state()}
+    rng: dict[str, torch.Tensor | list[torch.Tensor]] = {
+        "torch": torch.random.get_rng_state(), "generator": generator.get_state()}
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         rng["cuda"] = torch.cuda.get_rng_state_all()
     average = optimisation.average

@@ -26,7 +26,7 @@ import sys
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -47,6 +47,9 @@ from vaedesk.service.protocol import (
     Stop,
     TrainingRun,
 )
+
+if TYPE_CHECKING:
+    from vaedesk.latent.projection import Projection
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +152,7 @@ class _Run:
 
     def __init__(self, request: dict[str, Any], controls: _Controls, messages: _Messages) -> None:
         self.request, self.controls, self.messages = request, controls, messages
-        self.projection = None
+        self.projection: Projection | None = None  # the plane of the latest snapshot
         self.epochs_done = 0.0
         self.saved = ""  # the model of the last completed epoch, kept when the run ends otherwise
         self.net = None  # the latest weights seen: after the run, hovers decode with them

@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 from vaedesk.errors import VaedeskError
 from vaedesk.model.card import KINDS, MAX_WIDTH
@@ -135,7 +135,8 @@ class TrainConfig:
             if isinstance(value, bool) or not isinstance(value, kind):
                 noun = "whole number" if kind is numbers.Integral else "number"
                 problems.append(f"{label} must be a {noun}, not {_shown(value)}")
-            elif not ((kind is numbers.Integral or math.isfinite(value)) and in_range(value)):
+            # value is an instance of kind (Integral or Real), so a Real
+            elif not ((kind is numbers.Integral or math.isfinite(cast(numbers.Real, value))) and in_range(value)):
                 problems.append(f"{label} must be {expected}, not {_shown(value)}")
 
         whole, real = numbers.Integral, numbers.Real

@@ -43,7 +43,8 @@ class WeightAverage:
 
     @torch.no_grad()
     def update(self, net: AutoEncoder) -> None:
-        ours, theirs = list(self.net.parameters()), list(net.parameters())
+        ours: list[torch.Tensor] = list(self.net.parameters())
+        theirs = list(net.parameters())
         torch._foreach_lerp_(ours, [t.detach() for t in theirs], 1.0 - self.decay)
 
 

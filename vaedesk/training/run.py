@@ -105,6 +105,7 @@ def _run(request: TrainingRequest, emit: Callable[[Event], None],
             config = dataclasses.replace(config, device=request.device)
         command = resume["command"]
     else:
+        assert request.config is not None  # a run that resumes nothing has settings (checked on creation)
         config = dataclasses.replace(request.config)  # train() fills in a fine-tuned model's architecture
         command = request.command
     out = Path(request.out) if request.out is not None else (

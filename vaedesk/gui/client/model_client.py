@@ -17,10 +17,10 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
 
 from vaedesk.service.process import ChildProcess, running_children
 from vaedesk.service.protocol import (
@@ -50,6 +50,8 @@ from vaedesk.service.protocol import (
     MorphRequest,
     PriorSamplesResult,
     ReferenceReady,
+    Request,
+    Result,
     TraversalRequest,
     TraversalResult,
 )
@@ -180,7 +182,7 @@ class WorkerClient(QObject):
         self.worker.failed.connect(self._on_failed)
         self.worker.ended.connect(self._on_process_ended)
         # Each channel's subscribers (subscribe); the signals above stay for whoever wants all.
-        self._subscribers: dict[Channel, list[Callable[[object], None]]] = {}
+        self._subscribers: dict[Channel, list[Callable[[Any], None]]] = {}
         self._failure_subscribers: dict[Channel, list[Callable[[str], None]]] = {}
         self.model_loaded.connect(lambda info: self._route(Channel.LOAD, info))
         self.encoded.connect(lambda result: self._route(Channel.ENCODE, result))
@@ -189,11 +191,14 @@ class WorkerClient(QObject):
         self.failed.connect(self._route_failure)
 
     # -- routing: each result to the subscribers of its channel -----------------------------
-    def subscribe(self, channel: Channel, slot: Callable[[object], None] | None = None,
+    def subscribe(self, channel: Channel, slot: Callable[[Any], None] | None = None,
                   failed: Callable[[str], None] | None = None) -> None:
         """Call ``slot(result)`` with each wanted result on ``channel`` (the ModelInfo on LOAD,
         the EncodeResult on ENCODE) and ``failed(message)`` when a request on it fails, in
-        the order subscribed."""
+        the order subscribed.
+
+        ``slot`` takes ``Any``: which result a channel carries is known only at run time (see
+        :class:`~vaedesk.service.protocol.Channel`), so each slot is typed for its own."""
         if slot is not None:
             self._subscribers.setdefault(channel, []).append(slot)
         if failed is not None:
@@ -258,15 +263,15 @@ class WorkerClient(QObject):
             self._shown[Channel.ENCODE] = posterior.request_id
             self.encoded.emit(posterior)
             shown = True
-        if own:
+        if own and samples is not None:
             shown = self._deliver(samples, self.decoded) or shown
         if shown:
             self._frame.start()
 
-    def _on_reported(self, result) -> None:
+    def _on_reported(self, result: Result) -> None:
         self._deliver(result, self.reported)
 
-    def _deliver(self, result, signal: Signal) -> bool:
+    def _deliver(self, result: Result, signal: SignalInstance) -> bool:
         if result.channel.follows_encode:  # of the posterior shown, or of none
             wanted = (result.generation == self._shown_generation
                       and result.request_id == self._shown.get(Channel.ENCODE)
@@ -309,7 +314,7 @@ class WorkerClient(QObject):
         return self.worker.is_alive()
 
     # -- requests ---------------------------------------------------------------------------
-    def _send(self, channel: Channel, request: object) -> int:
+    def _send(self, channel: Channel, request: Request) -> int:
         request_id = next(self._ids)
         self.worker.send(Envelope(channel, request_id, self._generation, request))
         return request_id

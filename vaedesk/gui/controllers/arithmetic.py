@@ -4,6 +4,8 @@ decoded live, and named attributes kept in the workspace (and so in the session)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QInputDialog, QStatusBar
@@ -69,7 +71,7 @@ class AttributeController(QObject):
             out.append((f"Every kept drawing ({len(inputs)})",
                         lambda: Member("images", np.stack(inputs), f"{len(inputs)} kept drawings")))
         for i, image in enumerate(inputs):
-            out.append((f"Kept drawings/#{i + 1}", lambda image=image, i=i: Member("images", image[None], f"#{i + 1}")))
+            out.append((f"Kept drawings/#{i + 1}", _member("images", image[None], f"#{i + 1}")))
         if info is None:
             return out
         pins = workspace.pins()
@@ -78,15 +80,14 @@ class AttributeController(QObject):
             if len(pins) > 1:
                 out.append((f"Every pin ({len(pins)})", lambda: Member("latents", latents, f"{len(pins)} pins")))
             for k, latent in enumerate(latents):
-                out.append((f"Pins/Pin {k + 1}", lambda latent=latent, k=k: Member("latents", latent[None],
-                                                                                  f"pin {k + 1}")))
+                out.append((f"Pins/Pin {k + 1}", _member("latents", latent[None], f"pin {k + 1}")))
         names = info.class_names or tuple(str(d) for d in range(10))
         labels = info.scatter_labels
         for label, name in enumerate(names):
             index = np.flatnonzero(labels == label)
             if len(index):
                 out.append((f"Test digits labelled/{name} ({len(index)})",
-                            lambda index=index, name=name: Member("test", index, f"test: all {name}")))
+                            _member("test", index, f"test: all {name}")))
         out.append(("Test digit by number…", self._ask_test_digit))
         return out
 
@@ -144,7 +145,9 @@ class AttributeController(QObject):
             self.panel.set_edited_image(None)
             return
         self.panel.set_target(f"α × the attribute added to {subject[1]}.")
-        self.client.decode_latent(self.edited_latent())
+        latent = self.edited_latent()
+        assert latent is not None  # the attribute and the subject, both checked above
+        self.client.decode_latent(latent)
 
     def _on_decoded(self, result: DecodeResult) -> None:
         if self.panel.isVisible():
@@ -207,3 +210,8 @@ class AttributeController(QObject):
     def _on_shown(self) -> None:
         self.show_arrow()
         self.apply()
+
+
+def _member(kind: str, data: np.ndarray, label: str) -> Callable[[], Member]:
+    """A menu entry's maker of one fixed member (bound now, not to the loop's last value)."""
+    return lambda: Member(kind, data, label)

@@ -4,6 +4,8 @@ estimate once it lifts), and the per-dimension traversals of what the Dimensions
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QStatusBar, QWidget
@@ -18,6 +20,9 @@ from vaedesk.gui.plane.widget import LatentPlane
 from vaedesk.gui.widgets.insight_tabs import DISTRIBUTION_TAB, InsightTabs
 from vaedesk.service.protocol import Channel, DecodeResult, EncodeResult, InsightResult, LensRequest, TraversalResult
 from vaedesk.state.workspace import Workspace
+
+if TYPE_CHECKING:
+    from vaedesk.insight.report import DrawingReport
 
 # While the pen moves, the lens' decodings and the explanation follow at this interval (each
 # costs a few to 15 ms on the worker); a finished drawing gets them at once.
@@ -42,7 +47,7 @@ class InsightController(QObject):
         self.tabs, self.plane, self.status, self.messages = tabs, plane, status, messages
         self.lens, self.loss_view, self.nearest_view = tabs.lens, tabs.loss_view, tabs.nearest_view
         self.traversal_view = tabs.traversal_view
-        self.last_report = None
+        self.last_report: DrawingReport | None = None
         self._neighbours: InsightResult | None = None
         self._timer = QTimer(self, singleShot=True, interval=INSIGHT_INTERVAL_MS)
         self._timer.timeout.connect(self._request_insight)
@@ -65,6 +70,7 @@ class InsightController(QObject):
 
     def show_model(self) -> None:
         info = self.models.info
+        assert info is not None  # shown: a model has loaded
         self.traversal_view.clear()
         self.lens.set_axis_labels(*info.view.axis_labels)
         self.request_traversal()

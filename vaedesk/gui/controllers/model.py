@@ -5,6 +5,7 @@ view changes."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QSettings, Signal
@@ -17,6 +18,9 @@ from vaedesk.gui.settings import remember_view, view_kind
 from vaedesk.model.catalog import DEFAULT_MODEL
 from vaedesk.service.protocol import Channel, ModelInfo
 from vaedesk.state.workspace import Workspace
+
+if TYPE_CHECKING:
+    from vaedesk.latent.views import LatentView
 
 
 class ModelController(QObject):
@@ -37,7 +41,7 @@ class ModelController(QObject):
         self.settings, self.status, self.messages = settings, status, messages
         self.info: ModelInfo | None = None
         self.key = key
-        self._view_before: tuple[str, object] | None = None  # (model, the view pins are placed in)
+        self._view_before: tuple[str, LatentView] | None = None  # (model, the view pins are placed in)
         client.subscribe(Channel.LOAD, self._on_loaded, failed=self._on_failed)
 
     def switch(self, name: str) -> None:
@@ -78,7 +82,7 @@ class ModelController(QObject):
         if self.info is None and self.key != DEFAULT_MODEL:
             self.switch(DEFAULT_MODEL)  # e.g. a remembered checkpoint was deleted
         elif self.info is not None:
-            self.key = self.settings.value("model", DEFAULT_MODEL, type=str)
+            self.key = str(self.settings.value("model", DEFAULT_MODEL, type=str))
             self.reverted.emit(self.key)
 
     def ready_text(self, info: ModelInfo, note: str = "") -> str:

@@ -3,6 +3,8 @@ view, the encoded training set's density, and fresh samples from the prior besid
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QStatusBar, QWidget
 
@@ -28,10 +30,13 @@ class PlaneOverlays(QObject):
         self.density_shown = False
         plane.view_changed.connect(lambda *_: self._request_manifold())
         client.worker.reference_ready.connect(self._on_reference_ready)
+
+        def say(channel: Channel) -> Callable[[str], None]:
+            return lambda message: status.showMessage(f"{channel.value}: {message}", 8000)
+
         for channel, slot in ((Channel.GRID, self._on_manifold), (Channel.DENSITY, self._on_density),
                               (Channel.PRIOR_SAMPLES, self._on_prior_samples)):
-            client.subscribe(channel, slot, failed=lambda message, c=channel: status.showMessage(
-                f"{c.value}: {message}", 8000))
+            client.subscribe(channel, slot, failed=say(channel))
 
     def show_model(self) -> None:
         self._request_manifold()

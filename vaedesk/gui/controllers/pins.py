@@ -3,6 +3,8 @@ decodings in the pin strip, the chosen pin previewed, and the plane decoded unde
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QStatusBar
@@ -42,9 +44,12 @@ class PinsController(QObject):
         self.pin_strip.clicked.connect(lambda i: self.choose(workspace.pins()[i].id))
         self.pin_strip.remove_requested.connect(lambda i: workspace.remove_pin(workspace.pins()[i].id))
         workspace.pins_changed.connect(self._on_pins_changed)
+
+        def say(channel: Channel) -> Callable[[str], None]:
+            return lambda message: status.showMessage(f"{channel.value}: {message}", 8000)
+
         for channel, slot in ((Channel.HOVER, self._on_hover_decoded), (Channel.PINS, self._on_pins_decoded)):
-            client.subscribe(channel, slot, failed=lambda message, c=channel: status.showMessage(
-                f"{c.value}: {message}", 8000))
+            client.subscribe(channel, slot, failed=say(channel))
 
     def add(self, x: float, y: float) -> int | None:
         """Pin plane point (x, y) and choose it; returns its id (None beyond the limits)."""

@@ -41,7 +41,7 @@ class ModelCardDialog(QDialog):
         layout.addWidget(self.browser)
         layout.addWidget(buttons)
 
-    def show_card(self, path: Any, card: dict[str, Any]) -> None:
+    def show_card(self, path: Any, card: dict[str, Any] | None) -> None:
         """Show the model's card: its NAME.md beside ``path`` when it belongs to these
         weights, else one made now from ``card``; None ``card``: no model loaded yet."""
         intro = (f"**vaedesk {__version__}**: explore a Variational AutoEncoder by drawing. "

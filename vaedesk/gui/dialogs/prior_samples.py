@@ -16,7 +16,7 @@ from vaedesk.gui.widgets.images import ImageStrip
 class PriorSamplesDialog(QDialog):
     """A non-modal dialog (objectName ``prior_samples``) that deletes itself when closed."""
 
-    def __init__(self, prior: Sequence[np.ndarray], aggregate: Sequence[np.ndarray],
+    def __init__(self, prior: Sequence[np.ndarray] | np.ndarray, aggregate: Sequence[np.ndarray] | np.ndarray,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("prior_samples")

@@ -9,6 +9,7 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter, SVGExporter
@@ -45,7 +46,7 @@ def _closed_paths_understood() -> Iterator[None]:
     path for a point, so the close-path command ("Z") that Qt 6 writes stops it with a
     ValueError (a pyqtgraph bug, reported upstream). While this is active, each "Z" travels as "Z0,0",
     a token it can read, and is put back bare after the points are re-mapped."""
-    module = sys.modules[SVGExporter.__module__]
+    module: Any = sys.modules[SVGExporter.__module__]  # pyqtgraph's, untyped
     original = module.correctCoordinates
 
     def correct(node, defs, item, options):

@@ -210,7 +210,7 @@ class PinItem(pg.GraphicsObject):
         """A circle of ``radius_px`` device pixels around the pin, in item coordinates."""
         device = self.deviceTransform_()  # None until the widget has been laid out
         inverse, invertible = device.inverted() if device is not None else (None, False)
-        if not invertible:
+        if inverse is None or not invertible:
             # Not on screen yet: any small shape will do until the first layout.
             path = QPainterPath()
             path.addEllipse(QPointF(0.0, 0.0), 0.05, 0.05)

@@ -229,7 +229,8 @@ class LatentPlane(pg.PlotWidget):
         hover.setAlpha(200)
         self._hover_marker.setPen(recoloured(self._hover_marker.opts["pen"], hover))
         self._hover_marker.setBrush(pg.mkBrush(hover))
-        arrow = look.readable(ATTRIBUTE_COLOR.getRgb(), 4.5)
+        # PySide6's stub types getRgb() as object; it is a tuple of four ints.
+        arrow = look.readable(ATTRIBUTE_COLOR.getRgb(), 4.5)  # type: ignore[arg-type]
         self._arrow_line.setPen(recoloured(self._arrow_line.opts["pen"], arrow))
         self._arrow_head.setStyle(pen=pg.mkPen(arrow), brush=pg.mkBrush(arrow))
         self._arrow_label.setColor(arrow)
@@ -403,7 +404,7 @@ class LatentPlane(pg.PlotWidget):
         self._scatter_labels = np.zeros(0, np.int64)
         self._legend.clear()
         self._legend_samples.clear()
-        self._legend_names: tuple[str, ...] = ()
+        self._legend_names = ()
         self._legend.setVisible(False)
         self._scatter_xy = np.zeros((0, 2))
 
@@ -655,7 +656,8 @@ class LatentPlane(pg.PlotWidget):
             raise ValueError("manifold ranges must be (low, high) with low < high")
         self._manifold_source = (ink, (x0, x1), (y0, y1))
         look = self.plot_colors()
-        rgba = manifold_rgba(ink, look.background.getRgb()[:3], look.text.getRgb()[:3])
+        # PySide6's stub types getRgb() as object; it is a tuple of four ints.
+        rgba = manifold_rgba(ink, look.background.getRgb()[:3], look.text.getRgb()[:3])  # type: ignore[index]
         # Row-major ImageItem puts row 0 at the bottom (y up), so flip the tile.
         self._manifold.setImage(rgba[::-1], autoLevels=False, levels=None)
         self._manifold.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))

@@ -58,8 +58,9 @@ class InsightTabs(QTabWidget):
     def show_distribution(self, widget: QWidget | None = None) -> None:
         """Bring the posterior lens and the loss breakdown to the front (scrolled to ``widget``)."""
         self.setCurrentIndex(DISTRIBUTION_TAB)
-        if widget is not None:
-            self.currentWidget().ensureWidgetVisible(widget)
+        area = self.currentWidget()
+        if widget is not None and isinstance(area, QScrollArea):  # the tab is _scrolled
+            area.ensureWidgetVisible(widget)
 
 
 def _scrolled(content: QWidget, name: str) -> QScrollArea:
