@@ -107,10 +107,10 @@ def main() -> None:
         window.morph.export_to(OUT / "morph.gif", "gif")
         wait_until(lambda: bool(done))
     if wanted("manifold"):
-        window.actions.manifold.setChecked(True)
+        window.window_actions.manifold.setChecked(True)
         pause(2500)
         window.grab().save(str(OUT / "manifold.png"))
-        window.actions.manifold.setChecked(False)
+        window.window_actions.manifold.setChecked(False)
     if wanted("traversals", "views", "arithmetic"):
         traversals_screenshot(window)
     if wanted("training"):
@@ -123,13 +123,13 @@ def dark_screenshot(window: MainWindow) -> None:
     """The same window in the Dark theme, chosen as a user chooses it (View -> Theme), with the
     Distribution tab, where captions, plots and the loss's colours all have to read."""
     theme = window.theme()
-    next(a for a in window.actions.themes.actions() if a.data() == "dark").trigger()
+    next(a for a in window.window_actions.themes.actions() if a.data() == "dark").trigger()
     wait_until(lambda: window.last_report is not None and window.last_report.iwae_nats is not None)
     window.show_insight()
     pause(1500)
     window.grab().save(str(OUT / "dark.png"))
     window.insight_tabs.setCurrentIndex(0)
-    next(a for a in window.actions.themes.actions() if a.data() == theme).trigger()
+    next(a for a in window.window_actions.themes.actions() if a.data() == theme).trigger()
     pause(500)
 
 
@@ -187,7 +187,7 @@ def arithmetic_screenshot(window: MainWindow) -> None:
     ones (drawn and kept), added to a drawn 7 (the LDA view keeps the clusters apart)."""
     from vaedesk.attributes import Member
 
-    window.actions.view_lda.trigger()
+    window.window_actions.view_lda.trigger()
     wait_until(lambda: window.model_info.view.kind == "lda", timeout_s=120)
     rng = np.random.default_rng(0)
     for slant in (0.0, 0.0, 0.0, 0.45, 0.45, 0.45):
@@ -213,7 +213,7 @@ def arithmetic_screenshot(window: MainWindow) -> None:
     pause(1500)
     window.grab().save(str(OUT / "arithmetic.png"))
     window.insight_tabs.setCurrentIndex(0)
-    window.actions.view_pca.trigger()
+    window.window_actions.view_pca.trigger()
     wait_until(lambda: window.model_info.view.kind == "pca", timeout_s=120)
 
 

@@ -272,13 +272,9 @@ class Projection(LatentView):
             array.setflags(write=False)  # shared with callers; keep it immutable
         self.origin = orig
         self.components = comps
+        self.dim = int(comps.shape[1])
         self.axis_labels = (labels[0], labels[1])
         self.explained_variance_ratio = ratio
-
-    @property
-    def dim(self) -> int:
-        """The latent dimension D."""
-        return int(self.components.shape[1])
 
     def __repr__(self) -> str:
         return f"Projection(dim={self.dim}, axis_labels={self.axis_labels!r})"

@@ -49,7 +49,7 @@ from vaedesk.service.protocol import (
 )
 
 if TYPE_CHECKING:
-    from vaedesk.latent.projection import Projection
+    from vaedesk.latent.views import Projection
 
 log = logging.getLogger(__name__)
 
