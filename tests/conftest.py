@@ -86,7 +86,8 @@ def tiny_model_path(tmp_path_factory):
     """A tiny VAE trained for one short epoch, saved with its card (shared by many tests)."""
     import torch
 
-    from vaedesk.training.loop import TrainConfig, train
+    from vaedesk.training.config import TrainConfig
+    from vaedesk.training.loop import train
 
     torch.manual_seed(0)
     config = TrainConfig(epochs=1, limit=512, batch_size=64, width=8, hidden=32, seed=1)

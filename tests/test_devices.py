@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from vaedesk.cli import main
-from vaedesk.training.loop import TrainConfig, TrainingError, pick_device, train
+from vaedesk.training.config import TrainConfig, TrainingError
+from vaedesk.training.devices import pick_device
+from vaedesk.training.loop import train
 
 from tests.support.cli import assert_one_line_error
 

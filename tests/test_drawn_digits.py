@@ -69,7 +69,8 @@ def test_a_gzip_bomb_is_refused_unread(tmp_path):
 def test_training_never_reads_the_heldout_set(monkeypatch):
     """Run training with every option that draws (sketches, pen style, warps) and watch
     every file the interpreter opens: the held-out folder is never among them."""
-    from vaedesk.training.loop import TrainConfig, train
+    from vaedesk.training.config import TrainConfig
+    from vaedesk.training.loop import train
 
     folder = str(heldout_path().parent.resolve())
     opened: list[str] = []

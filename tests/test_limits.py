@@ -254,7 +254,7 @@ def test_morph_arguments_are_checked(small_model, tmp_path, monkeypatch, argumen
 
 # --------------------------------------------------------------------------- training settings and data
 
-from vaedesk.training.loop import TrainConfig, TrainingError  # noqa: E402
+from vaedesk.training.config import TrainConfig, TrainingError  # noqa: E402
 
 # Field: (values of the wrong type, the words naming the field).
 WRONG_TYPES = {

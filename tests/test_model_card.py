@@ -67,11 +67,11 @@ def test_untrusted_card_text_stays_text():
 
 
 def test_training_writes_the_markdown_card_beside_the_model(tiny_model, tmp_path, monkeypatch):
-    from vaedesk.training import loop as training
+    from vaedesk.training.saving import save_and_evaluate
 
     monkeypatch.setattr("vaedesk.insight.evaluation.evaluate",
                         lambda *a, **k: {"neg_elbo": 1.5, "recon": 1.0, "kl": 0.5})
-    path = training.save_and_evaluate(load_model(tiny_model.path), tmp_path / "m")
+    path = save_and_evaluate(load_model(tiny_model.path), tmp_path / "m")
     md = markdown_file(path)
     assert md == tmp_path / "m.md"
     card = json.loads(path.with_suffix(".json").read_text())

@@ -16,7 +16,8 @@ import torch
 from vaedesk.cli import main
 from vaedesk.model.model import load_model
 from vaedesk.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, run_dir_for
-from vaedesk.training.loop import TrainConfig, TrainingError, train
+from vaedesk.training.config import TrainConfig, TrainingError
+from vaedesk.training.loop import train
 
 from tests.support.cli import assert_one_line_error
 from tests.support.paths import REPO

@@ -48,7 +48,7 @@ _EXPORTS = {
     "DrawingReport": "insight.explanation",
     "ModelReference": "insight.explanation",
     "model_reference": "insight.explanation",
-    "TrainConfig": "training.loop",
+    "TrainConfig": "training.config",
     "train": "training.loop",
     "VaedeskError": "errors",
     "DataError": "errors",

@@ -27,19 +27,15 @@ from vaedesk.data.datasets import dataset_name
 from vaedesk.insight.evaluation import evaluate_loss
 from vaedesk.model.model import Model, new_card
 from vaedesk.model.nets import AutoEncoder, loss_terms
-from vaedesk.training.augment import augment, jitter
 from vaedesk.training.batches import TrainingData
 from vaedesk.training.checkpoint import restore_checkpoint, write_checkpoint
-from vaedesk.training.config import BETA_LIMIT, TrainConfig, TrainingError
-from vaedesk.training.devices import amp_dtype, describe, device_for, pick_device
+from vaedesk.training.config import TrainConfig, TrainingError
+from vaedesk.training.devices import amp_dtype, describe, device_for
 from vaedesk.training.distributed import Processes
 from vaedesk.training.events import Progress
 from vaedesk.training.optimisation import Optimisation, build_network
-from vaedesk.training.saving import check_writable, save_and_evaluate
 
-# The training API in one place, where callers have always found it.
-__all__ = ["BETA_LIMIT", "Progress", "TrainConfig", "TrainingError", "augment", "check_writable", "jitter",
-           "pick_device", "save_and_evaluate", "train"]
+__all__ = ["train"]
 
 StepHook = Callable[[int, AutoEncoder], None]
 
