@@ -358,7 +358,7 @@ def test_train_argv_carries_categories_through_the_parser():
     config = TrainConfig(data_dir="/data/doodles", limit=500, categories="cat,house")
     assert config.category_list() == ["cat", "house"]
     args = build_parser().parse_args(config.to_argv("/tmp/out"))
-    assert (args.data, args.limit, args.categories) == ("/data/doodles", 500, "cat,house")
+    assert (args.data_dir, args.limit, args.categories) == ("/data/doodles", 500, "cat,house")
     assert "--categories" not in TrainConfig().to_argv("/tmp/out")
 
 

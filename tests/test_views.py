@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -91,6 +93,19 @@ def test_neighbour_view_places_new_points_among_their_fitted_neighbours():
     assert cov.shape == (2, 2) and np.all(np.abs(cov) < 1e-4)
     with pytest.raises(LatentError):
         NeighbourView(fitted[:2], plane[:2], k=3)
+
+
+def test_a_used_neighbour_view_travels_between_processes_without_torch():
+    """The model process sends its view to the window, which has no torch: the view's torch
+    copies of its points stay behind (torch would share their memory through a channel the
+    other process cannot open), and the copy answers the same."""
+    rng = np.random.default_rng(2)
+    fitted, plane = rng.standard_normal((30, 3)), rng.standard_normal((30, 2))
+    view = NeighbourView(fitted, plane, k=3)
+    placed = view.to_plane(fitted[:4])
+    data = pickle.dumps(view)
+    assert b"torch" not in data
+    np.testing.assert_allclose(pickle.loads(data).to_plane(fitted[:4]), placed)
 
 
 @pytest.mark.parametrize(

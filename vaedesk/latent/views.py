@@ -181,6 +181,11 @@ class NeighbourView(LatentView):
             array.setflags(write=False)
         self._search: dict[str, Any] = {}  # torch copies of the fitted points, made on first use
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (to or from the model process) without the torch copies: torch would
+        share their memory through a channel the other process cannot open."""
+        return {**self.__dict__, "_search": {}}
+
     def _interpolate(self, queries: np.ndarray, source: str, target: np.ndarray) -> np.ndarray:
         """Inverse-distance average of ``target`` over the k nearest of the fitted points named
         ``source`` ("latents" or "plane")."""

@@ -207,10 +207,11 @@ class ChildProcess:
     def _forward_stderr(self, process: subprocess.Popen) -> None:
         """The child's warnings and tracebacks into the app's log, a line at a time."""
         assert process.stderr is not None  # forwarded only when piped
-        for line in process.stderr:
-            text = line.decode("utf-8", "replace").rstrip()
-            if text:
-                log.warning("%s %s: %s", self.name, process.pid, text)
+        with process.stderr:  # closed at the child's end, not left to the garbage collector
+            for line in process.stderr:
+                text = line.decode("utf-8", "replace").rstrip()
+                if text:
+                    log.warning("%s %s: %s", self.name, process.pid, text)
 
     def send(self, message: object) -> None:
         """Send a protocol message; dropped once the child has ended (the reader says that)."""
