@@ -103,7 +103,7 @@ def main() -> None:
     if wanted("morph"):
         done = []
         window.export_done.connect(done.append)
-        window.morph_panel.size.setValue(168)
+        window.morph_panel.frame_size.setValue(168)
         window.morph.export_to(OUT / "morph.gif", "gif")
         wait_until(lambda: bool(done))
     if wanted("manifold"):

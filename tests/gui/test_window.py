@@ -149,7 +149,7 @@ def test_morph_export_writes_a_gif(qtbot, window, tmp_path):
 def test_cancelled_export_leaves_no_file(qtbot, window, tmp_path):
     pin_two(qtbot, window)
     window.morph_panel.frames.setValue(1000)
-    window.morph_panel.size.setValue(1024)
+    window.morph_panel.frame_size.setValue(1024)
     target = tmp_path / "big.gif"
     with qtbot.waitSignal(window.client.worker.export_cancelled, timeout=30_000):
         window.morph.export_to(target, "gif")
@@ -369,7 +369,7 @@ def test_standard_keys_have_every_binding_and_the_plane_zooms_by_key(window):
     redo = [key.toString() for key in actions.redo.shortcuts()]
     assert "Ctrl+Shift+Z" in redo and "Ctrl+Y" in redo  # both, as the user guide promises
     assert [key.toString() for key in actions.play_morph.shortcuts()] == ["Space"]
-    every = [key for action in QWidget.actions(window) for key in action.shortcuts()]
+    every = [key for action in window.actions() for key in action.shortcuts()]
     assert QKeySequence("Ctrl+P") not in every  # Print, elsewhere
     x0, x1, _y0, _y1 = window.plane.view_rect()
     actions.zoom_in.trigger()

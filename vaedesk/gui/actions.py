@@ -84,7 +84,7 @@ class WindowActions:
         self.themes = QActionGroup(win)
         for name in THEMES:
             action = self._make(f"theme_{name}", THEME_LABELS[name], "",
-                                lambda checked, n=name: checked and self._win.set_theme(n), checkable=True)
+                                lambda checked, n=name: self._win.set_theme(n) if checked else None, checkable=True)
             action.setData(name)
             self.themes.addAction(action)
         self._build_menus()
@@ -97,8 +97,8 @@ class WindowActions:
             action.blockSignals(False)
 
     def _view(self, kind: str, text: str, shortcut: str) -> QAction:
-        action = self._make(f"view_{kind}", text, shortcut, lambda checked, k=kind: checked and self._win.set_view(k),
-                            checkable=True)
+        action = self._make(f"view_{kind}", text, shortcut,
+                            lambda checked, k=kind: self._win.set_view(k) if checked else None, checkable=True)
         action.setData(kind)
         self.views.addAction(action)
         return action

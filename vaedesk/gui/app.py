@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None, *, file: str | os.PathLike | None = None
     app.setApplicationName("vaedesk")
     app.setOrganizationName("vaedesk")
     QGuiApplication.setDesktopFileName("vaedesk")  # Wayland and task bars match the window to vaedesk.desktop
-    app.setWindowIcon(QIcon(str(app_icon_path())))
+    QGuiApplication.setWindowIcon(QIcon(str(app_icon_path())))
     holder: list = []  # the window, once built: a signal during start-up closes it when the loop runs
     restore_signals = _quit_on_signals(app, holder)
 
@@ -60,9 +60,13 @@ def main(argv: list[str] | None = None, *, file: str | os.PathLike | None = None
         raise
     holder.append(win)
     where = f"The details are in {log_file}." if log_file else "The details were written to the terminal."
-    restore_hook = log_uncaught(lambda exc: win.show_message(
-        "critical", "Unexpected error",
-        f"{type(exc).__name__}: {exc}\n\nvaedesk keeps running, but this part may not work as it should. {where}"))
+
+    def tell_user(exc: BaseException) -> None:
+        win.show_message("critical", "Unexpected error",
+                         f"{type(exc).__name__}: {exc}\n\nvaedesk keeps running, but this part may not work as it "
+                         f"should. {where}")
+
+    restore_hook = log_uncaught(tell_user)
     # app.quit() from anywhere: the window closes first, so it saves and stops its processes.
     app.aboutToQuit.connect(lambda: win.close() if win.isVisible() else None)
     win.show()

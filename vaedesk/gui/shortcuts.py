@@ -16,9 +16,9 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QKeyCombination, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QWidget
 
 __all__ = ["BEGIN", "END", "GUIDE", "guide_table", "replace_table", "shortcut_rows", "shortcut_table"]
 
@@ -54,7 +54,7 @@ _COMMON_KEYS = {Qt.Key.Key_Space, Qt.Key.Key_Escape, Qt.Key.Key_Tab, Qt.Key.Key_
 
 def _typed(key: QKeySequence) -> bool:
     """Whether ``key`` is pressed on an ordinary keyboard (not a lone dedicated key)."""
-    combination = key[0]
+    combination: QKeyCombination = key[0]  # type: ignore[index]  # the stub omits QKeySequence's operator[]
     code = combination.key()
     if combination.keyboardModifiers() != Qt.KeyboardModifier.NoModifier or code.value < 0x01000000:
         return True
@@ -93,21 +93,22 @@ def shortcut_table(rows: Iterable[tuple[str, str, str]]) -> str:
     return "\n".join(lines)
 
 
-def window_actions(window: QWidget) -> list[QAction]:
+def window_actions(window: QMainWindow) -> list[QAction]:
     """The window's actions in their menus' order (File, Edit, View, Model, Help)."""
     seen: list[QAction] = []
 
     def walk(menu: QMenu) -> None:
         for action in menu.actions():
-            if action.menu() is not None:
-                walk(action.menu())
-            elif action not in seen:
+            submenu = action.menu()
+            if isinstance(submenu, QMenu):
+                walk(submenu)
+            elif submenu is None and action not in seen:
                 seen.append(action)
 
     for top in window.menuBar().actions():
-        if top.menu() is not None:
-            walk(top.menu())
-    seen += [a for a in QWidget.actions(window) if a not in seen]  # keys without a menu entry
+        if isinstance(menu := top.menu(), QMenu):
+            walk(menu)
+    seen += [a for a in window.actions() if a not in seen]  # keys without a menu entry
     return seen
 
 

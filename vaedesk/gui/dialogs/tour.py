@@ -37,6 +37,7 @@ class _Outline(QWidget):
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
+        self._window = parent
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setObjectName("tour_outline")
         self.hide()
@@ -45,7 +46,7 @@ class _Outline(QWidget):
         if target is None or not target.isVisible():
             self.hide()
             return
-        top_left = target.mapTo(self.parentWidget(), target.rect().topLeft())
+        top_left = target.mapTo(self._window, target.rect().topLeft())
         self.setGeometry(QRect(top_left, target.size()).adjusted(-3, -3, 3, 3))
         self.show()
         self.raise_()
@@ -64,6 +65,7 @@ class TourPanel(QFrame):
 
     def __init__(self, window: QWidget) -> None:
         super().__init__(window)
+        self._window = window
         self.setObjectName("tour")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
@@ -88,10 +90,10 @@ class TourPanel(QFrame):
         buttons.addStretch(1)
         buttons.addWidget(self.back_button)
         buttons.addWidget(self.next_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
-        layout.addWidget(self.text, 1)
-        layout.addLayout(buttons)
+        self._column = QVBoxLayout(self)
+        self._column.addWidget(self.title)
+        self._column.addWidget(self.text, 1)
+        self._column.addLayout(buttons)
         for keys, slot in ((Qt.Key.Key_Right, self.next), (Qt.Key.Key_Left, self.back),
                            (QKeySequence.StandardKey.Cancel, self.stop)):
             QShortcut(QKeySequence(keys), self, slot, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -146,10 +148,10 @@ class TourPanel(QFrame):
         self.raise_()
 
     def _place(self) -> None:
-        window = self.parentWidget()
+        window = self._window
         width = min(560, window.width() - 40)
         self.setFixedWidth(width)
-        self.setFixedHeight(self.layout().heightForWidth(width) if self.layout().hasHeightForWidth()
+        self.setFixedHeight(self._column.heightForWidth(width) if self._column.hasHeightForWidth()
                             else self.sizeHint().height())
         self.move((window.width() - width) // 2, window.height() - self.height() - 40)
 

@@ -169,7 +169,7 @@ class LeanAxis(pg.AxisItem):
         box = self.boundingRect()
         gap = max(0, tick_length) + style["tickTextOffset"][0 if across else 1]
         flags = _TEXT_FLAGS[orientation]
-        text_specs = []
+        text_specs: list[tuple[QRectF, Qt.AlignmentFlag, str]] = []
         measured: list[tuple[float, float]] = []
         depth = 0.0  # the labels' extent away from the axis
         for i in range(min(len(levels), style["maxTextLevel"] + 1)):

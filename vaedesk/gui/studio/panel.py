@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -223,7 +224,7 @@ class TrainingPanel(QWidget):
                     lambda *_args, index=index: self._following.__setitem__(index, False))
                 self.loss_plots.append(plot)
                 grid.addWidget(plot, row, column)
-                on_palette_change(plot, lambda p=plot: self._recolor_curves(recolor_plot(p)))
+                on_palette_change(plot, partial(self._recolor_plot, plot))
         curves = QVBoxLayout()
         curves.addLayout(grid)
         curves.addWidget(QLabel("Per step: smoothed over the last steps. Per epoch: training (solid) and test "
@@ -406,7 +407,7 @@ class TrainingPanel(QWidget):
         self._epochs: list[dict[str, float]] = []
         self._active: int | None = None
         self._last_checkpoint = ""
-        self._run_config = None
+        self._run_config: TrainConfig | None = None
         self._last_report = None  # the newest report not yet drawn by every plot
         self._next_plot = 0  # the plot the next redraw updates
         self._status_said = False  # the run's process has said what it is doing (e.g. evaluating)
@@ -701,6 +702,9 @@ class TrainingPanel(QWidget):
         colors = {level: severity_qcolor(level, self.diagnosis).name() for level in ("info", "warning", "error")}
         self.diagnosis.setText("".join(f"<p><b style='color:{colors[d.level]}'>{d.title}.</b> {d.text}</p>"
                                        for d in found))
+
+    def _recolor_plot(self, plot: pg.PlotWidget) -> None:
+        self._recolor_curves(recolor_plot(plot))
 
     def _recolor_curves(self, look: PlotColors) -> None:
         """The curves in colours that read on the plots' background."""

@@ -380,7 +380,7 @@ class DrawingCanvas(QWidget):
     def _shade(self, t: float) -> QColor:
         """A colour ``t`` of the way from the paper to the ink (guides, frame)."""
         paper, ink = self._paper_and_ink()
-        return QColor(*mix(paper.getRgb(), ink.getRgb(), t))
+        return QColor(*mix((paper.red(), paper.green(), paper.blue()), (ink.red(), ink.green(), ink.blue()), t))
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:

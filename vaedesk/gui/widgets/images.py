@@ -268,7 +268,8 @@ class ImageStrip(QWidget):
             tile.removeEventFilter(self)
             tile.hide()
             tile.deleteLater()
-        self.setFocusProxy(None)  # _set_current sets it again; setTabOrder would take the proxy for the strip
+        # _set_current sets it again; setTabOrder would take the proxy for the strip.
+        self.setFocusProxy(None)  # type: ignore[arg-type]  # the stub omits Qt's null proxy
         while len(self._tiles) < n:
             index = len(self._tiles)
             tile = DigitView(invert=self._invert, smooth=self._smooth, hint_size=self._tile_size, parent=self)
@@ -351,7 +352,8 @@ class ImageStrip(QWidget):
             else:
                 tile.setFocusPolicy(Qt.FocusPolicy.StrongFocus if i == index else Qt.FocusPolicy.ClickFocus)
         current = self._tiles[index] if self._keyboard and index < len(self._tiles) else None
-        self.setFocusProxy(current)  # setFocus() and hasFocus() on the strip mean its current tile
+        # setFocus() and hasFocus() on the strip mean its current tile.
+        self.setFocusProxy(current)  # type: ignore[arg-type]  # the stub omits Qt's null proxy
 
     def _on_tile_clicked(self, index: int) -> None:
         if index < len(self._tiles):
@@ -373,14 +375,15 @@ class ImageStrip(QWidget):
             index = self._tiles.index(watched)
             if index != self._current:
                 self._set_current(index)
-        elif event.type() == QEvent.Type.ShortcutOverride and watched in self._tiles and self._handles(event):
+        elif (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+              and watched in self._tiles and self._handles(event)):
             event.accept()  # the strip's keys before the window's shortcuts (Space plays the morph)
         return super().eventFilter(watched, event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         # Keys pressed on a tile come here (a DigitView ignores them).
         key, n = event.key(), len(self._tiles)
-        moves = {Qt.Key.Key_Left: self._current - 1, Qt.Key.Key_Right: self._current + 1,
+        moves: dict[int, int] = {Qt.Key.Key_Left: self._current - 1, Qt.Key.Key_Right: self._current + 1,
                  Qt.Key.Key_Home: 0, Qt.Key.Key_End: n - 1}
         if not self._handles(event):
             super().keyPressEvent(event)

@@ -197,9 +197,9 @@ class LossBreakdown(QWidget):
         images = QGridLayout()
         images.setContentsMargins(0, 0, 0, 0)
         images.setHorizontalSpacing(6)
-        for column, view in enumerate((self._error_view, self._mean_view, self._std_view)):
-            images.addWidget(view, 0, column)
-            images.setColumnStretch(column, 1)
+        for index, view in enumerate((self._error_view, self._mean_view, self._std_view)):
+            images.addWidget(view, 0, index)
+            images.setColumnStretch(index, 1)
 
         page = QWidget()
         column = QVBoxLayout(page)

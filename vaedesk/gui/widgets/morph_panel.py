@@ -86,10 +86,10 @@ class MorphPanel(QGroupBox):
         self.easing = QComboBox()
         self.easing.addItems(list(EASINGS))
         self.pingpong = QCheckBox("Ping-pong")
-        self.size = QSpinBox()
-        self.size.setRange(28, 2048)
-        self.size.setValue(DEFAULT_FRAME_SIZE)
-        self.size.setSuffix(" px")
+        self.frame_size = QSpinBox()
+        self.frame_size.setRange(28, 2048)
+        self.frame_size.setValue(DEFAULT_FRAME_SIZE)
+        self.frame_size.setSuffix(" px")
         form = QFormLayout()
         row = QHBoxLayout()
         row.addWidget(self.frames)
@@ -101,14 +101,14 @@ class MorphPanel(QGroupBox):
         named(self.fps, "Morph speed", "Frames per second, in the preview and the GIF")
         named(self.method, "Morph path", "How the morph moves between endpoints in latent space")
         named(self.easing, "Morph easing", "How the morph speeds up and slows down between endpoints")
-        named(self.size, "GIF size", "Width and height of the exported frames, in pixels")
+        named(self.frame_size, "GIF size", "Width and height of the exported frames, in pixels")
         named(self.pingpong, "Ping-pong", "The GIF plays forward, then backward")
         row = QHBoxLayout()
         row.addWidget(self.method)
         row.addWidget(self.easing)
         form.addRow("Path", row)
         row = QHBoxLayout()
-        row.addWidget(self.size)
+        row.addWidget(self.frame_size)
         row.addWidget(self.pingpong)
         form.addRow("GIF", row)
         for widget in (self.frames, self.method, self.easing):
@@ -171,7 +171,7 @@ class MorphPanel(QGroupBox):
 
     def options(self) -> dict[str, Any]:
         return dict(frames=self.frames.value(), fps=self.fps.value(), method=self.method.currentText(),
-                    easing=self.easing.currentText(), pingpong=self.pingpong.isChecked(), size=self.size.value())
+                    easing=self.easing.currentText(), pingpong=self.pingpong.isChecked(), size=self.frame_size.value())
 
     # -- preview -----------------------------------------------------------------------
     def set_frames(self, frames: np.ndarray | None) -> None:

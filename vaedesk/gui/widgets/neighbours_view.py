@@ -87,13 +87,13 @@ class NearestDigits(QWidget):
         """Show ``images`` (K, 28, 28), white ink on black, nearest first, captioned with
         ``labels`` (K,) (or ``names[label]``), and the vote of the first ``vote_k``.
         None shows a sentence inviting the user to draw."""
-        if images is None or labels is None or len(images) == 0:
+        stack = None if images is None else np.asarray(images)
+        if stack is None or labels is None or len(stack) == 0:
             self._strip.clear()
             self._labels = []
             self._set_vote(NO_NEIGHBOURS_TEXT, NO_NEIGHBOURS_TEXT)
             self.update()
             return
-        stack = np.asarray(images)
         classes = np.asarray(labels).reshape(-1)
         if stack.ndim != 3 or len(classes) != len(stack):
             raise ValueError(f"expected K images (K, H, W) and K labels, got {stack.shape} and {classes.shape}")
@@ -147,8 +147,9 @@ class NearestDigits(QWidget):
         self.digit_clicked.emit(index)
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ShortcutOverride and self._labels and event.key() in (
-                Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) and self._labels
+                and event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Return, Qt.Key.Key_Enter,
+                                    Qt.Key.Key_Space)):
             event.accept()  # its keys before the window's shortcuts (Space plays the morph)
             return True
         return super().event(event)
