@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from numpy.typing import ArrayLike
 from pyqtgraph.GraphicsScene.mouseEvents import HoverEvent, MouseClickEvent, MouseDragEvent
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF
@@ -423,3 +424,21 @@ def density_rgba(values: np.ndarray) -> np.ndarray:
     rgba[..., :3] = (DENSITY_COLOR.red(), DENSITY_COLOR.green(), DENSITY_COLOR.blue())
     rgba[..., 3] = np.round(200.0 * alpha)
     return rgba
+
+
+def plane_point(value: ArrayLike, what: str) -> np.ndarray:
+    """A single plane point as a (2,) float array."""
+    array = np.asarray(value, dtype=np.float64).reshape(-1)
+    if array.shape != (2,) or not np.all(np.isfinite(array)):
+        raise ValueError(f"{what} must be two finite numbers, got {value!r}")
+    return array
+
+
+def plane_points(value: ArrayLike, what: str) -> np.ndarray:
+    """Plane points as an (N, 2) float array (N may be 0)."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.size == 0:
+        return np.zeros((0, 2))
+    if array.ndim != 2 or array.shape[1] != 2:
+        raise ValueError(f"{what} must have shape (N, 2), got {array.shape}")
+    return array

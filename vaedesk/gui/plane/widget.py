@@ -31,6 +31,8 @@ from vaedesk.gui.plane.items import (
     lens_outline,
     manifold_rgba,
     morph_path_items,
+    plane_point,
+    plane_points,
     posterior_items,
     premultiplied_argb,
     prior_items,
@@ -64,24 +66,6 @@ _INITIAL_HALF_WIDTH = 4.0
 _VIEW_DEBOUNCE_MS = 100
 # ~25 Hz is smooth for the eye and leaves time to decode between updates.
 _PIN_THROTTLE_MS = 40
-
-
-def _as_xy(value: ArrayLike, what: str) -> np.ndarray:
-    """A single plane point as a (2,) float array."""
-    array = np.asarray(value, dtype=np.float64).reshape(-1)
-    if array.shape != (2,) or not np.all(np.isfinite(array)):
-        raise ValueError(f"{what} must be two finite numbers, got {value!r}")
-    return array
-
-
-def _as_points(value: ArrayLike, what: str) -> np.ndarray:
-    """Plane points as an (N, 2) float array (N may be 0)."""
-    array = np.asarray(value, dtype=np.float64)
-    if array.size == 0:
-        return np.zeros((0, 2))
-    if array.ndim != 2 or array.shape[1] != 2:
-        raise ValueError(f"{what} must have shape (N, 2), got {array.shape}")
-    return array
 
 
 class LatentPlane(pg.PlotWidget):
@@ -351,7 +335,7 @@ class LatentPlane(pg.PlotWidget):
         to "0".."9". Clicking a legend entry hides or shows that class. Does not move the
         view; call :meth:`reset_view`.
         """
-        points = _as_points(xy, "scatter points")
+        points = plane_points(xy, "scatter points")
         classes = np.asarray(labels).reshape(-1)
         if classes.shape[0] != points.shape[0]:
             raise ValueError(f"{points.shape[0]} points but {classes.shape[0]} labels")
@@ -421,7 +405,7 @@ class LatentPlane(pg.PlotWidget):
 
     def show_prior(self, center_xy: ArrayLike = (0.0, 0.0), show: bool = True) -> None:
         """Dashed 1σ, 2σ, 3σ circles of the standard normal prior around ``center_xy``."""
-        centre = _as_xy(center_xy, "prior centre")
+        centre = plane_point(center_xy, "prior centre")
         self._prior_center = centre
         diagonal = math.sqrt(0.5)
         for k, (circle, label) in enumerate(zip(self._prior_circles, self._prior_labels, strict=True), start=1):
@@ -450,7 +434,7 @@ class LatentPlane(pg.PlotWidget):
             for ellipse in self._ellipses:
                 ellipse.setVisible(False)
             return
-        mean = _as_xy(mean_xy, "posterior mean")
+        mean = plane_point(mean_xy, "posterior mean")
         self._mean.set_points(mean[None])
         if cov_xy is None:
             for ellipse in self._ellipses:
@@ -461,7 +445,7 @@ class LatentPlane(pg.PlotWidget):
                 a = ellipse_axes(cov_xy, k) + np.eye(2) * 1e-9
                 ellipse.setTransform(QTransform(a[0, 0], a[1, 0], a[0, 1], a[1, 1], mean[0], mean[1]))
                 ellipse.setVisible(True)
-        samples = _as_points(samples_xy if samples_xy is not None else [], "posterior samples")
+        samples = plane_points(samples_xy if samples_xy is not None else [], "posterior samples")
         self._samples.set_points(samples)
 
     # --- pins -----------------------------------------------------------------------
@@ -472,7 +456,7 @@ class LatentPlane(pg.PlotWidget):
         A pin whose id is already shown keeps its marker (and selection); the pin the
         user is dragging keeps following the pointer.
         """
-        wanted = [(int(pin_id), _as_xy(xy, "pin position")) for pin_id, xy in pins]
+        wanted = [(int(pin_id), plane_point(xy, "pin position")) for pin_id, xy in pins]
         if len({pin_id for pin_id, _ in wanted}) != len(wanted):
             raise ValueError("pin ids must be unique")
         kept = {pin_id for pin_id, _ in wanted}
@@ -623,7 +607,7 @@ class LatentPlane(pg.PlotWidget):
         if xy is None:
             self._hover_marker.setData([], [])
             return
-        point = _as_xy(xy, "hover marker")
+        point = plane_point(xy, "hover marker")
         self._hover_marker.setData([point[0]], [point[1]])
 
     # --- manifold -------------------------------------------------------------------
@@ -707,7 +691,7 @@ class LatentPlane(pg.PlotWidget):
             for item in items:
                 item.setVisible(False)
             return
-        start, end = _as_xy(start_xy, "arrow start"), _as_xy(end_xy, "arrow end")
+        start, end = plane_point(start_xy, "arrow start"), plane_point(end_xy, "arrow end")
         self._arrow_line.setData([start[0], end[0]], [start[1], end[1]])
         dx, dy = end - start
         # ArrowItem's angle is on the screen (0 points left, y down); the plane's y points up.
@@ -741,7 +725,7 @@ class LatentPlane(pg.PlotWidget):
             self._path.setData([], [])
             self._path_halo.setData([], [])
             return
-        points = _as_points(xy, "path points")
+        points = plane_points(xy, "path points")
         self._path.setData(points[:, 0], points[:, 1])
         self._path_halo.setData(points[:, 0], points[:, 1])
 
@@ -750,7 +734,7 @@ class LatentPlane(pg.PlotWidget):
         if xy is None:
             self._path_marker.setData([], [])
             return
-        point = _as_xy(xy, "path marker")
+        point = plane_point(xy, "path marker")
         self._path_marker.setData([point[0]], [point[1]])
 
     # --- view -----------------------------------------------------------------------
