@@ -96,3 +96,21 @@ def test_training_never_reads_the_heldout_set(monkeypatch):
 
     for module in (vaedesk.training.loop, vaedesk.data.sketch_pairs, vaedesk.data.sketches, vaedesk.data.penstyle):
         assert "drawn_digits" not in Path(module.__file__).read_text(encoding="utf-8"), module.__name__
+
+
+def test_the_evaluations_drawings_are_made_once_and_cannot_be_changed():
+    """Every training run's evaluation encodes the same drawings: they are preprocessed once
+    per process, as the app preprocesses a drawing, and shared read-only."""
+    from vaedesk.data.sketches import synthetic_drawings
+    from vaedesk.data.strokes import preprocess_strokes
+    from vaedesk.insight.evaluation import drawing_inputs
+
+    inputs, labels = drawing_inputs(2, 3)
+    assert drawing_inputs(2, 3)[0] is inputs and inputs.shape == (20, 28, 28) and len(labels) == 20
+    strokes, want = synthetic_drawings(2, seed=3)
+    np.testing.assert_array_equal(inputs[7], preprocess_strokes(strokes[7]))
+    assert list(labels) == list(want)
+    with pytest.raises(ValueError):
+        inputs[0, 0, 0] = 1.0
+    held, held_labels = drawing_inputs(0, 0, heldout=True)
+    assert len(held) == len(held_labels) == 600

@@ -9,6 +9,7 @@ never above the -ELBO for the same samples and approaches -log p(x) as K grows.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import os
@@ -128,25 +129,40 @@ def evaluate(model: Model, data_dir: str | os.PathLike | None = None, seed: int 
         return float(np.mean(predicted == labels))
 
     metrics["knn5_test"] = vote("test", test_means, test_split.labels)
-    if drawings or heldout:
-        from vaedesk.data.strokes import preprocess_strokes
-
-        if drawings:
-            from vaedesk.data.sketches import synthetic_drawings
-
-            strokes, labels = synthetic_drawings(drawings, seed=seed)
-            inputs = np.stack([preprocess_strokes(s) for s in strokes])
-            metrics["knn5_drawings"] = vote("drawings", model.encode(inputs).mean, labels)
-        if heldout:
-            from vaedesk.data.drawn_digits import load_drawn_digits
-
-            held = load_drawn_digits()
-            inputs = np.stack([preprocess_strokes(s) for s in held.strokes])
-            metrics["knn5_heldout"] = vote("heldout", model.encode(inputs).mean, held.labels)
+    if drawings:
+        inputs, labels = drawing_inputs(drawings, seed)
+        metrics["knn5_drawings"] = vote("drawings", model.encode(inputs).mean, labels)
+    if heldout:
+        inputs, labels = drawing_inputs(0, 0, heldout=True)
+        metrics["knn5_heldout"] = vote("heldout", model.encode(inputs).mean, labels)
     metrics = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}
     if per_digit:
         metrics["per_digit"] = classes
     return metrics
+
+
+@functools.lru_cache(maxsize=4)
+def drawing_inputs(per_digit: int, seed: int, heldout: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The model inputs and labels of the synthetic drawings (``per_digit`` of each digit,
+    from ``seed``) or of the held-out drawn digits, through :func:`vaedesk.preprocess_strokes`
+    as the app passes a drawing. The same for every model, so made once per process
+    (read-only): every training run's evaluation asks for them."""
+    from vaedesk.data.strokes import preprocess_strokes
+
+    if heldout:
+        from vaedesk.data.drawn_digits import load_drawn_digits
+
+        held = load_drawn_digits()
+        strokes, labels = held.strokes, np.asarray(held.labels)
+    else:
+        from vaedesk.data.sketches import synthetic_drawings
+
+        strokes, labels = synthetic_drawings(per_digit, seed=seed)
+        labels = np.asarray(labels)
+    inputs = np.stack([preprocess_strokes(s) for s in strokes])
+    for array in (inputs, labels):
+        array.setflags(write=False)
+    return inputs, labels
 
 
 def _check_count(value: object, what: str, low: int, high: int) -> int:
