@@ -183,6 +183,9 @@ class InsightController(QObject):
             self.traversal_view.clear()
 
     def _on_traversal(self, result: TraversalResult) -> None:
+        shown = self.traversal_view.traversal
+        if shown is not None and np.array_equal(shown.origin, result.traversal.origin):
+            return  # the same latent again (asked twice while drawing): keep the user's slider edits
         self.traversal_view.set_traversal(result.traversal, self.subject.name())
         self.client.decode_latent(result.traversal.origin)
 
