@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from vaedesk.insight.readout import describe_posterior
+from vaedesk.insight.readout import describe_posterior, samples_note
 from vaedesk.model.posterior import Posterior
 
 
@@ -16,3 +16,31 @@ def test_describe_posterior_lists_the_first_dimensions_and_the_kl():
     assert len(wide.splitlines()) == 6  # 8 dimensions two to a line, the "more" line, the KL
     autoencoder = describe_posterior(Posterior(np.array([[1.25, -0.5]]), None))
     assert autoencoder.startswith("z1=+1.25  z2=-0.50") and "not a distribution" in autoencoder
+
+
+def _posterior(std: list[float]) -> Posterior:
+    return Posterior(np.zeros((1, len(std)), np.float32), np.log(np.square(np.array([std], np.float32))))
+
+
+def test_alike_samples_are_explained_by_how_much_narrower_than_the_prior_the_posterior_is() -> None:
+    same = np.full((8, 28, 28), 0.5) + np.random.default_rng(0).normal(0, 0.002, (8, 28, 28))
+    note = samples_note(_posterior([0.01, 0.04]), same)
+    assert note == "σ is 50× smaller than the prior's: the encoder is sure, so its samples decode alike."
+
+
+def test_samples_that_differ_are_said_to_differ() -> None:
+    rng = np.random.default_rng(1)
+    note = samples_note(_posterior([0.2, 0.3]), rng.uniform(0, 1, (8, 28, 28)))
+    assert note.startswith("σ is 4× smaller than the prior's") and note.endswith("decode differently.")
+
+
+def test_dimensions_left_at_the_prior_are_not_counted() -> None:
+    same = np.full((8, 28, 28), 0.5)
+    note = samples_note(_posterior([0.02, 0.02, 1.0, 0.98]), same)
+    assert "50× smaller than the prior's in the 2 dimensions it uses" in note
+
+
+def test_no_note_for_an_autoencoder_or_a_single_decoding() -> None:
+    point = Posterior(np.zeros((1, 2), np.float32), None)
+    assert samples_note(point, np.zeros((8, 28, 28))) == ""
+    assert samples_note(_posterior([0.1, 0.1]), np.zeros((1, 28, 28))) == ""

@@ -30,7 +30,7 @@ OUT = HERE  # where the pictures go (--out)
 
 from tests.support.gui_input import draw_strokes  # noqa: E402
 from vaedesk.gui import MainWindow  # noqa: E402
-from vaedesk.sketches import draw_digit  # noqa: E402
+from vaedesk.data.sketches import draw_digit  # noqa: E402
 
 MORPH_DIGITS = (1, 7, 2, 0)
 SHOTS = ("window", "dark", "distribution", "tour", "morph", "manifold", "traversals", "views", "arithmetic",

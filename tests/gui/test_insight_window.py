@@ -120,6 +120,7 @@ def test_the_guided_tour_works_with_the_keyboard_alone(qtbot, window):
     assert "μ" in tour.text.text() and "σ" in tour.text.text()
     QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Right)
     assert tour.index == 1 and "ε" in tour.text.text() and "z = μ + σ·ε" in tour.text.text()
+    assert window.plane.loupe.is_shown() and "sample 1 in the loupe" in tour.text.text()
     QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Right)
     QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Right)
     assert tour.index == 3 and tour.target() is window.loss_view and "nats" in tour.text.text()

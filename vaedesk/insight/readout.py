@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from vaedesk.model.posterior import Posterior
 
 READOUT_DIMENSIONS = 8  # the readout lists this many dimensions, then says how many more
@@ -20,3 +22,34 @@ def describe_posterior(posterior: Posterior) -> str:
         rows = rows[:READOUT_DIMENSIONS] + [f"… {len(rows) - READOUT_DIMENSIONS} more dimensions"]
     columns = [rows[i] + ("    " + rows[i + 1] if i + 1 < len(rows) else "") for i in range(0, len(rows), 2)]
     return "\n".join(columns) + f"\nKL(q‖N(0,I)) = {float(posterior.kl()[0]):.2f} nats"
+
+
+# Sample decodings whose pixels vary less than this (mean standard deviation across the
+# samples, grey levels in [0, 1]) look alike to the eye.
+ALIKE_SPREAD = 0.012
+# Dimensions with σ above this are ones the encoder leaves at the prior (unused by the decoder).
+UNUSED_SIGMA = 0.5
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:.0f}" if ratio < 10 else f"{float(f'{ratio:.2g}'):g}"
+
+
+def samples_note(posterior: Posterior, decodings: np.ndarray) -> str:
+    """One line under the samples' decodings: why they look alike (or do not), from how much
+    narrower the posterior is than the prior N(0, I) and how much the decodings vary.
+    Empty for an autoencoder or without at least two decodings."""
+    std = posterior.std
+    images = np.asarray(decodings, np.float64)
+    if std is None or len(images) < 2:
+        return ""
+    sigma = std[0]
+    used = sigma[sigma < UNUSED_SIGMA]
+    where = ""
+    if 0 < len(used) < len(sigma):
+        where = f" in the {len(used)} dimensions it uses"
+    ratio = 1.0 / float(np.exp(np.log(used if len(used) else sigma).mean()))
+    narrower = f"σ is {_times(ratio)}× smaller than the prior's{where}"
+    if float(images.std(axis=0).mean()) < ALIKE_SPREAD:
+        return f"{narrower}: the encoder is sure, so its samples decode alike."
+    return f"{narrower}: the encoder is unsure enough that its samples decode differently."

@@ -15,7 +15,7 @@ from vaedesk.gui.dialogs.messages import MessageBoxes
 from vaedesk.gui.plane.widget import LatentPlane
 from vaedesk.gui.widgets.images import ImageStrip
 from vaedesk.gui.widgets.panels import NO_DRAWING_TEXT, DrawPanel, PosteriorPanel, PreviewPanel
-from vaedesk.insight.readout import describe_posterior
+from vaedesk.insight.readout import describe_posterior, samples_note
 from vaedesk.service.model_service import SAMPLE_COUNT
 from vaedesk.service.protocol import Channel, DecodeResult, EncodeResult
 from vaedesk.state.workspace import Workspace, WorkspaceFull
@@ -45,6 +45,7 @@ class DrawingController(QObject):
         self.client, self.workspace, self.models = client, workspace, models
         self.canvas, self.input_view, self.recon_view = draw.canvas, draw.input_view, preview.recon_view
         self.readout, self.samples = posterior.readout, posterior.samples
+        self.samples_note = posterior.samples_note
         self.gallery_strip: ImageStrip = preview.gallery_strip
         self.plane, self.status, self.messages = plane, status, messages
         self.last_encode: EncodeResult | None = None
@@ -123,6 +124,7 @@ class DrawingController(QObject):
         self.input_view.set_image(None)
         self.recon_view.set_image(None)
         self.samples.set_images([None] * SAMPLE_COUNT)
+        self.samples_note.setText("")
         self.readout.setText(NO_DRAWING_TEXT)
         self.posterior_shown.emit(None)
 
@@ -140,7 +142,12 @@ class DrawingController(QObject):
         """The decodings of the shown posterior: its mean, then its samples."""
         self.recon_view.set_image(result.images[0])
         samples = list(result.images[1:])
-        self.samples.set_images(samples if samples else [None] * SAMPLE_COUNT)
+        if samples:  # numbered as the samples are in the plane's loupe
+            self.samples.set_images(samples, captions=[str(k) for k in range(1, len(samples) + 1)])
+        else:
+            self.samples.set_images([None] * SAMPLE_COUNT)
+        shown = self.last_encode
+        self.samples_note.setText(samples_note(shown.posterior, result.images[1:]) if shown is not None else "")
         self.samples_shown.emit(result.images)
 
     def clear(self) -> None:

@@ -191,8 +191,10 @@ def vae_steps(win: MainWindow) -> list[TourStep]:
             return "A VAE decodes a sample of its distribution; there is none to show here."
         mean, std, z = result.posterior.mean[0], result.posterior.std[0], result.samples_z[0]
         eps = (z - mean) / std
+        where = ("sample 1 in the loupe, which enlarges the distribution: at the plane's scale it is too small to "
+                 "see" if win.plane.loupe.is_shown() else "sample 1 on the plane")
         return (f"To decode, the VAE samples a point of that distribution: z = μ + σ·ε, with noise ε ~ N(0, I). "
-                f"Here ε = {_vector(eps)}, so z = {_vector(z)}, marked on the plane.")
+                f"Here ε = {_vector(eps)}, so z = {_vector(z)}: {where}.")
 
     def mark_sample() -> None:
         result = shown()

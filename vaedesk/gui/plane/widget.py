@@ -37,6 +37,7 @@ from vaedesk.gui.plane.items import (
     premultiplied_argb,
     prior_items,
 )
+from vaedesk.gui.plane.loupe import PosteriorLoupe
 from vaedesk.gui.plotting.cached_pixels import keep_as_pixels
 from vaedesk.gui.plotting.lean_axis import FRAME_SIDES, lean_axes
 from vaedesk.gui.plotting.markers import Markers
@@ -148,6 +149,9 @@ class LatentPlane(pg.PlotWidget):
         self._legend = class_legend()
         self._legend.setParentItem(self._vb)  # fixed on screen, above everything: not a view-box item
         self._legend.setZValue(1000)
+        self._loupe = PosteriorLoupe(self.viewport(), self._to_viewport, lambda: 1.0 / self._vb.viewPixelSize()[0],
+                                     lambda: self._in_viewport(self._vb), lambda: self._in_viewport(self._legend))
+        self._vb.sigRangeChanged.connect(lambda *_: self._loupe.refresh())
 
         # Scatter and legend state (set_scatter).
         self._scatter_xy = np.zeros((0, 2))  # as given, for reset_view
@@ -193,6 +197,7 @@ class LatentPlane(pg.PlotWidget):
         the classes' colours stay, adjusted to read on the paper."""
         look = self._look = recolor_plot(self)
         ink = look.text
+        self._loupe.set_colors(look)
         for circle in self._prior_circles:
             circle.setPen(recoloured(circle.pen(), look.muted))
         for label in (*self._prior_labels, self._arrow_label):
@@ -294,6 +299,11 @@ class LatentPlane(pg.PlotWidget):
     @property
     def mean_item(self) -> Markers:
         return self._mean
+
+    @property
+    def loupe(self) -> PosteriorLoupe:
+        """The posterior enlarged in an inset, shown while it is too small to see."""
+        return self._loupe
 
     @property
     def hover_marker(self) -> pg.ScatterPlotItem:
@@ -428,6 +438,7 @@ class LatentPlane(pg.PlotWidget):
         ``cov_xy`` None draws the mean alone (a plain autoencoder); ``mean_xy`` None
         clears the mean, ellipses and samples.
         """
+        self._loupe.set_posterior(mean_xy, cov_xy, samples_xy)
         if mean_xy is None:
             self._mean.set_points([])
             self._samples.set_points([])
@@ -738,6 +749,12 @@ class LatentPlane(pg.PlotWidget):
         self._path_marker.setData([point[0]], [point[1]])
 
     # --- view -----------------------------------------------------------------------
+
+    def _to_viewport(self, xy: np.ndarray) -> QPointF:
+        return QPointF(self.mapFromScene(self._vb.mapViewToScene(QPointF(float(xy[0]), float(xy[1])))))
+
+    def _in_viewport(self, item: QGraphicsItem) -> QRectF:
+        return QRectF(self.mapFromScene(item.sceneBoundingRect()).boundingRect())
 
     def view_rect(self) -> tuple[float, float, float, float]:
         """The visible plane rectangle as (x0, x1, y0, y1)."""

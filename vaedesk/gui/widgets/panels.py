@@ -67,12 +67,15 @@ class PosteriorPanel(QGroupBox):
         named(self.samples, "Posterior samples")
         self.resample_button = named(QPushButton("Resample"), "Resample",
                                      "Draw new samples from your drawing's posterior q(z|x)")
+        # Why the samples look alike (or do not): the spread the loupe on the plane shows.
+        self.samples_note = named(LiveText(""), "Samples note")
         layout = QVBoxLayout(self)
         layout.addWidget(self.readout)
         sample_row = QHBoxLayout()
         sample_row.addWidget(self.samples, 1)
         sample_row.addWidget(self.resample_button)
         layout.addLayout(sample_row)
+        layout.addWidget(self.samples_note)
 
 
 class PreviewPanel(QGroupBox):
