@@ -63,6 +63,7 @@ class WindowActions:
                                             win.set_density_shown, checkable=True)
         self.sample_prior = self._make("sample_prior", "S&ample the prior and the encoded set", "Ctrl+G",
                                        win.sample_prior)
+        self.compare = self._make("compare", "&Compare models side by side…", "Ctrl+Shift+C", win.show_compare)
         self.tour = self._make("tour", "Guided &tour: encode, sample, decode, loss", "F2", win.start_tour)
         # Space, as in media players (Ctrl+P is Print everywhere else); a text field or a
         # focused button still takes its own Space first.
@@ -132,7 +133,7 @@ class WindowActions:
         self._fill(plane_menu, *self.views.actions())
         self._fill(view_menu, None, self.manifold, self.aggregate_density, self.zoom_in, self.zoom_out,
                    self.reset_view, None,
-                   self.sample_prior, self.play_morph, None)
+                   self.sample_prior, self.compare, self.play_morph, None)
         theme_menu = view_menu.addMenu("&Theme")
         theme_menu.setObjectName("menu_theme")
         self._fill(theme_menu, *self.themes.actions())

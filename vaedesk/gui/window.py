@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
@@ -347,6 +347,19 @@ class MainWindow(QMainWindow):
         self.autosave_label.hide()
         self.statusBar().showMessage("Autosave works again: your session is saved.", 8000)
 
+    def show_compare(self) -> QWidget:
+        """*Compare models*: the current model beside another, on the same drawing (one window)."""
+        from vaedesk.gui.dialogs.compare import CompareWindow
+
+        window = self.findChild(CompareWindow, "compare_view")
+        if window is None:
+            current = self.model_info.name if self.model_info is not None else ""
+            window = CompareWindow(self.workspace, self.window_actions.model_names(), current, self)
+            window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.show()
+        window.raise_()
+        return window
+
     def show_about(self) -> QDialog:
         """The credits and the current model's card, formatted (gui.about); one dialog, reused."""
         from vaedesk.gui.dialogs.about import ModelCardDialog
@@ -426,6 +439,8 @@ class MainWindow(QMainWindow):
         save_window(self.settings, self, self.canvas.pen_scale)
         self.morph_panel.play.setChecked(False)
         self.tour.stop()
+        for child in self.findChildren(QWidget, "compare_view"):
+            child.close()
         if self.training_panel is not None:
             self.training_panel.shutdown()
             self.training_panel.close()

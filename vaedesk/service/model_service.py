@@ -61,6 +61,8 @@ from vaedesk.service.protocol import (
     LoadRequest,
     ModelInfo,
     MorphRequest,
+    PriorDrawsRequest,
+    PriorDrawsResult,
     PriorSamplesResult,
     ReferenceReady,
     Request,
@@ -80,6 +82,8 @@ log = logging.getLogger(__name__)
 
 SAMPLE_COUNT = 8
 SCATTER_LIMIT = 10_000
+# Test digits prior draws are placed among (Compare models): enough for a 5-NN vote, encoded in a second.
+COMPARED_DIGITS = 5_000
 # Posterior samples behind a drawing's explanation: 16 while drawing (a few ms, so the posterior
 # keeps following the pen), 256 on pen release for the importance-weighted -log p(x) (~40 ms).
 INSIGHT_SAMPLES = 16
@@ -156,8 +160,10 @@ class ModelService:
             Channel.EXPORT: self._export, Channel.LENS: self._lens, Channel.LIKELIHOOD: self._likelihood,
             Channel.DENSITY: self._density, Channel.PRIOR_SAMPLES: self._prior_samples,
             Channel.INSIGHT: self._insight, Channel.TRAVERSAL: self._traversal, Channel.LATENT: self._decode_latent,
-            Channel.ATTRIBUTE: self._attribute,
+            Channel.ATTRIBUTE: self._attribute, Channel.PRIOR_DRAWS: self._prior_draws,
         }
+        # (model, one posterior draw of each compared test digit, their labels, their spacing)
+        self._test_codes: tuple[Model, np.ndarray, np.ndarray, float] | None = None
         # (model, each dimension's average KL), for the traversals
         self._information: tuple[Model, np.ndarray] | None = None
 
@@ -467,6 +473,25 @@ class ModelService:
         z = model.encode(picked).sample(1, rng)[:, 0]
         self._send(PriorSamplesResult(Channel.PRIOR_SAMPLES, envelope.request_id, self.generation,
                                               prior, model.decode(z)))
+
+    def _prior_draws(self, envelope: Envelope) -> None:
+        from vaedesk.data.datasets import model_split
+        from vaedesk.insight.comparison import digit_spacing, place_draws, prior_draws
+
+        request = _request(envelope, PriorDrawsRequest)
+        model = self._require_model()
+        if self._test_codes is None or self._test_codes[0] is not model:
+            # Draws are compared with what the decoder was trained on: z ~ q(z|x), not the means
+            # (in a dimension the KL term switched off the means sit at 0, the draws do not).
+            test = model_split(model.card, "test", limit=COMPARED_DIGITS)
+            codes = model.encode(test.images).sample(1, np.random.default_rng(0))[:, 0]
+            self._test_codes = (model, codes, test.labels, digit_spacing(codes))
+        _, codes, labels, spacing = self._test_codes
+        draws = prior_draws(model.latent_dim, max(request.measured, request.shown), request.seed)
+        shown = draws[: request.shown]
+        self._send(PriorDrawsResult(Channel.PRIOR_DRAWS, envelope.request_id, self.generation, model.decode(shown),
+                                    self._require_view().to_plane(shown),
+                                    place_draws(draws, codes, labels, spacing)))
 
     def _decode_points(self, envelope: Envelope) -> None:
         request = _request(envelope, DecodeRequest)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:  # value types of the core, named here without importing them
+    from vaedesk.insight.comparison import Placement
     from vaedesk.insight.report import DrawingReport
     from vaedesk.latent.attributes import Member
     from vaedesk.latent.traversal import Traversal
@@ -56,11 +57,12 @@ class Channel(enum.Enum):
     TRAVERSAL = "traversal"  # each latent dimension swept from the current drawing's or pin's latent
     LATENT = "latent"  # the decoding of a latent vector the user edited (traversal or attribute sliders)
     ATTRIBUTE = "attribute"  # the direction from one group of examples to another (latent arithmetic)
+    PRIOR_DRAWS = "prior_draws"  # decodings of seeded draws from the prior, and where draws land (comparison)
 
     @property
     def is_batch(self) -> bool:
         """Batch jobs use every core; interactive ones one (see ModelService)."""
-        return self in (Channel.LOAD, Channel.GRID, Channel.EXPORT, Channel.DENSITY)
+        return self in (Channel.LOAD, Channel.GRID, Channel.EXPORT, Channel.DENSITY, Channel.PRIOR_DRAWS)
 
     @property
     def follows_encode(self) -> bool:
@@ -173,8 +175,19 @@ class CountRequest:
     n: int  # how many samples (PRIOR_SAMPLES) or bins a side (DENSITY)
 
 
+@dataclass(frozen=True)
+class PriorDrawsRequest:
+    """``measured`` draws ε ~ N(0, I) made from ``seed`` (the same ε for every model of one
+    latent size); the first ``shown`` of them are decoded."""
+
+    seed: int
+    shown: int
+    measured: int
+
+
 Request = (LoadRequest | EncodeRequest | DecodeRequest | GridRequest | MorphRequest | ExportRequest | LensRequest
-           | ExplainRequest | TraversalRequest | LatentRequest | AttributeRequest | CountRequest)
+           | ExplainRequest | TraversalRequest | LatentRequest | AttributeRequest | CountRequest
+           | PriorDrawsRequest)
 
 
 @dataclass(frozen=True)
@@ -279,6 +292,13 @@ class DensityResult(Result):
 class PriorSamplesResult(Result):
     prior: np.ndarray  # (n, 28, 28) decodings of z ~ N(0, I)
     aggregate: np.ndarray  # (n, 28, 28) decodings of z ~ q(z|x) for random training images x
+
+
+@dataclass
+class PriorDrawsResult(Result):
+    images: np.ndarray  # (shown, 28, 28) decodings of the first draws
+    xy: np.ndarray  # (shown, 2) where they are on the plane
+    placement: Placement  # where every measured draw lands among the model's encoded test digits
 
 
 # --------------------------------------------------------------------------- the model process' events

@@ -42,6 +42,11 @@ class Event:
     def connect(self, callback: Callable[..., Any]) -> None:
         self._callbacks.append(callback)
 
+    def disconnect(self, callback: Callable[..., Any]) -> None:
+        """Stop calling ``callback`` (a listener that goes away before the workspace)."""
+        if callback in self._callbacks:
+            self._callbacks.remove(callback)
+
     def emit(self, *args: Any) -> None:
         for callback in list(self._callbacks):
             callback(*args)

@@ -48,6 +48,8 @@ from vaedesk.service.protocol import (
     LoadRequest,
     ModelInfo,
     MorphRequest,
+    PriorDrawsRequest,
+    PriorDrawsResult,
     PriorSamplesResult,
     ReferenceReady,
     Request,
@@ -97,7 +99,7 @@ class ModelProcess(QObject):
             ModelInfo: self.model_loaded.emit, EncodeResult: self.encoded.emit, DecodeResult: self.decoded.emit,
             InsightResult: self.reported.emit, TraversalResult: self.reported.emit,
             AttributeResult: self.reported.emit, DensityResult: self.reported.emit,
-            PriorSamplesResult: self.reported.emit,
+            PriorSamplesResult: self.reported.emit, PriorDrawsResult: self.reported.emit,
             ReferenceReady: lambda m: self.reference_ready.emit(m.generation),
             Failed: lambda m: self.failed.emit(m.channel, m.message),
             ExportProgress: lambda m: self.export_progress.emit(m.done, m.total),
@@ -369,6 +371,10 @@ class WorkerClient(QObject):
 
     def prior_samples(self, n: int = 8) -> int:
         return self._send(Channel.PRIOR_SAMPLES, CountRequest(n))
+
+    def prior_draws(self, seed: int, shown: int = 8, measured: int = 500) -> int:
+        """Decodings of draws from the prior made from ``seed``, and where they land."""
+        return self._send(Channel.PRIOR_DRAWS, PriorDrawsRequest(seed, shown, measured))
 
     def morph_preview(self, morph: MorphRequest) -> int:
         return self._send(Channel.MORPH, morph)
