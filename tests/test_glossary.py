@@ -91,6 +91,7 @@ def test_links_point_at_terms_and_are_read_back():
 
 @pytest.mark.subprocess
 def test_the_glossary_imports_no_qt_and_no_torch():
-    code = f"import sys, {glossary.__name__}; print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'torch'))))"
+    code = (f"import sys, {glossary.__name__}; "
+            "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'torch'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

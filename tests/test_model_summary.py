@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from vaedesk.model.catalog import list_models, model_files, resolve_model_path
 from vaedesk.model.card import read_card
+from vaedesk.model.catalog import list_models, model_files, resolve_model_path
 from vaedesk.model.summary import model_description, model_summary
 
 

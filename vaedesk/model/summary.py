@@ -23,12 +23,12 @@ def _facts(card: dict[str, Any]) -> tuple[str, int, float, int | None]:
     kind = "ae" if card.get("kind") == "ae" else "vae"
     latent = card.get("latent_dim")
     latent_dim = latent if isinstance(latent, int) and not isinstance(latent, bool) and latent > 0 else 0
-    training = card.get("training") if isinstance(card.get("training"), dict) else {}
-    beta = training.get("beta", _DEFAULT_BETA)
+    training = card.get("training")
+    beta = training.get("beta", _DEFAULT_BETA) if isinstance(training, dict) else _DEFAULT_BETA
     beta = float(beta) if isinstance(beta, (int, float)) and not isinstance(beta, bool) else _DEFAULT_BETA
     beta = beta if math.isfinite(beta) else _DEFAULT_BETA
-    arch = card.get("architecture") if isinstance(card.get("architecture"), dict) else {}
-    hidden = arch.get("hidden")
+    arch = card.get("architecture")
+    hidden = arch.get("hidden") if isinstance(arch, dict) else None
     return kind, latent_dim, beta, hidden if isinstance(hidden, int) and not isinstance(hidden, bool) else None
 
 
@@ -96,7 +96,8 @@ def model_description(card: dict[str, Any]) -> str:
         sentences.append("With two dimensions the plane is its whole latent space: every point you hover "
                          "decodes.")
     elif latent_dim > 2:
-        active = (card.get("metrics") or {}).get("active_units") if isinstance(card.get("metrics"), dict) else None
+        metrics = card.get("metrics")
+        active = metrics.get("active_units") if isinstance(metrics, dict) else None
         used = (f", and {active} of its {latent_dim} dimensions are active"
                 if isinstance(active, int) and not isinstance(active, bool) and kind == "vae" else "")
         sentences.append(f"The plane shows a 2-D view of its {latent_dim} dimensions (View → Plane){used}.")
