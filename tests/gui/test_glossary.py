@@ -49,6 +49,7 @@ def _click_first_link(qtbot, label: QLabel) -> None:
     pytest.fail(f"no link on the first line of {label.objectName()}")
 
 
+@pytest.mark.slow
 def test_help_glossary_opens_from_the_menu_and_the_loss_views_links_open_it_at_their_term(qtbot, window):
     action = next(a for a in _menu(window, "Help").actions() if a.objectName() == "action_glossary")
     action.trigger()
@@ -79,6 +80,7 @@ def test_help_glossary_opens_from_the_menu_and_the_loss_views_links_open_it_at_t
     assert dialog.current_term() is None and dialog.browser.verticalScrollBar().value() == 0
 
 
+@pytest.mark.slow
 def test_the_window_explains_the_glossarys_terms_where_it_shows_them_and_describes_its_models(window):
     window.loss_view.set_report(_report())  # the loss view's numbers and their links
     tips = [w.toolTip() for w in window.findChildren(QWidget)] + [a.toolTip() for a in window.findChildren(QAction)]

@@ -41,7 +41,7 @@ GLOSSARY: tuple[Term, ...] = (
          "The space of codes z that the encoder maps drawings into and the decoder maps back to images; it has "
          "as many dimensions as the model's latent size. For a 2-D model the plane is the whole latent space; "
          "above two dimensions the plane is a view of it.",
-         _MODEL, "the plane in the middle of the window"),
+         _MODEL, "the plane in the middle of the window, View → Plane"),
     Term("autoencoder", "Autoencoder (AE)",
          "A network that squeezes a drawing into a code (the encoder) and redraws it from that code (the "
          "decoder), trained only to reconstruct. Its code is a single point and nothing shapes where the codes "
