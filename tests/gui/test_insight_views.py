@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QTextDocumentFragment
 from PySide6.QtWidgets import QLabel, QWidget
 
 from vaedesk.data.datasets import load_split
@@ -39,6 +40,11 @@ def _label(widget: QWidget, name: str) -> QLabel:
     label = widget.findChild(QLabel, name)
     assert label is not None, name
     return label
+
+
+def _text(widget: QWidget, name: str) -> str:
+    """A label's text as the user reads it (a rich-text label's links as their words)."""
+    return QTextDocumentFragment.fromHtml(_label(widget, name).text()).toPlainText()
 
 
 def _check_framed(lens: PosteriorLens, mean, cov) -> tuple[float, float, float, float]:
@@ -183,17 +189,44 @@ def test_loss_breakdown_shows_the_reports_numbers(qtbot, digits) -> None:
     assert view.message() == NO_REPORT_TEXT
     view.set_report(_report(images))
     assert view.message() == ""
-    assert _label(view, "loss_sum").text() == "recon 95.3 + KL 6.2 = −ELBO 101.5 nats"
-    iwae = _label(view, "loss_iwae").text()
+    assert _text(view, "loss_sum") == "recon 95.3 + KL 6.2 = −ELBO 101.5 nats"
+    iwae = _text(view, "loss_iwae")
     assert "−log p(x) ≈ 99.8 nats" in iwae and "tighter than the −ELBO by 1.7 nats" in iwae
-    assert "more unusual than 97% of test digits" in _label(view, "loss_percentile").text()
-    assert "95.3" in _label(view, "loss_recon").text() and "6.2" in _label(view, "loss_kl").text()
+    assert "more unusual than 97% of test digits" in _text(view, "loss_percentile")
+    assert "95.3" in _text(view, "loss_recon") and "6.2" in _text(view, "loss_kl")
     bars = view.kl_bars()
     assert [dim for dim, _, _ in bars] == list(range(6))
     assert [dim for dim, _, inactive in bars if inactive] == [2, 4]
     assert sum(kl for _, kl, _ in bars) == pytest.approx(6.2)
-    assert "inactive (2 of 6)" in _label(view, "loss_kl_note").text()
+    assert "inactive (2 of 6)" in _text(view, "loss_kl_note")
     view.grab().save("/tmp/insight_loss.png")
+
+
+def _click_first_link(qtbot, label: QLabel) -> None:
+    """Move the mouse along the label's first line until it points at a link, and click there."""
+    y = label.contentsRect().top() + label.fontMetrics().height() // 2
+    for x in range(label.contentsRect().left(), label.contentsRect().right(), 2):
+        qtbot.mouseMove(label, QPoint(x, y))
+        if label.cursor().shape() == Qt.CursorShape.PointingHandCursor:
+            qtbot.mouseClick(label, Qt.MouseButton.LeftButton, pos=QPoint(x + 2, y))
+            return
+    pytest.fail(f"no link on the first line of {label.objectName()}")
+
+
+@pytest.mark.parametrize("name, key", [("loss_sum", "reconstruction"), ("loss_iwae", "iwae"),
+                                       ("loss_percentile", "percentile"), ("loss_recon", "reconstruction"),
+                                       ("loss_kl", "kl"), ("loss_kl_caption", "prior"),
+                                       ("loss_kl_note", "active_unit")])
+def test_the_loss_terms_link_into_the_glossary(qtbot, digits, name, key) -> None:
+    images, _ = digits
+    view = LossBreakdown()
+    _show(qtbot, view, 300, 560)
+    view.set_report(_report(images))
+    label = _label(view, name)
+    assert label.toolTip().startswith("<p><b>") and "glossary:" in label.text()
+    with qtbot.waitSignal(view.term_requested, timeout=2000) as asked:
+        _click_first_link(qtbot, label)
+    assert asked.args == [key]
 
 
 def test_loss_breakdown_without_iwae_or_percentile(qtbot, digits) -> None:
@@ -201,11 +234,11 @@ def test_loss_breakdown_without_iwae_or_percentile(qtbot, digits) -> None:
     view = LossBreakdown()
     _show(qtbot, view, 300, 560)
     view.set_report(_report(images, iwae=None, percentile=None, inactive=()))
-    assert "estimated on pen release" in _label(view, "loss_iwae").text()
+    assert "estimated on pen release" in _text(view, "loss_iwae")
     assert not _label(view, "loss_percentile").isVisible()
     assert not _label(view, "loss_kl_note").isVisible()
     view.set_report(_report(images, percentile=12.0))
-    assert "more typical than 88% of test digits" in _label(view, "loss_percentile").text()
+    assert "more typical than 88% of test digits" in _text(view, "loss_percentile")
     view.set_report(None)
     assert view.message() == NO_REPORT_TEXT and view.kl_bars() == []
 
@@ -221,7 +254,7 @@ def test_loss_breakdown_shows_the_largest_bars_of_a_wide_latent(qtbot, digits) -
     values = [kl for _, kl, _ in bars]
     assert values == sorted(values, reverse=True)
     assert {dim for dim, _, _ in bars} == set(np.argsort(-report.kl_per_dim)[:MAX_BARS].tolist())
-    assert "32 largest of 64" in _label(view, "loss_kl_note").text()
+    assert "32 largest of 64" in _text(view, "loss_kl_note")
     view.grab().save("/tmp/insight_loss_64d.png")
 
 

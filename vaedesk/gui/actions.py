@@ -3,6 +3,7 @@ and where it shows. Each action's slot is the window's (or a widget's) public me
 
 from __future__ import annotations
 
+import html
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +11,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
-from vaedesk.model.catalog import list_models
+from vaedesk.errors import VaedeskError
+from vaedesk.gui.terms import explain
+from vaedesk.insight.glossary import tooltip
+from vaedesk.model.card import read_card
+from vaedesk.model.catalog import list_models, model_files, resolve_model_path
+from vaedesk.model.summary import model_description, model_summary
 from vaedesk.support.palettes import THEME_LABELS, THEMES
 
 if TYPE_CHECKING:
@@ -73,6 +79,7 @@ class WindowActions:
         self.open_model = self._make("open_model", "Open &checkpoint…", "Ctrl+Shift+O", win.open_model_dialog)
         self.train = self._make("train", "&Train new model…", "Ctrl+T", win.open_training)
         self.about = self._make("about", "&About vaedesk and this model", _S.HelpContents, win.show_about)
+        self.glossary = self._make("glossary", "&Glossary of terms", "", lambda: win.show_glossary())
         self.models = QActionGroup(win)  # one checkable action per model, in the Model menu
         self._opened_checkpoints: list[str] = []
         # View -> Plane: how a latent space above two dimensions is shown (one at a time).
@@ -88,6 +95,12 @@ class WindowActions:
                                 lambda checked, n=name: self._win.set_theme(n) if checked else None, checkable=True)
             action.setData(name)
             self.themes.addAction(action)
+        # The glossary's words where a menu entry names or shows them (tooltip and status line).
+        for action, key in ((self.resample, "posterior"), (self.manifold, "manifold"),
+                            (self.aggregate_density, "aggregate_posterior"), (self.sample_prior, "prior"),
+                            (self.play_morph, "morph"), (self.view_pca, "pca"), (self.view_lda, "lda"),
+                            (self.view_neighbors, "umap")):
+            explain(action, key)
         self._build_menus()
 
     def check_theme(self, name: str) -> None:
@@ -125,11 +138,12 @@ class WindowActions:
         bar = self._win.menuBar()
         self._fill(bar.addMenu("&File"), self.open_drawing, self.save_drawing, self.open_image, None,
                    self.export_gif, self.export_png, self.export_plane, None, self.quit)
-        self._fill(bar.addMenu("&Edit"), self.undo, self.redo, self.clear, None, self.keep, self.resample,
-                   self.clear_pins)
+        edit_menu = bar.addMenu("&Edit")
+        self._fill(edit_menu, self.undo, self.redo, self.clear, None, self.keep, self.resample, self.clear_pins)
         view_menu = bar.addMenu("&View")
         plane_menu = view_menu.addMenu("&Plane of a latent space above 2-D")
         plane_menu.setObjectName("menu_plane")
+        explain(plane_menu.menuAction(), "latent_space")
         self._fill(plane_menu, *self.views.actions())
         self._fill(view_menu, None, self.manifold, self.aggregate_density, self.zoom_in, self.zoom_out,
                    self.reset_view, None,
@@ -139,7 +153,10 @@ class WindowActions:
         self._fill(theme_menu, *self.themes.actions())
         self.model_menu = bar.addMenu("&Model")
         self.populate_models()
-        self._fill(bar.addMenu("&Help"), self.tour, self.about)
+        help_menu = bar.addMenu("&Help")
+        self._fill(help_menu, self.tour, self.glossary, self.about)
+        for menu in (edit_menu, view_menu, plane_menu, self.model_menu, help_menu):
+            menu.setToolTipsVisible(True)  # the glossary's tooltips on the entries that name its terms
         toolbar = self._win.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         self._fill(toolbar, self.undo, self.redo, self.clear, self.keep, None, self.open_image, self.export_gif,
@@ -160,7 +177,13 @@ class WindowActions:
         names = list_models()
         names += [path for path in self._opened_checkpoints if path not in names]
         for index, name in enumerate(names):
-            action = QAction(Path(name).name if os.sep in name else name, self._win, checkable=True)
+            label = Path(name).name if os.sep in name else name
+            card = _card(name)
+            action = QAction(f"{label}: {model_summary(card)}" if card else label, self._win, checkable=True)
+            if card:
+                action.setStatusTip(model_summary(card))
+                vae = card.get("kind") == "vae"
+                action.setToolTip(f"<p>{html.escape(model_description(card))}</p>" + (tooltip("beta") if vae else ""))
             action.setData(name)
             if index < 9:
                 action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
@@ -177,3 +200,12 @@ class WindowActions:
     def check_model(self, name: str) -> None:
         for action in self.models.actions():
             action.setChecked(action.data() == name)
+
+
+def _card(name: str) -> dict | None:
+    """The card of a model named in the menu (a name or a checkpoint path); None when it
+    cannot be read now (the entry is then its name alone, and loading it says why)."""
+    try:
+        return read_card(model_files(resolve_model_path(name))[1])
+    except VaedeskError:
+        return None

@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
         self.subject.changed.connect(self.subject_changed)
         self.pins.preview_changed.connect(self.preview_changed)
         self.insight.neighbour_chosen.connect(self._preview_neighbour)
+        self.insight_tabs.term_requested.connect(self.show_glossary)
         self.morph.export_done.connect(self.export_done)
         self.messages.error_shown.connect(self.error_shown)
         keeper = self.autosave
@@ -377,6 +378,17 @@ class MainWindow(QMainWindow):
         dialog.show_card(path, info.card if info else None)
         dialog.show()
         dialog.raise_()
+        return dialog
+
+    def show_glossary(self, key: str | None = None) -> QDialog:
+        """Help → Glossary, opened at the term ``key`` (a vaedesk.insight.glossary key) and
+        highlighting it; None: from the top. One dialog per window, reused."""
+        from vaedesk.gui.dialogs.glossary import GlossaryDialog
+
+        dialog = self.findChild(GlossaryDialog, "glossary")
+        if dialog is None:
+            dialog = GlossaryDialog(self)
+        dialog.show_term(key)
         return dialog
 
     # ------------------------------------------------------------------ training studio

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
 
 from vaedesk.gui.accessible import named
+from vaedesk.gui.terms import explain
 from vaedesk.gui.widgets.images import ImageStrip
 
 
@@ -22,9 +23,10 @@ class PriorSamplesDialog(QDialog):
         self.setObjectName("prior_samples")
         self.setWindowTitle("Fresh samples")
         layout = QVBoxLayout(self)
-        for text, images in (("From the prior N(0, I): what a VAE generates", prior),
-                             ("From the encoded training set (the aggregate posterior)", aggregate)):
-            layout.addWidget(QLabel(text))
+        for text, images, key in (("From the prior N(0, I): what a VAE generates", prior, "prior"),
+                                  ("From the encoded training set (the aggregate posterior)", aggregate,
+                                   "aggregate_posterior")):
+            layout.addWidget(explain(QLabel(text), key))
             strip = named(ImageStrip(len(images), tile_size=56, keyboard=True, item_name="Sample"), text,
                           "Decodings of fresh samples; arrow keys go from one to the next")
             strip.set_images(list(images))

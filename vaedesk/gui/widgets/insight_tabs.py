@@ -3,6 +3,7 @@ drawing landed, its dimensions and latent arithmetic (objectName ``insight_tabs`
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from vaedesk.gui.accessible import named
@@ -17,7 +18,10 @@ DECODE_TAB, DISTRIBUTION_TAB, NEIGHBOURS_TAB, DIMENSIONS_TAB, ARITHMETIC_TAB = r
 
 class InsightTabs(QTabWidget):
     """The tabs, with their views as attributes: ``lens``, ``loss_view``, ``nearest_view``,
-    ``traversal_view`` and ``attribute_panel``; ``decode_tab`` is the first tab's content."""
+    ``traversal_view`` and ``attribute_panel``; ``decode_tab`` is the first tab's content.
+    ``term_requested(key)`` fires when a link to a glossary term in a tab is clicked."""
+
+    term_requested = Signal(str)
 
     def __init__(self, decode_tab: QWidget) -> None:
         super().__init__()
@@ -29,6 +33,7 @@ class InsightTabs(QTabWidget):
         self.nearest_view = NearestDigits()
         self.traversal_view = TraversalView()
         self.attribute_panel = AttributePanel()
+        self.loss_view.term_requested.connect(self.term_requested)
         self.addTab(decode_tab, "Decode && morph")
         self.addTab(self._distribution_tab(), "Distribution")
         self.addTab(self._neighbours_tab(), "Where it landed")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -29,8 +29,10 @@ from vaedesk.gui.plotting.grid_lines import show_grid
 from vaedesk.gui.plotting.lean_axis import lean_axes
 from vaedesk.gui.plotting.ranges import steady_range
 from vaedesk.gui.plotting.style import AXIS_COLOR, CLASS_COLORS, cache_decorations
+from vaedesk.gui.terms import explain, link_terms
 from vaedesk.gui.theme import PlotColors, mute, on_palette_change, recolor_plot
 from vaedesk.gui.widgets.images import array_to_qimage
+from vaedesk.insight.glossary import term_link
 
 if TYPE_CHECKING:
     from vaedesk.insight.report import DrawingReport
@@ -58,6 +60,13 @@ def percentile_sentence(percentile: float) -> str:
     if p >= 50.0:
         return f"For this model your drawing is more unusual than {_percent(p)} of test digits."
     return f"For this model your drawing is more typical than {_percent(100.0 - p)} of test digits."
+
+
+def _percentile_link(percentile: float) -> str:
+    """:func:`percentile_sentence` as rich text, its comparison linked to the glossary."""
+    sentence = percentile_sentence(percentile)
+    compared = sentence.removeprefix("For this model your drawing is ").removesuffix(".")
+    return f"For this model your drawing is {term_link('percentile', compared)}."
 
 
 def _percent(p: float) -> str:
@@ -157,18 +166,21 @@ class LossBreakdown(QWidget):
 
     :meth:`set_report` shows a report (None: a sentence inviting the user to draw). The
     labels have object names (``loss_sum``, ``loss_iwae``, ``loss_percentile``,
-    ``loss_recon``, ``loss_kl``, ``loss_kl_note``) so a window or a test can read them.
+    ``loss_recon``, ``loss_kl``, ``loss_kl_note``) so a window or a test can read them;
+    their terms link into the glossary, and ``term_requested(key)`` fires when one is clicked.
     """
+
+    term_requested = Signal(str)  # a glossary key (vaedesk.insight.glossary)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("loss_breakdown")
         self._bars: list[tuple[int, float, bool]] = []
 
-        self._sum = _label("loss_sum", bold=True)
-        self._iwae = _label("loss_iwae")
-        self._percentile = _label("loss_percentile")
-        self._recon = _label("loss_recon", bold=True)
+        self._sum = self._linked(_label("loss_sum", bold=True), "neg_elbo")
+        self._iwae = self._linked(_label("loss_iwae"), "iwae")
+        self._percentile = self._linked(_label("loss_percentile"), "percentile")
+        self._recon = self._linked(_label("loss_recon", bold=True), "reconstruction")
         recon_caption = _label("loss_recon_caption", _CAPTION)
         recon_caption.setText(
             "The cost of redrawing your digit from its code: bright pixels in the map cost the most."
@@ -186,13 +198,14 @@ class LossBreakdown(QWidget):
         uncertainty.setText(
             "Uncertainty: decode many codes z ~ q(z|x); their mean, and where they disagree (spread)."
         )
-        self._kl = _label("loss_kl", bold=True)
-        kl_caption = _label("loss_kl_caption", _CAPTION)
+        self._kl = self._linked(_label("loss_kl", bold=True), "kl")
+        kl_caption = self._linked(_label("loss_kl_caption", _CAPTION), "prior")
         kl_caption.setText(
-            "How far q(z|x) strays from the prior N(0, I), per latent dimension: the price of using it."
+            f"How far q(z|x) strays from the {term_link('prior', 'prior N(0, I)')}, per latent dimension: "
+            "the price of using it."
         )
-        self._kl_plot = self._build_kl_plot()
-        self._kl_note = _label("loss_kl_note", _CAPTION)
+        self._kl_plot = explain(self._build_kl_plot(), "kl")
+        self._kl_note = self._linked(_label("loss_kl_note", _CAPTION), "active_unit")
 
         images = QGridLayout()
         images.setContentsMargins(0, 0, 0, 0)
@@ -271,27 +284,33 @@ class LossBreakdown(QWidget):
             self._bars = []
             self._stack.setCurrentIndex(1)
             return
+        # Each term is linked once, where it first appears: nats in the sum, not in every line.
         self._sum.setText(
-            f"recon {nats(report.recon_nats)} + KL {nats(report.kl_nats)} = −ELBO {nats(report.neg_elbo_nats)} nats"
+            f"{term_link('reconstruction', 'recon')} {nats(report.recon_nats)} + {term_link('kl', 'KL')} "
+            f"{nats(report.kl_nats)} = {term_link('neg_elbo')} {nats(report.neg_elbo_nats)} {term_link('nats')}"
         )
         if report.iwae_nats is None:
-            self._iwae.setText("−log p(x): estimated on pen release…")
+            self._iwae.setText(f"−log p(x): {term_link('iwae', 'estimated')} on pen release…")
         else:
             gap = report.neg_elbo_nats - report.iwae_nats
             self._iwae.setText(
-                f"−log p(x) ≈ {nats(report.iwae_nats)} nats (importance-weighted, "
+                f"−log p(x) ≈ {nats(report.iwae_nats)} nats ({term_link('iwae', 'importance-weighted')}, "
                 f"tighter than the −ELBO by {nats(gap)} nats)"
             )
         self._percentile.setVisible(report.percentile is not None)
-        self._percentile.setText("" if report.percentile is None else percentile_sentence(report.percentile))
-        self._recon.setText(f"Reconstruction: {nats(report.recon_nats)} nats")
+        self._percentile.setText("" if report.percentile is None else _percentile_link(report.percentile))
+        self._recon.setText(f"{term_link('reconstruction')}: {nats(report.recon_nats)} nats")
         self._error_view.set_map(report.pixel_error)
         self._mean_view.set_map(report.decoded_mean)
         self._std_view.set_map(report.decoded_std)
-        self._kl.setText(f"KL: {nats(report.kl_nats)} nats")
+        self._kl.setText(f"{term_link('kl', 'KL')}: {nats(report.kl_nats)} nats")
         self._show_bars(np.asarray(report.kl_per_dim, dtype=np.float64).reshape(-1),
                         np.asarray(report.inactive_dims, dtype=bool).reshape(-1))
         self._stack.setCurrentIndex(0)
+
+    def _linked(self, label: QLabel, key: str) -> QLabel:
+        """``label`` with the tooltip of its main term and its links to the glossary."""
+        return link_terms(explain(label, key), self.term_requested.emit)
 
     def kl_bars(self) -> list[tuple[int, float, bool]]:
         """The bars shown, left to right: (dimension index, KL in nats, inactive)."""
@@ -352,6 +371,7 @@ class LossBreakdown(QWidget):
         if d > MAX_BARS:
             parts.append(f"The {MAX_BARS} largest of {d} dimensions, largest first.")
         if n_inactive:
-            parts.append(f"Grey: inactive ({n_inactive} of {d}), dimensions the model does not use.")
+            parts.append(f"Grey: {term_link('active_unit', 'inactive')} ({n_inactive} of {d}), dimensions the "
+                         "model does not use.")
         self._kl_note.setText(" ".join(parts))
         self._kl_note.setVisible(bool(parts))

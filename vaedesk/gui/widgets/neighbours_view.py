@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from vaedesk.gui.accessible import named
 from vaedesk.gui.plotting.style import PIN_SELECTED_RING
+from vaedesk.gui.terms import explain
 from vaedesk.gui.theme import mute
 from vaedesk.gui.widgets.images import ImageStrip
 
@@ -65,6 +66,7 @@ class NearestDigits(QWidget):
         self._vote.setObjectName("nearest_digits_vote")
         self._vote.setWordWrap(True)
         self._vote.setTextFormat(Qt.TextFormat.RichText)
+        explain(self._vote, "knn5")  # the vote of the first five is a 5-NN vote
         self._vote_text = ""
 
         layout = QVBoxLayout(self)

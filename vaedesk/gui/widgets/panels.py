@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlid
 
 from vaedesk.gui.accessible import named
 from vaedesk.gui.plotting.live_text import LiveText
+from vaedesk.gui.terms import explain
 from vaedesk.gui.widgets.canvas import DrawingCanvas
 from vaedesk.gui.widgets.images import DigitView, ImageStrip
 
@@ -61,7 +62,8 @@ class PosteriorPanel(QGroupBox):
         self.readout = LiveText(NO_DRAWING_TEXT)
         # A font, not a style sheet: a label with a style sheet would keep its colours across a theme change.
         self.readout.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        named(self.readout, "Posterior readout", "The mean and spread of your drawing's code, and its KL")
+        named(explain(self.readout, "posterior"), "Posterior readout",
+              "The mean and spread of your drawing's code, and its KL")
         self.samples = ImageStrip(sample_count, tile_size=44, item_name="Sample")
         self.samples.setToolTip("Decodings of samples z ~ q(z|x), drawn as small circles on the plane")
         named(self.samples, "Posterior samples")

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from vaedesk.gui.accessible import named
+from vaedesk.gui.terms import explain
 from vaedesk.gui.widgets.images import DigitView, ImageStrip
 from vaedesk.latent.traversal import Traversal
 
@@ -54,6 +55,7 @@ class TraversalView(QWidget):
         self._caption = QLabel(NO_TRAVERSAL_TEXT)
         self._caption.setObjectName("traversals_caption")
         self._caption.setWordWrap(True)
+        explain(self._caption, "active_unit")  # it says which dimensions are inactive
         self._grid = QGridLayout()
         self._grid.setHorizontalSpacing(6)
         self._grid.setVerticalSpacing(2)
