@@ -29,6 +29,8 @@ from vaedesk.service.protocol import (
     LoadRequest,
     ModelInfo,
     MorphRequest,
+    PriorDrawsRequest,
+    PriorDrawsResult,
     ReferenceReady,
     Result,
     Stop,
@@ -79,6 +81,17 @@ def test_a_burst_of_encodes_is_answered_once_for_the_newest(loaded):
     assert [result.request_id for result in sent.of(EncodeResult)] == [11]
     (samples,) = [result for result in sent.of(DecodeResult) if result.channel is Channel.SAMPLES]
     assert samples.request_id == 11 and samples.images.shape == (9, 28, 28)  # the mean and 8 samples
+
+
+def test_prior_draws_are_decoded_and_placed_the_same_for_a_seed(loaded):
+    service, sent = loaded
+    for request_id in (2, 3):
+        service.submit(Envelope(Channel.PRIOR_DRAWS, request_id, 1, PriorDrawsRequest(seed=5, shown=4, measured=60)))
+        drain(service)
+    first, second = sent.of(PriorDrawsResult)
+    assert first.images.shape == (4, 28, 28) and first.xy.shape == (4, 2) and len(first.placement.among) == 60
+    np.testing.assert_array_equal(first.images, second.images)  # the same ε, the same decodings
+    np.testing.assert_array_equal(first.placement.vote, second.placement.vote)
 
 
 def test_the_lens_waits_while_a_newer_drawing_waits_to_be_encoded(loaded):

@@ -59,9 +59,9 @@ def model_facts(name: str) -> tuple[str, str, int] | None:
 
 
 def _describe(info: ModelInfo) -> str:
-    beta = info.card.get("training", {}).get("beta")
-    kind = "plain autoencoder" if info.kind == "ae" else f"VAE, β = {beta:g}" if beta is not None else "VAE"
-    return f"{info.name}: {kind}, {info.latent_dim}-d latent"
+    from vaedesk.model.summary import model_summary
+
+    return f"{info.name}: {model_summary(info.card)}"
 
 
 class CompareWindow(QWidget):
