@@ -93,7 +93,17 @@ def test_the_window_gets_the_file_when_it_belongs_to_the_weights(tiny_model, tmp
     assert card_markdown_for(path, card) == markdown_card(card)
 
 
-@pytest.mark.parametrize("name", ["mnist-vae-2d", "mnist-vae-16d", "mnist-ae-2d"])
+def test_the_notes_say_what_sets_a_model_apart_and_an_autoencoder_no_prior():
+    card = {"name": "m", "kind": "ae", "latent_dim": 16,
+            "architecture": {"name": "conv-v1", "width": 32, "hidden": 128},
+            "notes": "The recipe of mnist-vae-16d without the KL term."}
+    markdown = markdown_card(card)
+    assert "\n\nThe recipe of mnist-vae-16d without the KL term.\n\n## Intended use" in markdown
+    assert "points drawn from N(0, I) are not what it learnt to decode" in markdown
+    assert "samples from the prior are plausible" not in markdown
+
+
+@pytest.mark.parametrize("name", ["mnist-vae-2d", "mnist-vae-16d", "mnist-ae-2d", "mnist-vae-2d-beta4", "mnist-ae-16d"])
 def test_each_shipped_model_has_its_current_markdown_card(name):
     assert name in list_models()
     card = json.loads((REPO / "models" / f"{name}.json").read_text(encoding="utf-8"))

@@ -1,6 +1,6 @@
 """Regenerate the pictures of README.md and docs/ with the real app: window, the window in
 the dark theme, the distribution tab, the guided tour, manifold, morph GIF, traversals,
-views, latent arithmetic, training studio.
+views, latent arithmetic, two models compared, training studio.
 
     QT_QPA_PLATFORM=offscreen python resources/screenshots/make_screenshots.py
     QT_QPA_PLATFORM=offscreen python resources/screenshots/make_screenshots.py --only window,dark
@@ -34,7 +34,7 @@ from vaedesk.data.sketches import draw_digit  # noqa: E402
 
 MORPH_DIGITS = (1, 7, 2, 0)
 SHOTS = ("window", "dark", "distribution", "tour", "morph", "manifold", "traversals", "views", "arithmetic",
-         "training")
+         "compare", "training")
 _only: set[str] = set(SHOTS)
 
 
@@ -111,7 +111,7 @@ def main() -> None:
         pause(2500)
         window.grab().save(str(OUT / "manifold.png"))
         window.window_actions.manifold.setChecked(False)
-    if wanted("traversals", "views", "arithmetic"):
+    if wanted("traversals", "views", "arithmetic", "compare"):
         traversals_screenshot(window)
     if wanted("training"):
         training_screenshot(window)
@@ -151,15 +151,33 @@ def traversals_screenshot(window: MainWindow) -> None:
         views_screenshot(window)
     if wanted("arithmetic"):
         arithmetic_screenshot(window)
+    if wanted("compare"):
+        compare_screenshot(window)
     window.switch_model("mnist-vae-2d")
     wait_until(lambda: window.model_info is not None and window.model_info.name == "mnist-vae-2d")
+
+
+def compare_screenshot(window: MainWindow) -> None:
+    """View -> Compare models on the 16-d model: the VAE and the autoencoder on the drawn 4,
+    the same prior draws, the morph to an 8, the cursor on a point of the VAE's plane."""
+    compare = window.show_compare()
+    wait_until(lambda: all(info is not None for info in compare.infos), timeout_s=300)
+    wait_until(lambda: all(p.draws.tiles()[0].image() is not None for p in compare.panes), timeout_s=300)
+    compare.morph()
+    wait_until(lambda: all(p.morph.tiles()[-1].image() is not None for p in compare.panes), timeout_s=300)
+    info = compare.infos[0]
+    centre = np.median(info.scatter_xy[info.scatter_labels == 9], axis=0)
+    compare.panes[0].plane.hovered.emit(float(centre[0]), float(centre[1]))
+    pause(2000)
+    compare.grab().save(str(OUT / "compare.png"))
+    compare.close()
 
 
 def views_screenshot(window: MainWindow) -> None:
     """The 16-d model's latent plane under each view, side by side, with the drawn 4."""
     from PIL import Image
 
-    actions = window.actions
+    actions = window.window_actions
     panels = []
     for action in (actions.view_pca, actions.view_lda, actions.view_dims, actions.view_neighbors):
         ready = []

@@ -9,11 +9,12 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 
-from tests.support.gui_input import draw_strokes, send_mouse
-from tests.support.windows import wait_for_final_posterior
 from vaedesk.data.sketches import draw_digit
 from vaedesk.gui.dialogs.compare import CompareWindow
 from vaedesk.insight.comparison import prior_draws
+
+from tests.support.gui_input import draw_strokes, send_mouse
+from tests.support.windows import wait_for_final_posterior
 
 pytestmark = pytest.mark.slow
 

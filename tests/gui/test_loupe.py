@@ -9,12 +9,13 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from tests.support.gui_input import draw_strokes
-from tests.support.windows import wait_for_final_posterior
 from vaedesk.data.sketches import draw_digit
 from vaedesk.gui.plane.loupe import VISIBLE_PX, frame_loupe, nice_floor
 from vaedesk.gui.plane.widget import LatentPlane
 from vaedesk.latent.geometry import ellipse_axes
+
+from tests.support.gui_input import draw_strokes
+from tests.support.windows import wait_for_final_posterior
 
 
 @pytest.mark.parametrize(("value", "expected"), [(1.0, 1.0), (2.9, 2.0), (3.0, 3.0), (47.0, 30.0), (51.0, 50.0),

@@ -155,6 +155,7 @@ CARD_SCHEMA: Schema = {
     "resumed": (False, integer(0)),  # how many times the run was resumed from a checkpoint
     "stopped_early": (False, BOOL),
     "metrics": (False, METRICS_SCHEMA),
+    "notes": (False, TEXT),  # what sets the model apart, in a sentence or two (shown on its card)
     # "fine_tuned_from": _ancestry_problem
 }
 

@@ -203,6 +203,8 @@ def markdown_card(card: dict[str, Any]) -> str:
         if kind == "vae" else
         "a single latent point; the decoder maps it back to pixel probabilities. The loss is the reconstruction "
         "alone (no prior), so its latent space has gaps: it is there to compare with a VAE."), ""]
+    if card.get("notes"):
+        lines += [text(card["notes"]), ""]
     lines += ["## Intended use", "",
               "Teaching and exploring what a variational autoencoder learns, in the vaedesk desktop app: draw "
               "a digit and see its posterior, browse the latent plane, decode any point, morph between "
@@ -212,7 +214,10 @@ def markdown_card(card: dict[str, Any]) -> str:
               "black. Other pictures must be preprocessed as the app does (`vaedesk.preprocess_strokes` for drawings).",
               "- It is not a classifier: the 5-NN accuracies below measure how well classes separate in its "
               "latent space, nothing more.",
-              "- A small latent space reconstructs blurrily; samples from the prior are plausible, not sharp.",
+              "- A small latent space reconstructs blurrily; samples from the prior are plausible, not sharp."
+              if kind == "vae" else
+              "- It has no prior: points drawn from N(0, I) are not what it learnt to decode, and above two "
+              "dimensions they mostly decode to blurs.",
               "- MNIST's digits were written by American Census Bureau employees and high-school students; "
               "other handwriting styles land less well." if mnist else
               "- Its data's biases are its own: it was not measured beyond its test split.",
