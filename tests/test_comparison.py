@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from vaedesk.errors import LatentError
-from vaedesk.insight.comparison import default_pair, digit_spacing, place_draws, prior_draws
+from vaedesk.insight.comparison import default_pair, prior_draws, vote
 
 MODELS = [("mnist-vae-2d", "vae", 2), ("mnist-ae-2d", "ae", 2), ("mnist-vae-16d", "vae", 16),
           ("mnist-ae-16d", "ae", 16), ("mnist-vae-2d-beta4", "vae", 2)]
@@ -29,29 +29,28 @@ def test_the_same_seed_draws_the_same_points_for_every_model_of_a_latent_size() 
         prior_draws(0, 8, 0)
 
 
-def test_a_draw_in_a_cluster_lands_among_digits_with_its_class_and_one_far_out_does_not() -> None:
+def test_a_code_in_a_cluster_gets_its_class_confidently_and_one_between_clusters_does_not() -> None:
     codes, labels = _clusters()
-    placement = place_draws(np.array([[5.0, 0.1], [0.1, 4.9], [20.0, 20.0], [2.5, 2.5]]), codes, labels)
-    assert placement.among.tolist() == [True, True, False, False]
-    assert placement.vote[:2].tolist() == [1, 2] and placement.confident[:2].all()
-    # The spacing is the digits' own: a little over their 5th neighbour's distance, far below the gaps.
-    assert 0.05 < digit_spacing(codes) < 1.0
+    votes = vote(np.array([[5.0, 0.1], [0.1, 4.9], [2.5, 2.5]]), codes, labels)
+    assert votes.vote[:2].tolist() == [1, 2] and votes.confident.tolist() == [True, True, False]
+    assert votes.share == pytest.approx(2 / 3)
 
 
-def test_a_vote_split_between_classes_is_not_confident() -> None:
+def test_a_vote_split_between_classes_is_not_confident_and_leave_one_out_skips_the_code_itself() -> None:
     codes = np.array([[0.0, 0.0], [0.1, 0.0], [0.0, 0.1], [-0.1, 0.0], [0.0, -0.1], [0.05, 0.05]])
     labels = np.array([0, 1, 0, 1, 0, 1])
-    placement = place_draws(np.zeros((1, 2)), codes, labels, spacing=1.0)
-    assert placement.among[0] and not placement.confident[0]
+    assert not vote(np.zeros((1, 2)), codes, labels).confident[0]
+    clusters, classes = _clusters()
+    assert vote(clusters[:50], clusters, classes, leave_one_out=True).share == 1.0
 
 
 def test_bad_shapes_are_clear_errors() -> None:
     codes, labels = _clusters()
     with pytest.raises(LatentError, match="same D"):
-        place_draws(np.zeros((2, 3)), codes, labels)
-    with pytest.raises(LatentError, match="one label per test code"):
-        place_draws(np.zeros((2, 2)), codes, labels[:10])
-    assert len(place_draws(np.zeros((0, 2)), codes, labels).among) == 0
+        vote(np.zeros((2, 3)), codes, labels)
+    with pytest.raises(LatentError, match="one label per test mean"):
+        vote(np.zeros((2, 2)), codes, labels[:10])
+    assert vote(np.zeros((0, 2)), codes, labels).share == 0.0
 
 
 @pytest.mark.parametrize(("current", "expected"), [

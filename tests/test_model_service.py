@@ -89,9 +89,10 @@ def test_prior_draws_are_decoded_and_placed_the_same_for_a_seed(loaded):
         service.submit(Envelope(Channel.PRIOR_DRAWS, request_id, 1, PriorDrawsRequest(seed=5, shown=4, measured=60)))
         drain(service)
     first, second = sent.of(PriorDrawsResult)
-    assert first.images.shape == (4, 28, 28) and first.xy.shape == (4, 2) and len(first.placement.among) == 60
+    assert first.images.shape == (4, 28, 28) and first.xy.shape == (4, 2) and len(first.votes.vote) == 60
     np.testing.assert_array_equal(first.images, second.images)  # the same ε, the same decodings
-    np.testing.assert_array_equal(first.placement.vote, second.placement.vote)
+    np.testing.assert_array_equal(first.votes.vote, second.votes.vote)
+    assert 0.0 <= first.votes.share <= 1.0 and 0.0 <= first.test_share <= 1.0
 
 
 def test_the_lens_waits_while_a_newer_drawing_waits_to_be_encoded(loaded):

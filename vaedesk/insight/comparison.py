@@ -1,12 +1,12 @@
 """Comparing two models' latent spaces: which pair to show, the same prior draws for both,
-and whether a draw lands among the model's own encoded digits. No Qt.
+and whether a draw decodes to a digit. No Qt.
 
 A VAE's KL term pulls its codes toward the prior N(0, I), so a draw from the prior lands
 where digits are and decodes to one. A plain autoencoder puts its codes wherever
-reconstruction likes them; in many dimensions most of N(0, I) is then empty space, and a
-draw decodes to a blur. Measured on the model's own encoded test digits: a draw *lands among
-them* when its 5th nearest is no farther than 99% of the digits are from their own 5th
-neighbour, and gets a *confident vote* when at least 4 of those 5 share a class.
+reconstruction likes them; a draw from N(0, I) then often falls between them and decodes to
+a blur or a scribble. Measured with the model's own eyes: the decoding is encoded again, and
+the 5 encoded test digits nearest its code vote on its class; the vote is *confident* when
+at least 4 of the 5 agree. A digit-like decoding gets a confident vote, a scribble rarely does.
 """
 
 from __future__ import annotations
@@ -18,12 +18,10 @@ import numpy as np
 
 from vaedesk.errors import LatentError
 
-__all__ = ["AGREE", "NEIGHBOURS", "Placement", "default_pair", "digit_spacing", "place_draws", "prior_draws"]
+__all__ = ["AGREE", "NEIGHBOURS", "Votes", "default_pair", "prior_draws", "vote"]
 
 NEIGHBOURS = 5  # the vote: this many nearest encoded test digits
 AGREE = 4  # of which at least this many share a class for a confident vote
-_SPACING_PERCENTILE = 99.0
-_SPACING_POINTS = 1000  # test digits whose own neighbour distances set the spacing
 _CHUNK = 512
 
 
@@ -35,66 +33,54 @@ def prior_draws(latent_dim: int, n: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
 
 
-def _nearest(queries: np.ndarray, points: np.ndarray, k: int, skip_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Distances (Q, k) and indices (Q, k) of each query's k nearest points, in chunks."""
-    distances, indices = [], []
+def _nearest(queries: np.ndarray, points: np.ndarray, k: int, skip_self: bool = False) -> np.ndarray:
+    """Indices (Q, k) of each query's k nearest points, nearest first, in chunks; with
+    ``skip_self`` the queries are points themselves, each left out of its own neighbours."""
+    indices = []
     squared = np.square(points).sum(1)
+    take = k + 1 if skip_self else k
     for start in range(0, len(queries), _CHUNK):
         q = queries[start : start + _CHUNK]
-        d2 = np.maximum(np.square(q).sum(1)[:, None] + squared[None] - 2.0 * q @ points.T, 0.0)
-        take = k + 1 if skip_self else k
+        d2 = np.square(q).sum(1)[:, None] + squared[None] - 2.0 * q @ points.T
         index = np.argpartition(d2, take - 1, axis=1)[:, :take]
-        order = np.take_along_axis(d2, index, 1).argsort(1)
-        index = np.take_along_axis(index, order, 1)[:, 1:] if skip_self else np.take_along_axis(index, order, 1)
-        indices.append(index)
-        distances.append(np.sqrt(np.take_along_axis(d2, index, 1)))
-    return np.concatenate(distances), np.concatenate(indices)
+        index = np.take_along_axis(index, np.take_along_axis(d2, index, 1).argsort(1), 1)
+        indices.append(index[:, 1:] if skip_self else index)
+    return np.concatenate(indices)
 
 
 @dataclass(frozen=True)
-class Placement:
-    """Where draws land among a model's encoded test digits, one entry per draw."""
+class Votes:
+    """The 5-NN vote on each of N codes among a model's encoded test digits."""
 
-    among: np.ndarray  # (N,) bool: no farther from its 5 nearest digits than the digits' own spacing
-    vote: np.ndarray  # (N,) int: the class most of its 5 nearest digits have
-    confident: np.ndarray  # (N,) bool: at least 4 of the 5 have that class
+    vote: np.ndarray  # (N,) int: the class most of the 5 nearest have
+    confident: np.ndarray  # (N,) bool: at least 4 of the 5 have it
 
-
-def digit_spacing(codes: np.ndarray) -> float:
-    """How far the encoded test digits ``codes`` (T, D) are from their own 5th nearest: the
-    99th percentile over (a seeded subset of) them. A draw no farther out lands among them."""
-    points = np.asarray(codes, np.float64)
-    if points.ndim != 2 or len(points) <= NEIGHBOURS:
-        raise LatentError(f"need more than {NEIGHBOURS} test codes (T, D), got {points.shape}")
-    reference = points[np.random.default_rng(0).permutation(len(points))[:_SPACING_POINTS]]
-    own, _ = _nearest(reference, points, NEIGHBOURS, skip_self=True)
-    return float(np.percentile(own[:, -1], _SPACING_PERCENTILE))
+    @property
+    def share(self) -> float:
+        """The fraction of confident votes (0 for none)."""
+        return float(self.confident.mean()) if len(self.confident) else 0.0
 
 
-def place_draws(z: np.ndarray, codes: np.ndarray, labels: np.ndarray, spacing: float | None = None) -> Placement:
-    """Where each latent vector of ``z`` (N, D) lands among the encoded test digits ``codes``
-    (T, D: one draw of each digit's posterior, its code for an autoencoder) of classes
-    ``labels`` (T,); see the module's docstring. ``spacing`` is :func:`digit_spacing` of the
-    codes (computed when not given)."""
-    z = np.asarray(z, np.float64)
-    points = np.asarray(codes, np.float64)
+def vote(codes: np.ndarray, means: np.ndarray, labels: np.ndarray, leave_one_out: bool = False) -> Votes:
+    """The 5-NN vote on each of ``codes`` (N, D) among the encoded test digits ``means``
+    (T, D) of classes ``labels`` (T,). ``leave_one_out``: the codes are the first N means
+    themselves, each left out of its own vote (how confidently the test digits are voted on)."""
+    codes = np.asarray(codes, np.float64)
+    points = np.asarray(means, np.float64)
     labels = np.asarray(labels)
-    if z.ndim != 2 or points.ndim != 2 or z.shape[1] != points.shape[1] or len(points) <= NEIGHBOURS:
-        raise LatentError(f"need latents (N, D) and more than {NEIGHBOURS} test codes of the same D, "
-                          f"got {z.shape} and {points.shape}")
+    if codes.ndim != 2 or points.ndim != 2 or codes.shape[1] != points.shape[1] or len(points) <= NEIGHBOURS:
+        raise LatentError(f"need codes (N, D) and more than {NEIGHBOURS} test means of the same D, "
+                          f"got {codes.shape} and {points.shape}")
     if labels.shape != (len(points),):
-        raise LatentError(f"need one label per test code, got {labels.shape} for {len(points)}")
-    if not len(z):
-        return Placement(np.zeros(0, bool), np.zeros(0, np.int64), np.zeros(0, bool))
-    if spacing is None:
-        spacing = digit_spacing(points)
-    distance, index = _nearest(z, points, NEIGHBOURS)
-    votes, counts = [], []
-    for row in labels[index]:
+        raise LatentError(f"need one label per test mean, got {labels.shape} for {len(points)}")
+    if not len(codes):
+        return Votes(np.zeros(0, np.int64), np.zeros(0, bool))
+    classes, counts = [], []
+    for row in labels[_nearest(codes, points, NEIGHBOURS, skip_self=leave_one_out)]:
         values, count = np.unique(row, return_counts=True)
-        votes.append(values[count.argmax()])
+        classes.append(values[count.argmax()])
         counts.append(count.max())
-    return Placement(distance[:, -1] <= spacing, np.array(votes, np.int64), np.array(counts) >= AGREE)
+    return Votes(np.array(classes, np.int64), np.array(counts) >= AGREE)
 
 
 def default_pair(current: str, models: Sequence[tuple[str, str, int]]) -> tuple[str, str]:

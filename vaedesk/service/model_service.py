@@ -82,8 +82,10 @@ log = logging.getLogger(__name__)
 
 SAMPLE_COUNT = 8
 SCATTER_LIMIT = 10_000
-# Test digits prior draws are placed among (Compare models): enough for a 5-NN vote, encoded in a second.
+# Test digits that vote on prior draws' decodings (Compare models): enough for a 5-NN vote,
+# encoded in a second; the first of them are voted on too, for scale.
 COMPARED_DIGITS = 5_000
+COMPARED_REFERENCE = 500
 # Posterior samples behind a drawing's explanation: 16 while drawing (a few ms, so the posterior
 # keeps following the pen), 256 on pen release for the importance-weighted -log p(x) (~40 ms).
 INSIGHT_SAMPLES = 16
@@ -162,7 +164,7 @@ class ModelService:
             Channel.INSIGHT: self._insight, Channel.TRAVERSAL: self._traversal, Channel.LATENT: self._decode_latent,
             Channel.ATTRIBUTE: self._attribute, Channel.PRIOR_DRAWS: self._prior_draws,
         }
-        # (model, one posterior draw of each compared test digit, their labels, their spacing)
+        # (model, the compared test digits' means, their labels, their own confident share)
         self._test_codes: tuple[Model, np.ndarray, np.ndarray, float] | None = None
         # (model, each dimension's average KL), for the traversals
         self._information: tuple[Model, np.ndarray] | None = None
@@ -476,22 +478,22 @@ class ModelService:
 
     def _prior_draws(self, envelope: Envelope) -> None:
         from vaedesk.data.datasets import model_split
-        from vaedesk.insight.comparison import digit_spacing, place_draws, prior_draws
+        from vaedesk.insight.comparison import prior_draws, vote
 
         request = _request(envelope, PriorDrawsRequest)
         model = self._require_model()
         if self._test_codes is None or self._test_codes[0] is not model:
-            # Draws are compared with what the decoder was trained on: z ~ q(z|x), not the means
-            # (in a dimension the KL term switched off the means sit at 0, the draws do not).
             test = model_split(model.card, "test", limit=COMPARED_DIGITS)
-            codes = model.encode(test.images).sample(1, np.random.default_rng(0))[:, 0]
-            self._test_codes = (model, codes, test.labels, digit_spacing(codes))
-        _, codes, labels, spacing = self._test_codes
+            means = model.encode(test.images).mean
+            reference = vote(means[:COMPARED_REFERENCE], means, test.labels, leave_one_out=True).share
+            self._test_codes = (model, means, test.labels, reference)
+        _, means, labels, reference = self._test_codes
         draws = prior_draws(model.latent_dim, max(request.measured, request.shown), request.seed)
-        shown = draws[: request.shown]
-        self._send(PriorDrawsResult(Channel.PRIOR_DRAWS, envelope.request_id, self.generation, model.decode(shown),
-                                    self._require_view().to_plane(shown),
-                                    place_draws(draws, codes, labels, spacing)))
+        images = model.decode(draws)
+        votes = vote(model.encode(images).mean, means, labels)
+        self._send(PriorDrawsResult(Channel.PRIOR_DRAWS, envelope.request_id, self.generation,
+                                    images[: request.shown], self._require_view().to_plane(draws[: request.shown]),
+                                    votes, reference))
 
     def _decode_points(self, envelope: Envelope) -> None:
         request = _request(envelope, DecodeRequest)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:  # value types of the core, named here without importing them
-    from vaedesk.insight.comparison import Placement
+    from vaedesk.insight.comparison import Votes
     from vaedesk.insight.report import DrawingReport
     from vaedesk.latent.attributes import Member
     from vaedesk.latent.traversal import Traversal
@@ -57,7 +57,7 @@ class Channel(enum.Enum):
     TRAVERSAL = "traversal"  # each latent dimension swept from the current drawing's or pin's latent
     LATENT = "latent"  # the decoding of a latent vector the user edited (traversal or attribute sliders)
     ATTRIBUTE = "attribute"  # the direction from one group of examples to another (latent arithmetic)
-    PRIOR_DRAWS = "prior_draws"  # decodings of seeded draws from the prior, and where draws land (comparison)
+    PRIOR_DRAWS = "prior_draws"  # decodings of seeded draws from the prior, and whether they look like digits
 
     @property
     def is_batch(self) -> bool:
@@ -298,7 +298,8 @@ class PriorSamplesResult(Result):
 class PriorDrawsResult(Result):
     images: np.ndarray  # (shown, 28, 28) decodings of the first draws
     xy: np.ndarray  # (shown, 2) where they are on the plane
-    placement: Placement  # where every measured draw lands among the model's encoded test digits
+    votes: Votes  # the model's own 5-NN vote on each measured draw's decoding, encoded again
+    test_share: float  # the share of confident votes on its test digits themselves, for scale
 
 
 # --------------------------------------------------------------------------- the model process' events

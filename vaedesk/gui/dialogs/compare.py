@@ -240,7 +240,8 @@ class CompareWindow(QWidget):
 
     def _on_draws(self, side: int, result: PriorDrawsResult) -> None:
         info = self.infos[side]
-        self.panes[side].show_draws(result.images, result.xy, result.placement, info.kind if info else "vae")
+        self.panes[side].show_draws(result.images, result.xy, result.votes, result.test_share,
+                                    info.kind if info else "vae")
 
     def _on_morph(self, side: int, result: DecodeResult) -> None:
         pane = self.panes[side]

@@ -14,7 +14,7 @@ from vaedesk.gui.plane.widget import LatentPlane
 from vaedesk.gui.plotting.live_text import LiveText
 from vaedesk.gui.plotting.style import small_font
 from vaedesk.gui.widgets.images import DigitView, ImageStrip
-from vaedesk.insight.comparison import AGREE, NEIGHBOURS, Placement
+from vaedesk.insight.comparison import AGREE, NEIGHBOURS, Votes
 from vaedesk.service.protocol import ModelInfo
 
 __all__ = ["ComparePane", "draw_captions", "placement_line"]
@@ -23,21 +23,17 @@ DRAW_COUNT = 8
 MORPH_FRAMES = 8
 
 
-def draw_captions(placement: Placement, shown: int) -> list[str]:
-    """Under each decoded prior draw: the class its neighbours vote for when the vote is
-    confident, "?" when it lands among digits without one, "off" when it lands away from them."""
-    return [(str(int(placement.vote[i])) if placement.confident[i] else "?") if placement.among[i] else "off"
-            for i in range(shown)]
+def draw_captions(votes: Votes, shown: int) -> list[str]:
+    """Under each decoded prior draw: the class the model's own 5-NN vote gives its decoding
+    when the vote is confident, "?" when it is not."""
+    return [str(int(votes.vote[i])) if votes.confident[i] else "?" for i in range(shown)]
 
 
-def placement_line(placement: Placement, kind: str) -> str:
+def placement_line(votes: Votes, test_share: float, kind: str) -> str:
     """What a model's prior draws measured, in one line."""
-    n = len(placement.among)
-    among = float(placement.among.mean()) if n else 0.0
-    confident = float((placement.among & placement.confident).mean()) if n else 0.0
     what = "an autoencoder: no prior in its loss" if kind == "ae" else "a VAE: its KL term pulls codes toward N(0, I)"
-    return (f"Of {n} draws from N(0, I), {among:.0%} land among its encoded test digits and {confident:.0%} "
-            f"get a confident {NEIGHBOURS}-NN vote ({AGREE} of {NEIGHBOURS} agree): {what}.")
+    return (f"Of {len(votes.vote)} draws from N(0, I), {votes.share:.0%} decode to what its own {NEIGHBOURS}-NN "
+            f"vote names confidently ({AGREE} of {NEIGHBOURS} agree; its test digits: {test_share:.0%}): {what}.")
 
 
 class ComparePane(QWidget):
@@ -55,8 +51,8 @@ class ComparePane(QWidget):
         self.plane.setMinimumSize(300, 280)
         self.preview = named(DigitView("Hover over a plane", smooth=True, hint_size=96), "Decoding at the cursor")
         self.draws = named(ImageStrip(DRAW_COUNT, tile_size=40, item_name="Prior draw"), "Prior draws",
-                           "The same draws ε ~ N(0, I) decoded by this model: the class its 5 nearest encoded "
-                           "test digits vote for, ? without a confident vote, off where no digits are")
+                           "The same draws ε ~ N(0, I) decoded by this model, each captioned with the class "
+                           "its own 5-NN vote gives the decoding, or ? without a confident vote")
         self.morph = named(ImageStrip(MORPH_FRAMES, tile_size=40, item_name="Morph frame"), "Morph",
                            "A straight path in this model's latent space between the codes of the same two digits")
         self.line = named(LiveText("Sample the prior to measure where its draws land."), "What the draws measured")
@@ -91,12 +87,12 @@ class ComparePane(QWidget):
         self.morph.set_images([None] * MORPH_FRAMES)
 
     def show_draws(self, images: np.ndarray | None, xy: np.ndarray | None = None,
-                   placement: Placement | None = None, kind: str = "vae") -> None:
+                   votes: Votes | None = None, test_share: float = 0.0, kind: str = "vae") -> None:
         """Decoded prior draws, numbered on the plane as in the strip; None clears them."""
         for label in self._draw_labels:
             self.plane.removeItem(label)
         self._draw_labels = []
-        if images is None or xy is None or placement is None:
+        if images is None or xy is None or votes is None:
             self._draw_marks.setData([], [])
             self.draws.set_images([None] * DRAW_COUNT)
             return
@@ -107,9 +103,9 @@ class ComparePane(QWidget):
             label.setPos(float(x), float(y))
             self.plane.addItem(label)
             self._draw_labels.append(label)
-        captions = [f"{number}: {text}" for number, text in enumerate(draw_captions(placement, len(images)), start=1)]
+        captions = [f"{number}: {text}" for number, text in enumerate(draw_captions(votes, len(images)), start=1)]
         self.draws.set_images(list(images), captions=captions)
-        self.line.setText(placement_line(placement, kind))
+        self.line.setText(placement_line(votes, test_share, kind))
 
     def draw_points(self) -> np.ndarray:
         """Where the decoded prior draws are marked on the plane, (N, 2)."""
