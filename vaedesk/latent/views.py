@@ -569,7 +569,8 @@ def read_neighbour_view(path: str | os.PathLike[str], weights_sha256: str, seed:
     if not path.is_file():
         return None
     try:
-        with np.load(path, allow_pickle=False) as stored:
+        # Opened here, not by np.load: it leaves its file open when the zip is broken.
+        with open(path, "rb") as file, np.load(file, allow_pickle=False) as stored:
             version = int(stored["format"])
             digest, stored_seed = str(stored["weights_sha256"]), int(stored["seed"])
             latents, plane = stored["fitted_latents"], stored["fitted_plane"]

@@ -56,6 +56,7 @@ class Channel(enum.Enum):
     TRAVERSAL = "traversal"  # each latent dimension swept from the current drawing's or pin's latent
     LATENT = "latent"  # the decoding of a latent vector the user edited (traversal or attribute sliders)
     ATTRIBUTE = "attribute"  # the direction from one group of examples to another (latent arithmetic)
+    VIEW_FIT = "view_fit"  # a view being fitted beside the service: its progress, or that it was cancelled
 
     @property
     def is_batch(self) -> bool:
@@ -188,6 +189,13 @@ class Envelope:
 
 
 @dataclass(frozen=True)
+class CancelViewFit:
+    """The view fit that the load of this generation waits for stops (the shown view stays)."""
+
+    generation: int
+
+
+@dataclass(frozen=True)
 class CancelExport:
     """The export with this request id, and any older one, stops at its next frame."""
 
@@ -300,6 +308,24 @@ class Failed:
 
 
 @dataclass(frozen=True)
+class ViewFitProgress:
+    """The load of ``generation`` waits for its view to be fitted: which stage the fit is in
+    (``vaedesk.latent.views.NEIGHBOUR_STAGES``, or "starting") and how far (0..1, or None)."""
+
+    generation: int
+    view: str
+    stage: str
+    fraction: float | None = None
+
+
+@dataclass(frozen=True)
+class ViewFitCancelled:
+    """The fit the load of ``generation`` waited for was stopped; that load will not come."""
+
+    generation: int
+
+
+@dataclass(frozen=True)
 class ExportProgress:
     done: int  # frames written
     total: int
@@ -313,6 +339,23 @@ class ExportFinished:
 @dataclass(frozen=True)
 class ExportCancelled:
     pass
+
+
+# --------------------------------------------------------------------------- the view-fitting child
+# The model process starts one (vaedesk.service.view_fit) for a view that has to be fitted,
+# sends it one FitNeighbours and hears ViewFitProgress (generation 0), then NeighboursFitted
+# or Failed; it ends the child to cancel the fit.
+
+
+@dataclass(frozen=True)
+class FitNeighbours:
+    model: str  # a model name or a checkpoint path, as the LoadRequest named it
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class NeighboursFitted:
+    view: LatentView
 
 
 # --------------------------------------------------------------------------- the training child
