@@ -22,8 +22,9 @@ from vaedesk.latent.views import (
     stored_neighbour_view,
 )
 from vaedesk.model.catalog import resolve_model_path
+from vaedesk.model.encodings import data_digest
 from vaedesk.model.model import load_model
-from vaedesk.service.model_service import VIEW_FIT_MODULE, ModelService
+from vaedesk.service.model_service import SCATTER_LIMIT, VIEW_FIT_MODULE, ModelService
 from vaedesk.service.process import running_children
 from vaedesk.service.protocol import (
     Channel,
@@ -58,14 +59,21 @@ def test_a_shipped_model_shows_its_stored_view_without_its_training_set(monkeypa
     def no_training_set(*_args, **_kwargs):
         raise AssertionError("the stored view needs no training set")
 
-    monkeypatch.setattr(vaedesk.data.datasets, "model_split", no_training_set)
     model = load_model("mnist-vae-16d")
-    started = time.perf_counter()
-    view = fit_view(model, "neighbors")
-    assert time.perf_counter() - started < 1.0
+    with monkeypatch.context() as patch:
+        patch.setattr(vaedesk.data.datasets, "model_split", no_training_set)
+        started = time.perf_counter()
+        view = fit_view(model, "neighbors")
+        assert time.perf_counter() - started < 1.0
     assert isinstance(view, NeighbourView) and view.fitted_latents.shape == (12_000, 16)
     # It places the model's own encodings among their neighbours, as the fitted map did.
     np.testing.assert_allclose(view.to_plane(view.fitted_latents[:20]), view.fitted_plane[:20], atol=1e-4)
+    # The app's test-set scatter comes placed, where the view places the test digits.
+    test = vaedesk.data.datasets.model_split(model.card, "test", as_uint8=True).images
+    places = view.known_places[data_digest(test[:SCATTER_LIMIT])]
+    means = model.encode(test[:500] / np.float32(255)).mean
+    # (Another machine's encodings differ in the last bits; a rare tie among neighbours may move one.)
+    assert np.quantile(np.linalg.norm(places[:500] - view.to_plane(means), axis=1), 0.99) < 1e-3
 
 
 def test_a_stored_view_is_read_back_to_float16_precision_and_written_atomically(own_model, tmp_path):

@@ -21,9 +21,10 @@ def test_every_licence_file_named_in_the_metadata_exists_and_covers_code_and_dat
     assert "Typing :: Typed" in project["classifiers"]
 
 
-# The wheel carries every shipped model and MNIST, so the app works offline; it must stay
-# under this size (PyPI's default limit is 100 MB; a small wheel installs fast).
-WHEEL_BUDGET = 25_000_000  # bytes
+# The wheel carries every shipped model (with its fitted neighbourhood view) and MNIST, so the
+# app works offline; it must stay under this size (PyPI's default limit is 100 MB; a small
+# wheel installs fast).
+WHEEL_BUDGET = 32_000_000  # bytes
 
 
 def _files(folder):

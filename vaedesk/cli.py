@@ -397,8 +397,13 @@ class StageLine:
 
 
 def _cmd_views(args: argparse.Namespace) -> int:
-    from vaedesk.latent.views import fit_neighbour_view, neighbour_view_path, save_neighbour_view
+    import numpy as np
+
+    from vaedesk.data.datasets import model_split
+    from vaedesk.latent.views import NeighbourView, fit_neighbour_view, neighbour_view_path, save_neighbour_view
+    from vaedesk.model.encodings import cached_means, data_digest
     from vaedesk.model.model import load_model
+    from vaedesk.service.model_service import SCATTER_LIMIT
 
     model = load_model(args.model)
     if model.path is None or model.digest is None:
@@ -412,6 +417,11 @@ def _cmd_views(args: argparse.Namespace) -> int:
         view = fit_neighbour_view(model, args.seed, progress=stages)
     finally:
         stages.close()
+    # The app's test-set scatter placed now, as the stored (float16) view places it, so that
+    # the app need not place its 10,000 points when it shows the view.
+    stored = NeighbourView(view.fitted_latents.astype(np.float16), view.fitted_plane)
+    scatter = model_split(model.card, "test", as_uint8=True).images[:SCATTER_LIMIT]
+    view = view.with_known_places({data_digest(scatter): stored.to_plane(cached_means(model, scatter))})
     try:
         save_neighbour_view(view, target, seed=args.seed, weights_sha256=model.digest)
     except OSError as exc:

@@ -31,6 +31,7 @@ import logging
 import math
 import os
 import re
+import sys
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -182,11 +183,17 @@ class LinearView(LatentView):
 class NeighbourView(LatentView):
     """A neighbourhood-keeping map fitted on ``fitted_latents`` (M, D) → ``fitted_plane``
     (M, 2); any point is placed by an inverse-distance average of its nearest fitted means'
-    places, and a plane point maps back the same way."""
+    places, and a plane point maps back the same way.
+
+    ``known_places`` maps the digest of a data set's images
+    (:func:`vaedesk.model.encodings.data_digest`) to the plane points of their means, placed
+    when the view was stored: placing the 10,000 test digits of the app's scatter takes
+    seconds, reading them none."""
 
     kind = "neighbors"
 
-    def __init__(self, fitted_latents: ArrayLike, fitted_plane: ArrayLike, k: int = NEIGHBOURS_PLACING) -> None:
+    def __init__(self, fitted_latents: ArrayLike, fitted_plane: ArrayLike, k: int = NEIGHBOURS_PLACING,
+                 known_places: Mapping[str, ArrayLike] | None = None) -> None:
         latents = as_float_array(fitted_latents, "fitted latents")
         plane = as_float_array(fitted_plane, "fitted plane points")
         if latents.ndim != 2 or plane.shape != (len(latents), 2) or len(latents) < k:
@@ -198,33 +205,69 @@ class NeighbourView(LatentView):
         self.fitted_latents = latents.astype(np.float32)
         self.fitted_plane = plane.astype(np.float32)
         self.axis_labels = ("UMAP 1", "UMAP 2")
-        for array in (self.fitted_latents, self.fitted_plane):
+        self.known_places: dict[str, np.ndarray] = {}
+        for digest, places in (known_places or {}).items():
+            points = as_float_array(places, "known plane points")
+            if points.ndim != 2 or points.shape[1] != 2:
+                raise LatentError(f"known plane points must have shape (N, 2), got {points.shape}")
+            check_finite(points, "known plane points")
+            self.known_places[str(digest)] = points.astype(np.float32)
+        for array in (self.fitted_latents, self.fitted_plane, *self.known_places.values()):
             array.setflags(write=False)
         self._search: dict[str, Any] = {}  # torch copies of the fitted points, made on first use
+
+    def with_known_places(self, places: Mapping[str, ArrayLike]) -> NeighbourView:
+        """The same view, with ``places`` (data digest → plane points) known as well."""
+        return NeighbourView(self.fitted_latents, self.fitted_plane, self.k, {**self.known_places, **places})
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (to or from the model process) without the torch copies: torch would
         share their memory through a channel the other process cannot open."""
         return {**self.__dict__, "_search": {}}
 
-    def _interpolate(self, queries: np.ndarray, source: str, target: np.ndarray) -> np.ndarray:
-        """Inverse-distance average of ``target`` over the k nearest of the fitted points named
-        ``source`` ("latents" or "plane")."""
-        import torch
+    def _nearest(self, queries: np.ndarray, source: str) -> tuple[np.ndarray, np.ndarray]:
+        """Distances and indices (N, k) of the k nearest of the fitted points named ``source``.
 
+        With PyTorch when this process has it (the model process: thousands of queries at a
+        time); else with NumPy, so the window, which places a few points (the prior's centre,
+        pins), never imports PyTorch (seconds)."""
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            return self._nearest_torch(torch, queries, source)
+        ref = getattr(self, f"fitted_{source}")
+        distances = np.empty((len(queries), self.k), np.float64)
+        indices = np.empty((len(queries), self.k), np.int64)
+        for start in range(0, len(queries), 16):  # 16 queries x 12,000 differences x D: a few MB
+            # Exact differences, not |x|² + |y|² - 2xy: a fitted point must find itself at 0.
+            d = np.linalg.norm(queries[start : start + 16, None, :].astype(np.float32) - ref[None], axis=2)
+            part = np.argpartition(d, self.k - 1, axis=1)[:, : self.k]
+            order = np.take_along_axis(d, part, 1).argsort(1)
+            indices[start : start + 16] = np.take_along_axis(part, order, 1)
+            distances[start : start + 16] = np.take_along_axis(d, indices[start : start + 16], 1)
+        return distances, indices
+
+    def _nearest_torch(self, torch: Any, queries: np.ndarray, source: str) -> tuple[np.ndarray, np.ndarray]:
         if source not in self._search:  # once, not per drawing: torch wants writable memory
             self._search[source] = torch.from_numpy(getattr(self, f"fitted_{source}").copy())
         ref = self._search[source]
-        single = queries.ndim == 1
-        q = torch.from_numpy(np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32))
-        out = np.empty((len(q), target.shape[1]), dtype=np.float64)
+        q = torch.from_numpy(np.ascontiguousarray(queries, dtype=np.float32))
+        distances = np.empty((len(q), self.k), np.float64)
+        indices = np.empty((len(q), self.k), np.int64)
         for start in range(0, len(q), 1024):  # 1,024 queries x 12,000 distances: 48 MB
             # Exact differences, not |x|² + |y|² - 2xy: a fitted point must find itself at 0.
             distance, index = torch.cdist(q[start : start + 1024], ref, compute_mode="donot_use_mm_for_euclid_dist"
                                           ).topk(self.k, largest=False)
-            weight = 1.0 / (distance.double().numpy() + 1e-9)
-            weight /= weight.sum(1, keepdims=True)
-            out[start : start + 1024] = np.einsum("nk,nkc->nc", weight, target[index.numpy()])
+            distances[start : start + 1024], indices[start : start + 1024] = distance.double().numpy(), index.numpy()
+        return distances, indices
+
+    def _interpolate(self, queries: np.ndarray, source: str, target: np.ndarray) -> np.ndarray:
+        """Inverse-distance average of ``target`` over the k nearest of the fitted points named
+        ``source`` ("latents" or "plane")."""
+        single = queries.ndim == 1
+        distance, index = self._nearest(np.atleast_2d(queries), source)
+        weight = 1.0 / (distance + 1e-9)
+        weight /= weight.sum(1, keepdims=True)
+        out = np.einsum("nk,nkc->nc", weight, target[index])
         return out[0] if single else out
 
     def to_plane(self, z: ArrayLike) -> np.ndarray:
@@ -549,7 +592,8 @@ def save_neighbour_view(view: NeighbourView, path: str | os.PathLike[str], *, se
                         weights_sha256: str) -> Path:
     """Write ``view`` (fitted with ``seed`` for the weights of SHA-256 ``weights_sha256``) to
     ``path`` as plain arrays, atomically: the fitted latents in float16 (placing a point by
-    its nearest fitted means needs no more), their plane points in float32."""
+    its nearest fitted means needs no more), their plane points and the view's
+    ``known_places`` in float32."""
     latents = view.fitted_latents.astype(np.float16)
     if not np.isfinite(latents).all():
         raise LatentError("the fitted latents are too large to store in float16")
@@ -557,7 +601,8 @@ def save_neighbour_view(view: NeighbourView, path: str | os.PathLike[str], *, se
     with atomic_path(target) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(f, format=np.array(NEIGHBOUR_FILE_FORMAT), fitted_latents=latents,
                             fitted_plane=view.fitted_plane.astype(np.float32), seed=np.array(seed, np.int64),
-                            weights_sha256=np.array(str(weights_sha256)))
+                            weights_sha256=np.array(str(weights_sha256)),
+                            **{f"places_{digest}": places for digest, places in view.known_places.items()})
     return target
 
 
@@ -574,6 +619,8 @@ def read_neighbour_view(path: str | os.PathLike[str], weights_sha256: str, seed:
             version = int(stored["format"])
             digest, stored_seed = str(stored["weights_sha256"]), int(stored["seed"])
             latents, plane = stored["fitted_latents"], stored["fitted_plane"]
+            known = {name.removeprefix("places_"): stored[name] for name in stored.files
+                     if name.startswith("places_")}
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
         log.warning("%s cannot be read (%s); the neighbourhood view is fitted again", path, exc)
         return None
@@ -590,7 +637,7 @@ def read_neighbour_view(path: str | os.PathLike[str], weights_sha256: str, seed:
     if os.environ.get("VAEDESK_NEIGHBOUR_POINTS") and len(latents) != _neighbour_fit_points():
         return None  # another number of points asked for: another map
     try:
-        return NeighbourView(np.asarray(latents, np.float32), plane)
+        return NeighbourView(np.asarray(latents, np.float32), plane, known_places=known)
     except LatentError as exc:
         log.warning("%s holds no usable view (%s); the neighbourhood view is fitted again", path, exc)
         return None

@@ -15,8 +15,10 @@ Everything the service says goes through one ``send(message)`` callable: a resul
 event of the protocol. :func:`serve` answers a ``multiprocessing`` connection; :func:`main`
 is the model process (``python -m vaedesk.service.model_service FD``, started by a
 :class:`vaedesk.service.process.ChildProcess`); tests run the service directly. Exports are jobs, not coalesced,
-and can be cancelled. Any exception in a request becomes a ``failed`` event with a one-line
-message; the service keeps running. No Qt here.
+and can be cancelled. A view that has to be fitted (minutes of UMAP) is fitted in a child
+process of its own (:mod:`vaedesk.service.view_fit`) while the service goes on answering with
+the view it shows; ending that process cancels the fit. Any exception in a request becomes
+a ``failed`` event with a one-line message; the service keeps running. No Qt here.
 """
 
 from __future__ import annotations
@@ -288,7 +290,8 @@ class ModelService:
         self.generation = envelope.generation
         self._send(
             ModelInfo(Channel.LOAD, envelope.request_id, self.generation, model.name, model.kind, model.latent_dim,
-                      model.card, view, view.to_plane(means), labels, model_class_names(model.card), data_note)
+                      model.card, view, _scatter_places(view, images, means), labels, model_class_names(model.card),
+                      data_note)
         )
         self._prepare_reference(model, self.generation)
 
@@ -598,6 +601,19 @@ class ModelService:
             path = save_png_frames(frames, request.path, size=request.size, pingpong=request.pingpong,
                                    progress=progress, should_cancel=should_cancel)
         self._send(ExportFinished(str(path)))
+
+
+def _scatter_places(view: LatentView, images: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """The test-set scatter's plane points: placed when a stored neighbourhood view was made
+    (seconds saved), else placed now."""
+    from vaedesk.latent.views import NeighbourView
+    from vaedesk.model.encodings import data_digest
+
+    if isinstance(view, NeighbourView) and view.known_places:
+        known = view.known_places.get(data_digest(images))
+        if known is not None and known.shape == (len(means), 2):
+            return known
+    return view.to_plane(means)
 
 
 def _request(envelope: Envelope, kind: type[_R]) -> _R:

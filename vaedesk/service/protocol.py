@@ -4,9 +4,11 @@ Two children speak it, each over a ``multiprocessing`` connection held by a
 :class:`vaedesk.service.process.ChildProcess`:
 
 - the **model process** (:mod:`vaedesk.service.model_service`) gets :class:`Envelope`-d requests
-  and the control messages :class:`CancelExport` and :class:`Stop`; it answers with
-  :class:`Result`-s and the events below them (:class:`ReferenceReady`, :class:`Failed`, the
-  export's progress and end). Every request travels on a :class:`Channel`; the client stamps it
+  and the control messages :class:`CancelExport`, :class:`CancelViewFit` and :class:`Stop`; it
+  answers with :class:`Result`-s and the events below them (:class:`ReferenceReady`,
+  :class:`Failed`, the export's progress and end, a view fit's progress or cancelling). The
+  view fitter it starts (:mod:`vaedesk.service.view_fit`) gets one :class:`FitNeighbours`.
+  Every request travels on a :class:`Channel`; the client stamps it
   with a request id and the model generation, and each result carries both back, so the client
   (never the window) decides once whether a result is still wanted (as ndv's
   ``DataRequest``/``DataResponse``).

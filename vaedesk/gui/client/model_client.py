@@ -200,8 +200,8 @@ class WorkerClient(QObject):
     def subscribe(self, channel: Channel, slot: Callable[[Any], None] | None = None,
                   failed: Callable[[str], None] | None = None) -> None:
         """Call ``slot(result)`` with each wanted result on ``channel`` (the ModelInfo on LOAD,
-        the EncodeResult on ENCODE) and ``failed(message)`` when a request on it fails, in
-        the order subscribed.
+        the EncodeResult on ENCODE, a fit's ViewFitProgress or ViewFitCancelled on VIEW_FIT)
+        and ``failed(message)`` when a request on it fails, in the order subscribed.
 
         ``slot`` takes ``Any``: which result a channel carries is known only at run time (see
         :class:`~vaedesk.service.protocol.Channel`), so each slot is typed for its own."""

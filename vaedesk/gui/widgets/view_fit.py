@@ -66,6 +66,7 @@ class ViewFitBanner(QFrame):
         self.show()
         self.raise_()
         self._refresh()
+        self._place()
 
     def finish(self) -> None:
         """The new view came, or the fit was cancelled or failed: nothing to mark any more."""
@@ -92,7 +93,8 @@ class ViewFitBanner(QFrame):
         parent = self.parentWidget()
         if parent is not None:
             width = max(200, parent.width() - 16)
-            self.setGeometry(8, 8, width, self.sizeHint().height())
+            height = self.heightForWidth(width) if self.hasHeightForWidth() else -1  # the text wraps
+            self.setGeometry(8, 8, width, max(height, self.sizeHint().height()))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.parentWidget() and event.type() == QEvent.Type.Resize and self.isVisible():
