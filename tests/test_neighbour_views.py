@@ -183,7 +183,7 @@ def test_a_view_is_fitted_beside_the_service_which_answers_meanwhile(monkeypatch
 
 @pytest.mark.slow
 def test_a_cancelled_fit_ends_its_process_and_the_shown_view_stays(monkeypatch, own_model):
-    monkeypatch.setenv("VAEDESK_NEIGHBOUR_POINTS", "2345")  # a map nobody fitted: no cache to find
+    monkeypatch.setenv("VAEDESK_NEIGHBOUR_POINTS", "60000")  # a map of minutes, never cached: cancelled long before
     sent = Recorder()
     service = ModelService(sent)
     service.submit(Envelope(Channel.LOAD, 1, 1, LoadRequest(str(own_model), "pca")))

@@ -135,7 +135,7 @@ def test_the_shipped_neighbourhood_view_shows_at_once(qtbot, monkeypatch, explan
 def test_a_fit_for_a_users_model_marks_the_old_view_and_cancel_keeps_it(qtbot, monkeypatch, tmp_path,
                                                                         explanation_references):
     explanation_references("mnist-vae-16d")
-    monkeypatch.setenv("VAEDESK_NEIGHBOUR_POINTS", "2345")  # a map nobody fitted: no cache to find
+    monkeypatch.setenv("VAEDESK_NEIGHBOUR_POINTS", "60000")  # a map of minutes, never cached: cancelled long before
     weights = resolve_model_path("mnist-vae-16d")
     for suffix in (".safetensors", ".json"):
         shutil.copy(weights.with_suffix(suffix), tmp_path / f"mine{suffix}")
@@ -145,7 +145,7 @@ def test_a_fit_for_a_users_model_marks_the_old_view_and_cancel_keeps_it(qtbot, m
     qtbot.waitUntil(banner.isVisible, timeout=LOAD_TIMEOUT)
     assert banner.text().startswith("Still the principal components view — fitting the neighbourhoods (UMAP) view")
     model_pid = win.client.worker.pid()
-    qtbot.waitUntil(lambda: _fit_processes(model_pid), timeout=10_000)
+    qtbot.waitUntil(lambda: bool(_fit_processes(model_pid)), timeout=10_000)
     # The model process goes on answering: a drawing is encoded and placed in the view shown.
     draw_strokes(qtbot, win.canvas, draw_digit(7, np.random.default_rng(1)))
     result = wait_for_final_posterior(qtbot, win)
