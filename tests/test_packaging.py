@@ -55,3 +55,4 @@ def test_the_wheel_with_its_models_and_data_stays_under_the_budget():
         "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
     for name in ("mnist-vae-2d", "mnist-vae-16d", "mnist-ae-2d"):
         assert {f"{name}{suffix}" for suffix in (".safetensors", ".json", ".md")} <= {path.name for path in payload}
+    assert "mnist-vae-16d.neighbours.npz" in {path.name for path in payload}  # its view shows at once
