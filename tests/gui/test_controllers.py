@@ -172,6 +172,8 @@ def test_while_a_view_is_fitted_the_old_one_is_marked_and_cancel_keeps_it(parts,
     assert banner.text().startswith("Still the principal components view — fitting the neighbourhoods (UMAP) "
                                     "view: encoding the training set 40% · ")
     assert plane.axis_labels() == ("PC1 (40% var)", "PC2 (20% var)")  # the old view's, until the new one comes
+    models.set_view("neighbors")  # asked again while it is fitted: the fit goes on
+    assert len(client.asked("load_model")) == 1
 
     qtbot.mouseClick(banner.findChild(QWidget, "view_progress_cancel"), Qt.MouseButton.LeftButton)
     assert len(client.asked("cancel_view_fit")) == 1 and "cancelling" in banner.text()

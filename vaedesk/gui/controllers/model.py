@@ -75,6 +75,8 @@ class ModelController(QObject):
             if self._fitting is not None:  # back to the view shown: the fit is not wanted any more
                 self.cancel_view_fit()
             return
+        if self._fitting == kind:  # asked again while it is fitted: not started afresh
+            return
         remember_view(self.settings, self.key, kind)
         self._view_before = (info.name, info.view)
         self.client.load_model(self.key, kind)
