@@ -597,12 +597,14 @@ def save_neighbour_view(view: NeighbourView, path: str | os.PathLike[str], *, se
     latents = view.fitted_latents.astype(np.float16)
     if not np.isfinite(latents).all():
         raise LatentError("the fitted latents are too large to store in float16")
+    arrays: dict[str, np.ndarray] = {
+        "format": np.array(NEIGHBOUR_FILE_FORMAT), "fitted_latents": latents,
+        "fitted_plane": view.fitted_plane.astype(np.float32), "seed": np.array(seed, np.int64),
+        "weights_sha256": np.array(str(weights_sha256)),
+        **{f"places_{digest}": places for digest, places in view.known_places.items()}}
     target = Path(path)
     with atomic_path(target) as tmp, open(tmp, "wb") as f:
-        np.savez_compressed(f, format=np.array(NEIGHBOUR_FILE_FORMAT), fitted_latents=latents,
-                            fitted_plane=view.fitted_plane.astype(np.float32), seed=np.array(seed, np.int64),
-                            weights_sha256=np.array(str(weights_sha256)),
-                            **{f"places_{digest}": places for digest, places in view.known_places.items()})
+        np.savez_compressed(f, **arrays)  # plain arrays only: read back without pickle
     return target
 
 
