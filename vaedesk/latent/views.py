@@ -597,7 +597,7 @@ def save_neighbour_view(view: NeighbourView, path: str | os.PathLike[str], *, se
     latents = view.fitted_latents.astype(np.float16)
     if not np.isfinite(latents).all():
         raise LatentError("the fitted latents are too large to store in float16")
-    arrays: dict[str, np.ndarray] = {
+    arrays: dict[str, Any] = {  # Any: numpy's stubs would take a ** of arrays for its flags
         "format": np.array(NEIGHBOUR_FILE_FORMAT), "fitted_latents": latents,
         "fitted_plane": view.fitted_plane.astype(np.float32), "seed": np.array(seed, np.int64),
         "weights_sha256": np.array(str(weights_sha256)),
