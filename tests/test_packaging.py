@@ -21,8 +21,9 @@ def test_every_licence_file_named_in_the_metadata_exists_and_covers_code_and_dat
     assert "Typing :: Typed" in project["classifiers"]
 
 
-# The wheel carries every shipped model and MNIST, so the app works offline; it must stay
-# under this size (PyPI's default limit is 100 MB; a small wheel installs fast).
+# The wheel carries every shipped model (with its fitted neighbourhood view) and MNIST, so the
+# app works offline; it must stay under this size (PyPI's default limit is 100 MB; a small
+# wheel installs fast).
 WHEEL_BUDGET = 32_000_000  # bytes
 
 
@@ -54,3 +55,5 @@ def test_the_wheel_with_its_models_and_data_stays_under_the_budget():
         "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
     for name in ("mnist-vae-2d", "mnist-vae-16d", "mnist-ae-2d", "mnist-vae-2d-beta4", "mnist-ae-16d"):
         assert {f"{name}{suffix}" for suffix in (".safetensors", ".json", ".md")} <= {path.name for path in payload}
+    for name in ("mnist-vae-16d", "mnist-ae-16d"):  # their neighbourhood views show at once
+        assert f"{name}.neighbours.npz" in {path.name for path in payload}

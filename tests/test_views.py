@@ -108,6 +108,28 @@ def test_a_used_neighbour_view_travels_between_processes_without_torch():
     np.testing.assert_allclose(pickle.loads(data).to_plane(fitted[:4]), placed)
 
 
+def test_a_neighbour_view_places_points_in_a_process_without_torch_as_with_it(tmp_path):
+    """The window shows a neighbourhood view (its prior's centre, its pins) without ever
+    importing PyTorch, and places points as the model process does."""
+    import subprocess
+    import sys
+
+    from tests.support.paths import REPO
+
+    rng = np.random.default_rng(3)
+    view = NeighbourView(rng.standard_normal((400, 5)), rng.standard_normal((400, 2)))
+    queries, points = rng.standard_normal((40, 5)), rng.standard_normal((40, 2))
+    (tmp_path / "view.pickle").write_bytes(pickle.dumps((view, queries, points)))
+    script = ("import pickle, sys, numpy as np; view, q, p = pickle.load(open(sys.argv[1], 'rb')); "
+              "np.save(sys.argv[2], np.concatenate([view.to_plane(q), view.to_latent(p)], 1)); "
+              "assert 'torch' not in sys.modules, 'torch was imported'")
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "view.pickle"), str(tmp_path / "out.npy")],
+                   check=True, cwd=REPO, timeout=120)
+    placed = np.load(tmp_path / "out.npy")
+    np.testing.assert_allclose(placed[:, :2], view.to_plane(queries), atol=1e-5)
+    np.testing.assert_allclose(placed[:, 2:], view.to_latent(points), atol=1e-5)
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [

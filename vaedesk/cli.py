@@ -175,6 +175,11 @@ def build_parser() -> _Parser:
                    help="how far each dimension moves either side of 0, in prior standard deviations "
                         "(default: %(default)s)")
 
+    p = sub.add_parser("views", help="fit a model's neighbourhood (UMAP) view and store it beside its weights "
+                                     "(NAME.neighbours.npz), so the app shows that view at once")
+    p.add_argument("model", metavar="NAME|PATH", help="model name or checkpoint path")
+    p.add_argument("--seed", type=int, default=0, help="UMAP's random seed (default: %(default)s, as the app uses)")
+
     sub.add_parser("models", help="list the available models")
     parser.commands = sub.choices  # each command's parser, by name
     return parser
@@ -366,6 +371,66 @@ def _cmd_traverse(args: argparse.Namespace) -> int:
     return 0
 
 
+class StageLine:
+    """A fit's stages on stderr as ``stage  42%``, one line per stage (redrawn on a terminal)."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self._stage = ""
+
+    def __call__(self, stage: str, fraction: float | None) -> None:
+        new = stage != self._stage
+        if new and self._stage and self.tty:
+            self.stream.write("\n")
+        self._stage = stage
+        line = stage + ("" if fraction is None else f"  {fraction:4.0%}")
+        if self.tty:
+            self.stream.write("\r" + line)
+        elif new:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self._stage and self.tty:
+            self.stream.write("\n")
+
+
+def _cmd_views(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from vaedesk.data.datasets import model_split
+    from vaedesk.latent.views import NeighbourView, fit_neighbour_view, neighbour_view_path, save_neighbour_view
+    from vaedesk.model.encodings import cached_means, data_digest
+    from vaedesk.model.model import load_model
+    from vaedesk.service.model_service import SCATTER_LIMIT
+
+    model = load_model(args.model)
+    if model.path is None or model.digest is None:
+        raise VaedeskError(f"{model.name}: a model without a weights file has nowhere to keep its view")
+    if model.latent_dim <= 2:
+        raise VaedeskError(f"{model.name}: a {model.latent_dim}-d latent space is its own plane; it needs no "
+                           "neighbourhood view")
+    target = neighbour_view_path(model.path)
+    stages = StageLine()
+    try:
+        view = fit_neighbour_view(model, args.seed, progress=stages)
+    finally:
+        stages.close()
+    # The app's test-set scatter placed now, as the stored (float16) view places it, so that
+    # the app need not place its 10,000 points when it shows the view.
+    stored = NeighbourView(view.fitted_latents.astype(np.float16), view.fitted_plane)
+    scatter = model_split(model.card, "test", as_uint8=True).images[:SCATTER_LIMIT]
+    view = view.with_known_places({data_digest(scatter): stored.to_plane(cached_means(model, scatter))})
+    try:
+        save_neighbour_view(view, target, seed=args.seed, weights_sha256=model.digest)
+    except OSError as exc:
+        raise VaedeskError(f"{target}: cannot write ({exc.strerror or exc})") from None
+    print(f"wrote {target}: {len(view.fitted_latents)} training means of {model.name} and their UMAP plane "
+          f"(seed {args.seed})")
+    return 0
+
+
 def _cmd_models() -> int:
     from vaedesk.model.model import list_models, load_model
 
@@ -508,6 +573,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _with_output(lambda: _cmd_morph(args))
         if args.command == "traverse":
             return _with_output(lambda: _cmd_traverse(args))
+        if args.command == "views":
+            return _with_output(lambda: _cmd_views(args))
         return _with_output(_cmd_models)
     except VaedeskError as exc:
         # One line, even when it quotes a file name with a line break or an escape in it.

@@ -18,11 +18,20 @@ from vaedesk.gui.controllers.pins import PinsController
 from vaedesk.gui.controllers.subject import Subject
 from vaedesk.gui.dialogs.messages import MessageBoxes
 from vaedesk.gui.plane.widget import LatentPlane
+from vaedesk.gui.settings import view_kind
 from vaedesk.gui.widgets.panels import NO_DRAWING_TEXT, DrawPanel, PosteriorPanel, PreviewPanel
 from vaedesk.latent.views import LinearView
 from vaedesk.model.posterior import Posterior
 from vaedesk.service.model_service import SAMPLE_COUNT
-from vaedesk.service.protocol import Channel, DecodeResult, EncodeResult, ModelInfo, PriorSamplesResult
+from vaedesk.service.protocol import (
+    Channel,
+    DecodeResult,
+    EncodeResult,
+    ModelInfo,
+    PriorSamplesResult,
+    ViewFitCancelled,
+    ViewFitProgress,
+)
 from vaedesk.state.workspace import Workspace
 
 SEVEN = [np.array([[40.0, 40.0], [200.0, 40.0], [90.0, 240.0]])]
@@ -140,6 +149,52 @@ def test_pins_stay_on_their_latent_points_when_the_view_changes(parts):
     models.set_view("dims")
     client.feed(Channel.LOAD, _info(name="other", generation=3, view=first, latent_dim=3))
     assert workspace.pin(pin).xy == pytest.approx((2.0, 0.0))
+
+
+def test_while_a_view_is_fitted_the_old_one_is_marked_and_cancel_keeps_it(parts, qtbot):
+    from PySide6.QtCore import Qt
+
+    client, models, plane, settings = parts["client"], parts["models"], parts["plane"], parts["settings"]
+    parts["host"].resize(700, 500)
+    parts["host"].show()
+    pca = LinearView("pca", [[1, 0, 0], [0, 1, 0]], np.zeros(3), np.eye(3), ("PC1 (40% var)", "PC2 (20% var)"))
+    client.feed(Channel.LOAD, _info(view=pca, latent_dim=3))
+    kept = []
+    models.view_kept.connect(kept.append)
+    banner = plane.findChild(QWidget, "view_progress")
+    assert banner is models.fit_banner and not banner.isVisible()
+
+    models.set_view("neighbors")
+    assert client.asked("load_model")[-1] == (("fake", "neighbors"), {})
+    client.feed(Channel.VIEW_FIT, ViewFitProgress(2, "neighbors", "starting"))
+    client.feed(Channel.VIEW_FIT, ViewFitProgress(2, "neighbors", "encoding the training set", 0.4))
+    assert banner.isVisible() and banner.geometry().top() < plane.height() // 4  # over the plane's top
+    assert banner.text().startswith("Still the principal components view — fitting the neighbourhoods (UMAP) "
+                                    "view: encoding the training set 40% · ")
+    assert plane.axis_labels() == ("PC1 (40% var)", "PC2 (20% var)")  # the old view's, until the new one comes
+    models.set_view("neighbors")  # asked again while it is fitted: the fit goes on
+    assert len(client.asked("load_model")) == 1
+
+    qtbot.mouseClick(banner.findChild(QWidget, "view_progress_cancel"), Qt.MouseButton.LeftButton)
+    assert len(client.asked("cancel_view_fit")) == 1 and "cancelling" in banner.text()
+    client.feed(Channel.VIEW_FIT, ViewFitCancelled(2))
+    assert not banner.isVisible() and kept == ["pca"] and models.info.view is pca
+    assert view_kind(settings, "fake") == "pca"  # remembered as the view shown, not the one cancelled
+    assert "Kept the principal components view" in parts["status"].currentMessage()
+
+    # A fit that fails says why; the shown view stays.
+    models.set_view("neighbors")
+    client.feed(Channel.VIEW_FIT, ViewFitProgress(3, "neighbors", "laying out", 0.5))
+    client.fail(Channel.LOAD, "the neighbourhood view needs the umap-learn package (pip install umap-learn)")
+    assert not banner.isVisible() and kept == ["pca", "pca"]
+    assert [box.windowTitle() for box in parts["messages"].open_boxes()] == ["Cannot show the view"]
+
+    # The new view, once fitted, takes the banner away.
+    models.set_view("neighbors")
+    client.feed(Channel.VIEW_FIT, ViewFitProgress(4, "neighbors", "laying out", 0.9))
+    neighbours = LinearView("lda", [[0, 1, 0], [0, 0, 1]], np.zeros(3), np.eye(3), ("UMAP 1", "UMAP 2"))
+    client.feed(Channel.LOAD, _info(generation=4, view=neighbours, latent_dim=3))
+    assert not banner.isVisible() and plane.axis_labels() == ("UMAP 1", "UMAP 2")
 
 
 def test_the_drawing_is_encoded_and_its_posterior_shown(parts):

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 
 import vaedesk
 from vaedesk.data.sketches import draw_digit
 from vaedesk.gui import MainWindow
+from vaedesk.model.catalog import resolve_model_path
+from vaedesk.service.protocol import Channel
 
 from tests.support.gui_input import draw_strokes
 from tests.support.windows import LOAD_TIMEOUT, wait_for_final_posterior
@@ -87,4 +95,68 @@ def test_the_neighbourhood_view_places_drawings_among_their_class(qtbot, monkeyp
     result = wait_for_final_posterior(qtbot, win)
     nearest = np.argsort(np.linalg.norm(info.scatter_xy - result.mean_xy, axis=1))[:15]
     assert np.bincount(info.scatter_labels[nearest], minlength=10).argmax() == 0
+    win.close()
+
+
+def _fit_processes(model_pid):
+    """The view-fitting processes the model process has started and that still run (Linux's /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat, command = (entry / "stat").read_text(), (entry / "cmdline").read_bytes()
+        except OSError:  # ended meanwhile
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == model_pid and b"vaedesk.service.view_fit" in command:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+def test_the_shipped_neighbourhood_view_shows_at_once(qtbot, monkeypatch, explanation_references):
+    explanation_references("mnist-vae-16d")
+    monkeypatch.delenv("VAEDESK_NEIGHBOUR_POINTS", raising=False)
+    win = _open(qtbot, "mnist-vae-16d")
+    banner = win.findChild(QWidget, "view_progress")
+    marked = []
+    win.client.subscribe(Channel.VIEW_FIT, marked.append)
+    started = time.perf_counter()
+    with qtbot.waitSignal(win.model_ready, timeout=10_000):
+        qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
+    assert time.perf_counter() - started < 5.0  # no fit: the stored view (well under a second unloaded)
+    assert win.model_info.view.kind == "neighbors" and len(win.model_info.view.fitted_latents) == 12_000
+    assert marked == [] and not banner.isVisible()
+    win.close()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the fitting process through /proc")
+def test_a_fit_for_a_users_model_marks_the_old_view_and_cancel_keeps_it(qtbot, monkeypatch, tmp_path,
+                                                                        explanation_references):
+    explanation_references("mnist-vae-16d")
+    monkeypatch.setenv("VAEDESK_NEIGHBOUR_POINTS", "60000")  # a map of minutes, never cached: cancelled long before
+    weights = resolve_model_path("mnist-vae-16d")
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(weights.with_suffix(suffix), tmp_path / f"mine{suffix}")
+    win = _open(qtbot, str(tmp_path / "mine.safetensors"))
+    banner = win.findChild(QWidget, "view_progress")
+    qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(banner.isVisible, timeout=LOAD_TIMEOUT)
+    assert banner.text().startswith("Still the principal components view — fitting the neighbourhoods (UMAP) view")
+    model_pid = win.client.worker.pid()
+    qtbot.waitUntil(lambda: bool(_fit_processes(model_pid)), timeout=10_000)
+    # The model process goes on answering: a drawing is encoded and placed in the view shown.
+    draw_strokes(qtbot, win.canvas, draw_digit(7, np.random.default_rng(1)))
+    result = wait_for_final_posterior(qtbot, win)
+    assert win.model_info.view.kind == "pca" and banner.isVisible()
+    np.testing.assert_allclose(result.mean_xy, win.model_info.view.to_plane(result.posterior.mean[0]), atol=1e-6)
+
+    qtbot.mouseClick(banner.findChild(QWidget, "view_progress_cancel"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not banner.isVisible(), timeout=10_000)
+    actions = win.window_actions
+    assert win.model_info.view.kind == "pca" and actions.view_pca.isChecked() and not actions.view_neighbors.isChecked()
+    assert win.plane.axis_labels()[0].startswith("PC1")
+    assert "Kept the principal components view" in win.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: not _fit_processes(model_pid), timeout=5_000)  # the work really stopped
     win.close()

@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         self.models.shown.connect(self._on_model_shown)
         self.models.reverted.connect(self.window_actions.check_model)
+        self.models.view_kept.connect(lambda kind: self.window_actions.check_view(kind, True))
         self.drawing.posterior_shown.connect(self._pass_on_posterior)
         self.drawing.samples_shown.connect(self.samples_shown)
         self.subject.changed.connect(self.subject_changed)

@@ -9,7 +9,9 @@ back to latent vectors (``to_latent``), so that every point of the plane decodes
   information, i.e. the largest average KL to the prior), the others held at an anchor.
 - ``"neighbors"``: a non-linear map that keeps each training mean near its neighbours
   (UMAP); new points are placed, and plane points mapped back, by interpolating the nearest
-  fitted training means.
+  fitted training means. Fitting one takes minutes, so a shipped model carries its own
+  (``NAME.neighbours.npz`` beside its weights, written by ``vaedesk views``), and a fit made on
+  this machine is kept in the user's cache.
 
 A :class:`Projection` is the orthogonal view a training run's snapshots are drawn with
 (the first two latent axes, or principal components above two dimensions), fitted on the
@@ -23,9 +25,16 @@ origin.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import math
 import os
+import re
+import sys
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,12 +42,17 @@ from numpy.typing import ArrayLike
 
 from vaedesk.errors import LatentError
 from vaedesk.support.arrays import as_count, as_float_array, as_vector, check_dim, check_finite
+from vaedesk.support.atomic import atomic_path
 from vaedesk.support.limits import LATENT_DIM_LIMIT
 
 if TYPE_CHECKING:
     from vaedesk.model.model import Model
 
-__all__ = ["VIEW_KINDS", "LatentView", "LinearView", "NeighbourView", "Projection", "fit_view"]
+__all__ = ["NEIGHBOUR_STAGES", "VIEW_KINDS", "LatentView", "LinearView", "NeighbourView", "Projection",
+           "fit_neighbour_view", "fit_view", "neighbour_view_path", "read_neighbour_view", "save_neighbour_view",
+           "stored_neighbour_view"]
+
+log = logging.getLogger(__name__)
 
 VIEW_KINDS = ("pca", "lda", "dims", "neighbors")
 VIEW_NAMES = {"pca": "principal components", "lda": "class-separating (LDA)", "dims": "two latent dimensions",
@@ -48,6 +62,14 @@ VIEW_NAMES = {"pca": "principal components", "lda": "class-separating (LDA)", "d
 # another number (a quicker, rougher map; the tests' windows use it, whose model process
 # does not share the test's memory).
 NEIGHBOUR_FIT_POINTS = 12_000
+# A model's neighbourhood view stored beside its weights (`vaedesk views`), so that it shows at
+# once on a new machine: NAME.neighbours.npz, plain arrays read without pickle.
+NEIGHBOUR_FILE_SUFFIX = ".neighbours.npz"
+NEIGHBOUR_FILE_FORMAT = 1
+# What a neighbourhood fit does, in order (what its progress reports).
+NEIGHBOUR_STAGES = ("encoding the training set", "finding neighbours", "laying out")
+# progress(stage, fraction done or None)
+FitProgress = Callable[[str, "float | None"], None]
 # Nearest fitted means that place a new point on a neighbourhood map (and map a plane point back).
 NEIGHBOURS_PLACING = 10
 
@@ -161,11 +183,17 @@ class LinearView(LatentView):
 class NeighbourView(LatentView):
     """A neighbourhood-keeping map fitted on ``fitted_latents`` (M, D) → ``fitted_plane``
     (M, 2); any point is placed by an inverse-distance average of its nearest fitted means'
-    places, and a plane point maps back the same way."""
+    places, and a plane point maps back the same way.
+
+    ``known_places`` maps the digest of a data set's images
+    (:func:`vaedesk.model.encodings.data_digest`) to the plane points of their means, placed
+    when the view was stored: placing the 10,000 test digits of the app's scatter takes
+    seconds, reading them none."""
 
     kind = "neighbors"
 
-    def __init__(self, fitted_latents: ArrayLike, fitted_plane: ArrayLike, k: int = NEIGHBOURS_PLACING) -> None:
+    def __init__(self, fitted_latents: ArrayLike, fitted_plane: ArrayLike, k: int = NEIGHBOURS_PLACING,
+                 known_places: Mapping[str, ArrayLike] | None = None) -> None:
         latents = as_float_array(fitted_latents, "fitted latents")
         plane = as_float_array(fitted_plane, "fitted plane points")
         if latents.ndim != 2 or plane.shape != (len(latents), 2) or len(latents) < k:
@@ -177,33 +205,69 @@ class NeighbourView(LatentView):
         self.fitted_latents = latents.astype(np.float32)
         self.fitted_plane = plane.astype(np.float32)
         self.axis_labels = ("UMAP 1", "UMAP 2")
-        for array in (self.fitted_latents, self.fitted_plane):
+        self.known_places: dict[str, np.ndarray] = {}
+        for digest, places in (known_places or {}).items():
+            points = as_float_array(places, "known plane points")
+            if points.ndim != 2 or points.shape[1] != 2:
+                raise LatentError(f"known plane points must have shape (N, 2), got {points.shape}")
+            check_finite(points, "known plane points")
+            self.known_places[str(digest)] = points.astype(np.float32)
+        for array in (self.fitted_latents, self.fitted_plane, *self.known_places.values()):
             array.setflags(write=False)
         self._search: dict[str, Any] = {}  # torch copies of the fitted points, made on first use
+
+    def with_known_places(self, places: Mapping[str, ArrayLike]) -> NeighbourView:
+        """The same view, with ``places`` (data digest → plane points) known as well."""
+        return NeighbourView(self.fitted_latents, self.fitted_plane, self.k, {**self.known_places, **places})
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (to or from the model process) without the torch copies: torch would
         share their memory through a channel the other process cannot open."""
         return {**self.__dict__, "_search": {}}
 
-    def _interpolate(self, queries: np.ndarray, source: str, target: np.ndarray) -> np.ndarray:
-        """Inverse-distance average of ``target`` over the k nearest of the fitted points named
-        ``source`` ("latents" or "plane")."""
-        import torch
+    def _nearest(self, queries: np.ndarray, source: str) -> tuple[np.ndarray, np.ndarray]:
+        """Distances and indices (N, k) of the k nearest of the fitted points named ``source``.
 
+        With PyTorch when this process has it (the model process: thousands of queries at a
+        time); else with NumPy, so the window, which places a few points (the prior's centre,
+        pins), never imports PyTorch (seconds)."""
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            return self._nearest_torch(torch, queries, source)
+        ref = getattr(self, f"fitted_{source}")
+        distances = np.empty((len(queries), self.k), np.float64)
+        indices = np.empty((len(queries), self.k), np.int64)
+        for start in range(0, len(queries), 16):  # 16 queries x 12,000 differences x D: a few MB
+            # Exact differences, not |x|² + |y|² - 2xy: a fitted point must find itself at 0.
+            d = np.linalg.norm(queries[start : start + 16, None, :].astype(np.float32) - ref[None], axis=2)
+            part = np.argpartition(d, self.k - 1, axis=1)[:, : self.k]
+            order = np.take_along_axis(d, part, 1).argsort(1)
+            indices[start : start + 16] = np.take_along_axis(part, order, 1)
+            distances[start : start + 16] = np.take_along_axis(d, indices[start : start + 16], 1)
+        return distances, indices
+
+    def _nearest_torch(self, torch: Any, queries: np.ndarray, source: str) -> tuple[np.ndarray, np.ndarray]:
         if source not in self._search:  # once, not per drawing: torch wants writable memory
             self._search[source] = torch.from_numpy(getattr(self, f"fitted_{source}").copy())
         ref = self._search[source]
-        single = queries.ndim == 1
-        q = torch.from_numpy(np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32))
-        out = np.empty((len(q), target.shape[1]), dtype=np.float64)
+        q = torch.from_numpy(np.ascontiguousarray(queries, dtype=np.float32))
+        distances = np.empty((len(q), self.k), np.float64)
+        indices = np.empty((len(q), self.k), np.int64)
         for start in range(0, len(q), 1024):  # 1,024 queries x 12,000 distances: 48 MB
             # Exact differences, not |x|² + |y|² - 2xy: a fitted point must find itself at 0.
             distance, index = torch.cdist(q[start : start + 1024], ref, compute_mode="donot_use_mm_for_euclid_dist"
                                           ).topk(self.k, largest=False)
-            weight = 1.0 / (distance.double().numpy() + 1e-9)
-            weight /= weight.sum(1, keepdims=True)
-            out[start : start + 1024] = np.einsum("nk,nkc->nc", weight, target[index.numpy()])
+            distances[start : start + 1024], indices[start : start + 1024] = distance.double().numpy(), index.numpy()
+        return distances, indices
+
+    def _interpolate(self, queries: np.ndarray, source: str, target: np.ndarray) -> np.ndarray:
+        """Inverse-distance average of ``target`` over the k nearest of the fitted points named
+        ``source`` ("latents" or "plane")."""
+        single = queries.ndim == 1
+        distance, index = self._nearest(np.atleast_2d(queries), source)
+        weight = 1.0 / (distance + 1e-9)
+        weight /= weight.sum(1, keepdims=True)
+        out = np.einsum("nk,nkc->nc", weight, target[index])
         return out[0] if single else out
 
     def to_plane(self, z: ArrayLike) -> np.ndarray:
@@ -455,23 +519,175 @@ def _neighbour_fit_points() -> int:
         raise LatentError(f"VAEDESK_NEIGHBOUR_POINTS must be a whole number, not {setting!r}") from None
 
 
-def _neighbours(data: np.ndarray, seed: int, cached: Callable[..., np.ndarray] | None = None) -> NeighbourView:
+def _neighbour_choice(count: int, seed: int) -> np.ndarray:
+    """Which of ``count`` means a neighbourhood map is fitted on (sorted indices)."""
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(count, min(count, _neighbour_fit_points()), replace=False))
+
+
+def _neighbour_tag(seed: int, points: int) -> str:
+    """The user-cache tag of a fitted neighbourhood plane."""
+    return f"neighbours-v1-seed{seed}-{points}"
+
+
+class _UmapReport(io.TextIOBase):
+    """What UMAP prints as it works (``verbose``), read as the fit's stages and the layout's
+    epochs and passed on as ``progress(stage, fraction)``."""
+
+    def __init__(self, progress: FitProgress) -> None:
+        super().__init__()
+        self._progress = progress
+        self._laying_out = False
+
+    def write(self, text: str) -> int:
+        if "Construct embedding" in text:
+            self._laying_out = True
+            self._progress(NEIGHBOUR_STAGES[2], 0.0)
+        elif self._laying_out:
+            epochs = re.findall(r"(\d+)/(\d+)", text)
+            if epochs and int(epochs[-1][1]) > 0:
+                self._progress(NEIGHBOUR_STAGES[2], min(1.0, int(epochs[-1][0]) / int(epochs[-1][1])))
+        return len(text)
+
+
+def _neighbours(data: np.ndarray, seed: int, cached: Callable[..., np.ndarray] | None = None,
+                progress: FitProgress | None = None) -> NeighbourView:
     """UMAP of (at most NEIGHBOUR_FIT_POINTS of) the means; ``cached(tag, shape, compute)``
     keeps the fitted plane on disk when the means are a model's training set."""
-    rng = np.random.default_rng(seed)
-    chosen = np.sort(rng.choice(len(data), min(len(data), _neighbour_fit_points()), replace=False))
-    fitted = data[chosen].astype(np.float32)
+    fitted = data[_neighbour_choice(len(data), seed)].astype(np.float32)
 
     def fit() -> np.ndarray:
+        if progress is not None:
+            progress(NEIGHBOUR_STAGES[1], None)
         try:
             import umap  # heavy (numba): only when this view is asked for
         except ImportError:
             raise LatentError("the neighbourhood view needs the umap-learn package (pip install umap-learn)") from None
-        reducer = umap.UMAP(n_neighbors=15, min_dist=0.1, random_state=seed, n_jobs=1)
-        return reducer.fit_transform(fitted).astype(np.float32)
+        if progress is None:
+            reducer = umap.UMAP(n_neighbors=15, min_dist=0.1, random_state=seed, n_jobs=1)
+            return reducer.fit_transform(fitted).astype(np.float32)
+        # Verbose only to hear the stages: what it prints goes to the report, not the terminal.
+        report = _UmapReport(progress)
+        reducer = umap.UMAP(n_neighbors=15, min_dist=0.1, random_state=seed, n_jobs=1, verbose=True,
+                            tqdm_kwds={"file": report, "bar_format": "{n}/{total}\n", "mininterval": 0.5,
+                                       "disable": False})
+        with contextlib.redirect_stdout(report):
+            return reducer.fit_transform(fitted).astype(np.float32)
 
-    plane = fit() if cached is None else cached(f"neighbours-v1-seed{seed}-{len(fitted)}", (len(fitted), 2), fit)
+    plane = fit() if cached is None else cached(_neighbour_tag(seed, len(fitted)), (len(fitted), 2), fit)
     return NeighbourView(fitted, plane)
+
+
+# ------------------------------------------------------------------------------ stored neighbourhood maps
+
+
+def neighbour_view_path(weights: str | os.PathLike[str]) -> Path:
+    """Where the neighbourhood view of the model saved at ``weights`` is stored: beside it,
+    ``NAME.neighbours.npz``."""
+    path = Path(weights)
+    return path.with_name(path.stem + NEIGHBOUR_FILE_SUFFIX)
+
+
+def save_neighbour_view(view: NeighbourView, path: str | os.PathLike[str], *, seed: int,
+                        weights_sha256: str) -> Path:
+    """Write ``view`` (fitted with ``seed`` for the weights of SHA-256 ``weights_sha256``) to
+    ``path`` as plain arrays, atomically: the fitted latents in float16 (placing a point by
+    its nearest fitted means needs no more), their plane points and the view's
+    ``known_places`` in float32."""
+    latents = view.fitted_latents.astype(np.float16)
+    if not np.isfinite(latents).all():
+        raise LatentError("the fitted latents are too large to store in float16")
+    arrays: dict[str, Any] = {  # Any: numpy's stubs would take a ** of arrays for its flags
+        "format": np.array(NEIGHBOUR_FILE_FORMAT), "fitted_latents": latents,
+        "fitted_plane": view.fitted_plane.astype(np.float32), "seed": np.array(seed, np.int64),
+        "weights_sha256": np.array(str(weights_sha256)),
+        **{f"places_{digest}": places for digest, places in view.known_places.items()}}
+    target = Path(path)
+    with atomic_path(target) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, **arrays)  # plain arrays only: read back without pickle
+    return target
+
+
+def read_neighbour_view(path: str | os.PathLike[str], weights_sha256: str, seed: int = 0) -> NeighbourView | None:
+    """The neighbourhood view stored at ``path`` when it was fitted with ``seed`` for these
+    weights; None (and a log line saying why) when it is missing, unreadable or stale, so
+    that the caller fits the view again."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        # Opened here, not by np.load: it leaves its file open when the zip is broken.
+        with open(path, "rb") as file, np.load(file, allow_pickle=False) as stored:
+            version = int(stored["format"])
+            digest, stored_seed = str(stored["weights_sha256"]), int(stored["seed"])
+            latents, plane = stored["fitted_latents"], stored["fitted_plane"]
+            known = {name.removeprefix("places_"): stored[name] for name in stored.files
+                     if name.startswith("places_")}
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+        log.warning("%s cannot be read (%s); the neighbourhood view is fitted again", path, exc)
+        return None
+    if version != NEIGHBOUR_FILE_FORMAT:
+        log.warning("%s is of another format (%d); the neighbourhood view is fitted again", path, version)
+        return None
+    if digest != weights_sha256:
+        log.warning("%s was fitted for other weights than the model's (SHA-256 %.12s…, not %.12s…); the "
+                    "neighbourhood view is fitted again", path, digest, weights_sha256)
+        return None
+    if stored_seed != seed:
+        log.info("%s was fitted with seed %d, not %d; the neighbourhood view is fitted again", path, stored_seed, seed)
+        return None
+    if os.environ.get("VAEDESK_NEIGHBOUR_POINTS") and len(latents) != _neighbour_fit_points():
+        return None  # another number of points asked for: another map
+    try:
+        return NeighbourView(np.asarray(latents, np.float32), plane, known_places=known)
+    except LatentError as exc:
+        log.warning("%s holds no usable view (%s); the neighbourhood view is fitted again", path, exc)
+        return None
+
+
+def stored_neighbour_view(model: Model, seed: int = 0) -> NeighbourView | None:
+    """``model``'s neighbourhood view when it needs no fitting: the one stored beside its
+    weights (:func:`save_neighbour_view`), or one fitted before on this machine (in the user's
+    cache); None when it would have to be fitted (:func:`fit_neighbour_view`)."""
+    if model.path is not None and model.digest is not None:
+        view = read_neighbour_view(neighbour_view_path(model.path), model.digest, seed)
+        if view is not None:
+            return view
+    if model.digest is None:
+        return None
+    from vaedesk.data.datasets import model_split
+    from vaedesk.model.encodings import read_cached_array
+
+    images = model_split(model.card, "train", as_uint8=True).images
+    means = read_cached_array(model, images, "", (len(images), model.latent_dim))
+    if means is None:
+        return None
+    chosen = _neighbour_choice(len(means), seed)
+    plane = read_cached_array(model, images, _neighbour_tag(seed, len(chosen)), (len(chosen), 2))
+    return None if plane is None else NeighbourView(means[chosen], plane)
+
+
+def fit_neighbour_view(model: Model, seed: int = 0, progress: FitProgress | None = None) -> NeighbourView:
+    """Fit ``model``'s neighbourhood view on its training-set means (cached in the user's cache,
+    as is the fitted plane); ``progress(stage, fraction)`` hears each of
+    :data:`NEIGHBOUR_STAGES` as it starts and how far it is (a fraction, or None)."""
+    from vaedesk.data.datasets import model_split
+    from vaedesk.model.encodings import cached_array, cached_means
+
+    images = model_split(model.card, "train", as_uint8=True).images
+    encoded = None
+    if progress is not None:
+        progress(NEIGHBOUR_STAGES[0], 0.0)
+
+        def encoded(done: int, total: int) -> None:
+            progress(NEIGHBOUR_STAGES[0], done / total)
+
+    means = cached_means(model, images, progress=encoded)
+
+    def cached(tag: str, shape: tuple[int, ...], compute: Callable[[], np.ndarray]) -> np.ndarray:
+        return cached_array(model, images, tag, shape, compute)
+
+    return _neighbours(means, seed, cached, progress)
 
 
 def fit_view(model: Model, kind: str, data: ArrayLike | None = None, labels: ArrayLike | None = None,
@@ -484,17 +700,14 @@ def fit_view(model: Model, kind: str, data: ArrayLike | None = None, labels: Arr
     variance of the means stands in). Deterministic for a ``seed``."""
     if not isinstance(kind, str) or kind not in VIEW_KINDS:
         raise LatentError(f"unknown view {kind!r:.40}; expected one of {', '.join(VIEW_KINDS)}")
-    cached = None
+    if data is None and kind == "neighbors" and model.latent_dim > 2:
+        return stored_neighbour_view(model, seed) or fit_neighbour_view(model, seed)
     if data is None:
         from vaedesk.data.datasets import model_split
-        from vaedesk.model.encodings import cached_array, cached_means
+        from vaedesk.model.encodings import cached_means
 
         train = model_split(model.card, "train", as_uint8=True)
         data, labels = cached_means(model, train.images), train.labels
-
-        def cached(tag: str, shape: tuple[int, ...], compute: Callable[[], np.ndarray]) -> np.ndarray:
-            return cached_array(model, train.images, tag, shape, compute)  # type: ignore[arg-type]
-
         if kind == "dims" and information is None:
             from vaedesk.latent.traversal import dimension_information
 
@@ -517,7 +730,7 @@ def fit_view(model: Model, kind: str, data: ArrayLike | None = None, labels: Arr
         return _lda(points, labels)
     if kind == "dims":
         return _dims(points, None if information is None else np.asarray(information, np.float64), dims)
-    return _neighbours(points, seed, cached)
+    return _neighbours(points, seed)
 
 
 # ------------------------------------------------------------------------------ arithmetic

@@ -44,15 +44,22 @@ def _read(path: Path, expected_shape: tuple[int, ...]) -> np.ndarray | None:
     return array
 
 
+def read_cached_array(model: Model, images: np.ndarray, tag: str, shape: tuple[int, ...],
+                      folder: Path | None = None) -> np.ndarray | None:
+    """The cached array :func:`cached_array` would return, or None when the cache does not
+    hold a sound one (nothing is computed)."""
+    path = cache_path(model, images, folder, tag)
+    return _read(path, shape) if path is not None and path.is_file() else None
+
+
 def cached_array(model: Model, images: np.ndarray, tag: str, shape: tuple[int, ...],
                  compute: Callable[[], np.ndarray], folder: Path | None = None) -> np.ndarray:
     """The float32 array ``compute()`` returns, of ``shape``, from the cache when it holds a
     sound one (right shape and type, finite); otherwise computed and written atomically."""
+    cached = read_cached_array(model, images, tag, shape, folder)
+    if cached is not None:
+        return cached
     path = cache_path(model, images, folder, tag)
-    if path is not None and path.is_file():
-        array = _read(path, shape)
-        if array is not None:
-            return array
     array = np.asarray(compute(), dtype=np.float32)
     if path is not None and array.shape == shape and np.isfinite(array).all():
         try:
@@ -63,16 +70,23 @@ def cached_array(model: Model, images: np.ndarray, tag: str, shape: tuple[int, .
     return array
 
 
-def cached_means(model: Model, images: np.ndarray, folder: Path | None = None) -> np.ndarray:
+def cached_means(model: Model, images: np.ndarray, folder: Path | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """``model.encode(images).mean``, from the cache when it holds them; fills the cache.
 
     ``images`` may be float in [0, 1] or the data file's uint8 bytes; uint8 images are
     converted only when they have to be encoded, so a cache hit costs no float copy.
+    ``progress(done, total)`` hears how many images are encoded, batch by batch.
     """
     def encode() -> np.ndarray:
-        if images.dtype == np.uint8:
-            return np.concatenate([model.encode(images[i : i + 1000] / np.float32(255)).mean
-                                   for i in range(0, len(images), 1000)])
-        return model.encode(images).mean
+        if images.dtype != np.uint8 and progress is None:
+            return model.encode(images).mean
+        means = []
+        for start in range(0, len(images), 1000):
+            batch = images[start : start + 1000]
+            means.append(model.encode(batch / np.float32(255) if batch.dtype == np.uint8 else batch).mean)
+            if progress is not None:
+                progress(start + len(batch), len(images))
+        return np.concatenate(means) if means else np.zeros((0, model.latent_dim), np.float32)
 
     return cached_array(model, images, "", (len(images), model.latent_dim), encode, folder)

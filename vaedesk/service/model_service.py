@@ -15,8 +15,10 @@ Everything the service says goes through one ``send(message)`` callable: a resul
 event of the protocol. :func:`serve` answers a ``multiprocessing`` connection; :func:`main`
 is the model process (``python -m vaedesk.service.model_service FD``, started by a
 :class:`vaedesk.service.process.ChildProcess`); tests run the service directly. Exports are jobs, not coalesced,
-and can be cancelled. Any exception in a request becomes a ``failed`` event with a one-line
-message; the service keeps running. No Qt here.
+and can be cancelled. A view that has to be fitted (minutes of UMAP) is fitted in a child
+process of its own (:mod:`vaedesk.service.view_fit`) while the service goes on answering with
+the view it shows; ending that process cancels the fit. Any exception in a request becomes
+a ``failed`` event with a one-line message; the service keeps running. No Qt here.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from vaedesk.service.protocol import (
     AttributeRequest,
     AttributeResult,
     CancelExport,
+    CancelViewFit,
     Channel,
     CountRequest,
     DecodeRequest,
@@ -54,6 +57,7 @@ from vaedesk.service.protocol import (
     ExportProgress,
     ExportRequest,
     Failed,
+    FitNeighbours,
     GridRequest,
     InsightResult,
     LatentRequest,
@@ -61,6 +65,7 @@ from vaedesk.service.protocol import (
     LoadRequest,
     ModelInfo,
     MorphRequest,
+    NeighboursFitted,
     PriorDrawsRequest,
     PriorDrawsResult,
     PriorSamplesResult,
@@ -69,12 +74,15 @@ from vaedesk.service.protocol import (
     Stop,
     TraversalRequest,
     TraversalResult,
+    ViewFitCancelled,
+    ViewFitProgress,
 )
 
 if TYPE_CHECKING:
     from vaedesk.insight.explanation import ModelReference
     from vaedesk.latent.views import LatentView
     from vaedesk.model.model import Model
+    from vaedesk.service.process import ChildProcess
     from vaedesk.state.session import Drawing
     from vaedesk.state.workspace import ResolvedEndpoint
 
@@ -94,6 +102,9 @@ NEIGHBOURS = 8
 # The model process' niceness: with every core busy (a run training), the window's frames
 # go first.
 MODEL_PROCESS_NICE = 5
+
+# The process a view that has to be fitted is fitted in (see _start_fit).
+VIEW_FIT_MODULE = "vaedesk.service.view_fit"
 
 # Imported by the model process as it starts, before the first request needs them.
 PRELOAD = ("torch", "vaedesk.model.model", "vaedesk.insight.explanation", "vaedesk.latent.views",
@@ -168,6 +179,10 @@ class ModelService:
         self._test_codes: tuple[Model, np.ndarray, np.ndarray, float] | None = None
         # (model, each dimension's average KL), for the traversals
         self._information: tuple[Model, np.ndarray] | None = None
+        # The neighbourhood fit under way in its own process: (the load's generation, the process)
+        self._fit: tuple[int, ChildProcess] | None = None
+        # The neighbourhood views fitted so far, by (model name, weights digest)
+        self._fitted: dict[tuple[str, str | None], LatentView] = {}
 
     # -- called from any thread -----------------------------------------------------------
     def submit(self, envelope: Envelope) -> None:
@@ -184,6 +199,12 @@ class ModelService:
         """Stop the export with this request id (and any older one) at its next frame."""
         with self._lock:
             self._cancelled_export = max(self._cancelled_export, request_id)
+
+    def cancel_view_fit(self, generation: int) -> None:
+        """Stop the fit the load of ``generation`` waits for (it reports ``ViewFitCancelled``);
+        nothing when that fit has ended already (its load then comes as usual)."""
+        if self._end_fit(generation):
+            self._send(ViewFitCancelled(generation))
 
     def stop(self) -> None:
         """End :meth:`run` once the request under way is done."""
@@ -259,37 +280,91 @@ class ModelService:
         from vaedesk.model.model import load_model
 
         request = _request(envelope, LoadRequest)
+        self._end_fit(keep=envelope.generation)  # a newer load replaces a fit under way
         model = load_model(request.name)
-        self.reference = None
         data_note = trained_on(model.card)[1]  # a Fashion-MNIST model shows Fashion-MNIST
         test = model_split(model.card, "test", as_uint8=True)  # pixels needed only on a cache miss
         images, labels = test.images[:SCATTER_LIMIT], test.labels[:SCATTER_LIMIT]
         means = cached_means(model, images)
         if model.latent_dim == 1:
             raise VaedeskError(f"{model.name}: a 1-d latent space cannot be shown on a plane")
-        view = self._fit_view(model, request.view, means, labels)
+        view = self._fit_view(model, request, means, labels, envelope)
+        if view is None:
+            return  # fitted beside: the shown model and view stay until the fit is done
         # Warm up the forward passes so the first stroke is as fast as the rest.
         model.decode(model.encode(images[:1] / np.float32(255)).mean)
         self.model, self.view, self.test_means = model, view, means
+        self.reference = None
         self.generation = envelope.generation
         self._send(
             ModelInfo(Channel.LOAD, envelope.request_id, self.generation, model.name, model.kind, model.latent_dim,
-                      model.card, view, view.to_plane(means), labels, model_class_names(model.card), data_note)
+                      model.card, view, _scatter_places(view, images, means), labels, model_class_names(model.card),
+                      data_note)
         )
         self._prepare_reference(model, self.generation)
 
-    def _fit_view(self, model: Model, kind: str, test_means: np.ndarray, test_labels: np.ndarray) -> LatentView:
+    def _fit_view(self, model: Model, request: LoadRequest, test_means: np.ndarray, test_labels: np.ndarray,
+                  envelope: Envelope) -> LatentView | None:
         """The view of the model's latent space: the linear ones from the test-set means (in
-        milliseconds); the neighbourhood map from the training means, cached per model (a
-        minute the first time)."""
-        from vaedesk.latent.views import fit_view
+        milliseconds); the neighbourhood map from the training means, shipped with the model,
+        cached, or else fitted in a process of its own while the service goes on answering
+        (None: the load is done again when the fit is)."""
+        from vaedesk.latent.views import fit_view, stored_neighbour_view
 
-        if kind == "neighbors" and model.latent_dim > 2:
-            return fit_view(model, kind)
+        if request.view == "neighbors" and model.latent_dim > 2:
+            key = (request.name, model.digest)
+            view = self._fitted.get(key) or stored_neighbour_view(model)
+            if view is None:
+                self._start_fit(request.name, key, envelope)
+            return view
         information = None
-        if kind == "dims" and model.latent_dim > 2:
+        if request.view == "dims" and model.latent_dim > 2:
             information = self._dimension_information(model)
-        return fit_view(model, kind, test_means, test_labels, information=information)
+        return fit_view(model, request.view, test_means, test_labels, information=information)
+
+    def _start_fit(self, name: str, key: tuple[str, str | None], envelope: Envelope) -> None:
+        """Fit the neighbourhood view of model ``name`` in a child process, passing its progress
+        on; when it is done, the load in ``envelope`` is done again (unless a newer one came)."""
+        from vaedesk.service.process import ChildProcess
+
+        generation = envelope.generation
+
+        def on_message(message: object) -> None:
+            with self._lock:
+                current = self._fit is not None and self._fit[0] == generation
+            if isinstance(message, ViewFitProgress):
+                if current:
+                    self._send(ViewFitProgress(generation, message.view, message.stage, message.fraction))
+            elif isinstance(message, NeighboursFitted):
+                if self._end_fit(generation, kill=False):
+                    self._fitted[key] = message.view
+                    self._defer(envelope)
+            elif isinstance(message, Failed):
+                if self._end_fit(generation, kill=False):
+                    self._send(Failed(Channel.LOAD, message.message))
+
+        def on_end(how: str) -> None:
+            if self._end_fit(generation, kill=False):
+                self._send(Failed(Channel.LOAD, f"the neighbourhood view's fit {how}"))
+
+        child = ChildProcess(VIEW_FIT_MODULE, on_message, on_end, name="vaedesk-view-fit", log_stderr=True)
+        with self._lock:
+            self._fit = (generation, child)
+        self._send(ViewFitProgress(generation, "neighbors", "starting"))
+        child.start()
+        child.send(FitNeighbours(name))
+
+    def _end_fit(self, generation: int | None = None, *, keep: int | None = None, kill: bool = True) -> bool:
+        """Forget the fit under way (of ``generation``, if given; unless of ``keep``), ending its
+        process unless ``kill`` is false (it ends by itself); whether there was one."""
+        with self._lock:
+            fit = self._fit
+            if fit is None or (generation is not None and fit[0] != generation) or fit[0] == keep:
+                return False
+            self._fit = None
+        if kill:
+            fit[1].stop(timeout=1.0)  # busy in compiled code it hears nothing: killed after a second
+        return True
 
     def _dimension_information(self, model: Model) -> np.ndarray:
         """Each dimension's average KL over the model's test set (once per model)."""
@@ -322,8 +397,10 @@ class ModelService:
         self._reference_thread.start()
 
     def wait_for_helpers(self) -> None:
-        """Wait for a reference still being built: PyTorch aborts the interpreter when it
-        exits with a thread inside a computation (the first load of a model, closed at once)."""
+        """End a view fit under way; wait for a reference still being built: PyTorch aborts the
+        interpreter when it exits with a thread inside a computation (the first load of a
+        model, closed at once)."""
+        self._end_fit()
         thread = self._reference_thread
         if thread is not None:
             thread.join()
@@ -553,6 +630,19 @@ class ModelService:
         self._send(ExportFinished(str(path)))
 
 
+def _scatter_places(view: LatentView, images: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """The test-set scatter's plane points: placed when a stored neighbourhood view was made
+    (seconds saved), else placed now."""
+    from vaedesk.latent.views import NeighbourView
+    from vaedesk.model.encodings import data_digest
+
+    if isinstance(view, NeighbourView) and view.known_places:
+        known = view.known_places.get(data_digest(images))
+        if known is not None and known.shape == (len(means), 2):
+            return known
+    return view.to_plane(means)
+
+
 def _request(envelope: Envelope, kind: type[_R]) -> _R:
     """The envelope's request, which its channel's handler knows the type of."""
     request = envelope.request
@@ -610,6 +700,8 @@ def serve(connection, preload: Sequence[str] = ()) -> None:
                     service.submit(message)
                 elif isinstance(message, CancelExport):
                     service.cancel_export(message.request_id)
+                elif isinstance(message, CancelViewFit):
+                    service.cancel_view_fit(message.generation)
                 elif isinstance(message, Adopt):  # a spare, taken: before any request is read
                     os.environ.clear()
                     os.environ.update(message.environment)

@@ -4,9 +4,11 @@ Two children speak it, each over a ``multiprocessing`` connection held by a
 :class:`vaedesk.service.process.ChildProcess`:
 
 - the **model process** (:mod:`vaedesk.service.model_service`) gets :class:`Envelope`-d requests
-  and the control messages :class:`CancelExport` and :class:`Stop`; it answers with
-  :class:`Result`-s and the events below them (:class:`ReferenceReady`, :class:`Failed`, the
-  export's progress and end). Every request travels on a :class:`Channel`; the client stamps it
+  and the control messages :class:`CancelExport`, :class:`CancelViewFit` and :class:`Stop`; it
+  answers with :class:`Result`-s and the events below them (:class:`ReferenceReady`,
+  :class:`Failed`, the export's progress and end, a view fit's progress or cancelling). The
+  view fitter it starts (:mod:`vaedesk.service.view_fit`) gets one :class:`FitNeighbours`.
+  Every request travels on a :class:`Channel`; the client stamps it
   with a request id and the model generation, and each result carries both back, so the client
   (never the window) decides once whether a result is still wanted (as ndv's
   ``DataRequest``/``DataResponse``).
@@ -58,6 +60,7 @@ class Channel(enum.Enum):
     LATENT = "latent"  # the decoding of a latent vector the user edited (traversal or attribute sliders)
     ATTRIBUTE = "attribute"  # the direction from one group of examples to another (latent arithmetic)
     PRIOR_DRAWS = "prior_draws"  # decodings of seeded draws from the prior, and whether they look like digits
+    VIEW_FIT = "view_fit"  # a view being fitted beside the service: its progress, or that it was cancelled
 
     @property
     def is_batch(self) -> bool:
@@ -201,6 +204,13 @@ class Envelope:
 
 
 @dataclass(frozen=True)
+class CancelViewFit:
+    """The view fit that the load of this generation waits for stops (the shown view stays)."""
+
+    generation: int
+
+
+@dataclass(frozen=True)
 class CancelExport:
     """The export with this request id, and any older one, stops at its next frame."""
 
@@ -321,6 +331,24 @@ class Failed:
 
 
 @dataclass(frozen=True)
+class ViewFitProgress:
+    """The load of ``generation`` waits for its view to be fitted: which stage the fit is in
+    (``vaedesk.latent.views.NEIGHBOUR_STAGES``, or "starting") and how far (0..1, or None)."""
+
+    generation: int
+    view: str
+    stage: str
+    fraction: float | None = None
+
+
+@dataclass(frozen=True)
+class ViewFitCancelled:
+    """The fit the load of ``generation`` waited for was stopped; that load will not come."""
+
+    generation: int
+
+
+@dataclass(frozen=True)
 class ExportProgress:
     done: int  # frames written
     total: int
@@ -334,6 +362,23 @@ class ExportFinished:
 @dataclass(frozen=True)
 class ExportCancelled:
     pass
+
+
+# --------------------------------------------------------------------------- the view-fitting child
+# The model process starts one (vaedesk.service.view_fit) for a view that has to be fitted,
+# sends it one FitNeighbours and hears ViewFitProgress (generation 0), then NeighboursFitted
+# or Failed; it ends the child to cancel the fit.
+
+
+@dataclass(frozen=True)
+class FitNeighbours:
+    model: str  # a model name or a checkpoint path, as the LoadRequest named it
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class NeighboursFitted:
+    view: LatentView
 
 
 # --------------------------------------------------------------------------- the training child

@@ -27,6 +27,7 @@ from vaedesk.service.protocol import (
     AttributeRequest,
     AttributeResult,
     CancelExport,
+    CancelViewFit,
     Channel,
     CountRequest,
     DecodeRequest,
@@ -56,6 +57,8 @@ from vaedesk.service.protocol import (
     Result,
     TraversalRequest,
     TraversalResult,
+    ViewFitCancelled,
+    ViewFitProgress,
 )
 
 if TYPE_CHECKING:
@@ -91,6 +94,7 @@ class ModelProcess(QObject):
     export_progress = Signal(int, int)
     export_finished = Signal(str)  # path
     export_cancelled = Signal()
+    view_fit = Signal(object)  # ViewFitProgress or ViewFitCancelled
     ended = Signal(str)  # the process ended without being asked to: how, in a few words
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -105,6 +109,7 @@ class ModelProcess(QObject):
             ExportProgress: lambda m: self.export_progress.emit(m.done, m.total),
             ExportFinished: lambda m: self.export_finished.emit(m.path),
             ExportCancelled: lambda _m: self.export_cancelled.emit(),
+            ViewFitProgress: self.view_fit.emit, ViewFitCancelled: self.view_fit.emit,
         }
         self.process = ChildProcess(MODEL_MODULE, self._dispatch, self.ended.emit, name="vaedesk-model", spare=True)
         self.start()
@@ -182,6 +187,7 @@ class WorkerClient(QObject):
         self.worker.decoded.connect(self._on_decoded)
         self.worker.reported.connect(self._on_reported)
         self.worker.failed.connect(self._on_failed)
+        self.worker.view_fit.connect(self._on_view_fit)
         self.worker.ended.connect(self._on_process_ended)
         # Each channel's subscribers (subscribe); the signals above stay for whoever wants all.
         self._subscribers: dict[Channel, list[Callable[[Any], None]]] = {}
@@ -196,8 +202,8 @@ class WorkerClient(QObject):
     def subscribe(self, channel: Channel, slot: Callable[[Any], None] | None = None,
                   failed: Callable[[str], None] | None = None) -> None:
         """Call ``slot(result)`` with each wanted result on ``channel`` (the ModelInfo on LOAD,
-        the EncodeResult on ENCODE) and ``failed(message)`` when a request on it fails, in
-        the order subscribed.
+        the EncodeResult on ENCODE, a fit's ViewFitProgress or ViewFitCancelled on VIEW_FIT)
+        and ``failed(message)`` when a request on it fails, in the order subscribed.
 
         ``slot`` takes ``Any``: which result a channel carries is known only at run time (see
         :class:`~vaedesk.service.protocol.Channel`), so each slot is typed for its own."""
@@ -232,6 +238,16 @@ class WorkerClient(QObject):
         self._loads = {g: r for g, r in self._loads.items() if g > info.generation}
         self._restarts = 0
         self.model_loaded.emit(info)
+
+    def _on_view_fit(self, event: ViewFitProgress | ViewFitCancelled) -> None:
+        """A view fit's progress, or its end by cancelling, for the load asked for last only;
+        once cancelled, the shown model is the current one again."""
+        if event.generation != self._generation:
+            return
+        if isinstance(event, ViewFitCancelled):
+            self._loads.pop(event.generation, None)
+            self._generation = self._shown_generation
+        self._route(Channel.VIEW_FIT, event)
 
     def _on_encoded(self, result: EncodeResult) -> None:
         if self._wanted(Channel.ENCODE, result.generation, result.request_id):
@@ -327,6 +343,12 @@ class WorkerClient(QObject):
         request = LoadRequest(name, view)
         self._loads[self._generation] = request
         return self._send(Channel.LOAD, request)
+
+    def cancel_view_fit(self) -> None:
+        """Stop the view fit the model asked for last waits for (VIEW_FIT then hears
+        ``ViewFitCancelled``, unless the fit was done and its model comes as usual)."""
+        if self._generation != self._shown_generation:
+            self.worker.send(CancelViewFit(self._generation))
 
     def encode(self, drawing: Drawing, new_samples: bool = False) -> int:
         """Encode a drawing (strokes, or an imported picture's model input); ``new_samples``

@@ -1,6 +1,7 @@
 """The shown model: loaded by name or checkpoint path, in the view of its latent space the
 user chose last for it; the plane set up for it; pins kept on their latent points when the
-view changes."""
+view changes; while a view is fitted, the old one marked as old, with the fit's progress and
+a Cancel."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from vaedesk.gui.client.model_client import WorkerClient
 from vaedesk.gui.dialogs.messages import MessageBoxes
 from vaedesk.gui.plane.widget import LatentPlane
 from vaedesk.gui.settings import remember_view, view_kind
+from vaedesk.gui.widgets.view_fit import ViewFitBanner
+from vaedesk.latent.views import VIEW_NAMES
 from vaedesk.model.catalog import DEFAULT_MODEL
-from vaedesk.service.protocol import Channel, ModelInfo
+from vaedesk.service.protocol import Channel, ModelInfo, ViewFitCancelled, ViewFitProgress
 from vaedesk.state.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -28,25 +31,37 @@ class ModelController(QObject):
     for last, as the session and the settings name it (a name or a checkpoint path).
 
     ``shown(info)`` fires once the plane shows a newly loaded model (or view);
-    ``reverted(key)`` when a load failed and the shown model stays.
+    ``reverted(key)`` when a load failed and the shown model stays; ``view_kept(kind)`` when a
+    view's fit was cancelled or failed and the shown view stays.
+
+    ``fit_banner`` (made over the plane when not given) marks the shown view as the old one
+    while a new one is fitted.
     """
 
     shown = Signal(object)
     reverted = Signal(str)
+    view_kept = Signal(str)
 
     def __init__(self, client: WorkerClient, workspace: Workspace, plane: LatentPlane, settings: QSettings,
-                 status: QStatusBar, messages: MessageBoxes, key: str, parent: QObject | None = None) -> None:
+                 status: QStatusBar, messages: MessageBoxes, key: str, parent: QObject | None = None,
+                 fit_banner: ViewFitBanner | None = None) -> None:
         super().__init__(parent)
         self.client, self.workspace, self.plane = client, workspace, plane
         self.settings, self.status, self.messages = settings, status, messages
+        self.fit_banner = fit_banner if fit_banner is not None else ViewFitBanner(plane)
         self.info: ModelInfo | None = None
         self.key = key
         self._view_before: tuple[str, LatentView] | None = None  # (model, the view pins are placed in)
+        self._fitting: str | None = None  # the view being fitted (its banner shown)
         client.subscribe(Channel.LOAD, self._on_loaded, failed=self._on_failed)
+        client.subscribe(Channel.VIEW_FIT, self._on_view_fit)
+        self.fit_banner.cancel_requested.connect(self.cancel_view_fit)
 
     def switch(self, name: str) -> None:
         """Load a model by name or checkpoint path; ``shown`` fires when it is ready."""
         self.status.showMessage(f"Loading model {Path(name).name}…")
+        self._fitting = None  # another model: a view fit under way is ended by this load
+        self.fit_banner.finish()
         self.key = name
         self.client.load_model(name, view_kind(self.settings, name))
 
@@ -54,16 +69,48 @@ class ModelController(QObject):
         """Show the latent space in another view (``views.VIEW_KINDS``), remembered per model;
         pins stay on the same latent points."""
         info = self.info
-        if info is None or info.latent_dim <= 2 or info.view.kind == kind:
+        if info is None or info.latent_dim <= 2:
+            return
+        if info.view.kind == kind:
+            if self._fitting is not None:  # back to the view shown: the fit is not wanted any more
+                self.cancel_view_fit()
+            return
+        if self._fitting == kind:  # asked again while it is fitted: not started afresh
             return
         remember_view(self.settings, self.key, kind)
         self._view_before = (info.name, info.view)
-        what = "neighbourhood map (about a minute the first time for a model)" if kind == "neighbors" else "view"
-        self.status.showMessage(f"Fitting the {what}…")
         self.client.load_model(self.key, kind)
+
+    def cancel_view_fit(self) -> None:
+        """Stop fitting the view asked for; the shown view stays (``view_kept``)."""
+        if self._fitting is not None:
+            self.client.cancel_view_fit()
+
+    def _on_view_fit(self, event: ViewFitProgress | ViewFitCancelled) -> None:
+        info = self.info
+        if info is None:
+            return
+        if isinstance(event, ViewFitCancelled):
+            self._keep_view(f"Kept the {info.view.name} view: fitting the {VIEW_NAMES[self._fitting or 'neighbors']} "
+                            "view was cancelled")
+            return
+        self._fitting = event.view
+        self.fit_banner.show_progress(info.view.name, VIEW_NAMES.get(event.view, event.view), event.stage,
+                                      event.fraction)
+
+    def _keep_view(self, message: str) -> None:
+        """The view asked for will not come: the shown one stays, remembered and checked again."""
+        self._fitting = self._view_before = None
+        self.fit_banner.finish()
+        if self.info is not None:
+            remember_view(self.settings, self.key, self.info.view.kind)
+            self.view_kept.emit(self.info.view.kind)
+        self.status.showMessage(message, 10_000)
 
     def _on_loaded(self, info: ModelInfo) -> None:
         self.info = info
+        self._fitting = None
+        self.fit_banner.finish()
         self.settings.setValue("model", self.key)
         before, self._view_before = self._view_before, None
         if before is not None and before[0] == info.name:
@@ -77,6 +124,11 @@ class ModelController(QObject):
         self.shown.emit(info)
 
     def _on_failed(self, message: str) -> None:
+        if self._fitting is not None and self.info is not None:
+            shown = self.info.view.name
+            self._keep_view(f"Kept the {shown} view: the new view could not be fitted")
+            self.messages.show("critical", "Cannot show the view", message)
+            return
         self.status.showMessage("Model could not be loaded", 8000)
         self.messages.show("critical", "Cannot load model", message)
         if self.info is None and self.key != DEFAULT_MODEL:
