@@ -489,7 +489,7 @@ CARD_FIELD_TYPES = {
     "epochs": NUM, "command": (str, None), "history": (list,), "history[0]": (dict,), "history[0].epoch": NUM,
     "history[0].test_kl": NUM, "train_seconds": NUM, "created": (str,), "vaedesk_version": (str,),
     "torch_version": (str,), "threads": (int,), "device": (str,), "processes": (int,), "torch_cuda": (str, None),
-    "resumed": (int,), "stopped_early": (bool,), "metrics": (dict,),
+    "resumed": (int,), "stopped_early": (bool,), "metrics": (dict,), "notes": (str,),
     "metrics.neg_elbo": NUM, "metrics.recon": NUM, "metrics.kl": NUM, "metrics.active_units": (int,),
     "metrics.knn5_test": NUM, "metrics.knn5_drawings": NUM, "metrics.knn5_heldout": NUM,
     "fine_tuned_from": (dict, None),
