@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import numpy as np
@@ -81,23 +80,6 @@ def test_a_two_dimensional_model_has_no_views_to_choose(qtbot, default_reference
     win.close()
 
 
-@pytest.mark.slow
-def test_the_neighbourhood_view_places_drawings_among_their_class(qtbot, monkeypatch, explanation_references):
-    explanation_references("mnist-vae-16d")
-    pytest.importorskip("umap")
-    monkeypatch.setenv("VAEDESK_NEIGHBOUR_POINTS", "1500")  # a quick map, in the model process too
-    win = _open(qtbot, "mnist-vae-16d")
-    _switch_view(qtbot, win, win.window_actions.view_neighbors)
-    view = win.model_info.view
-    assert view.kind == "neighbors" and win.plane.axis_labels() == ("UMAP 1", "UMAP 2")
-    info = win.model_info
-    draw_strokes(qtbot, win.canvas, draw_digit(0, np.random.default_rng(1)))
-    result = wait_for_final_posterior(qtbot, win)
-    nearest = np.argsort(np.linalg.norm(info.scatter_xy - result.mean_xy, axis=1))[:15]
-    assert np.bincount(info.scatter_labels[nearest], minlength=10).argmax() == 0
-    win.close()
-
-
 def _fit_processes(model_pid):
     """The view-fitting processes the model process has started and that still run (Linux's /proc)."""
     found = []
@@ -121,12 +103,18 @@ def test_the_shipped_neighbourhood_view_shows_at_once(qtbot, monkeypatch, explan
     banner = win.findChild(QWidget, "view_progress")
     marked = []
     win.client.subscribe(Channel.VIEW_FIT, marked.append)
-    started = time.perf_counter()
     with qtbot.waitSignal(win.model_ready, timeout=10_000):
         qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
-    assert time.perf_counter() - started < 5.0  # no fit: the stored view (well under a second unloaded)
+    # No fit: the stored view (its speed is benchmarked).
     assert win.model_info.view.kind == "neighbors" and len(win.model_info.view.fitted_latents) == 12_000
     assert marked == [] and not banner.isVisible()
+    assert win.plane.axis_labels() == ("UMAP 1", "UMAP 2")
+    # A drawing is placed among the test digits of its class.
+    info = win.model_info
+    draw_strokes(qtbot, win.canvas, draw_digit(0, np.random.default_rng(1)))
+    result = wait_for_final_posterior(qtbot, win)
+    nearest = np.argsort(np.linalg.norm(info.scatter_xy - result.mean_xy, axis=1))[:15]
+    assert np.bincount(info.scatter_labels[nearest], minlength=10).argmax() == 0
     win.close()
 
 
