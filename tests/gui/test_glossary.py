@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QLabel, QMenu, QTextBrowser, QWidget
 
@@ -16,6 +15,8 @@ from vaedesk.insight.report import DrawingReport
 from vaedesk.model.card import read_card
 from vaedesk.model.catalog import model_files, resolve_model_path
 from vaedesk.model.summary import model_description, model_summary
+
+from tests.support.gui_input import click_first_link
 
 
 def _menu(win, title: str) -> QMenu:
@@ -38,17 +39,6 @@ def _shown_on_screen(dialog: GlossaryDialog, key: str) -> bool:
     return browser.viewport().rect().contains(browser.cursorRect(found))
 
 
-def _click_first_link(qtbot, label: QLabel) -> None:
-    """Move the mouse along the label's first line until it points at a link, and click there."""
-    y = label.contentsRect().top() + label.fontMetrics().height() // 2
-    for x in range(label.contentsRect().left(), label.contentsRect().right(), 2):
-        qtbot.mouseMove(label, QPoint(x, y))
-        if label.cursor().shape() == Qt.CursorShape.PointingHandCursor:
-            qtbot.mouseClick(label, Qt.MouseButton.LeftButton, pos=QPoint(x + 2, y))
-            return
-    pytest.fail(f"no link on the first line of {label.objectName()}")
-
-
 @pytest.mark.slow
 def test_help_glossary_opens_from_the_menu_and_the_loss_views_links_open_it_at_their_term(qtbot, window):
     action = next(a for a in _menu(window, "Help").actions() if a.objectName() == "action_glossary")
@@ -64,12 +54,12 @@ def test_help_glossary_opens_from_the_menu_and_the_loss_views_links_open_it_at_t
     window.loss_view.set_report(_report())  # after the tab is shown: showing it shows the window's own (none)
     label = window.loss_view.findChild(QLabel, "loss_percentile")
     qtbot.waitUntil(label.isVisible)
-    _click_first_link(qtbot, label)
+    click_first_link(qtbot, label)
     assert window.findChildren(GlossaryDialog) == [dialog]  # one glossary per window, brought back
     assert dialog.current_term() == "percentile"
     qtbot.waitUntil(lambda: _shown_on_screen(dialog, "percentile"))
     assert dialog.browser.verticalScrollBar().value() > 0  # scrolled down to it
-    _click_first_link(qtbot, window.loss_view.findChild(QLabel, "loss_kl"))
+    click_first_link(qtbot, window.loss_view.findChild(QLabel, "loss_kl"))
     assert dialog.current_term() == "kl"
     qtbot.waitUntil(lambda: _shown_on_screen(dialog, "kl"))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocumentFragment
 from PySide6.QtWidgets import QLabel, QWidget
 
@@ -20,6 +20,8 @@ from vaedesk.gui.widgets.loss_view import MAX_BARS, NO_REPORT_TEXT, LossBreakdow
 from vaedesk.gui.widgets.neighbours_view import NO_NEIGHBOURS_TEXT, NearestDigits
 from vaedesk.insight.explanation import DrawingReport
 from vaedesk.latent import geometry as latent
+
+from tests.support.gui_input import click_first_link
 
 
 @pytest.fixture(scope="module")
@@ -199,18 +201,6 @@ def test_loss_breakdown_shows_the_reports_numbers(qtbot, digits) -> None:
     assert [dim for dim, _, inactive in bars if inactive] == [2, 4]
     assert sum(kl for _, kl, _ in bars) == pytest.approx(6.2)
     assert "inactive (2 of 6)" in _text(view, "loss_kl_note")
-    view.grab().save("/tmp/insight_loss.png")
-
-
-def _click_first_link(qtbot, label: QLabel) -> None:
-    """Move the mouse along the label's first line until it points at a link, and click there."""
-    y = label.contentsRect().top() + label.fontMetrics().height() // 2
-    for x in range(label.contentsRect().left(), label.contentsRect().right(), 2):
-        qtbot.mouseMove(label, QPoint(x, y))
-        if label.cursor().shape() == Qt.CursorShape.PointingHandCursor:
-            qtbot.mouseClick(label, Qt.MouseButton.LeftButton, pos=QPoint(x + 2, y))
-            return
-    pytest.fail(f"no link on the first line of {label.objectName()}")
 
 
 @pytest.mark.parametrize("name, key", [("loss_sum", "reconstruction"), ("loss_iwae", "iwae"),
@@ -225,7 +215,7 @@ def test_the_loss_terms_link_into_the_glossary(qtbot, digits, name, key) -> None
     label = _label(view, name)
     assert label.toolTip().startswith("<p><b>") and "glossary:" in label.text()
     with qtbot.waitSignal(view.term_requested, timeout=2000) as asked:
-        _click_first_link(qtbot, label)
+        click_first_link(qtbot, label)
     assert asked.args == [key]
 
 

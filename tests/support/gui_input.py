@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 
 def send_mouse(
@@ -56,3 +56,14 @@ def answer_close_question(button_text: str, seen: list[str]) -> None:
         next(b for b in box.buttons() if b.text() == button_text).click()
 
     QTimer.singleShot(200, answer)
+
+
+def click_first_link(qtbot: Any, label: QLabel) -> None:
+    """Move the mouse along the label's first line until it points at a link, and click there."""
+    y = label.contentsRect().top() + label.fontMetrics().height() // 2
+    for x in range(label.contentsRect().left(), label.contentsRect().right(), 2):
+        qtbot.mouseMove(label, QPoint(x, y))
+        if label.cursor().shape() == Qt.CursorShape.PointingHandCursor:
+            qtbot.mouseClick(label, Qt.MouseButton.LeftButton, pos=QPoint(x + 2, y))
+            return
+    raise AssertionError(f"no link on the first line of {label.objectName()}")
