@@ -18,6 +18,7 @@ from vaedesk.state.session import (
     MAX_PINS,
     MAX_SESSION_POINTS,
     Drawing,
+    PinnedPoint,
     Session,
     SessionError,
     load_session,
@@ -33,7 +34,7 @@ def _session() -> Session:
     return Session(
         drawing=Drawing([stroke], 2.5),
         gallery=[Drawing([stroke, stroke + 5], 3.0), Drawing([], None, image)],
-        pins=[(0.5, -1.25), (2.0, 3.0)],
+        pins=[PinnedPoint("mnist-vae-2d", (0.5, -1.25)), PinnedPoint("mnist-vae-16d", tuple(np.arange(16) / 8 - 1))],
         model="mnist-vae-2d",
         attributes=[Attribute("slant", "mnist-vae-16d", np.linspace(-1, 1, 16), np.full(16, 0.123456789), "A to B")],
     )
@@ -60,6 +61,11 @@ def test_round_trip_in_the_users_data_folder():
 def test_a_session_without_attributes_reads_as_before(tmp_path):
     session = load_session(_write(tmp_path, {**GOOD, "pins": [[1, 2]]}))
     assert session.attributes == [] and session.problems == []
+
+
+def test_an_older_files_plane_pins_are_read_as_latent_points_of_its_model(tmp_path):
+    session = load_session(_write(tmp_path, {**GOOD, "model": "mnist-vae-2d", "pins": [[1, 2]]}))
+    assert session.pins == [PinnedPoint("mnist-vae-2d", (1.0, 2.0))]
 
 
 @pytest.mark.parametrize("entry, message", [
@@ -98,18 +104,18 @@ def test_a_failed_write_keeps_the_previous_file(tmp_path, monkeypatch):
     before = path.read_bytes()
     monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(OSError(28, "No space left on device")))
     with pytest.raises(OSError, match="No space"):
-        save_session(Session(pins=[(1.0, 1.0)]), path)
+        save_session(Session(pins=[PinnedPoint("m", (1.0, 1.0))]), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["session.json"]
 
 
 @pytest.mark.parametrize("session, message", [
-    (Session(pins=[(float("nan"), 0.0)]), "pin 1 must be a finite number"),
-    (Session(pins=[(2e3, 0.0)]), "within ±1000"),
+    (Session(pins=[PinnedPoint("m", (float("nan"), 0.0))]), "pin 1 must be a finite number"),
+    (Session(pins=[PinnedPoint("m", (2e3, 0.0))]), "within ±1000"),
     (Session(drawing=Drawing([np.array([[1e308, 0.0]])], 2.5)), "out of range"),
     (Session(drawing=Drawing([np.array([[1.0, 0.0]])], 1e9)), "pen width"),
     (Session(gallery=[Drawing([np.zeros((2, 2))])] * (MAX_GALLERY + 1)), "more than 500 drawings"),
-    (Session(pins=[(0.0, 0.0)] * (MAX_PINS + 1)), "more than 1000 pins"),
+    (Session(pins=[PinnedPoint("m", (0.0, 0.0))] * (MAX_PINS + 1)), "more than 1000 pins"),
     (Session(gallery=[Drawing([np.zeros((MAX_POINTS, 2))])] * 11), "more than 1,000,000 points"),
 ])
 def test_the_writer_refuses_what_the_reader_would_and_writes_nothing(tmp_path, session, message):
@@ -130,7 +136,8 @@ def test_a_session_at_every_limit_at_once_is_written_read_back_and_loads_quickly
     gallery += [Drawing([], None, image)] * (MAX_GALLERY - len(gallery))
     latent = np.full(MAX_ATTRIBUTE_DIM, -999.123456)
     attributes = [Attribute("n" * 60, "m" * 200, latent, latent, "d" * 200)] * MAX_ATTRIBUTES
-    session = Session(Drawing([worst], 9.99), gallery, [(-999.999999, -999.999999)] * MAX_PINS, "m" * 200, attributes)
+    pins = [PinnedPoint("m" * 200, tuple(latent))] * MAX_PINS
+    session = Session(Drawing([worst], 9.99), gallery, pins, "m" * 200, attributes)
     path = save_session(session, tmp_path / "session.json")
     assert path.stat().st_size <= MAX_FILE_BYTES
     start = time.perf_counter()
@@ -194,7 +201,7 @@ def test_a_damaged_drawing_is_dropped_alone(tmp_path, entry, message):
     good = {"strokes": [[[10, 10], [50, 60]]], "pen_width": 2.5}
     data = {**GOOD, "drawing": entry, "gallery": [good, entry, good], "pins": [[1, 2]]}
     session = load_session(_write(tmp_path, data))
-    assert session.drawing.is_empty() and len(session.gallery) == 2 and session.pins == [(1.0, 2.0)]
+    assert session.drawing.is_empty() and len(session.gallery) == 2 and session.pins == [PinnedPoint(None, (1.0, 2.0))]
     assert len(session.problems) == 2
     assert session.problems[0].startswith("current drawing") and message in session.problems[0]
     assert session.problems[1].startswith("gallery drawing 2") and message in session.problems[1]
@@ -202,14 +209,15 @@ def test_a_damaged_drawing_is_dropped_alone(tmp_path, entry, message):
 
 @pytest.mark.parametrize("pin, message", [
     ([1, "x"], "pin 2 must be a finite number"),
-    ([1], "pin 2 must be [x, y]"),
+    ([], "pin 2 must be a list of 1 to 512 latent coordinates"),
+    ({"model": 3, "latent": [0, 0]}, "pin 2: its model must be a name"),
     ([1, 1e308], "within ±1000"),
     ([1, int("9" * 400)], "within ±1000"),
     ([True, 1], "pin 2 must be a finite number"),
 ])
 def test_a_damaged_pin_is_dropped_alone(tmp_path, pin, message):
-    session = load_session(_write(tmp_path, {**GOOD, "pins": [[0, 0], pin, [3, 4]]}))
-    assert session.pins == [(0.0, 0.0), (3.0, 4.0)]
+    session = load_session(_write(tmp_path, {**GOOD, "pins": [[0, 0], pin, {"model": "m", "latent": [3, 4, 5]}]}))
+    assert session.pins == [PinnedPoint(None, (0.0, 0.0)), PinnedPoint("m", (3.0, 4.0, 5.0))]
     assert len(session.problems) == 1 and message in session.problems[0]
 
 

@@ -6,7 +6,7 @@ import pytest
 from vaedesk.data.strokes import preprocess_strokes
 from vaedesk.errors import DrawingError, LatentError, VaedeskError
 from vaedesk.latent.attributes import MAX_ATTRIBUTES, Attribute
-from vaedesk.state.session import MAX_GALLERY, Drawing, Session, load_session, save_session
+from vaedesk.state.session import MAX_GALLERY, Drawing, PinnedPoint, Session, load_session, save_session
 from vaedesk.state.workspace import GalleryEndpoint, PinEndpoint, ResolvedEndpoint, Workspace, WorkspaceFull
 
 SEVEN = [np.array([[40.0, 40.0], [200.0, 40.0], [90.0, 240.0]])]
@@ -73,19 +73,21 @@ def test_the_gallery_refuses_what_the_session_could_not_hold(monkeypatch):
 
 def test_pins_have_lasting_ids_and_take_their_endpoints_with_them():
     ws = Workspace()
-    a, b, c = ws.add_pin(0.0, 0.0), ws.add_pin(1.0, 1.0), ws.add_pin(2.0, -1.0)
+    a, b, c = ws.add_pin("m", (0.0, 0.0)), ws.add_pin("m", (1.0, 1.0)), ws.add_pin("m", (2.0, -1.0))
     ws.add_endpoint(PinEndpoint(c))
     ws.add_endpoint(PinEndpoint(a))
     seen = _events(ws)
     ws.remove_pin(a)
     assert [p.id for p in ws.pins()] == [b, c] and ws.pin_number(c) == 2 and ws.pin_number(a) == 0
     assert ws.endpoints() == [PinEndpoint(c)] and seen == ["pins_changed", "endpoints_changed"]
-    d = ws.add_pin(3.0, 3.0)
+    d = ws.add_pin("m", (3.0, 3.0))
     assert d == 4  # never reused
-    ws.move_pin(c, 0.5, 0.25)
-    assert ws.pin(c).xy == (0.5, 0.25)
+    ws.move_pin(c, (0.5, 0.25))
+    assert ws.pin(c).latent == (0.5, 0.25) and ws.pin(c).model == "m"
     with pytest.raises(VaedeskError, match="within ±1000"):
-        ws.add_pin(1e308, 0.0)
+        ws.add_pin("m", (1e308, 0.0))
+    with pytest.raises(VaedeskError, match="2 latent dimensions, not 3"):
+        ws.move_pin(c, (0.0, 0.0, 0.0))
     ws.clear_pins()
     assert ws.pins() == [] and ws.endpoints() == []
 
@@ -94,12 +96,14 @@ def test_the_morph_visits_the_chosen_endpoints_or_else_the_pins():
     ws = Workspace()
     ws.set_strokes(SEVEN, 2.5)
     ws.keep()
-    p1, p2 = ws.add_pin(-1.0, 0.0), ws.add_pin(1.0, 0.0)
-    assert ws.morph_endpoints() == [ResolvedEndpoint(xy=(-1.0, 0.0)), ResolvedEndpoint(xy=(1.0, 0.0))]
+    p1, p2 = ws.add_pin("m", (-1.0, 0.0)), ws.add_pin("m", (1.0, 0.0))
+    ws.add_pin("other", (5.0, 5.0, 5.0))  # another model's latent point means nothing to "m"
+    assert ws.morph_endpoints("m") == [ResolvedEndpoint(latent=(-1.0, 0.0)), ResolvedEndpoint(latent=(1.0, 0.0))]
     ws.add_endpoint(GalleryEndpoint(0))
     ws.add_endpoint(PinEndpoint(p2))
-    first, second = ws.morph_endpoints()
-    assert first.drawing.pen_width == 2.5 and second == ResolvedEndpoint(xy=(1.0, 0.0))
+    first, second = ws.morph_endpoints("m")
+    assert first.drawing.pen_width == 2.5 and second == ResolvedEndpoint(latent=(1.0, 0.0))
+    assert len(ws.morph_endpoints("other")) == 1  # the kept drawing: pin 2 is not the other model's
     assert [ws.endpoint_label(e) for e in ws.endpoints()] == ["Drawing #1", "Pin 2"]
     ws.set_endpoints([PinEndpoint(p2), GalleryEndpoint(0), PinEndpoint(99)])  # reordered; unknown dropped
     assert ws.endpoints() == [PinEndpoint(p2), GalleryEndpoint(0)]
@@ -115,7 +119,8 @@ def test_a_session_round_trip_keeps_everything(tmp_path):
     ws.set_image(preprocess_strokes(ONE))
     ws.keep()
     ws.set_strokes(ONE, 3.0)
-    ws.add_pin(0.5, -0.5)
+    ws.add_pin("mnist-vae-2d", (0.5, -0.5))
+    ws.add_pin("mnist-vae-16d", np.linspace(-1, 1, 16))
     ws.save_attribute(Attribute("bold", "mnist-vae-2d", [0.0, 1.0], [0.5, 0.5]))
     path = save_session(ws.to_session("mnist-vae-2d"), tmp_path / "session.json")
     again = Workspace()
@@ -127,7 +132,10 @@ def test_a_session_round_trip_keeps_everything(tmp_path):
     assert len(again.gallery) == 2 and again.gallery[1].image is not None
     np.testing.assert_allclose(again.gallery_input(0), ws.gallery_input(0), atol=1e-6)
     np.testing.assert_allclose(again.gallery_input(1), ws.gallery_input(1), atol=1e-4)
-    assert [p.xy for p in again.pins()] == [(0.5, -0.5)] and again.drawing.pen_width == 3.0
+    assert [p.model for p in again.pins()] == [p.model for p in ws.pins()]
+    for pin, saved in zip(again.pins(), ws.pins(), strict=True):
+        assert pin.latent == pytest.approx(saved.latent, abs=1e-5)  # kept to 1e-5 of the prior's σ
+    assert again.drawing.pen_width == 3.0
 
 
 def test_loading_an_empty_session():
@@ -162,30 +170,21 @@ def test_named_attributes_belong_to_their_model_and_replace_by_name():
     ws.save_attribute(Attribute("a0", "m2", [0.0], [3.0]))  # replacing is still allowed when full
 
 
-def test_pins_stay_on_their_latent_points_across_a_change_of_view():
-    from vaedesk.latent.views import LinearView
-    from vaedesk.support.limits import LATENT_LIMIT
-
-    # Two views of a 3-d latent space: dimensions (1, 2) and dimensions (2, 3), around the origin.
-    first = LinearView("dims", [[1, 0, 0], [0, 1, 0]], np.zeros(3), np.eye(3), ("z1", "z2"), shown_dims=(0, 1))
-    second = LinearView("dims", [[0, 1, 0], [0, 0, 1]], np.zeros(3), np.eye(3), ("z2", "z3"), shown_dims=(1, 2))
+def test_pins_are_latent_points_of_their_own_model_numbered_among_its_pins():
     ws = Workspace()
-    a, b = ws.add_pin(1.0, 2.0), ws.add_pin(-3.0, 0.5)
-    seen = _events(ws)
-    ws.move_pins_to_view(first, second)
-    # z = (1, 2, 0) shows at (2, 0) in the second view, z = (-3, 0.5, 0) at (0.5, 0).
-    assert ws.pin(a).xy == pytest.approx((2.0, 0.0)) and ws.pin(b).xy == pytest.approx((0.5, 0.0))
-    assert seen == ["pins_changed"]
-    assert [pin.id for pin in ws.pins()] == [a, b]  # same pins, same order: endpoints still name them
+    a = ws.add_pin("two", (1.0, 2.0))
+    b = ws.add_pin("sixteen", np.arange(16) / 10)
+    c = ws.add_pin("two", (-3.0, 0.5))
+    assert [p.id for p in ws.pins("two")] == [a, c] and [p.id for p in ws.pins("sixteen")] == [b]
+    assert (ws.pin_number(a), ws.pin_number(b), ws.pin_number(c)) == (1, 1, 2)
+    assert ws.pin(b).latent == pytest.approx(tuple(np.arange(16) / 10))
+    with pytest.raises(VaedeskError, match="1 to 512 coordinates"):
+        ws.add_pin("two", ())
 
-    # A view that would put a pin off the plane leaves that pin where it was; the others move.
-    c = ws.add_pin(0.0, 3.0)  # z = (0, 0, 3)
-    far = LinearView("far", [[1, 0, 0], [0, 10 * LATENT_LIMIT, 0]], np.zeros(3), np.eye(3), ("z1", "far"))
-    ws.move_pins_to_view(second, far)
-    assert ws.pin(a).xy == pytest.approx((2.0, 0.0))  # z = (0, 2, 0) would land at y = 20 × the limit
-    assert ws.pin(c).xy == pytest.approx((0.0, 0.0))
 
-    empty = Workspace()
-    quiet = _events(empty)
-    empty.move_pins_to_view(first, second)
-    assert quiet == []  # no pins, nothing to say
+def test_an_older_sessions_pins_are_the_sessions_models_points():
+    ws = Workspace()
+    ws.load_session(Session(pins=[PinnedPoint(None, (0.5, -0.5))], model="mnist-vae-2d"))
+    assert [(p.model, p.latent) for p in ws.pins()] == [("mnist-vae-2d", (0.5, -0.5))]
+    ws.load_session(Session(pins=[PinnedPoint(None, (0.5, -0.5))]))  # no model named: nothing to show it with
+    assert ws.pins() == []

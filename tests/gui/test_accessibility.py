@@ -141,7 +141,7 @@ def test_every_interactive_widget_has_an_accessible_name(qtbot, window) -> None:
     assert window.canvas.accessibleDescription()
     mx, my = window.last_encode.mean_xy
     assert window.plane.accessibleDescription().startswith(f"Your drawing lands at ({mx:+.2f}, {my:+.2f}).")
-    x, y = window.workspace.pins()[0].xy
+    x, y = window.plane.pins()[0][1]
     qtbot.keyClick(window.pin_strip.tiles()[0], Qt.Key.Key_Return)
     assert window.preview_view.accessibleDescription() == f"Pin 1 at ({x:+.2f}, {y:+.2f})"
 

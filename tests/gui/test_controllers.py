@@ -135,20 +135,29 @@ def test_the_model_controller_sets_the_plane_up_and_falls_back_when_a_load_fails
     assert [box.windowTitle() for box in parts["messages"].open_boxes()] == ["Cannot load model"]
 
 
-def test_pins_stay_on_their_latent_points_when_the_view_changes(parts):
-    client, models, workspace = parts["client"], parts["models"], parts["workspace"]
+def test_pins_are_latent_points_placed_by_each_view_and_shown_only_with_their_model(parts):
+    client, models, workspace, plane = parts["client"], parts["models"], parts["workspace"], parts["plane"]
+    preview = PreviewPanel()
+    pins = PinsController(client, workspace, models, Subject(workspace, models), plane, preview, parts["status"])
     first = LinearView("dims", [[1, 0, 0], [0, 1, 0]], np.zeros(3), np.eye(3), ("z1", "z2"), shown_dims=(0, 1))
     second = LinearView("lda", [[0, 1, 0], [0, 0, 1]], np.zeros(3), np.eye(3), ("LD1", "LD2"), shown_dims=(1, 2))
     client.feed(Channel.LOAD, _info(view=first, latent_dim=3))
-    pin = workspace.add_pin(1.0, 2.0)  # z = (1, 2, 0)
+    pins.request()
+    pin = pins.add(1.0, 2.0)  # z = (1, 2, 0)
+    assert workspace.pin(pin).latent == pytest.approx((1.0, 2.0, 0.0)) and workspace.pin(pin).model == "fake"
     models.set_view("lda")
-    assert client.asked("load_model")[-1] == (("fake", "lda"), {})
     client.feed(Channel.LOAD, _info(generation=2, view=second, latent_dim=3))
-    assert workspace.pin(pin).xy == pytest.approx((2.0, 0.0))  # where the new view shows z
-    # Another model's plane is another space: its pins keep their plane points.
-    models.set_view("dims")
+    pins.request()
+    assert dict(plane.pins())[pin] == pytest.approx((2.0, 0.0))  # where the new view shows z
+    assert workspace.pin(pin).latent == pytest.approx((1.0, 2.0, 0.0))
+    # Another model: its plane is another space, the pin is kept but not shown there.
+    models.switch("other")
     client.feed(Channel.LOAD, _info(name="other", generation=3, view=first, latent_dim=3))
-    assert workspace.pin(pin).xy == pytest.approx((2.0, 0.0))
+    pins.request()
+    assert plane.pins() == [] and pins.pins_label.text() == "Pins (1 more kept with other models)"
+    assert workspace.pin(pin).latent == pytest.approx((1.0, 2.0, 0.0))
+    (ids, latents), _ = client.asked("decode_pins")[-1]
+    assert list(ids) == [] and len(latents) == 0  # nothing of another model is decoded
 
 
 def test_while_a_view_is_fitted_the_old_one_is_marked_and_cancel_keeps_it(parts, qtbot):

@@ -42,7 +42,7 @@ def test_views_switch_keep_pins_on_their_latents_and_are_remembered(qtbot, expla
     actions = win.window_actions
     assert win.model_info.view.kind == "pca" and actions.view_pca.isChecked() and actions.view_lda.isEnabled()
     pin = win.add_pin(0.5, -0.5)
-    pin_latent = win.model_info.view.to_latent(np.array([0.5, -0.5]))
+    pin_latent = win.model_info.view.to_latent(np.array([[0.5, -0.5]]))[0]
 
     _switch_view(qtbot, win, actions.view_lda)
     view = win.model_info.view
@@ -51,7 +51,8 @@ def test_views_switch_keep_pins_on_their_latents_and_are_remembered(qtbot, expla
     # LDA stretches the space: the prior's circles would not be circles, so they are hidden.
     assert not any(circle.isVisible() for circle in win.plane.prior_circles)
     # The pin is where the new view shows its latent point.
-    np.testing.assert_allclose(win.workspace.pin(pin).xy, view.to_plane(pin_latent), atol=1e-6)
+    np.testing.assert_allclose(dict(win.plane.pins())[pin], view.to_plane(pin_latent[None])[0], atol=1e-6)
+    np.testing.assert_allclose(win.workspace.pin(pin).latent, pin_latent, atol=1e-9)  # the pin itself never moves
     # The drawing's posterior is placed through the view.
     draw_strokes(qtbot, win.canvas, draw_digit(7, np.random.default_rng(1)))
     result = wait_for_final_posterior(qtbot, win)

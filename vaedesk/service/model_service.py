@@ -575,11 +575,13 @@ class ModelService:
     def _decode_points(self, envelope: Envelope) -> None:
         request = _request(envelope, DecodeRequest)
         model = self._require_model()
-        points = np.asarray(request.points, np.float64).reshape(-1, 2)
-        if len(points):
-            images = model.decode(self._require_view().to_latent(points))
+        if request.latents is not None:  # latent points (pins): decoded as they are, placed by the view
+            latents = np.asarray(request.latents, np.float64).reshape(-1, model.latent_dim)
+            points = self._require_view().to_plane(latents) if len(latents) else np.zeros((0, 2))
         else:
-            images = np.zeros((0, 28, 28), np.float32)
+            points = np.asarray(request.points, np.float64).reshape(-1, 2)
+            latents = self._require_view().to_latent(points) if len(points) else np.zeros((0, model.latent_dim))
+        images = model.decode(latents) if len(latents) else np.zeros((0, 28, 28), np.float32)
         self._send(DecodeResult(envelope.channel, envelope.request_id, self.generation, points, images,
                                        ids=request.ids))
 
@@ -593,10 +595,10 @@ class ModelService:
                                        y_range=request.y_range))
 
     def _morph_endpoints(self, endpoints: Sequence[ResolvedEndpoint]) -> list[np.ndarray]:
-        """The endpoints as morphing.resolve_endpoint takes them: latent vectors for plane
-        points, 28x28 model inputs for drawings (encoded there to their posterior mean)."""
-        return [self._require_view().to_latent(np.array([e.xy], np.float64))[0] if e.xy is not None
-                else _model_input(_endpoint_drawing(e)) for e in endpoints]
+        """The endpoints as morphing.resolve_endpoint takes them: latent vectors for pins,
+        28x28 model inputs for drawings (encoded there to their posterior mean)."""
+        return [np.asarray(e.latent, np.float64) if e.latent is not None else _model_input(_endpoint_drawing(e))
+                for e in endpoints]
 
     def _morph(self, envelope: Envelope) -> None:
         from vaedesk.latent.morphing import morph_path

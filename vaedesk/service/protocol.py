@@ -112,6 +112,7 @@ class EncodeRequest:
 class DecodeRequest:
     points: np.ndarray  # (N, 2) plane points
     ids: tuple[int, ...] = ()  # the pins' ids, for the PINS channel
+    latents: np.ndarray | None = None  # (N, D) latent points to decode instead (pins); their plane points come back
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from vaedesk.data.strokes import check_drawing
 from vaedesk.errors import DrawingError, LatentError, VaedeskError, one_line
 from vaedesk.latent.attributes import MAX_ATTRIBUTES, Attribute, check_attribute
 from vaedesk.support.atomic import atomic_path, write_new
-from vaedesk.support.limits import LATENT_LIMIT
+from vaedesk.support.limits import LATENT_DIM_LIMIT, LATENT_LIMIT
 from vaedesk.support.paths import user_data_dir
 from vaedesk.support.safe_read import read_limited
 
@@ -40,7 +40,7 @@ MAX_PINS = 1000
 #: written to 2 decimals and within ±MAX_COORDINATE, a point takes at most 27 bytes of JSON,
 #: so a session at every limit at once (tested) stays below MAX_FILE_BYTES.
 MAX_SESSION_POINTS = 1_000_000
-MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_FILE_BYTES = 40 * 1024 * 1024
 _DECIMALS = 2  # canvas units: 1/1000 of a 28x28 pixel, far below what the model can see
 _LATENT_DECIMALS = 5  # latent units: the prior's σ is 1
 
@@ -68,8 +68,8 @@ class Drawing:
 class Session:
     drawing: Drawing = field(default_factory=Drawing)
     gallery: list[Drawing] = field(default_factory=list)
-    pins: list[tuple[float, float]] = field(default_factory=list)
-    model: str | None = None  # the pins' plane belongs to this model
+    pins: list[PinnedPoint] = field(default_factory=list)  # each a latent point of its own model
+    model: str | None = None  # the model shown when the session was saved
     attributes: list[Attribute] = field(default_factory=list)  # named latent directions, each of its model
     #: What a loaded file held that could not be restored, one line each (each dropped alone).
     problems: list[str] = field(default_factory=list)
@@ -105,19 +105,41 @@ def check_drawing_entry(drawing: Drawing, what: str) -> Drawing:
     return Drawing(strokes, None if drawing.pen_width is None else pen)
 
 
-def check_pin(pin: Any, what: str) -> tuple[float, float]:
-    """A pin as (x, y) plane coordinates within ±LATENT_LIMIT, or SessionError."""
-    if not isinstance(pin, (list, tuple, np.ndarray)) or len(pin) != 2:
-        raise SessionError(f"{what} must be [x, y]")
-    values = []
-    for value in pin:
+@dataclass(frozen=True)
+class PinnedPoint:
+    """A pin as the session keeps it: a latent point of the model it was made on."""
+
+    model: str | None  # None: a pin of an older session file, of the session's model
+    latent: tuple[float, ...]
+
+
+def _coordinates(values: Any, what: str) -> tuple[float, ...]:
+    if not isinstance(values, (list, tuple, np.ndarray)) or not 1 <= len(values) <= LATENT_DIM_LIMIT:
+        raise SessionError(f"{what} must be a list of 1 to {LATENT_DIM_LIMIT} latent coordinates")
+    out = []
+    for value in values:
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise SessionError(f"{what} must be a finite number, not {_short(value)}")
         number = float(value) if abs(value) < 1e300 else math.inf  # type: ignore[operator]  # ints too large for a float
         if not math.isfinite(number) or abs(number) > LATENT_LIMIT:
             raise SessionError(f"{what} must be a finite number within ±{LATENT_LIMIT:g}, not {_short(value)}")
-        values.append(number)
-    return values[0], values[1]
+        out.append(round(number, _LATENT_DECIMALS))  # as written: a pin reads back exactly as saved
+    return tuple(out)
+
+
+def check_pin(pin: Any, what: str, model: str | None = None) -> PinnedPoint:
+    """A pin as a :class:`PinnedPoint` (``{"model": name, "latent": [...]}`` in a file), or
+    SessionError. An older file's ``[x, y]`` is a 2-d latent point of ``model``, the session's."""
+    values: Any
+    if isinstance(pin, PinnedPoint):
+        model, values = pin.model, pin.latent
+    elif isinstance(pin, dict):
+        model, values = pin.get("model"), pin.get("latent")
+    else:
+        values = pin
+    if model is not None and not isinstance(model, str):
+        raise SessionError(f"{what}: its model must be a name")
+    return PinnedPoint(model, _coordinates(values, what))
 
 
 def _short(value: Any) -> str:
@@ -137,7 +159,7 @@ def check_session(session: Session) -> Session:
     for i, drawing in enumerate(session.gallery):
         check_drawing_entry(drawing, f"gallery drawing {i + 1}")
     for i, pin in enumerate(session.pins):
-        check_pin(pin, f"pin {i + 1}")
+        check_pin(pin, f"pin {i + 1}", session.model)
     if session.model is not None and not isinstance(session.model, str):
         raise SessionError("model must be a name")
     if len(session.attributes) > MAX_ATTRIBUTES:
@@ -181,7 +203,8 @@ def session_text(session: Session) -> str:
         "model": session.model,
         "drawing": _drawing_to_json(session.drawing),
         "gallery": [_drawing_to_json(d) for d in session.gallery],
-        "pins": [[float(x), float(y)] for x, y in session.pins],
+        "pins": [{"model": pin.model, "latent": [round(float(v), _LATENT_DECIMALS) for v in pin.latent]}
+                 for pin in session.pins],
         "attributes": [_attribute_to_json(a) for a in session.attributes],
     }
     text = json.dumps(data, separators=(",", ":"), allow_nan=False)
@@ -278,7 +301,7 @@ def _parse(data: Any) -> Session:
             problems.append(f"pins {i + 1}-{len(pins)}: over the limit of {MAX_PINS}")
             break
         try:
-            session.pins.append(check_pin(pin, f"pin {i + 1}"))
+            session.pins.append(check_pin(pin, f"pin {i + 1}", model))
         except SessionError as exc:
             problems.append(str(exc))
     for i, entry in enumerate(attributes):

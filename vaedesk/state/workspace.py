@@ -10,23 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from vaedesk.data.strokes import check_drawing, preprocess_strokes
 from vaedesk.errors import LatentError, VaedeskError
 from vaedesk.latent.attributes import MAX_ATTRIBUTES, Attribute, check_attribute
-from vaedesk.state.session import MAX_GALLERY, MAX_PINS, MAX_SESSION_POINTS, Drawing, Session
-from vaedesk.support.limits import LATENT_LIMIT
-
-
-class PlaneMapping(Protocol):
-    """A view of the latent space on the plane (:class:`vaedesk.latent.views.LatentView`)."""
-
-    def to_plane(self, z: np.ndarray) -> np.ndarray: ...  # (N, D) -> (N, 2)
-
-    def to_latent(self, p: np.ndarray) -> np.ndarray: ...  # (N, 2) -> (N, D)
+from vaedesk.state.session import MAX_GALLERY, MAX_PINS, MAX_SESSION_POINTS, Drawing, PinnedPoint, Session
+from vaedesk.support.limits import LATENT_DIM_LIMIT, LATENT_LIMIT
 
 
 class WorkspaceFull(VaedeskError):
@@ -54,10 +46,13 @@ class Event:
 
 @dataclass(frozen=True)
 class Pin:
-    """A pinned plane point; ``id`` stays the pin's for its life and is never reused."""
+    """A pinned latent point of a model; ``id`` stays the pin's for its life and is never
+    reused. Where it sits on the plane depends on the view, so it is not kept: a pin never
+    moves when the view or the model changes, and is shown only with its own model."""
 
     id: int
-    xy: tuple[float, float]
+    model: str
+    latent: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -79,9 +74,9 @@ Endpoint = PinEndpoint | GalleryEndpoint
 
 @dataclass(frozen=True)
 class ResolvedEndpoint:
-    """What the model needs for one endpoint: a plane point, or a drawing to encode."""
+    """What the model needs for one endpoint: a latent point, or a drawing to encode."""
 
-    xy: tuple[float, float] | None = None
+    latent: tuple[float, ...] | None = None
     drawing: Drawing | None = None
 
 
@@ -105,7 +100,7 @@ class Workspace:
         self._drawing = Drawing()
         self._gallery: list[Drawing] = []
         self._inputs: list[np.ndarray] = []
-        self._pins: dict[int, tuple[float, float]] = {}
+        self._pins: dict[int, Pin] = {}
         self._next_pin_id = 1
         self._endpoints: list[Endpoint] = []
         self._attributes: list[Attribute] = []
@@ -172,47 +167,40 @@ class Workspace:
         return self._drawing
 
     # ------------------------------------------------------------------ pins
-    def pins(self) -> list[Pin]:
-        """The pins in the order added, which is the order a morph visits them."""
-        return [Pin(pin_id, xy) for pin_id, xy in self._pins.items()]
+    def pins(self, model: str | None = None) -> list[Pin]:
+        """The pins in the order added, which is the order a morph visits them; with
+        ``model``, only that model's."""
+        return [pin for pin in self._pins.values() if model is None or pin.model == model]
 
     def pin(self, pin_id: int) -> Pin | None:
-        xy = self._pins.get(pin_id)
-        return None if xy is None else Pin(pin_id, xy)
+        return self._pins.get(pin_id)
 
     def pin_number(self, pin_id: int) -> int:
-        """The pin's 1-based number as shown on the plane; 0 for an unknown id."""
-        return next((n for n, pid in enumerate(self._pins, start=1) if pid == pin_id), 0)
+        """The pin's 1-based number among its model's pins, as shown on the plane; 0 for an unknown id."""
+        pin = self._pins.get(pin_id)
+        if pin is None:
+            return 0
+        return next(n for n, other in enumerate(self.pins(pin.model), start=1) if other.id == pin_id)
 
-    def add_pin(self, x: float, y: float) -> int:
+    def add_pin(self, model: str, latent: Any) -> int:
+        """Pin a latent point of ``model``; returns the pin's id."""
         if len(self._pins) >= MAX_PINS:
             raise WorkspaceFull(f"at most {MAX_PINS} pins: remove some first")
         pin_id = self._next_pin_id
         self._next_pin_id += 1
-        self._pins[pin_id] = _plane_point(x, y)
+        self._pins[pin_id] = Pin(pin_id, str(model), _latent_point(latent))
         self.pins_changed.emit()
         return pin_id
 
-    def move_pin(self, pin_id: int, x: float, y: float) -> None:
-        if pin_id in self._pins:
-            self._pins[pin_id] = _plane_point(x, y)
+    def move_pin(self, pin_id: int, latent: Any) -> None:
+        """Move a pin to another latent point of its model (dragged on the plane)."""
+        pin = self._pins.get(pin_id)
+        if pin is not None:
+            point = _latent_point(latent)
+            if len(point) != len(pin.latent):
+                raise VaedeskError(f"pin {pin_id} has {len(pin.latent)} latent dimensions, not {len(point)}")
+            self._pins[pin_id] = Pin(pin_id, pin.model, point)
             self.pins_changed.emit()
-
-    def move_pins_to_view(self, old_view: PlaneMapping, new_view: PlaneMapping) -> None:
-        """Pins stay on their latent points when the plane shows the same latent space in
-        another view: each pin moves to where ``new_view`` shows the latent point that
-        ``old_view`` (the view its position is in) gives it. A pin the new view would put
-        beyond the plane's limits stays where it is."""
-        if not self._pins:
-            return
-        latents = old_view.to_latent(np.array(list(self._pins.values()), np.float64))
-        placed = np.asarray(new_view.to_plane(latents), np.float64)
-        for pin_id, (x, y) in zip(list(self._pins), placed, strict=True):
-            try:
-                self._pins[pin_id] = _plane_point(x, y)
-            except VaedeskError:
-                pass
-        self.pins_changed.emit()
 
     def remove_pin(self, pin_id: int) -> None:
         """Remove a pin, and the morph endpoints at it; unknown ids are ignored."""
@@ -257,13 +245,16 @@ class Workspace:
             return f"Pin {self.pin_number(endpoint.pin_id)}"
         return f"Drawing #{endpoint.index + 1}"
 
-    def morph_endpoints(self) -> list[ResolvedEndpoint]:
-        """What the morph visits: the chosen endpoints, or with none chosen the pins in order."""
-        chosen = self._endpoints or [PinEndpoint(pin.id) for pin in self.pins()]
+    def morph_endpoints(self, model: str | None = None) -> list[ResolvedEndpoint]:
+        """What the morph visits: the chosen endpoints, or with none chosen the pins in order;
+        with ``model``, only that model's pins (another model's latent points mean nothing to it)."""
+        chosen = self._endpoints or [PinEndpoint(pin.id) for pin in self.pins(model)]
         resolved = []
         for endpoint in chosen:
             if isinstance(endpoint, PinEndpoint):
-                resolved.append(ResolvedEndpoint(xy=self._pins[endpoint.pin_id]))
+                pin = self._pins[endpoint.pin_id]
+                if model is None or pin.model == model:
+                    resolved.append(ResolvedEndpoint(latent=pin.latent))
             else:
                 resolved.append(ResolvedEndpoint(drawing=self._resolved_gallery(endpoint.index)))
         return resolved
@@ -315,8 +306,8 @@ class Workspace:
         return len(self._gallery) + (not self._drawing.is_empty())
 
     def to_session(self, model: str | None = None) -> Session:
-        return Session(self._drawing, list(self._gallery), [xy for xy in self._pins.values()], model,
-                       attributes=list(self._attributes))
+        pins = [PinnedPoint(pin.model, pin.latent) for pin in self._pins.values()]
+        return Session(self._drawing, list(self._gallery), pins, model, attributes=list(self._attributes))
 
     def load_session(self, session: Session) -> None:
         """Replace everything with a (checked) session's drawing, gallery, pins and attributes."""
@@ -324,8 +315,11 @@ class Workspace:
                   for d in session.gallery]
         self._gallery, self._inputs = list(session.gallery), [_model_input(x) for x in inputs]
         self._pins = {}
-        for x, y in session.pins:
-            self._pins[self._next_pin_id] = _plane_point(x, y)
+        for pinned in session.pins:
+            model = pinned.model if pinned.model is not None else session.model
+            if model is None:  # an older file's pin with no model named: nothing to show it with
+                continue
+            self._pins[self._next_pin_id] = Pin(self._next_pin_id, model, _latent_point(pinned.latent))
             self._next_pin_id += 1
         self._drawing = session.drawing
         self._endpoints = []
@@ -343,8 +337,10 @@ def _model_input(image: Any) -> np.ndarray:
     return array
 
 
-def _plane_point(x: float, y: float) -> tuple[float, float]:
-    point = (float(x), float(y))
-    if not all(np.isfinite(point)) or max(abs(point[0]), abs(point[1])) > LATENT_LIMIT:
-        raise VaedeskError(f"a plane point must lie within ±{LATENT_LIMIT:g}, got ({x!r}, {y!r})")
-    return point
+def _latent_point(latent: Any) -> tuple[float, ...]:
+    point = np.asarray(latent, np.float64).reshape(-1)
+    if not 1 <= len(point) <= LATENT_DIM_LIMIT:
+        raise VaedeskError(f"a latent point has 1 to {LATENT_DIM_LIMIT} coordinates, got {len(point)}")
+    if not np.isfinite(point).all() or np.abs(point).max() > LATENT_LIMIT:
+        raise VaedeskError(f"a latent point must lie within ±{LATENT_LIMIT:g}")
+    return tuple(float(v) for v in point)

@@ -359,8 +359,10 @@ class WorkerClient(QObject):
     def hover(self, x: float, y: float) -> int:
         return self._send(Channel.HOVER, DecodeRequest(np.array([[x, y]], np.float64)))
 
-    def decode_pins(self, ids: Sequence[int], points: np.ndarray) -> int:
-        return self._send(Channel.PINS, DecodeRequest(np.asarray(points, np.float64).reshape(-1, 2), tuple(ids)))
+    def decode_pins(self, ids: Sequence[int], latents: np.ndarray) -> int:
+        """Decode the pins' latent points (N, D); the result carries where the view puts them."""
+        latents = np.asarray(latents, np.float64)
+        return self._send(Channel.PINS, DecodeRequest(np.zeros((0, 2)), tuple(ids), latents.copy()))
 
     def manifold(self, x_range: tuple[float, float], y_range: tuple[float, float], n: int) -> int:
         return self._send(Channel.GRID, GridRequest(x_range, y_range, n))

@@ -74,9 +74,9 @@ class AttributeController(QObject):
             out.append((f"Kept drawings/#{i + 1}", _member("images", image[None], f"#{i + 1}")))
         if info is None:
             return out
-        pins = workspace.pins()
+        pins = [pin for pin in workspace.pins(self.models.key) if len(pin.latent) == info.latent_dim]
         if pins:
-            latents = info.view.to_latent(np.array([pin.xy for pin in pins], np.float64))
+            latents = np.array([pin.latent for pin in pins], np.float64)
             if len(pins) > 1:
                 out.append((f"Every pin ({len(pins)})", lambda: Member("latents", latents, f"{len(pins)} pins")))
             for k, latent in enumerate(latents):

@@ -173,9 +173,9 @@ class InsightController(QObject):
         pin), when the tab is shown: the sweep costs a decoding per row and step."""
         if self.models.info is None or not self.traversal_view.isVisible():
             return
-        pin = self.workspace.pin(self.subject.pin) if self.subject.pin is not None else None
+        pin = self.subject.current_pin()
         if pin is not None:
-            self.client.traversal(xy=pin.xy)
+            self.client.traversal(latent=np.array(pin.latent, np.float64))
         elif self.drawing.last_encode is not None:
             self.client.traversal(latent=self.drawing.last_encode.posterior.mean[0])
         else:

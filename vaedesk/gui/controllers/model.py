@@ -1,7 +1,6 @@
 """The shown model: loaded by name or checkpoint path, in the view of its latent space the
-user chose last for it; the plane set up for it; pins kept on their latent points when the
-view changes; while a view is fitted, the old one marked as old, with the fit's progress and
-a Cancel."""
+user chose last for it; the plane set up for it; while a view is fitted, the old one marked
+as old, with the fit's progress and a Cancel."""
 
 from __future__ import annotations
 
@@ -23,7 +22,7 @@ from vaedesk.service.protocol import Channel, ModelInfo, ViewFitCancelled, ViewF
 from vaedesk.state.workspace import Workspace
 
 if TYPE_CHECKING:
-    from vaedesk.latent.views import LatentView
+    pass
 
 
 class ModelController(QObject):
@@ -51,7 +50,6 @@ class ModelController(QObject):
         self.fit_banner = fit_banner if fit_banner is not None else ViewFitBanner(plane)
         self.info: ModelInfo | None = None
         self.key = key
-        self._view_before: tuple[str, LatentView] | None = None  # (model, the view pins are placed in)
         self._fitting: str | None = None  # the view being fitted (its banner shown)
         client.subscribe(Channel.LOAD, self._on_loaded, failed=self._on_failed)
         client.subscribe(Channel.VIEW_FIT, self._on_view_fit)
@@ -67,7 +65,7 @@ class ModelController(QObject):
 
     def set_view(self, kind: str) -> None:
         """Show the latent space in another view (``views.VIEW_KINDS``), remembered per model;
-        pins stay on the same latent points."""
+        pins are latent points, so they stay where they are in the latent space."""
         info = self.info
         if info is None or info.latent_dim <= 2:
             return
@@ -78,7 +76,6 @@ class ModelController(QObject):
         if self._fitting == kind:  # asked again while it is fitted: not started afresh
             return
         remember_view(self.settings, self.key, kind)
-        self._view_before = (info.name, info.view)
         self.client.load_model(self.key, kind)
 
     def cancel_view_fit(self) -> None:
@@ -100,7 +97,7 @@ class ModelController(QObject):
 
     def _keep_view(self, message: str) -> None:
         """The view asked for will not come: the shown one stays, remembered and checked again."""
-        self._fitting = self._view_before = None
+        self._fitting = None
         self.fit_banner.finish()
         if self.info is not None:
             remember_view(self.settings, self.key, self.info.view.kind)
@@ -112,9 +109,6 @@ class ModelController(QObject):
         self._fitting = None
         self.fit_banner.finish()
         self.settings.setValue("model", self.key)
-        before, self._view_before = self._view_before, None
-        if before is not None and before[0] == info.name:
-            self.workspace.move_pins_to_view(before[1], info.view)
         view, plane = info.view, self.plane
         plane.set_scatter(info.scatter_xy, info.scatter_labels, info.class_names)
         plane.set_axis_labels(*view.axis_labels)

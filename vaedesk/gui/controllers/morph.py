@@ -57,7 +57,7 @@ class MorphController(QObject):
 
     # -- endpoints -----------------------------------------------------------------------
     def add_pins(self) -> None:
-        pins = self.workspace.pins()
+        pins = self.workspace.pins(self.models.key)
         if not pins:
             self.status.showMessage("No pins yet: click the plane to pin points", 4000)
         for pin in pins:
@@ -80,7 +80,7 @@ class MorphController(QObject):
 
     # -- preview ---------------------------------------------------------------------------
     def _request(self) -> MorphRequest | None:
-        endpoints = self.workspace.morph_endpoints()
+        endpoints = self.workspace.morph_endpoints(self.models.key)
         if len(endpoints) < 2:
             return None
         options = self.panel.options()

@@ -1,5 +1,8 @@
 """Pins and the decoder preview: pins added, dragged and removed on the plane, their
-decodings in the pin strip, the chosen pin previewed, and the plane decoded under the cursor."""
+decodings in the pin strip, the chosen pin previewed, and the plane decoded under the cursor.
+
+A pin is a latent point of the model it was made on: the plane shows the shown model's pins
+where the shown view puts them, and says how many other models' pins are kept."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from vaedesk.gui.controllers.subject import Subject
 from vaedesk.gui.plane.widget import LatentPlane
 from vaedesk.gui.widgets.panels import PreviewPanel
 from vaedesk.service.protocol import Channel, DecodeResult
-from vaedesk.state.workspace import Workspace
+from vaedesk.state.workspace import Pin, Workspace
 
 
 class PinsController(QObject):
@@ -30,19 +33,20 @@ class PinsController(QObject):
         super().__init__(parent)
         self.client, self.workspace, self.models, self.subject = client, workspace, models, subject
         self.plane, self.status = plane, status
-        self.preview_view, self.pin_strip = preview.preview_view, preview.pin_strip
+        self.preview_view, self.pin_strip, self.pins_label = preview.preview_view, preview.pin_strip, preview.pins_label
         self.selected: int | None = None
         self._images: dict[int, np.ndarray] = {}  # each pin's decoding, by id
+        self._strip_ids: list[int] = []  # the pins the pin strip shows, in order
         self._hovering = False
         plane.hovered.connect(self._on_hovered)
         plane.hover_left.connect(self._on_hover_left)
         plane.clicked.connect(self.add)
-        plane.pin_dragged.connect(workspace.move_pin)
-        plane.pin_moved.connect(workspace.move_pin)
+        plane.pin_dragged.connect(self.move)
+        plane.pin_moved.connect(self.move)
         plane.pin_remove_requested.connect(workspace.remove_pin)
         plane.pin_selected.connect(self.choose)
-        self.pin_strip.clicked.connect(lambda i: self.choose(workspace.pins()[i].id))
-        self.pin_strip.remove_requested.connect(lambda i: workspace.remove_pin(workspace.pins()[i].id))
+        self.pin_strip.clicked.connect(lambda i: self.choose(self.shown_pins()[i].id))
+        self.pin_strip.remove_requested.connect(lambda i: workspace.remove_pin(self.shown_pins()[i].id))
         workspace.pins_changed.connect(self._on_pins_changed)
 
         def say(channel: Channel) -> Callable[[str], None]:
@@ -51,15 +55,36 @@ class PinsController(QObject):
         for channel, slot in ((Channel.HOVER, self._on_hover_decoded), (Channel.PINS, self._on_pins_decoded)):
             client.subscribe(channel, slot, failed=say(channel))
 
+    def _latent(self, x: float, y: float) -> np.ndarray | None:
+        info = self.models.info
+        return None if info is None else info.view.to_latent(np.array([[x, y]], np.float64))[0]
+
     def add(self, x: float, y: float) -> int | None:
-        """Pin plane point (x, y) and choose it; returns its id (None beyond the limits)."""
+        """Pin the latent point at plane point (x, y) and choose it; returns its id (None
+        beyond the limits, or with no model)."""
+        latent = self._latent(x, y)
+        if latent is None:
+            return None
         try:
-            pin_id = self.workspace.add_pin(x, y)
+            pin_id = self.workspace.add_pin(self.models.key, latent)
         except VaedeskError as exc:
             self.status.showMessage(str(exc), 6000)
             return None
         self.choose(pin_id)
         return pin_id
+
+    def move(self, pin_id: int, x: float, y: float) -> None:
+        """A pin dragged to plane point (x, y): it now pins the latent point there."""
+        latent = self._latent(x, y)
+        if latent is not None:
+            self.workspace.move_pin(pin_id, latent)
+
+    def shown_pins(self) -> list[Pin]:
+        """The pins of the model shown (those the plane and the pin strip show), in order."""
+        info = self.models.info
+        if info is None:
+            return []
+        return [pin for pin in self.workspace.pins(self.models.key) if len(pin.latent) == info.latent_dim]
 
     def choose(self, pin_id: int) -> None:
         """The user chose a pin: it is previewed, and the Dimensions and Arithmetic tabs edit it."""
@@ -69,11 +94,22 @@ class PinsController(QObject):
         self._preview_pin(pin_id)
 
     def request(self) -> None:
-        """Decode every pin (their images in the pin strip)."""
-        if self.models.info is None:
+        """Place and decode the shown model's pins (their images in the pin strip); say how
+        many pins of other models are kept."""
+        info = self.models.info
+        if info is None:
             return
-        pins = self.workspace.pins()
-        self.client.decode_pins([pin.id for pin in pins], np.array([pin.xy for pin in pins]).reshape(-1, 2))
+        pins = self.shown_pins()
+        latents = np.array([pin.latent for pin in pins], np.float64).reshape(-1, info.latent_dim)
+        self.plane.set_pins([(pin.id, xy) for pin, xy in zip(pins, info.view.to_plane(latents), strict=True)]
+                            if pins else [])
+        ids = [pin.id for pin in pins]
+        if ids != self._strip_ids:  # other pins (another model's): no image of the old ones stays
+            self.pin_strip.set_images([None] * len(ids))
+            self._strip_ids = ids
+        elsewhere = len(self.workspace.pins()) - len(pins)
+        self.pins_label.setText(f"Pins ({elsewhere} more kept with other models)" if elsewhere else "Pins")
+        self.client.decode_pins(ids, latents)
 
     def set_preview(self, image: np.ndarray, caption: str) -> None:
         self.preview_view.set_image(image)
@@ -81,22 +117,21 @@ class PinsController(QObject):
         self.preview_changed.emit(image)
 
     def _on_pins_changed(self) -> None:
-        pins = self.workspace.pins()
-        self.plane.set_pins([(pin.id, pin.xy) for pin in pins])
         self._images = {pid: image for pid, image in self._images.items() if self.workspace.pin(pid)}
         self.request()
 
     def _on_pins_decoded(self, result: DecodeResult) -> None:
         self._images = dict(zip(result.ids, result.images))
+        self._strip_ids = list(result.ids)
         names = [f"Pin {i + 1} at ({x:+.2f}, {y:+.2f})" for i, (x, y) in enumerate(result.points)]
         self.pin_strip.set_images(list(result.images), [str(i + 1) for i in range(len(result.images))], names)
         if self.selected in self._images and not self._hovering:
             self._preview_pin(self.selected)  # redecoded: shown anew, not chosen anew
 
     def _preview_pin(self, pin_id: int) -> None:
-        image, pin = self._images.get(pin_id), self.workspace.pin(pin_id)
-        if image is not None and pin is not None:
-            x, y = pin.xy
+        image, placed = self._images.get(pin_id), dict(self.plane.pins()).get(pin_id)
+        if image is not None and placed is not None:
+            x, y = placed
             self.set_preview(image, f"Pin {self.workspace.pin_number(pin_id)} at ({x:+.2f}, {y:+.2f})")
 
     def _on_hovered(self, x: float, y: float) -> None:

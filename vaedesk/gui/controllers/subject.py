@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, Signal
 
 from vaedesk.gui.controllers.model import ModelController
 from vaedesk.service.protocol import EncodeResult
-from vaedesk.state.workspace import Workspace
+from vaedesk.state.workspace import Pin, Workspace
 
 
 class Subject(QObject):
@@ -44,12 +44,20 @@ class Subject(QObject):
         info = self.models.info
         if info is None:
             return None
-        pin = self.workspace.pin(self.pin) if self.pin is not None else None
+        pin = self.current_pin()
         if pin is not None:
-            return info.view.to_latent(np.array([pin.xy], np.float64))[0], self.name()
+            return np.array(pin.latent, np.float64), self.name()
         if self._drawing_mean is not None:
             return self._drawing_mean, "your drawing"
         return None
+
+    def current_pin(self) -> Pin | None:
+        """The chosen pin when it belongs to the model shown (else the drawing is the subject)."""
+        info = self.models.info
+        pin = self.workspace.pin(self.pin) if self.pin is not None else None
+        if pin is None or info is None or pin.model != self.models.key or len(pin.latent) != info.latent_dim:
+            return None
+        return pin
 
     def name(self) -> str:
         """"your drawing", or "pin N"."""

@@ -103,7 +103,9 @@ class PreviewPanel(QGroupBox):
         decoded.addWidget(self.preview_view, 2)
         decoded.addWidget(self.recon_view, 1, Qt.AlignmentFlag.AlignBottom)
         layout.addLayout(decoded, 1)
-        layout.addWidget(QLabel("Pins"))
+        # Says how many pins of other models are kept (they are shown with their own model).
+        self.pins_label = QLabel("Pins")
+        layout.addWidget(self.pins_label)
         layout.addWidget(self.pin_strip)
         layout.addWidget(QLabel("Gallery"))
         layout.addWidget(self.gallery_strip)
