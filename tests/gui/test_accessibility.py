@@ -158,7 +158,8 @@ def test_kept_drawings_and_pins_work_from_the_keyboard(qtbot, window) -> None:
         window.keep_drawing()
     pins = [window.add_pin(-1.0, 0.5), window.add_pin(0.5, 0.5), window.add_pin(1.0, -1.0)]
     gallery, pin_strip = window.gallery_strip, window.pin_strip
-    qtbot.waitUntil(lambda: gallery.count() == 3 and pin_strip.count() == 3, timeout=10_000)
+    qtbot.waitUntil(lambda: gallery.count() == 3 and pin_strip.count() == 3
+                    and all(tile.image() is not None for tile in pin_strip.tiles()), timeout=10_000)  # decoded
     qtbot.waitUntil(lambda: all(tile.isVisible() for tile in gallery.tiles() + pin_strip.tiles()))  # shown queued
     assert [t.accessibleName() for t in gallery.tiles()] == ["Kept drawing 1", "Kept drawing 2", "Kept drawing 3"]
     assert pin_strip.tiles()[1].accessibleName() == "Pin 2 at (+0.50, +0.50)"

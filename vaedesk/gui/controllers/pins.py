@@ -101,11 +101,11 @@ class PinsController(QObject):
             return
         pins = self.shown_pins()
         latents = np.array([pin.latent for pin in pins], np.float64).reshape(-1, info.latent_dim)
-        self.plane.set_pins([(pin.id, xy) for pin, xy in zip(pins, info.view.to_plane(latents), strict=True)]
-                            if pins else [])
+        placed = info.view.to_plane(latents) if pins else np.zeros((0, 2))
+        self.plane.set_pins([(pin.id, xy) for pin, xy in zip(pins, placed, strict=True)])
         ids = [pin.id for pin in pins]
         if ids != self._strip_ids:  # other pins (another model's): no image of the old ones stays
-            self.pin_strip.set_images([None] * len(ids))
+            self.pin_strip.set_images([None] * len(ids), [str(i + 1) for i in range(len(ids))], _pin_names(placed))
             self._strip_ids = ids
         elsewhere = len(self.workspace.pins()) - len(pins)
         self.pins_label.setText(f"Pins ({elsewhere} more kept with other models)" if elsewhere else "Pins")
@@ -123,8 +123,8 @@ class PinsController(QObject):
     def _on_pins_decoded(self, result: DecodeResult) -> None:
         self._images = dict(zip(result.ids, result.images))
         self._strip_ids = list(result.ids)
-        names = [f"Pin {i + 1} at ({x:+.2f}, {y:+.2f})" for i, (x, y) in enumerate(result.points)]
-        self.pin_strip.set_images(list(result.images), [str(i + 1) for i in range(len(result.images))], names)
+        self.pin_strip.set_images(list(result.images), [str(i + 1) for i in range(len(result.images))],
+                                  _pin_names(result.points))
         if self.selected in self._images and not self._hovering:
             self._preview_pin(self.selected)  # redecoded: shown anew, not chosen anew
 
@@ -147,3 +147,8 @@ class PinsController(QObject):
         if self._hovering:
             x, y = result.points[0]
             self.set_preview(result.images[0], f"Decoded at ({x:+.2f}, {y:+.2f})")
+
+
+def _pin_names(points: np.ndarray) -> list[str]:
+    """The pin strip's tiles' accessible names: "Pin 2 at (+0.50, +0.50)"."""
+    return [f"Pin {i + 1} at ({x:+.2f}, {y:+.2f})" for i, (x, y) in enumerate(points)]
