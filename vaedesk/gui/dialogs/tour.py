@@ -96,7 +96,9 @@ class TourPanel(QFrame):
         self._column.addLayout(buttons)
         for keys, slot in ((Qt.Key.Key_Right, self.next), (Qt.Key.Key_Left, self.back),
                            (QKeySequence.StandardKey.Cancel, self.stop)):
-            QShortcut(QKeySequence(keys), self, slot, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            # Made without the slot: PySide6 drops ``context`` when a callable is passed too.
+            shortcut = QShortcut(QKeySequence(keys), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
         self._outline = _Outline(window)
         self._steps: list[TourStep] = []
         self.index = -1

@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -19,7 +18,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QListWidget,
     QListWidgetItem,
     QProgressBar,
     QPushButton,
@@ -30,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from vaedesk.gui.accessible import named
 from vaedesk.gui.widgets.images import DigitView
+from vaedesk.gui.widgets.removable_list import RemovableList
 from vaedesk.latent.geometry import EASINGS, METHODS
 from vaedesk.support.limits import DEFAULT_FRAME_SIZE
 
@@ -48,7 +47,7 @@ class MorphPanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Morph", parent)
         self.setObjectName("morph_panel")
-        self.endpoints = QListWidget()
+        self.endpoints = RemovableList()
         self.endpoints.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.endpoints.setToolTip("Endpoints in order; drag to reorder. With none, the pins are used in order.")
         self.endpoints.setMaximumHeight(96)
@@ -65,8 +64,7 @@ class MorphPanel(QGroupBox):
         remove.clicked.connect(self.remove_selected)
         named(self.endpoints, "Morph endpoints", "The morph's endpoints in order; drag to reorder, Delete removes "
                                                  "the selected ones. With none, the pins are used in order")
-        QShortcut(QKeySequence.StandardKey.Delete, self.endpoints, self.remove_selected,
-                  context=Qt.ShortcutContext.WidgetShortcut)
+        self.endpoints.remove_requested.connect(self.remove_selected)
         named(add_pins, "Add pins to the morph")
         named(add_drawing, "Add the drawing to the morph")
         named(add_gallery, "Add the gallery to the morph")
