@@ -10,6 +10,7 @@ import numpy as np
 from vaedesk.model.posterior import Posterior
 
 READOUT_DIMENSIONS = 8  # the readout lists this many dimensions, then says how many more
+Values = Sequence[float] | np.ndarray  # one number per dimension
 
 
 def sigma_text(sigma: float) -> str:
@@ -27,7 +28,7 @@ def dimension_text(index: int, mean: float, sigma: float) -> str:
     return f"z{index + 1} μ={float(mean):+.2f} {sigma_text(sigma)}"
 
 
-def dimensions_text(mean: Sequence[float], std: Sequence[float], limit: int | None = None) -> str:
+def dimensions_text(mean: Values, std: Values, limit: int | None = None) -> str:
     """The first ``limit`` dimensions (all by default) on one line, in the readout's order and
     style: ``z1 μ=+0.50 σ=0.01  z2 μ=-1.00 σ=0.03``, then ``…`` if some are left out."""
     parts = [dimension_text(i, m, s) for i, (m, s) in enumerate(zip(mean, std))]
@@ -35,7 +36,7 @@ def dimensions_text(mean: Sequence[float], std: Sequence[float], limit: int | No
     return "  ".join(shown) + ("  …" if len(shown) < len(parts) else "")
 
 
-def spread_text(sigmas: Sequence[float], names: Sequence[str] | None = None) -> str:
+def spread_text(sigmas: Values, names: Sequence[str] | None = None) -> str:
     """σ along each axis in order, named as the readout names dimensions:
     ``z1 σ=0.01  z2 σ=0.03`` (``names`` default to z1, z2, …)."""
     labels = list(names) if names is not None else [f"z{i + 1}" for i in range(len(sigmas))]

@@ -155,7 +155,7 @@ class AttributePanel(QWidget):
         items.setFixedHeight(_ICON + 44)
         items.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         named(items, f"Examples in group {group.upper()}",
-              f"The drawings, pins and digits of group {group.upper()}; Delete removes the selected ones")
+              f"The drawings, pins and digits of group {group.upper()}; Delete or Backspace removes the selected ones")
         items.remove_requested.connect(lambda: self.remove_selected(group))
         add = QToolButton(objectName=f"attributes_add_{group}")
         add.setText("Add")

@@ -71,8 +71,9 @@ class MorphPanel(QGroupBox):
         add_drawing.clicked.connect(self.add_drawing_requested)
         add_gallery.clicked.connect(self.add_gallery_requested)
         remove.clicked.connect(self.remove_selected)
-        named(self.endpoints, "Morph endpoints", "The morph's endpoints in order; drag to reorder, Delete removes "
-                                                 "the selected ones. With none, the pins are used in order")
+        named(self.endpoints, "Morph endpoints", "The morph's endpoints in order; drag to reorder, Delete or "
+                                                 "Backspace removes the selected ones. With none, the pins are "
+                                                 "used in order")
         self.endpoints.remove_requested.connect(self.remove_selected)
         named(add_pins, "Add pins to the morph")
         named(add_drawing, "Add the drawing to the morph")
