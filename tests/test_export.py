@@ -13,7 +13,7 @@ from vaedesk.errors import ExportCancelled, ExportError
 from vaedesk.export import (
     effective_fps,
     frames_to_uint8,
-    gif_frame_duration_ms,
+    gif_frame_durations_ms,
     pingpong,
     save_gif,
     save_png,
@@ -94,11 +94,27 @@ def test_pingpong() -> None:
 
 
 @pytest.mark.parametrize(
-    ("fps", "ms"), [(24, 40), (25, 40), (30, 30), (60, 20), (100, 20), (10, 100), (0.5, 2000)]
+    ("fps", "first"),
+    [(24, [40, 40, 50, 40, 40, 40]), (30, [30, 40, 30, 30, 40, 30]), (25, [40] * 6), (10, [100] * 6),
+     (60, [20] * 6), (100, [20] * 6), (0.5, [2000] * 6)],
 )
-def test_gif_duration(fps: float, ms: int) -> None:
-    assert gif_frame_duration_ms(fps) == ms
-    assert effective_fps(fps) == pytest.approx(1000.0 / ms)
+def test_gif_delays_are_centiseconds_that_average_the_frame_rate(fps: float, first: list[int]) -> None:
+    assert gif_frame_durations_ms(fps, 6) == first
+    durations = gif_frame_durations_ms(fps, 240)
+    assert all(d % 10 == 0 and d >= 20 for d in durations)
+    assert np.mean(durations) == pytest.approx(1000.0 / effective_fps(fps), abs=0.05)
+    assert effective_fps(fps) == min(fps, 50.0)
+    assert gif_frame_durations_ms(fps, 0) == []
+
+
+@pytest.mark.parametrize(("fps", "frames"), [(24, 48), (30, 30), (12, 20), (24, 7)])
+def test_a_gif_read_back_plays_at_the_chosen_frame_rate(tmp_path: Path, fps: float, frames: int) -> None:
+    path = save_gif(_frames(frames), tmp_path / "anim.gif", fps=fps, size=28)
+    _, durations, _ = _gif_frames(path)
+    assert len(durations) == frames and all(d % 10 == 0 for d in durations)
+    # A loop lasts the whole number of centiseconds nearest to frames/fps, so the mean delay
+    # is 1000/fps to within 5 ms / frames.
+    assert np.mean(durations) == pytest.approx(1000.0 / fps, abs=1.0)
 
 
 def test_gif_basic(tmp_path: Path) -> None:
@@ -109,7 +125,7 @@ def test_gif_basic(tmp_path: Path) -> None:
     assert len(pixels) == 6
     assert meta.size == (112, 112)
     assert meta.info["loop"] == 0  # loop forever
-    assert durations == [40] * 6
+    assert durations == [40, 40, 50, 40, 40, 40]  # 24 fps: 41.7 ms a frame on average
     # White ink on black: bright blob centre, black corners; frames really differ.
     assert pixels[0][0, 0] == 0 and pixels[0].max() == 255
     assert not np.array_equal(pixels[0], pixels[1])

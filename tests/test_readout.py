@@ -2,20 +2,33 @@
 
 import numpy as np
 
-from vaedesk.insight.readout import describe_posterior, samples_note
+from vaedesk.insight.readout import describe_posterior, dimensions_text, samples_note, sigma_text, spread_text
 from vaedesk.model.posterior import Posterior
 
 
 def test_describe_posterior_lists_the_first_dimensions_and_the_kl():
     vae = Posterior(np.array([[0.5, -1.0]]), np.log(np.array([[0.25, 1.0]])))
     text = describe_posterior(vae)
-    assert "z1  μ=+0.50 σ=0.50" in text and "z2  μ=-1.00 σ=1.00" in text
+    assert "z1 μ=+0.50 σ=0.50    z2 μ=-1.00 σ=1.00" in text
     assert text.endswith(f"KL(q‖N(0,I)) = {float(vae.kl()[0]):.2f} nats")
     wide = describe_posterior(Posterior(np.zeros((1, 12)), np.zeros((1, 12))))
     assert "z8 " in wide and "z9 " not in wide and "… 4 more dimensions" in wide
     assert len(wide.splitlines()) == 6  # 8 dimensions two to a line, the "more" line, the KL
     autoencoder = describe_posterior(Posterior(np.array([[1.25, -0.5]]), None))
     assert autoencoder.startswith("z1=+1.25  z2=-0.50") and "not a distribution" in autoencoder
+
+
+def test_one_sigma_notation_in_the_readouts_order():
+    assert [sigma_text(s) for s in (0.026, 0.011, 1.0, 0.0)] == ["σ=0.03", "σ=0.01", "σ=1.00", "σ=0.00"]
+    assert sigma_text(0.0042) == "σ=0.0042" and sigma_text(0.000012) == "σ=0.000012"  # never shown as zero
+    assert sigma_text(-0.03) == "σ=0.03"  # a spread is never signed
+    assert spread_text([0.011, 0.026]) == "z1 σ=0.01  z2 σ=0.03"
+    assert spread_text([0.2, 0.05], ["PC1", "PC2"]) == "PC1 σ=0.20  PC2 σ=0.05"
+    mean, std = [0.123, -1.3, 0.5], [0.011, 0.026, 0.9]
+    assert dimensions_text(mean, std) == "z1 μ=+0.12 σ=0.01  z2 μ=-1.30 σ=0.03  z3 μ=+0.50 σ=0.90"
+    assert dimensions_text(mean, std, limit=2) == "z1 μ=+0.12 σ=0.01  z2 μ=-1.30 σ=0.03  …"
+    readout = describe_posterior(Posterior(np.array([mean[:2]]), np.log(np.square(np.array([std[:2]])))))
+    assert readout.splitlines()[0] == "z1 μ=+0.12 σ=0.01    z2 μ=-1.30 σ=0.03"  # the same words, two to a line
 
 
 def _posterior(std: list[float]) -> Posterior:

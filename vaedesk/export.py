@@ -41,7 +41,7 @@ __all__ = [
     "ProgressCallback",
     "effective_fps",
     "frames_to_uint8",
-    "gif_frame_duration_ms",
+    "gif_frame_durations_ms",
     "pingpong",
     "save_gif",
     "save_png",
@@ -146,21 +146,27 @@ def _check_fps(fps: Any) -> float:
     return value
 
 
-def gif_frame_duration_ms(fps: float) -> int:
-    """The per-frame delay a GIF at ``fps`` gets: 1000/fps ms rounded to a multiple of
-    10 ms (GIF stores centiseconds), at least 20 ms.
+def gif_frame_durations_ms(fps: float, count: int) -> list[int]:
+    """The delays of ``count`` GIF frames at ``fps``, in ms: multiples of 10 (GIF stores
+    centiseconds), at least 20, mixed so that their mean is 1000/fps.
 
-    Examples: 24 fps → 40 ms (plays at 25 fps), 30 → 30 ms (33.3 fps), 60 → 20 ms
-    (50 fps), 0.5 → 2000 ms.
+    Each frame ends at the centisecond nearest to when it would end at exactly ``fps``, so
+    24 fps (41.7 ms a frame) gives 40, 40, 50, 40, 40, 40, … and 30 fps 30, 40, 30, 30, 40,
+    30, …; a whole number of centiseconds, such as 10 fps, gives equal delays. Above 50 fps
+    every frame gets 20 ms.
     """
     value = _check_fps(fps)
-    centiseconds = math.floor(100.0 / value + 0.5)  # round half up, not to even
-    return max(_MIN_DURATION_MS, 10 * centiseconds)
+    if value * _MIN_DURATION_MS >= 1000.0:
+        return [_MIN_DURATION_MS] * count
+    period = 100.0 / value  # centiseconds a frame
+    ends = [math.floor(index * period + 0.5) for index in range(count + 1)]  # round half up, not to even
+    return [10 * (end - start) for start, end in zip(ends, ends[1:])]
 
 
 def effective_fps(fps: float) -> float:
-    """The frame rate a GIF requested at ``fps`` actually plays at (1000 / delay)."""
-    return 1000.0 / gif_frame_duration_ms(fps)
+    """The frame rate a GIF requested at ``fps`` plays at on average: ``fps`` itself, at
+    most 50 (the shortest delay viewers honour is 20 ms)."""
+    return min(_check_fps(fps), 1000.0 / _MIN_DURATION_MS)
 
 
 def _output_size(height: int, width: int, size: int) -> tuple[int, int]:
@@ -252,9 +258,9 @@ def save_gif(
 
     Each frame is upscaled to ``size`` × ``size`` pixels (28–2048; non-square frames keep
     their aspect with the longer side = size) in a 256-level grayscale palette. Every
-    frame is stored, identical neighbours included, each with the delay
-    :func:`gif_frame_duration_ms` gives for ``fps`` (0.5–100); the effective frame rate
-    is :func:`effective_fps`. With ``pingpong=True`` the animation plays forward then
+    frame is stored, identical neighbours included, with the delays
+    :func:`gif_frame_durations_ms` gives for ``fps`` (0.5–100), which average 1000/fps
+    (at most 50 fps: :func:`effective_fps`). With ``pingpong=True`` the animation plays forward then
     backward (N → 2N − 2 frames).
 
     Returns the path written. Raises :class:`ExportError` for bad frames, size, fps or an
@@ -263,9 +269,9 @@ def save_gif(
     """
     data = frames_to_uint8(frames)
     size = _check_size(size)
-    duration = gif_frame_duration_ms(fps)
     if pingpong:
         data = _bounce(data)
+    durations = gif_frame_durations_ms(fps, len(data))
     target = _check_file_target(path)
     total = len(data)
 
@@ -282,7 +288,7 @@ def save_gif(
                 pixels = np.asarray(image)
                 chunks: list[bytes] = []
                 if previous is None:
-                    chunks += _gif_header(image, duration)
+                    chunks += _gif_header(image, durations[0])
                     box = (0, 0, image.width, image.height)
                 else:
                     box = _changed_box(previous, pixels)
@@ -291,7 +297,7 @@ def save_gif(
                 # consecutive frames (adding up their delays) whatever `optimize` says.
                 # Only the changed rectangle is stored; the rest of the previous frame
                 # stays on screen (disposal "none"), which roughly halves the file.
-                chunks += GifImagePlugin.getdata(image.crop(box), offset=box[:2], duration=duration)
+                chunks += GifImagePlugin.getdata(image.crop(box), offset=box[:2], duration=durations[index])
                 _write(handle, chunks, target)
                 previous = pixels
                 if progress is not None:

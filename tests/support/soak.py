@@ -159,7 +159,7 @@ class _Driver:
         self.bot.waitUntil(shown_is_current, timeout=10_000)
 
     def close_messages(self) -> None:
-        """Click OK on the information boxes the window opened (export finished, ...)."""
+        """Click OK on the message boxes the window opened."""
         for box in self.win.findChildren(QMessageBox):
             if box.isVisible():
                 button = box.button(QMessageBox.StandardButton.Ok)

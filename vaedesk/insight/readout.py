@@ -2,11 +2,45 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import numpy as np
 
 from vaedesk.model.posterior import Posterior
 
 READOUT_DIMENSIONS = 8  # the readout lists this many dimensions, then says how many more
+Values = Sequence[float] | np.ndarray  # one number per dimension
+
+
+def sigma_text(sigma: float) -> str:
+    """A σ as every text of the app writes it: ``σ=0.03``, two decimals as μ has, never
+    signed; a σ that two decimals would show as 0.00 keeps two significant digits
+    (``σ=0.0042``)."""
+    value = abs(float(sigma))
+    if 0.0 < value < 0.005:
+        return f"σ={value:.{1 - math.floor(math.log10(value))}f}"
+    return f"σ={value:.2f}"
+
+
+def dimension_text(index: int, mean: float, sigma: float) -> str:
+    """One latent dimension of a posterior: ``z1 μ=+0.50 σ=0.03`` (``index`` counts from 0)."""
+    return f"z{index + 1} μ={float(mean):+.2f} {sigma_text(sigma)}"
+
+
+def dimensions_text(mean: Values, std: Values, limit: int | None = None) -> str:
+    """The first ``limit`` dimensions (all by default) on one line, in the readout's order and
+    style: ``z1 μ=+0.50 σ=0.01  z2 μ=-1.00 σ=0.03``, then ``…`` if some are left out."""
+    parts = [dimension_text(i, m, s) for i, (m, s) in enumerate(zip(mean, std))]
+    shown = parts if limit is None else parts[:limit]
+    return "  ".join(shown) + ("  …" if len(shown) < len(parts) else "")
+
+
+def spread_text(sigmas: Values, names: Sequence[str] | None = None) -> str:
+    """σ along each axis in order, named as the readout names dimensions:
+    ``z1 σ=0.01  z2 σ=0.03`` (``names`` default to z1, z2, …)."""
+    labels = list(names) if names is not None else [f"z{i + 1}" for i in range(len(sigmas))]
+    return "  ".join(f"{name} {sigma_text(s)}" for name, s in zip(labels, sigmas))
 
 
 def describe_posterior(posterior: Posterior) -> str:
@@ -17,7 +51,7 @@ def describe_posterior(posterior: Posterior) -> str:
         values = "  ".join(f"z{i + 1}={m:+.2f}" for i, m in enumerate(mean[:READOUT_DIMENSIONS]))
         return (f"{values}\nA plain autoencoder encodes a point, not a distribution: "
                 "no variance, nothing to sample, no KL pull toward N(0, I).")
-    rows = [f"z{i + 1:<2} μ={m:+.2f} σ={s:.2f}" for i, (m, s) in enumerate(zip(mean, std[0]))]
+    rows = [dimension_text(i, m, s) for i, (m, s) in enumerate(zip(mean, std[0]))]
     if len(rows) > READOUT_DIMENSIONS:
         rows = rows[:READOUT_DIMENSIONS] + [f"… {len(rows) - READOUT_DIMENSIONS} more dimensions"]
     columns = [rows[i] + ("    " + rows[i + 1] if i + 1 < len(rows) else "") for i in range(0, len(rows), 2)]

@@ -15,7 +15,7 @@ from vaedesk.data.drawing_files import load_drawing, save_drawing
 from vaedesk.data.images import load_image, preprocess_image
 from vaedesk.errors import VaedeskError
 from vaedesk.gui.controllers.autosave import SessionKeeper
-from vaedesk.gui.dialogs.messages import MessageBoxes
+from vaedesk.gui.dialogs.messages import MessageBoxes, show_saved
 from vaedesk.gui.plane.export import PLANE_FILTER, export_plot, plane_path
 from vaedesk.gui.plane.widget import LatentPlane
 from vaedesk.gui.widgets.canvas import DrawingCanvas
@@ -82,7 +82,7 @@ class FilesController(QObject):
                 self.canvas.strokes(), path, ink_width=self.canvas.ink_width())):
             return False
         self.keeper.unsaved_drawings = False
-        self.status.showMessage(f"Saved {path}", 5000)
+        show_saved(self.status, path)
         return True
 
     def export_plane_dialog(self) -> None:
@@ -101,7 +101,7 @@ class FilesController(QObject):
         written = self._write_or_warn("Cannot export the plane", path, lambda: export_plot(self.plane, path))
         if not written:
             return False
-        self.status.showMessage(f"Saved the plane as {written}", 5000)
+        show_saved(self.status, written)
         return True
 
     def _write_or_warn(self, title: str, path: str | os.PathLike, write: Callable[[], T]) -> T | None:

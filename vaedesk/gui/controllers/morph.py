@@ -13,11 +13,11 @@ from PySide6.QtWidgets import QFileDialog, QStatusBar, QWidget
 
 from vaedesk.gui.client.model_client import WorkerClient
 from vaedesk.gui.controllers.model import ModelController
-from vaedesk.gui.dialogs.messages import MessageBoxes
+from vaedesk.gui.dialogs.messages import MessageBoxes, show_saved
 from vaedesk.gui.plane.widget import LatentPlane
 from vaedesk.gui.widgets.morph_panel import MorphPanel
 from vaedesk.service.protocol import Channel, DecodeResult, MorphRequest
-from vaedesk.state.workspace import GalleryEndpoint, PinEndpoint, Workspace
+from vaedesk.state.workspace import Endpoint, GalleryEndpoint, PinEndpoint, Workspace
 
 
 class MorphController(QObject):
@@ -34,6 +34,7 @@ class MorphController(QObject):
         self.client, self.workspace, self.models, self.panel, self.plane = client, workspace, models, panel, plane
         self._keep_drawing, self.status, self.messages, self._parent = keep_drawing, status, messages, parent
         self.path_points: np.ndarray | None = None
+        self._pin_images: dict[int, np.ndarray] = {}  # each pin's decoding, by id: the thumbnails of pin endpoints
         panel, workspace = self.panel, self.workspace
         panel.add_pins_requested.connect(self.add_pins)
         panel.add_drawing_requested.connect(self.add_drawing)
@@ -53,6 +54,7 @@ class MorphController(QObject):
         worker.export_finished.connect(self._on_finished)
         worker.export_cancelled.connect(self._on_cancelled)
         client.subscribe(Channel.MORPH, self._on_decoded, failed=self._preview_failed)
+        client.subscribe(Channel.PINS, self._on_pins_decoded)
         client.subscribe(Channel.EXPORT, failed=self.export_failed)
 
     # -- endpoints -----------------------------------------------------------------------
@@ -76,7 +78,18 @@ class MorphController(QObject):
             self.workspace.add_endpoint(GalleryEndpoint(index))
 
     def _show_endpoints(self) -> None:
-        self.panel.show_endpoints([(self.workspace.endpoint_label(e), e) for e in self.workspace.endpoints()])
+        self.panel.show_endpoints([(self.workspace.endpoint_label(e), e, self._thumbnail(e))
+                                   for e in self.workspace.endpoints()])
+
+    def _thumbnail(self, endpoint: Endpoint) -> np.ndarray | None:
+        """A pin endpoint's decoding (None until it is decoded), a drawing's model input."""
+        if isinstance(endpoint, PinEndpoint):
+            return self._pin_images.get(endpoint.pin_id)
+        return self.workspace.gallery_input(endpoint.index)
+
+    def _on_pins_decoded(self, result: DecodeResult) -> None:
+        self._pin_images = dict(zip(result.ids, result.images))
+        self.panel.set_thumbnails([self._thumbnail(e) for e in self.workspace.endpoints()])
 
     # -- preview ---------------------------------------------------------------------------
     def _request(self) -> MorphRequest | None:
@@ -155,8 +168,7 @@ class MorphController(QObject):
 
     def _on_finished(self, path: str) -> None:
         self.panel.set_exporting(False)
-        self.status.showMessage(f"Exported {path}", 8000)
-        self.messages.show("information", "Export finished", f"The morph was written to\n{path}")
+        show_saved(self.status, path)
         self.export_done.emit(path)
 
     def _on_cancelled(self) -> None:

@@ -1,14 +1,25 @@
 """The app's message boxes: non-blocking (the app keeps running behind them), each said
-once while it is open, and every warning written to the log for a bug report."""
+once while it is open, and every warning written to the log for a bug report. A file
+written is said in the status bar instead (:func:`show_saved`): it needs no answer."""
 
 from __future__ import annotations
 
 import logging
+import os
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
 
 log = logging.getLogger(__name__)
+SAVED_MS = 8000  # how long the status bar says a file was written
+
+
+def show_saved(status: QStatusBar, path: str | os.PathLike[str]) -> None:
+    """Say that ``path`` (a file, or a folder of frames) was written, as every save and
+    export of the window says it: "Saved PATH" in the status bar."""
+    status.showMessage(f"Saved {os.fspath(path)}", SAVED_MS)
+
+
 _ICONS = {"information": QMessageBox.Icon.Information, "warning": QMessageBox.Icon.Warning,
           "critical": QMessageBox.Icon.Critical}
 

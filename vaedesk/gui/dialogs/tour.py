@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from vaedesk.gui.accessible import named
+from vaedesk.insight.readout import dimensions_text
 
 if TYPE_CHECKING:
     from vaedesk.gui.window import MainWindow
@@ -96,7 +97,9 @@ class TourPanel(QFrame):
         self._column.addLayout(buttons)
         for keys, slot in ((Qt.Key.Key_Right, self.next), (Qt.Key.Key_Left, self.back),
                            (QKeySequence.StandardKey.Cancel, self.stop)):
-            QShortcut(QKeySequence(keys), self, slot, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            # Made without the slot: PySide6 drops ``context`` when a callable is passed too.
+            shortcut = QShortcut(QKeySequence(keys), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
         self._outline = _Outline(window)
         self._steps: list[TourStep] = []
         self.index = -1
@@ -181,9 +184,9 @@ def vae_steps(win: MainWindow) -> list[TourStep]:
         if posterior.logvar is None:
             return (f"This plain autoencoder turns your drawing into one point, z = {_vector(posterior.mean[0])}. "
                     "A VAE's encoder returns a distribution instead: switch to a VAE to see it.")
-        return (f"The encoder reads your 28×28 drawing and returns a distribution, not a point: a mean "
-                f"μ = {_vector(posterior.mean[0])} and a spread σ = {_vector(posterior.std[0])}. The lens frames "
-                "it: the star is μ, the ellipses are 1σ, 2σ and 3σ.")
+        return (f"The encoder reads your 28×28 drawing and returns a distribution, not a point: a mean μ and "
+                f"a spread σ in each dimension, {dimensions_text(posterior.mean[0], posterior.std[0], limit=4)}. "
+                "The lens frames it: the star is μ, the ellipses are 1σ, 2σ and 3σ.")
 
     def sample_text() -> str:
         result = shown()

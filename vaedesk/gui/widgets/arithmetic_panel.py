@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QKeySequence, QShortcut
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from vaedesk.gui.accessible import named
 from vaedesk.gui.widgets.images import DigitView, array_to_pixmap
+from vaedesk.gui.widgets.removable_list import RemovableList
 from vaedesk.latent.attributes import MAX_NAME_LENGTH, Member
 
 __all__ = ["ALPHA_RANGE", "GROUPS", "AttributePanel", "Choice"]
@@ -146,7 +147,7 @@ class AttributePanel(QWidget):
 
     def _build_group(self, group: str) -> QGroupBox:
         box = QGroupBox(f"Group {group.upper()}", objectName=f"attributes_box_{group}")
-        items = QListWidget(objectName=f"attributes_group_{group}")
+        items = RemovableList(objectName=f"attributes_group_{group}")
         items.setViewMode(QListView.ViewMode.IconMode)
         items.setIconSize(QSize(_ICON, _ICON))
         items.setFlow(QListView.Flow.LeftToRight)
@@ -154,9 +155,8 @@ class AttributePanel(QWidget):
         items.setFixedHeight(_ICON + 44)
         items.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         named(items, f"Examples in group {group.upper()}",
-              f"The drawings, pins and digits of group {group.upper()}; Delete removes the selected ones")
-        QShortcut(QKeySequence.StandardKey.Delete, items, lambda: self.remove_selected(group),
-                  context=Qt.ShortcutContext.WidgetShortcut)
+              f"The drawings, pins and digits of group {group.upper()}; Delete or Backspace removes the selected ones")
+        items.remove_requested.connect(lambda: self.remove_selected(group))
         add = QToolButton(objectName=f"attributes_add_{group}")
         add.setText("Add")
         add.setToolTip(f"Add examples to group {group.upper()}")

@@ -29,6 +29,7 @@ from vaedesk.gui.plotting.lean_axis import FRAME_SIDES, lean_axes
 from vaedesk.gui.plotting.markers import Markers, symbol_path
 from vaedesk.gui.plotting.style import INK, MEAN_FILL, POSTERIOR_COLOR, style_frame
 from vaedesk.gui.theme import PlotColors, mute, on_palette_change, recolor_plot
+from vaedesk.insight.readout import spread_text
 from vaedesk.latent.geometry import ellipse_axes
 from vaedesk.latent.geometry import grid as latent_grid
 
@@ -133,7 +134,8 @@ class PosteriorLens(QWidget):
         self.setMinimumSize(180, 200)
         self._mode = "none"
         self._mean = np.zeros(2)
-        self._sigmas = np.zeros(2)
+        self._sigmas = np.zeros(2)  # σ along the plane's x and y axes
+        self._axis_names = ("z1", "z2")
         self._has_grid = False
         self._last_rect: tuple[float, float, float, float] | None = None
 
@@ -263,7 +265,7 @@ class PosteriorLens(QWidget):
         axes3 = ellipse_axes(cov_xy, 3.0)  # raises for a covariance that is not one
         samples = np.zeros((0, 2)) if samples_xy is None else np.asarray(samples_xy, dtype=np.float64).reshape(-1, 2)
         self._mean = mean
-        self._sigmas = np.sort(np.linalg.norm(axes3, axis=0) / 3.0)[::-1]
+        self._sigmas = np.sqrt(np.clip(np.diag(np.asarray(cov_xy, dtype=np.float64).reshape(2, 2)), 0.0, None))
         self._mean_item.set_points(mean[None])
         self._samples.set_points(samples)
         diagonal = math.sqrt(0.5)
@@ -335,7 +337,10 @@ class PosteriorLens(QWidget):
         self._update_caption()
 
     def set_axis_labels(self, x: str, y: str) -> None:
-        """Label the axes like the plane's, e.g. ``("z1", "z2")``."""
+        """Label the axes like the plane's, e.g. ``("z1", "z2")``; the caption names them
+        without their note (``"PC1 (23% var)"`` is PC1 there)."""
+        self._axis_names = (x.split(" (")[0], y.split(" (")[0])
+        self._update_caption()
         style = {"color": PlotColors.of(self._plot).text.name(), "font-size": "9pt"}
         item = self._plot.getPlotItem()
         item.setLabel("bottom", x, **style)
@@ -401,8 +406,7 @@ class PosteriorLens(QWidget):
         if self._mode != "posterior":
             self._caption.setText("")
             return
-        s1, s2 = self._sigmas
-        text = f"Zoomed to the 3σ ellipse (σ {s1:.2g} × {s2:.2g})."
+        text = f"Zoomed to the 3σ ellipse ({spread_text(self._sigmas, self._axis_names)})."
         if self._has_grid:
             text += " Digits: the decoder's output at each spot."
         self._caption.setText(text)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QListWidget,
+    QLabel,
+    QListView,
     QListWidgetItem,
     QProgressBar,
     QPushButton,
@@ -29,9 +30,12 @@ from PySide6.QtWidgets import (
 )
 
 from vaedesk.gui.accessible import named
-from vaedesk.gui.widgets.images import DigitView
+from vaedesk.gui.widgets.images import DigitView, array_to_pixmap
+from vaedesk.gui.widgets.removable_list import RemovableList
 from vaedesk.latent.geometry import EASINGS, METHODS
 from vaedesk.support.limits import DEFAULT_FRAME_SIZE
+
+THUMBNAIL_SIZE = 48  # pixels a side of an endpoint's thumbnail
 
 
 class MorphPanel(QGroupBox):
@@ -48,10 +52,14 @@ class MorphPanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Morph", parent)
         self.setObjectName("morph_panel")
-        self.endpoints = QListWidget()
+        self.endpoints = RemovableList(objectName="morph_endpoints")
         self.endpoints.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.endpoints.setToolTip("Endpoints in order; drag to reorder. With none, the pins are used in order.")
-        self.endpoints.setMaximumHeight(96)
+        # A row of thumbnails, each beside its name: the digit each endpoint is.
+        self.endpoints.setFlow(QListView.Flow.LeftToRight)
+        self.endpoints.setWrapping(False)
+        self.endpoints.setIconSize(QSize(THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+        self.endpoints.setFixedHeight(THUMBNAIL_SIZE + 40)
         add_pins = QPushButton("+ Pins")
         add_pins.setToolTip("Add every pinned point, in order")
         add_drawing = QPushButton("+ Drawing")
@@ -63,10 +71,10 @@ class MorphPanel(QGroupBox):
         add_drawing.clicked.connect(self.add_drawing_requested)
         add_gallery.clicked.connect(self.add_gallery_requested)
         remove.clicked.connect(self.remove_selected)
-        named(self.endpoints, "Morph endpoints", "The morph's endpoints in order; drag to reorder, Delete removes "
-                                                 "the selected ones. With none, the pins are used in order")
-        QShortcut(QKeySequence.StandardKey.Delete, self.endpoints, self.remove_selected,
-                  context=Qt.ShortcutContext.WidgetShortcut)
+        named(self.endpoints, "Morph endpoints", "The morph's endpoints in order; drag to reorder, Delete or "
+                                                 "Backspace removes the selected ones. With none, the pins are "
+                                                 "used in order")
+        self.endpoints.remove_requested.connect(self.remove_selected)
         named(add_pins, "Add pins to the morph")
         named(add_drawing, "Add the drawing to the morph")
         named(add_gallery, "Add the gallery to the morph")
@@ -97,16 +105,26 @@ class MorphPanel(QGroupBox):
         self.fps.setSuffix(" fps")
         self.frames.setSuffix(" frames")
         form.addRow("Length", row)
-        named(self.frames, "Morph frames", "How many frames the morph has")
-        named(self.fps, "Morph speed", "Frames per second, in the preview and the GIF")
-        named(self.method, "Morph path", "How the morph moves between endpoints in latent space")
-        named(self.easing, "Morph easing", "How the morph speeds up and slows down between endpoints")
-        named(self.frame_size, "GIF size", "Width and height of the exported frames, in pixels")
-        named(self.pingpong, "Ping-pong", "The GIF plays forward, then backward")
+        for widget, name, tip in (
+                (self.frames, "Morph frames", "How many frames the morph has"),
+                (self.fps, "Morph speed", "Frames per second, in the preview and the GIF"),
+                (self.method, "Morph path", "How the morph moves between endpoints in latent space: a straight "
+                                            "line (linear) or an arc around the origin (spherical)"),
+                (self.easing, "Morph easing", "How the morph speeds up and slows down between endpoints"),
+                (self.frame_size, "GIF size", "Width and height of the exported frames, in pixels"),
+                (self.pingpong, "Ping-pong", "The GIF plays forward, then backward")):
+            widget.setToolTip(tip)
+            named(widget, name, tip)
+        # Each drop-down beside a label of its own (no mnemonics: Alt+E is the Edit menu's).
+        path_label = QLabel("Path", objectName="morph_path_label")
+        path_label.setBuddy(self.method)
+        easing_label = QLabel("Easing", objectName="morph_easing_label")
+        easing_label.setBuddy(self.easing)
         row = QHBoxLayout()
         row.addWidget(self.method)
+        row.addWidget(easing_label)
         row.addWidget(self.easing)
-        form.addRow("Path", row)
+        form.addRow(path_label, row)
         row = QHBoxLayout()
         row.addWidget(self.frame_size)
         row.addWidget(self.pingpong)
@@ -150,13 +168,26 @@ class MorphPanel(QGroupBox):
         self._timer.timeout.connect(self._advance)
 
     # -- endpoints ---------------------------------------------------------------------
-    def show_endpoints(self, endpoints: list[tuple[str, Any]]) -> None:
-        """Show ``(label, source)`` endpoints in order (emits nothing)."""
+    def show_endpoints(self, endpoints: list[tuple[str, Any, np.ndarray | None]]) -> None:
+        """Show ``(label, source, image)`` endpoints in order, each with its (28, 28) image as
+        a thumbnail (None: none yet); emits nothing."""
         self.endpoints.clear()
-        for label, source in endpoints:
+        for label, source, _ in endpoints:
             item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, source)
+            item.setToolTip(label)
             self.endpoints.addItem(item)
+        self.set_thumbnails([image for _, _, image in endpoints])
+
+    def set_thumbnails(self, images: list[np.ndarray | None]) -> None:
+        """Each shown endpoint's image, in order, as its thumbnail (None: none)."""
+        for row, image in enumerate(images[:self.endpoints.count()]):
+            icon = QIcon() if image is None else QIcon(array_to_pixmap(image, THUMBNAIL_SIZE))
+            self.endpoints.item(row).setIcon(icon)
+
+    def thumbnails(self) -> list[QIcon]:
+        """The shown endpoints' thumbnails, in order (a null icon where there is none)."""
+        return [self.endpoints.item(row).icon() for row in range(self.endpoints.count())]
 
     def endpoint_sources(self) -> list[Any]:
         return [self.endpoints.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.endpoints.count())]
