@@ -2,9 +2,9 @@
 
 A window of its own (objectName ``training_panel``): settings on the left, live curves of
 the reconstruction and KL terms in the middle, and on the right a latent plane re-encoded
-with the current weights at least once an epoch and ten times a run (at most every few
-hundred steps), with the user's drawing and a hover
-preview decoded by those same weights. Training runs in a process of its own
+with the current weights at least once an epoch and ten times a run (at most a few hundred
+steps apart), with the user's drawing and a hover preview decoded by those same weights.
+Training runs in a process of its own
 (:class:`vaedesk.gui.client.training_client.TrainingWorker`), which also decodes the hover
 preview, during the run and after it: this widget only shows what it reports, and the
 window's process never imports PyTorch.
@@ -407,7 +407,7 @@ class TrainingPanel(QWidget):
         self._smoothed: dict[str, list[float]] = {key: [] for key, _, _ in _TERMS}
         self._epochs: list[dict[str, float]] = []
         self._measured: Measured | None = None  # what the latest snapshot showed of the weights
-        self._activity = ""  # what the run's process last said it is doing (e.g. evaluating), once training is done
+        self._activity = ""  # what the run's process said it does after its last step (evaluating)
         self._diverged = False  # the run failed with a NaN loss: its diagnosis stays the only one
         self._last_checkpoint = ""
         self._run_config: TrainConfig | None = None
@@ -511,8 +511,8 @@ class TrainingPanel(QWidget):
         if not self.pause_button.isChecked():
             self.status.setText(self._activity or "Training…")
         elif self._activity:  # e.g. evaluating: already under way, it cannot stop half-way
-            self.status.setText(f"Paused. {self._activity} It was under way and goes on to its end; "
-                                "then the run is done.")
+            self.status.setText(f"Paused. {self._activity} (already under way: it goes on to its end, "
+                                "and then the run is done)")
         else:
             self.status.setText("Paused. The plane and the hover preview still show the current weights.")
 
