@@ -57,7 +57,9 @@ def test_a_run_tells_its_start_steps_epochs_and_saved_model_in_order(tmp_path, s
     started = events[0]
     assert isinstance(started, Started) and started.out == tmp_path / "m" and started.resumed_after == 0
     assert started.config == config and started.run_dir == tmp_path / "m.run"
-    assert [e.step for e in events if isinstance(e, StepDone)] == [1, 2, 3, 4] and all(eval_mode)
+    steps_done = [e for e in events if isinstance(e, StepDone)]
+    assert [e.step for e in steps_done] == [1, 2, 3, 4] and all(eval_mode)
+    assert {(e.steps_per_epoch, e.steps) for e in steps_done} == {(2, 4)}  # the run's plan, from the first step
     reports = [e for e in events if isinstance(e, Progress)]
     assert [r.step for r in reports] == [1, 2, 3, 4] and [r.epoch_done for r in reports] == [False, True] * 2
     # Each step's StepDone comes before its report, and each epoch's report before its EpochSaved.

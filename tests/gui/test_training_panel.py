@@ -1,4 +1,5 @@
-"""The training studio, driven from the real window: runs, curves, plane, cancel, NaN, beta = 0."""
+"""The training studio, driven from the real window: runs, curves, plane, cancel, NaN, beta = 0,
+a short run's plane and diagnoses, pause while the model is evaluated."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import signal
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import Qt
 
 import vaedesk
 from vaedesk.data.datasets import FASHION_CLASSES, FASHION_MNIST_DIR
 from vaedesk.data.sketches import draw_digit
 from vaedesk.gui.studio.panel import PRIOR_REACH, REDRAW_MS
+from vaedesk.insight.diagnostics import Measured, diagnose
 from vaedesk.support.paths import user_models_dir
 from vaedesk.training.config import Progress
 
@@ -271,6 +274,129 @@ def test_beta_zero_is_flagged_before_and_during_the_run(qtbot, studio, monkeypat
     run(qtbot, panel)
     assert "β = 0: no pull toward the prior" in [d.title for d in panel.diagnoses]
     assert "--beta 0.0" in vaedesk.load_model(panel.last_run_name).card["command"]
+
+
+def click(qtbot, button) -> None:
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def watch_snapshots(panel) -> list[tuple]:
+    """Each snapshot as the panel showed it: (snapshot, plane caption, diagnoses)."""
+    seen: list[tuple] = []
+    # Connected after the panel's own slot, so it sees what that slot left.
+    panel.worker.snapshot.connect(lambda snap: seen.append((snap, panel.plane_caption.text(), panel.diagnoses)))
+    return seen
+
+
+@pytest.mark.slow
+@pytest.mark.subprocess
+def test_a_short_run_refreshes_its_plane_every_epoch_and_judges_only_trained_weights(qtbot, studio, monkeypatch):
+    """Three epochs of 8 steps, far fewer than the refresh interval of a long run (the studio's
+    own network: a narrower one's cloud stays a speck for longer)."""
+    _win, panel = studio
+    panel.epochs.setValue(3)
+    seen = watch_snapshots(panel)
+    with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT) as ended:
+        click(qtbot, panel.start_button)
+    assert ended.args == ["finished"], panel.status.text()
+
+    snapshots = [snap for snap, _caption, _diagnoses in seen]
+    assert len(snapshots) >= 10 and snapshots[0].step == 1
+    for epoch in (1, 2, 3):
+        assert any(epoch - 1 < snap.epoch <= epoch for snap in snapshots), epoch
+    final = snapshots[-1]
+    assert final.final and final.step == 24 and not any(snap.final for snap in snapshots[:-1])
+    for snap, caption, diagnoses in seen:
+        assert f"at step {snap.step} (epoch {snap.epoch:.1f}); {snap.active_units} active latent unit" in caption
+        if snap.epoch < 1:  # the weights of the first steps are not judged: β = 1 has nothing to say yet
+            assert diagnoses == [], (snap.step, diagnoses)
+        assert not [d for d in diagnoses if "above 1" in d.text]  # β = 1 is no strong pull
+    assert "the run's final weights at step 24" in panel.plane_caption.text()
+    # The plane shows the final weights' 2,000 test points, all in view, no longer the speck
+    # that the network of the first step makes of them.
+    shown = panel.plane.scatter_item.points()
+    np.testing.assert_allclose(np.sort(shown, axis=0), np.sort(final.scatter_xy, axis=0))
+    assert len(shown) == 2000 and panel.plane.scatter_item.visible_points().all()
+    (x0, x1), (y0, y1) = panel.plane.getPlotItem().getViewBox().viewRange()
+    assert (x0 <= shown[:, 0]).mean() >= 0.99 and (shown[:, 0] <= x1).mean() >= 0.99
+    assert (y0 <= shown[:, 1]).mean() >= 0.99 and (shown[:, 1] <= y1).mean() >= 0.99
+
+    def spread(snap) -> float:
+        return float(np.max(np.percentile(snap.scatter_xy, 95, axis=0) - np.percentile(snap.scatter_xy, 5, axis=0)))
+
+    assert spread(final) >= 3 * spread(snapshots[0]), (spread(final), spread(snapshots[0]))
+    # The diagnoses at the end are those of the final weights.
+    config = panel.config()
+    measured = Measured(final.epoch, final.active_units, final.kl)
+    assert panel.diagnoses == diagnose("vae", config.beta, 2, panel_epochs(panel), measured)
+
+
+def panel_epochs(panel) -> list[dict]:
+    """The epoch records the panel drew, as the per-epoch curves show them."""
+    epochs, train_kl = panel.curves["train_kl"].getData()
+    _epochs, test_kl = panel.curves["test_kl"].getData()
+    _epochs, train_total = panel.curves["train_total"].getData()
+    _epochs, test_total = panel.curves["test_total"].getData()
+    return [{"epoch": e, "train_recon": t - k, "train_kl": k, "test_kl": tk, "test_neg_elbo": tt}
+            for e, k, tk, t, tt in zip(epochs, train_kl, test_kl, train_total, test_total)]
+
+
+@pytest.mark.slow
+@pytest.mark.subprocess
+def test_a_cancelled_run_shows_the_plane_and_diagnoses_of_its_final_weights(qtbot, studio, monkeypatch):
+    _win, panel = studio
+    seen = watch_snapshots(panel)
+    panel.beta.setValue(0.0)  # its own diagnosis, and none that contradicts it
+    with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT) as ended:
+        start_a_long_run(qtbot, panel, monkeypatch, epochs=50)
+        qtbot.waitUntil(lambda: bool(seen) and seen[-1][0].epoch >= 1.5, timeout=RUN_TIMEOUT)
+        click(qtbot, panel.cancel_button)
+    assert ended.args == ["cancelled"]
+    final, caption, diagnoses = seen[-1]
+    assert final.final and final.epoch > 1.5 and f"the run's final weights at step {final.step} " in caption
+    assert [d.title for d in panel.diagnoses] == ["β = 0: no pull toward the prior"] == [d.title for d in diagnoses]
+
+
+SLOW_EVALUATION = """
+import time
+
+import vaedesk.insight.evaluation as evaluation
+
+_original = evaluation.evaluate
+
+
+def _slow(*args, **kwargs):
+    time.sleep(4)
+    return _original(*args, **kwargs)
+
+
+evaluation.evaluate = _slow
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.subprocess
+def test_pause_while_the_model_is_evaluated_says_the_run_is_paused(qtbot, studio, monkeypatch, tmp_path):
+    _win, panel = studio
+    small_config(panel, monkeypatch)
+    panel.epochs.setValue(1)
+    (tmp_path / "sitecustomize.py").write_text(SLOW_EVALUATION)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
+    with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT) as ended:
+        click(qtbot, panel.start_button)
+        qtbot.waitUntil(lambda: panel.status.text().startswith("Evaluating on the test set"), timeout=RUN_TIMEOUT)
+        click(qtbot, panel.pause_button)
+        assert panel.pause_button.text() == "Resume" and panel.pause_button.isChecked()
+        assert panel.status.text().startswith("Paused. Evaluating on the test set"), panel.status.text()
+        qtbot.wait(6 * REDRAW_MS)  # no redraw of the progress takes the word back
+        assert panel.status.text().startswith("Paused.") and panel.is_running()
+        click(qtbot, panel.pause_button)
+        assert panel.pause_button.text() == "Pause" and panel.status.text().startswith("Evaluating on the test set")
+        click(qtbot, panel.pause_button)  # paused again: the evaluation under way still ends the run
+        assert panel.status.text().startswith("Paused.")
+    assert ended.args == ["finished"]
+    assert panel.status.text().startswith("Done: saved") and panel.pause_button.text() == "Pause"
+    assert not panel.pause_button.isChecked() and not panel.pause_button.isEnabled()
 
 
 def test_invalid_settings_are_refused_with_a_message(studio):

@@ -443,15 +443,17 @@ class DrawingPreview:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The latent space under the current weights."""
+    """The latent space under the weights after ``step``."""
 
-    step: int  # -1: after training
-    epoch: float
+    step: int  # the optimiser steps behind these weights, counted over the whole run
+    epoch: float  # the same in epochs
     scatter_xy: np.ndarray  # (N, 2) plane coordinates of the test means
     labels: np.ndarray  # (N,)
     axis_labels: tuple[str, str]
     active_units: int
     drawing: DrawingPreview | None
+    final: bool = False  # the run's last weights: it has finished, or stopped on request
+    kl: float | None = None  # mean KL to the prior per test image, nats; None for an autoencoder
 
 
 @dataclass(frozen=True)

@@ -53,9 +53,26 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_EVERY = 200  # steps between re-encodings of the test set
+SNAPSHOT_EVERY = 200  # most steps between re-encodings of the test set, in a long run
+SNAPSHOTS_PER_RUN = 10  # fewest re-encodings of a run (of 10 steps or more), its final weights' included
 REPORT_EVERY = 10  # steps between loss reports: enough points for smooth live curves
 SNAPSHOT_IMAGES = 2000  # test images per snapshot: 0.1 s of encoding, enough to see clusters
+
+
+def snapshot_due(step: int, steps_per_epoch: int, steps: int, first_step: int = 1) -> bool:
+    """Whether the plane is re-encoded after ``step`` of a run of ``steps`` optimiser steps,
+    ``steps_per_epoch`` to an epoch, whose process began at ``first_step`` (later than 1 when
+    it resumes a run).
+
+    After the first step (a first look), then every ``SNAPSHOT_EVERY`` steps, more often when
+    that is needed for a snapshot in every epoch and ``SNAPSHOTS_PER_RUN`` in the run. The
+    last step is left out: the run's final weights are encoded once it has ended (also when it
+    stopped early), counting as one of the run's snapshots.
+    """
+    if step >= steps:
+        return False
+    every = max(1, min(SNAPSHOT_EVERY, steps_per_epoch, steps // SNAPSHOTS_PER_RUN))
+    return step == first_step or step % every == 0
 
 
 def _progress(**fields: Any) -> object:
@@ -153,7 +170,9 @@ class _Run:
     def __init__(self, request: dict[str, Any], controls: _Controls, messages: _Messages) -> None:
         self.request, self.controls, self.messages = request, controls, messages
         self.projection: Projection | None = None  # the plane of the latest snapshot
-        self.epochs_done = 0.0
+        self.first_step = 0  # the first step this process ran (later than 1 in a resumed run)
+        self.step = 0  # the latest step done
+        self.steps_per_epoch = 1
         self.saved = ""  # the model of the last completed epoch, kept when the run ends otherwise
         self.net = None  # the latest weights seen: after the run, hovers decode with them
 
@@ -195,25 +214,32 @@ class _Run:
             self.test_images = test.images[:SNAPSHOT_IMAGES]
             self.test_labels = test.labels[:SNAPSHOT_IMAGES]
         elif isinstance(event, events.StepDone):
+            self.first_step = self.first_step or event.step
+            self.step, self.steps_per_epoch = event.step, event.steps_per_epoch
             self.serve_hover(event.net)
-            if event.step == 1 or event.step % SNAPSHOT_EVERY == 0:
-                self.snapshot(event.step, event.net)
-            while not self.controls.running.wait(0.05):  # paused: still answer the hover preview
-                self.serve_hover(event.net)
+            if snapshot_due(event.step, event.steps_per_epoch, event.steps, self.first_step):
+                self.snapshot(event.net)
+            self.wait_while_paused(event.net)
         elif isinstance(event, events.Progress):
-            self.epochs_done = event.step / event.steps_per_epoch
             send("progress", **dataclasses.asdict(event))
         elif isinstance(event, events.EpochSaved):
             self.saved = str(event.model_path)
             send("checkpoint", path=self.saved, epoch=event.epoch)
-        elif isinstance(event, events.Trained) and not event.stopped:
-            self.snapshot(-1, event.model.net)
+        elif isinstance(event, events.Trained) and self.step:  # finished or cancelled: the last weights
+            self.snapshot(event.model.net, final=True)
         elif isinstance(event, events.Evaluating):
+            self.wait_while_paused(self.net)  # a pause that came after the last step holds here
             send("status", text="Evaluating on the test set…")
         elif isinstance(event, events.Notice):
             send("status", text=event.text)
         elif isinstance(event, events.Saved):
             send("finished", path=str(event.path), metrics=event.metrics)
+
+    def wait_while_paused(self, net) -> None:
+        """Hold the run while the studio has it paused, still answering the hover preview."""
+        while not self.controls.running.wait(0.05):
+            if net is not None:
+                self.serve_hover(net)
 
     def send_weights(self, model) -> None:
         """Keep the weights as they are now (a cancelled run's), so the studio's plane still
@@ -245,7 +271,8 @@ class _Run:
             return
         self.messages.send("hover", x=point[0], y=point[1], image=np.asarray(image, np.float32))
 
-    def snapshot(self, step: int, net) -> None:
+    def snapshot(self, net, final: bool = False) -> None:
+        """The test set (and the drawing) encoded with ``net``, the weights after the latest step."""
         from vaedesk.errors import LatentError, ModelError
         from vaedesk.insight.diagnostics import active_units
         from vaedesk.latent.views import Projection
@@ -254,22 +281,24 @@ class _Run:
         model = _current(net)
         drawing = self.controls.drawing
         try:
-            means = model.encode(self.test_images).mean
+            posterior = model.encode(self.test_images)
+            means = posterior.mean
             projection = Projection.fit(means)  # the studio trains latent spaces of 2 or more dimensions
             shown = None
             if drawing is not None:
-                posterior = model.encode(drawing[None])
-                cov = None if posterior.std is None else projection.project_covariance(posterior.std[0] ** 2)
-                shown = DrawingPreview(projection.to_plane(posterior.mean)[0], cov,
-                                       np.asarray(model.decode(posterior.mean)[0], np.float32))
+                drawn = model.encode(drawing[None])
+                cov = None if drawn.std is None else projection.project_covariance(drawn.std[0] ** 2)
+                shown = DrawingPreview(projection.to_plane(drawn.mean)[0], cov,
+                                       np.asarray(model.decode(drawn.mean)[0], np.float32))
         except (ModelError, LatentError):  # weights gone NaN: the loop reports the divergence next
             return
         self.projection = projection
         self.messages.send(
-            "snapshot", step=step, epoch=self.epochs_done,
+            "snapshot", step=self.step, epoch=self.step / self.steps_per_epoch, final=final,
             scatter_xy=np.asarray(projection.to_plane(means), np.float64),
             labels=np.asarray(self.test_labels, np.int64), axis_labels=tuple(projection.axis_labels),
-            active_units=int(active_units(means)), drawing=shown)
+            active_units=int(active_units(means)), drawing=shown,
+            kl=None if posterior.logvar is None else float(posterior.kl().mean()))
 
 
 def _current(net):

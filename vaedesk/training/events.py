@@ -53,6 +53,8 @@ class StepDone:
 
     step: int  # 1-based, counted over the whole run
     net: AutoEncoder
+    steps_per_epoch: int
+    steps: int  # the run's last step: steps_per_epoch × epochs
 
 
 @dataclass(frozen=True)

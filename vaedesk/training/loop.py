@@ -51,6 +51,7 @@ def train(
     on_epoch: Callable[[Model], None] | None = None,
     run_dir: str | os.PathLike | None = None,
     resume: dict[str, Any] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> Model:
     """Train a model from scratch (or fine-tune ``initial``) and return it with its card.
 
@@ -59,6 +60,7 @@ def train(
     ``card["stopped_early"] = True``. ``on_step(step, net)`` runs after every optimiser
     step (it may pause there, or look at the weights in eval mode); ``on_epoch(model)``
     gets the model after each completed epoch with its card, e.g. to save a checkpoint.
+    ``on_start(steps_per_epoch)`` runs once the data is loaded, before the first step.
 
     With ``run_dir``, every completed epoch also writes a checkpoint there
     (:mod:`vaedesk.training.checkpoint`); ``resume`` (a loaded checkpoint) continues that run where
@@ -69,6 +71,8 @@ def train(
     if isinstance(report_every, bool) or not isinstance(report_every, numbers.Integral) or report_every < 1:
         raise TrainingError(f"report_every must be a whole number of steps, at least 1, got {report_every!r:.40}")
     run = _Run(config, command, initial, resume, run_dir)
+    if on_start is not None:
+        on_start(run.steps_per_epoch)
     stopped = False
     for epoch in range(run.first_epoch, config.epochs + 1):
         stopped = run.epoch(epoch, on_progress, should_stop, report_every, on_step, on_epoch)

@@ -27,6 +27,7 @@ from vaedesk.training.events import EpochSaved, Event, Saved, Started, StepDone,
 
 if TYPE_CHECKING:
     from vaedesk.model.model import Model
+    from vaedesk.model.nets import AutoEncoder
 
 
 @dataclass(frozen=True)
@@ -126,9 +127,18 @@ def _run(request: TrainingRequest, emit: Callable[[Event], None],
                                     f"be resumed from {run_dir}") from None
         emit(EpochSaved(epoch, run_dir, saved))
 
+    steps_per_epoch = 0  # known once the data is loaded
+
+    def on_start(count: int) -> None:
+        nonlocal steps_per_epoch
+        steps_per_epoch = count
+
+    def on_step(step: int, net: AutoEncoder) -> None:
+        emit(StepDone(step, net, steps_per_epoch, steps_per_epoch * config.epochs))
+
     model = train(config, on_progress=emit, should_stop=should_stop, report_every=request.report_every,
-                  command=command, initial=initial, on_step=lambda step, net: emit(StepDone(step, net)),
-                  on_epoch=on_epoch, run_dir=run_dir, resume=resume)
+                  command=command, initial=initial, on_step=on_step, on_epoch=on_epoch, run_dir=run_dir,
+                  resume=resume, on_start=on_start)
     processes.finish()
     stopped = bool(model.card.get("stopped_early"))
     emit(Trained(model, stopped))

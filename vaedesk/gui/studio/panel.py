@@ -2,8 +2,9 @@
 
 A window of its own (objectName ``training_panel``): settings on the left, live curves of
 the reconstruction and KL terms in the middle, and on the right a latent plane re-encoded
-with the current weights every few hundred steps, with the user's drawing and a hover
-preview decoded by those same weights. Training runs in a process of its own
+with the current weights at least once an epoch and ten times a run (at most a few hundred
+steps apart), with the user's drawing and a hover preview decoded by those same weights.
+Training runs in a process of its own
 (:class:`vaedesk.gui.client.training_client.TrainingWorker`), which also decodes the hover
 preview, during the run and after it: this widget only shows what it reports, and the
 window's process never imports PyTorch.
@@ -53,7 +54,7 @@ from vaedesk.gui.plotting.ranges import steady_range
 from vaedesk.gui.plotting.style import cache_decorations
 from vaedesk.gui.theme import PlotColors, on_palette_change, recolor_plot, severity_qcolor
 from vaedesk.gui.widgets.images import DigitView
-from vaedesk.insight.diagnostics import Diagnosis, diagnose, divergence
+from vaedesk.insight.diagnostics import Diagnosis, Measured, diagnose, divergence
 from vaedesk.model.card import read_card
 from vaedesk.model.catalog import list_models, model_files, resolve_model_path
 from vaedesk.service.protocol import Snapshot
@@ -405,7 +406,9 @@ class TrainingPanel(QWidget):
         self._steps: list[int] = []
         self._smoothed: dict[str, list[float]] = {key: [] for key, _, _ in _TERMS}
         self._epochs: list[dict[str, float]] = []
-        self._active: int | None = None
+        self._measured: Measured | None = None  # what the latest snapshot showed of the weights
+        self._activity = ""  # what the run's process said it does after its last step (evaluating)
+        self._diverged = False  # the run failed with a NaN loss: its diagnosis stays the only one
         self._last_checkpoint = ""
         self._run_config: TrainConfig | None = None
         self._last_report = None  # the newest report not yet drawn by every plot
@@ -497,11 +500,21 @@ class TrainingPanel(QWidget):
         if paused:
             self.worker.pause()
             self.pause_button.setText("Resume")
-            self.status.setText("Paused. The plane and the hover preview still show the current weights.")
         else:
             self.worker.resume()
             self.pause_button.setText("Pause")
-            self.status.setText("Training…")
+        self._show_activity()
+
+    def _show_activity(self) -> None:
+        """The status line while a run goes on: paused or not, and what the run is doing
+        once its training steps are done (the progress text takes over while it trains)."""
+        if not self.pause_button.isChecked():
+            self.status.setText(self._activity or "Training…")
+        elif self._activity:  # e.g. evaluating: already under way, it cannot stop half-way
+            self.status.setText(f"Paused. {self._activity} (already under way: it goes on to its end, "
+                                "and then the run is done)")
+        else:
+            self.status.setText("Paused. The plane and the hover preview still show the current weights.")
 
     def cancel(self) -> None:
         if self._running:
@@ -576,7 +589,7 @@ class TrainingPanel(QWidget):
             self.status.setText(
                 f"Epoch {report.epoch}/{report.epochs}, step {report.step}/{total_steps}: reconstruction "
                 f"{report.recon:.1f}, KL {report.kl:.2f} nats per image ({report.images_per_second:.0f} images/s)")
-        self._refresh_diagnoses(recent_kl=self._smoothed["kl"][-1] if len(self._steps) >= 5 else None)
+        self._refresh_diagnoses()
 
     def _draw_plot(self, plot: int, report: Any) -> None:
         """Plot 0: the step curves of reconstruction and the total; 1: the step KL; 2 and 3:
@@ -623,10 +636,11 @@ class TrainingPanel(QWidget):
             self.drawing_view.set_image(snap.drawing.reconstruction)
         else:
             self.plane.set_posterior(None)
-        when = "after training" if snap.step < 0 else f"at step {snap.step}"
-        self.plane_caption.setText(f"Test set encoded with the weights {when} (epoch {snap.epoch:.1f}); "
-                                   f"{snap.active_units} active latent units.")
-        self._active = snap.active_units
+        weights = "the run's final weights" if snap.final else "the weights"
+        units = "active latent unit" if snap.active_units == 1 else "active latent units"
+        self.plane_caption.setText(f"Test set encoded with {weights} at step {snap.step} (epoch {snap.epoch:.1f}); "
+                                   f"{snap.active_units} {units}.")
+        self._measured = Measured(snap.epoch, snap.active_units, snap.kl)
         self._refresh_diagnoses()
 
     def _hovered(self, x: float, y: float) -> None:
@@ -641,7 +655,8 @@ class TrainingPanel(QWidget):
 
     def _on_status(self, text: str) -> None:
         self._status_said = True  # a later redraw must not replace this newer text
-        self.status.setText(text)
+        self._activity = text
+        self._show_activity()
 
     def _finish(self, how: str, then: Callable[[], None] | None = None) -> None:
         """The run has ended and the status line says how: draw what the redraw timer had not
@@ -686,16 +701,18 @@ class TrainingPanel(QWidget):
         kept = f" Kept: {Path(checkpoint).stem} (last complete epoch)." if checkpoint else ""
         self.status.setText(f"Training stopped: {message}.{kept}")
         if "diverged" in message:
+            self._diverged = True
             self._show_diagnoses([divergence(message)])
         self._finish("failed")
 
     # ------------------------------------------------------------------ diagnoses
-    def _refresh_diagnoses(self, recent_kl: float | None = None) -> None:
+    def _refresh_diagnoses(self) -> None:
+        """The diagnoses of the run's settings, its epochs and its latest snapshot's weights
+        (at its end, those of its final weights)."""
         config = self._run_config
-        if config is None:
+        if config is None or self._diverged:
             return
-        self._show_diagnoses(diagnose(config.kind, config.beta, config.latent_dim, self._epochs, self._active,
-                                      recent_kl))
+        self._show_diagnoses(diagnose(config.kind, config.beta, config.latent_dim, self._epochs, self._measured))
 
     def _show_diagnoses(self, found: list[Diagnosis]) -> None:
         self.diagnoses = found
