@@ -772,16 +772,14 @@ class LatentPlane(pg.PlotWidget):
         self._vb.scaleBy((factor, factor))
 
     def reset_view(self) -> None:
-        """Fit the scatter with a margin, or show [-4, 4]² when there is none."""
+        """Fit every scatter point with a small margin, or show [-4, 4]² when there is none."""
         points = self._scatter_xy
         if points.shape[0] == 0:
             self._set_square_view(0.0, 0.0, _INITIAL_HALF_WIDTH)
             return
-        # Percentiles rather than min/max: a few outliers should not shrink the cloud.
-        lo = np.percentile(points, 0.5, axis=0)
-        hi = np.percentile(points, 99.5, axis=0)
+        lo, hi = points.min(axis=0), points.max(axis=0)
         span = np.maximum(hi - lo, 1e-6)
-        lo, hi = lo - 0.08 * span, hi + 0.08 * span
+        lo, hi = lo - 0.04 * span, hi + 0.04 * span
         self._vb.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0.0)
 
     def follow_scatter(self, keep_reach: float | None = None) -> None:
