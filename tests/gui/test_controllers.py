@@ -254,7 +254,7 @@ def test_pins_are_decoded_previewed_and_made_the_subject(parts):
     parts["plane"].hovered.emit(0.25, 0.75)
     assert client.asked("hover")[-1] == ((0.25, 0.75), {})
     client.feed(Channel.HOVER, DecodeResult(Channel.HOVER, 3, 1, np.array([[0.25, 0.75]]), image[None]))
-    assert preview.preview_view.caption() == "Decoded at (+0.25, +0.75)"
+    assert preview.preview_view.caption() == "Hovered point (+0.25, +0.75)"
 
     workspace.set_strokes(SEVEN, None)  # a new drawing is the subject again
     assert subject.pin is None and subject.latent() is None  # until its posterior is shown

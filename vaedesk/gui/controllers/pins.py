@@ -111,4 +111,4 @@ class PinsController(QObject):
     def _on_hover_decoded(self, result: DecodeResult) -> None:
         if self._hovering:
             x, y = result.points[0]
-            self.set_preview(result.images[0], f"Decoded at ({x:+.2f}, {y:+.2f})")
+            self.set_preview(result.images[0], f"Hovered point ({x:+.2f}, {y:+.2f})")
