@@ -144,8 +144,9 @@ class AttributeController(QObject):
         return shifted(subject[0], vector, self.panel.alpha())
 
     def apply(self) -> None:
-        """Decode the edited latent (when the tab is shown: it costs a decoding)."""
-        if not self.panel.isVisible() or self.panel.vector() is None:
+        """Decode the edited latent (when the tab is shown: it costs a decoding; not while
+        another model loads: it is applied again once shown)."""
+        if not self.panel.isVisible() or self.panel.vector() is None or self.models.loading:
             return
         subject = self.subject.latent()
         if subject is None:

@@ -87,7 +87,7 @@ class InsightController(QObject):
         self.loss_view.set_autoencoder(info.kind != "vae")
         self.lens.set_axis_labels(*info.view.axis_labels)
         self._show_lens()
-        self._show_explanation()
+        self._show_explanation(hidden_too=True)
         self.traversal_view.clear()
         self.request_traversal()
 
@@ -117,7 +117,7 @@ class InsightController(QObject):
             self._forget_explanation()
             self._show_lens()
             self.plane.set_lens_rect(None)
-            self._show_explanation()
+            self._show_explanation(hidden_too=True)
             return
         if self.lens.isVisible():  # else shown when its tab is
             self._show_lens()
@@ -139,10 +139,11 @@ class InsightController(QObject):
         self._explain_error = message
         self._show_explanation()
 
-    def _show_explanation(self) -> None:
+    def _show_explanation(self, hidden_too: bool = False) -> None:
         """The explanation in the views the user can see (hidden ones catch up when shown:
         redrawing them costs the GUI thread while the pen moves): the shown model's, else a
-        sentence saying it is being computed, why it could not be, or inviting the user to draw."""
+        sentence saying it is being computed, why it could not be, or inviting the user to draw.
+        ``hidden_too`` when an explanation is dropped: no view keeps one that is no longer true."""
         report, shown, info = self.last_report, self._neighbours, self.models.info
         if report is None and self._explain_error is not None:
             waiting = f"Could not explain the drawing: {self._explain_error}"
@@ -151,7 +152,7 @@ class InsightController(QObject):
             waiting, neighbours_waiting = WAITING_TEXT, NEIGHBOURS_WAITING_TEXT
         else:
             waiting = neighbours_waiting = ""
-        if self.loss_view.isVisible():
+        if self.loss_view.isVisible() or hidden_too:
             if report is not None:
                 encoded = self.drawing.last_encode
                 self.loss_view.set_code(None if encoded is None else encoded.posterior.mean[0])
@@ -161,7 +162,7 @@ class InsightController(QObject):
                 self.loss_view.show_message(waiting)
             else:
                 self.loss_view.set_report(None)
-        if self.nearest_view.isVisible():
+        if self.nearest_view.isVisible() or hidden_too:
             if shown is None or report is None:
                 if neighbours_waiting:
                     self.nearest_view.set_neighbours(None, None, message=neighbours_waiting)
@@ -192,7 +193,7 @@ class InsightController(QObject):
         self._show_explanation()
         self.request_traversal()
         latent = self.traversal_view.latent()
-        if index == DIMENSIONS_TAB and latent is not None:
+        if index == DIMENSIONS_TAB and latent is not None and not self.models.loading:
             self.client.decode_latent(latent)  # the sliders' latent, marked on the plane again
 
     # -- the lens --------------------------------------------------------------------------
@@ -215,7 +216,8 @@ class InsightController(QObject):
 
     def _request_lens(self) -> None:
         result = self.drawing.last_encode
-        if result is None or result.cov_xy is None or not self.lens.isVisible() or self.lens.view_rect() is None:
+        if (result is None or result.cov_xy is None or self.models.loading or not self.lens.isVisible()
+                or self.lens.view_rect() is None):
             return
         points, extent = self.lens.grid_points(LENS_GRID)
         self.client.lens(LensRequest(result.posterior.mean[0], result.mean_xy, points, LENS_GRID, extent))
@@ -228,8 +230,9 @@ class InsightController(QObject):
     def request_traversal(self) -> None:
         """Sweep the dimensions of what the Dimensions tab edits (the drawing, or the chosen
         pin), when the tab is shown: the sweep costs a decoding per row and step. Until it
-        comes, a tab with no rows says what it is waiting for."""
-        if self.models.info is None:
+        comes, a tab with no rows says what it is waiting for. Not while another model loads:
+        its ``shown`` asks again."""
+        if self.models.info is None or self.models.loading:
             return
         view, encoded = self.traversal_view, self.drawing.last_encode
         pin = self.workspace.pin(self.subject.pin) if self.subject.pin is not None else None
@@ -255,10 +258,11 @@ class InsightController(QObject):
         if shown is not None and np.array_equal(shown.origin, result.traversal.origin):
             return  # the same latent again (asked twice while drawing): keep the user's slider edits
         self.traversal_view.set_traversal(result.traversal, self.subject.name())
-        self.client.decode_latent(result.traversal.origin)
+        if not self.models.loading:  # else the model process holds another model already
+            self.client.decode_latent(result.traversal.origin)
 
     def _on_latent_edited(self, latent: np.ndarray) -> None:
-        if self.models.info is not None:
+        if self.models.info is not None and not self.models.loading:
             self.client.decode_latent(latent)
 
     def _on_latent_decoded(self, result: DecodeResult) -> None:
