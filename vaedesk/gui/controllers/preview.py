@@ -33,6 +33,7 @@ class DecoderPreview(QObject):
         pins.preview_changed.connect(self._on_other_shown)
         drawing.posterior_shown.connect(self._on_posterior_shown)
         drawing.samples_shown.connect(self._on_samples_shown)
+        workspace.drawing_changed.connect(self._on_drawing_changed)
         self.show_drawing()
 
     def show_drawing(self) -> None:
@@ -55,6 +56,10 @@ class DecoderPreview(QObject):
             self._reconstruction = None
             if self.resting:
                 self.show_drawing()
+
+    def _on_drawing_changed(self) -> None:
+        if self.resting and self._reconstruction is None:  # a first stroke: "encoding…"
+            self.show_drawing()
 
     def _on_samples_shown(self, images: np.ndarray) -> None:
         self._reconstruction = np.asarray(images[0])
