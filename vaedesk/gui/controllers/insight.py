@@ -72,8 +72,7 @@ class InsightController(QObject):
         for channel in (Channel.INSIGHT, Channel.LIKELIHOOD):
             client.subscribe(channel, self._on_explained, failed=self._on_explain_failed)
         client.subscribe(Channel.LENS, self._on_lens_decoded, failed=say)
-        client.subscribe(Channel.TRAVERSAL, self._on_traversal,
-                         failed=lambda message: status.showMessage(f"traversal: {message}", 8000))
+        client.subscribe(Channel.TRAVERSAL, self._on_traversal, failed=self._on_traversal_failed)
         client.subscribe(Channel.LATENT, self._on_latent_decoded,
                          failed=lambda message: status.showMessage(f"latent: {message}", 8000))
 
@@ -121,7 +120,7 @@ class InsightController(QObject):
             return
         if self.lens.isVisible():  # else shown when its tab is
             self._show_lens()
-        if self.loss_view.isVisible():
+        if self.loss_view.is_autoencoder() and self.loss_view.isVisible():  # its code is listed
             self.loss_view.set_code(result.posterior.mean[0])
 
     def _on_explained(self, result: InsightResult) -> None:
@@ -241,11 +240,11 @@ class InsightController(QObject):
             if self.workspace.drawing.is_empty():
                 view.clear()
             else:
-                view.set_waiting(ENCODING_TEXT)
+                view.show_message(ENCODING_TEXT)
             return
         if view.traversal is None:
             what = self.subject.name() if pin is not None else "your drawing"
-            view.set_waiting(f"Sweeping each latent dimension of {what}…")
+            view.show_message(f"Sweeping each latent dimension of {what}…")
         if not view.isVisible():
             return  # asked for when the tab is shown
         if pin is not None:
@@ -260,6 +259,11 @@ class InsightController(QObject):
         self.traversal_view.set_traversal(result.traversal, self.subject.name())
         if not self.models.loading:  # else the model process holds another model already
             self.client.decode_latent(result.traversal.origin)
+
+    def _on_traversal_failed(self, message: str) -> None:
+        self.status.showMessage(f"traversal: {message}", 8000)
+        if self.traversal_view.traversal is None:  # not "Sweeping…" for ever
+            self.traversal_view.show_message(f"Could not sweep the dimensions: {message}")
 
     def _on_latent_edited(self, latent: np.ndarray) -> None:
         if self.models.info is not None and not self.models.loading:

@@ -107,9 +107,8 @@ class TraversalView(QWidget):
         for button in (self.reset_button, self.save_gif_button, self.save_png_button):
             button.setEnabled(False)
 
-    def set_waiting(self, text: str) -> None:
-        """No traversal yet: ``text`` says what is being computed (the rows of another model or
-        subject are gone)."""
+    def show_message(self, text: str) -> None:
+        """No rows: ``text`` says what is being computed, or why there are none."""
         self.clear()
         self._caption.setText(text)
 
