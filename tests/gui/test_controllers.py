@@ -19,7 +19,7 @@ from vaedesk.gui.controllers.subject import Subject
 from vaedesk.gui.dialogs.messages import MessageBoxes
 from vaedesk.gui.plane.widget import LatentPlane
 from vaedesk.gui.settings import view_kind
-from vaedesk.gui.widgets.panels import NO_DRAWING_TEXT, DrawPanel, PosteriorPanel, PreviewPanel
+from vaedesk.gui.widgets.panels import ENCODING_TEXT, NO_DRAWING_TEXT, DrawPanel, PosteriorPanel, PreviewPanel
 from vaedesk.latent.views import LinearView
 from vaedesk.model.posterior import Posterior
 from vaedesk.service.model_service import SAMPLE_COUNT
@@ -218,10 +218,11 @@ def test_the_drawing_is_encoded_and_its_posterior_shown(parts):
     drawing.show_model()
     assert len(client.asked("encode")) == 1 and encoding == [True]  # the pen is up: a finished drawing
     assert draw.canvas.strokes()  # the workspace's drawing is on the canvas
+    assert shown == [None] and posterior.readout.text() == ENCODING_TEXT  # until the model shown encodes it
 
     result = _encoded()
     client.feed(Channel.ENCODE, result)
-    assert drawing.last_encode is result and shown == [result]
+    assert drawing.last_encode is result and shown == [None, result]
     assert "KL(q‖N(0,I))" in posterior.readout.text()
     assert plane.mean_item.points().tolist() == [[0.5, -1.0]]
     assert "lands at (+0.50, -1.00)" in plane.accessibleDescription()
@@ -263,7 +264,7 @@ def test_pins_are_decoded_previewed_and_made_the_subject(parts):
     parts["plane"].hovered.emit(0.25, 0.75)
     assert client.asked("hover")[-1] == ((0.25, 0.75), {})
     client.feed(Channel.HOVER, DecodeResult(Channel.HOVER, 3, 1, np.array([[0.25, 0.75]]), image[None]))
-    assert preview.preview_view.caption() == "Decoded at (+0.25, +0.75)"
+    assert preview.preview_view.caption() == "Hovered point (+0.25, +0.75)"
 
     workspace.set_strokes(SEVEN, None)  # a new drawing is the subject again
     assert subject.pin is None and subject.latent() is None  # until its posterior is shown
@@ -356,3 +357,40 @@ def test_latent_arithmetic_asks_for_the_vector_and_moves_the_subject_along_it(pa
 
     client.fail(Channel.ATTRIBUTE, "group A is empty")
     assert [box.text() for box in parts["messages"].open_boxes()] == ["Group A is empty."]
+
+
+def test_the_decoder_preview_says_what_it_shows_and_rests_on_the_drawing(parts):
+    from vaedesk.gui.controllers.preview import DecoderPreview
+    from vaedesk.gui.widgets.panels import NOTHING_HOVERED_TEXT, RECONSTRUCTION_CAPTION
+
+    client, workspace, models, plane = parts["client"], parts["workspace"], parts["models"], parts["plane"]
+    drawing, _draw, _posterior, panel = _drawing(parts)
+    pins = PinsController(client, workspace, models, Subject(workspace, models), plane, panel, parts["status"])
+    preview = DecoderPreview(panel, plane, workspace, drawing, pins)
+    view = panel.preview_view
+    assert view.caption() == NOTHING_HOVERED_TEXT and view.image() is None
+    models.switch("fake")
+    assert models.loading  # until the model is shown
+    client.feed(Channel.LOAD, _info())
+    assert not models.loading
+    drawing.show_model()
+
+    workspace.set_strokes(SEVEN, None)
+    assert view.caption() == f"{RECONSTRUCTION_CAPTION}: encoding…"
+    client.feed(Channel.ENCODE, _encoded())
+    images = np.random.default_rng(1).random((1 + SAMPLE_COUNT, 28, 28))
+    client.feed(Channel.SAMPLES, DecodeResult(Channel.SAMPLES, 1, 1, np.zeros((9, 2)), images))
+    assert view.caption() == RECONSTRUCTION_CAPTION and np.array_equal(view.image(), images[0])
+
+    plane.hovered.emit(0.25, 0.75)  # the hovered point, until the mouse leaves the plane
+    hovered = np.zeros((1, 28, 28), np.float32)
+    client.feed(Channel.HOVER, DecodeResult(Channel.HOVER, 3, 1, np.array([[0.25, 0.75]]), hovered))
+    assert view.caption() == "Hovered point (+0.25, +0.75)" and not preview.resting
+    plane.hover_left.emit()
+    assert preview.resting and view.caption() == RECONSTRUCTION_CAPTION
+    assert np.array_equal(view.image(), images[0])
+
+    drawing.show_model()  # another model: its reconstruction is on its way
+    assert view.caption() == f"{RECONSTRUCTION_CAPTION}: encoding…" and view.image() is None
+    workspace.clear()
+    assert view.caption() == NOTHING_HOVERED_TEXT and view.image() is None

@@ -16,7 +16,7 @@ from vaedesk.data.datasets import load_split
 from vaedesk.errors import LatentError
 from vaedesk.gui.widgets.images import ImageStrip
 from vaedesk.gui.widgets.lens import AUTOENCODER_TEXT, NONE_TEXT, PosteriorLens
-from vaedesk.gui.widgets.loss_view import MAX_BARS, NO_REPORT_TEXT, LossBreakdown
+from vaedesk.gui.widgets.loss_view import AUTOENCODER_NOTE, MAX_BARS, NO_REPORT_TEXT, WAITING_TEXT, LossBreakdown
 from vaedesk.gui.widgets.neighbours_view import NO_NEIGHBOURS_TEXT, NearestDigits
 from vaedesk.insight.explanation import DrawingReport
 from vaedesk.latent import geometry as latent
@@ -231,6 +231,44 @@ def test_loss_breakdown_without_iwae_or_percentile(qtbot, digits) -> None:
     assert "more typical than 88% of test digits" in _text(view, "loss_percentile")
     view.set_report(None)
     assert view.message() == NO_REPORT_TEXT and view.kl_bars() == []
+
+
+def test_loss_breakdown_says_what_it_waits_for(qtbot, digits) -> None:
+    images, _ = digits
+    view = LossBreakdown()
+    _show(qtbot, view, 300, 560)
+    view.show_message(WAITING_TEXT)
+    assert view.message() == WAITING_TEXT and view.kl_bars() == []
+    view.set_report(_report(images, iwae=None), estimating=True)  # the pen is up: −log p(x) is on its way
+    assert view.message() == "" and _text(view, "loss_iwae") == "−log p(x): being estimated…"
+
+
+def test_an_autoencoders_breakdown_has_its_code_and_reconstruction_and_says_why_nothing_more(qtbot, digits) -> None:
+    images, _ = digits
+    view = LossBreakdown()
+    _show(qtbot, view, 300, 560)
+    view.set_autoencoder(True)
+    ae = _report(images, iwae=None, inactive=())
+    view.set_code(np.array([1.234, -0.5, 0.0]))
+    view.set_report(ae)
+    assert view.is_autoencoder() and view.message() == ""
+    assert _text(view, "loss_autoencoder") == AUTOENCODER_NOTE
+    assert _text(view, "loss_code") == "Your drawing's code: the point z = (+1.23, −0.50, +0.00)"
+    assert "95.3" in _text(view, "loss_recon")
+    shown = {name: view.findChild(QWidget, name).isVisible()
+             for name in ("loss_autoencoder", "loss_code", "loss_recon", "loss_pixel_error", "loss_decoded_mean",
+                          "loss_sum", "loss_iwae", "loss_decoded_std", "loss_uncertainty_caption", "loss_kl",
+                          "loss_kl_caption", "loss_kl_bars", "loss_kl_note")}
+    assert [name for name, visible in shown.items() if visible] == [
+        "loss_autoencoder", "loss_code", "loss_recon", "loss_pixel_error", "loss_decoded_mean"]
+    view.set_code(np.arange(12.0))  # a wide code: the first dimensions, then how many more
+    assert _text(view, "loss_code").endswith("+7.00, … 4 more)")
+
+    view.set_autoencoder(False)  # a VAE again: every term, no autoencoder lines
+    view.set_report(_report(images))
+    assert all(view.findChild(QWidget, name).isVisible()
+               for name in ("loss_sum", "loss_iwae", "loss_decoded_std", "loss_kl", "loss_kl_bars"))
+    assert not any(view.findChild(QWidget, name).isVisible() for name in ("loss_autoencoder", "loss_code"))
 
 
 def test_loss_breakdown_shows_the_largest_bars_of_a_wide_latent(qtbot, digits) -> None:

@@ -258,7 +258,7 @@ def test_hovering_the_plane_decodes_under_the_cursor(qtbot, window):
     pos = QPointF(plane.mapFromScene(scene_pos))
     with qtbot.waitSignal(window.preview_changed, timeout=10_000):
         send_mouse(plane.viewport(), QEvent.Type.MouseMove, pos, Qt.MouseButton.NoButton, Qt.MouseButton.NoButton)
-    assert "Decoded at (-0.5" in window.preview_view.caption()
+    assert "Hovered point (-0.5" in window.preview_view.caption()
     expected = vaedesk.load_model().decode(np.array([[-0.5, 1.5]]))[0]
     assert np.abs(window.preview_view.image() - expected).max() < 0.05
 

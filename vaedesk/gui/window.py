@@ -31,6 +31,7 @@ from vaedesk.gui.controllers.model import ModelController
 from vaedesk.gui.controllers.morph import MorphController
 from vaedesk.gui.controllers.overlays import PlaneOverlays
 from vaedesk.gui.controllers.pins import PinsController
+from vaedesk.gui.controllers.preview import DecoderPreview
 from vaedesk.gui.controllers.subject import Subject
 from vaedesk.gui.dialogs.close_question import CloseAnswer, ask_close, ask_stop_training
 from vaedesk.gui.dialogs.messages import MessageBoxes
@@ -56,7 +57,7 @@ class MainWindow(QMainWindow):
 
     posterior_changed = Signal(object)  # model.Posterior, batch of one
     model_ready = Signal(str)  # model name, once its plane is shown
-    preview_changed = Signal(object)  # (28, 28) array shown in the decoder preview
+    preview_changed = Signal(object)  # (28, 28): a hovered point, pin or training digit in the decoder preview
     samples_shown = Signal(object)  # (1 + S, 28, 28): the shown posterior's mean and samples, decoded
     export_done = Signal(str)
     error_shown = Signal(str)
@@ -140,6 +141,7 @@ class MainWindow(QMainWindow):
         self.drawing.posterior_shown.connect(self.subject.set_posterior)
         self.pins = PinsController(client, workspace, self.models, self.subject, plane, self.preview_panel, status,
                                    self)
+        self.preview = DecoderPreview(self.preview_panel, plane, workspace, self.drawing, self.pins, self)
         self.insight = InsightController(client, workspace, self.models, self.drawing, self.subject,
                                          self.insight_tabs, plane, status, messages, self)
         self.overlays = PlaneOverlays(client, self.models, plane, status, self)
@@ -174,16 +176,24 @@ class MainWindow(QMainWindow):
             self.posterior_changed.emit(result.posterior)
 
     def _on_model_shown(self, info: ModelInfo) -> None:
+        """A model (or another view of it) is shown: the one place that decides what of the
+        last one is stale. Everything a panel showed of it goes, in this order, and each panel
+        asks for the new model's result for the current drawing (saying it is computing) or
+        invites the user to draw; results of the last model that are still on their way are
+        dropped by the client."""
         self.window_actions.check_model(self.models.key)
         self.window_actions.check_view(info.view.kind, info.latent_dim > 2)
         is_vae = info.kind == "vae"
         self.resample_button.setEnabled(is_vae)
         self.window_actions.resample.setEnabled(is_vae)
         note, self.autosave.restored_note = self.autosave.restored_note, ""
+        # Replaces whatever was being computed: the last model's work will not be shown.
         self.statusBar().showMessage(self.models.ready_text(info, note))
         self.setWindowTitle(f"vaedesk — {info.name}")
-        self.drawing.show_model()
-        self.insight.show_model()
+        self.plane.set_hover_marker(None)  # a point the last model decoded (tabs put theirs back)
+        self.drawing.show_model()  # the posterior, its readout and decodings: encoded afresh
+        self.preview.show_drawing()  # no hovered point or pin of the last model: the drawing's reconstruction
+        self.insight.show_model()  # lens, loss breakdown, nearest digits, traversal
         self.pins.request()
         self.overlays.show_model()
         self.morph.request_preview()

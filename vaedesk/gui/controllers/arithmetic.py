@@ -23,6 +23,8 @@ from vaedesk.latent.attributes import Attribute, Member, shifted
 from vaedesk.service.protocol import AttributeResult, Channel, DecodeResult
 from vaedesk.state.workspace import Workspace
 
+COMPUTING_TEXT = "Computing the attribute…"
+
 
 class AttributeController(QObject):
     """Keeps the Arithmetic tab's :class:`AttributePanel` in step with the model, the
@@ -53,6 +55,7 @@ class AttributeController(QObject):
         subject.changed.connect(self.apply)
 
     def _failed(self, message: str) -> None:  # the user pressed Compute: say why nothing came
+        self._end_computing_message()
         self.messages.show("warning", "Could not compute the attribute", f"{message[:1].upper()}{message[1:]}.")
 
     def _model_key(self) -> str:
@@ -103,7 +106,7 @@ class AttributeController(QObject):
     def compute(self) -> None:
         if self.models.info is None:
             return
-        self.status.showMessage("Computing the attribute…", 3000)
+        self.status.showMessage(COMPUTING_TEXT)  # until the vector (or why not) comes
         group_a, group_b = self.panel.members("a"), self.panel.members("b")
         self._asked = "A: " + ", ".join(m.label for m in group_a) + "; B: " + ", ".join(m.label for m in group_b)
         self.client.attribute(group_a, group_b)
@@ -111,9 +114,14 @@ class AttributeController(QObject):
     def _on_reported(self, result: AttributeResult) -> None:
         self.name, self.description = "", self._asked
         na, nb = result.sizes
-        self.panel.set_vector(result.start, result.vector, f"From {na} example{'s' * (na != 1)} in A "
-                                                           f"to {nb} in B")
+        source = f"From {na} example{'s' * (na != 1)} in A to {nb} in B"
+        self.panel.set_vector(result.start, result.vector, source)
         self._after_new_vector()
+        self.status.showMessage(f"Computed the attribute: {source[:1].lower()}{source[1:]}", 4000)
+
+    def _end_computing_message(self) -> None:
+        if self.status.currentMessage() == COMPUTING_TEXT:
+            self.status.clearMessage()
 
     def _after_new_vector(self) -> None:
         self.show_arrow()
@@ -136,8 +144,9 @@ class AttributeController(QObject):
         return shifted(subject[0], vector, self.panel.alpha())
 
     def apply(self) -> None:
-        """Decode the edited latent (when the tab is shown: it costs a decoding)."""
-        if not self.panel.isVisible() or self.panel.vector() is None:
+        """Decode the edited latent (when the tab is shown: it costs a decoding; not while
+        another model loads: it is applied again once shown)."""
+        if not self.panel.isVisible() or self.panel.vector() is None or self.models.loading:
             return
         subject = self.subject.latent()
         if subject is None:

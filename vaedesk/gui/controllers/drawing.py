@@ -14,7 +14,7 @@ from vaedesk.gui.controllers.model import ModelController
 from vaedesk.gui.dialogs.messages import MessageBoxes
 from vaedesk.gui.plane.widget import LatentPlane
 from vaedesk.gui.widgets.images import ImageStrip
-from vaedesk.gui.widgets.panels import NO_DRAWING_TEXT, DrawPanel, PosteriorPanel, PreviewPanel
+from vaedesk.gui.widgets.panels import ENCODING_TEXT, NO_DRAWING_TEXT, DrawPanel, PosteriorPanel, PreviewPanel
 from vaedesk.insight.readout import describe_posterior, samples_note
 from vaedesk.service.model_service import SAMPLE_COUNT
 from vaedesk.service.protocol import Channel, DecodeResult, EncodeResult
@@ -94,11 +94,20 @@ class DrawingController(QObject):
         self.encode_current()
 
     def show_model(self) -> None:
-        """A model (or view) was just shown: what was shown of the last one is gone."""
-        if self.last_encode is not None:
-            self.last_encode = None
-            self.posterior_shown.emit(None)
+        """A model (or view) was just shown: the posterior, its readout and its decodings by
+        the last one are gone; the drawing is encoded afresh, and says so until it is."""
+        if not self.workspace.drawing.is_empty():
+            self._show_encoding()
         self.encode_current()
+
+    def _show_encoding(self) -> None:
+        self.last_encode = None
+        self.plane.set_posterior(None)
+        self.recon_view.set_image(None)
+        self.samples.set_images([None] * SAMPLE_COUNT)
+        self.samples_note.setText("")
+        self.readout.setText(ENCODING_TEXT)
+        self.posterior_shown.emit(None)
 
     def encode_current(self, new_samples: bool = False) -> None:
         if self.models.info is None:

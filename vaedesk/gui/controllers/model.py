@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 
 class ModelController(QObject):
     """``info`` is the shown model (None until one has loaded); ``key`` names the model asked
-    for last, as the session and the settings name it (a name or a checkpoint path).
+    for last, as the session and the settings name it (a name or a checkpoint path);
+    ``loading`` is True from a switch to another model until it is shown (or has failed): the
+    model process then holds the new one, so a request that carries the shown model's latents
+    must wait for the new model's ``shown``.
 
     ``shown(info)`` fires once the plane shows a newly loaded model (or view);
     ``reverted(key)`` when a load failed and the shown model stays; ``view_kept(kind)`` when a
@@ -50,6 +53,7 @@ class ModelController(QObject):
         self.fit_banner = fit_banner if fit_banner is not None else ViewFitBanner(plane)
         self.info: ModelInfo | None = None
         self.key = key
+        self.loading = False
         self._fitting: str | None = None  # the view being fitted (its banner shown)
         client.subscribe(Channel.LOAD, self._on_loaded, failed=self._on_failed)
         client.subscribe(Channel.VIEW_FIT, self._on_view_fit)
@@ -61,6 +65,7 @@ class ModelController(QObject):
         self._fitting = None  # another model: a view fit under way is ended by this load
         self.fit_banner.finish()
         self.key = name
+        self.loading = True
         self.client.load_model(name, view_kind(self.settings, name))
 
     def set_view(self, kind: str) -> None:
@@ -106,6 +111,7 @@ class ModelController(QObject):
 
     def _on_loaded(self, info: ModelInfo) -> None:
         self.info = info
+        self.loading = False
         self._fitting = None
         self.fit_banner.finish()
         self.settings.setValue("model", self.key)
@@ -123,6 +129,7 @@ class ModelController(QObject):
             self._keep_view(f"Kept the {shown} view: the new view could not be fitted")
             self.messages.show("critical", "Cannot show the view", message)
             return
+        self.loading = False
         self.status.showMessage("Model could not be loaded", 8000)
         self.messages.show("critical", "Cannot load model", message)
         if self.info is None and self.key != DEFAULT_MODEL:

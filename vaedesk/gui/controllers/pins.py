@@ -57,7 +57,9 @@ class PinsController(QObject):
 
     def _latent(self, x: float, y: float) -> np.ndarray | None:
         info = self.models.info
-        return None if info is None else info.view.to_latent(np.array([[x, y]], np.float64))[0]
+        if info is None or self.models.loading:  # the plane still shows the model being left
+            return None
+        return info.view.to_latent(np.array([[x, y]], np.float64))[0]
 
     def add(self, x: float, y: float) -> int | None:
         """Pin the latent point at plane point (x, y) and choose it; returns its id (None
@@ -82,8 +84,8 @@ class PinsController(QObject):
     def shown_pins(self) -> list[Pin]:
         """The pins of the model shown (those the plane and the pin strip show), in order."""
         info = self.models.info
-        if info is None:
-            return []
+        if info is None or self.models.loading:  # until the next model is shown, the pins stay as they are
+            return [pin for pin in self.workspace.pins() if pin.id in self._strip_ids]
         return [pin for pin in self.workspace.pins(self.models.key) if len(pin.latent) == info.latent_dim]
 
     def choose(self, pin_id: int) -> None:
@@ -97,7 +99,7 @@ class PinsController(QObject):
         """Place and decode the shown model's pins (their images in the pin strip); say how
         many pins of other models are kept."""
         info = self.models.info
-        if info is None:
+        if info is None or self.models.loading:  # the model shown next asks again
             return
         pins = self.shown_pins()
         latents = np.array([pin.latent for pin in pins], np.float64).reshape(-1, info.latent_dim)
@@ -146,7 +148,7 @@ class PinsController(QObject):
     def _on_hover_decoded(self, result: DecodeResult) -> None:
         if self._hovering:
             x, y = result.points[0]
-            self.set_preview(result.images[0], f"Decoded at ({x:+.2f}, {y:+.2f})")
+            self.set_preview(result.images[0], f"Hovered point ({x:+.2f}, {y:+.2f})")
 
 
 def _pin_names(points: np.ndarray) -> list[str]:

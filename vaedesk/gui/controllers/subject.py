@@ -55,7 +55,8 @@ class Subject(QObject):
         """The chosen pin when it belongs to the model shown (else the drawing is the subject)."""
         info = self.models.info
         pin = self.workspace.pin(self.pin) if self.pin is not None else None
-        if pin is None or info is None or pin.model != self.models.key or len(pin.latent) != info.latent_dim:
+        if (pin is None or info is None or self.models.loading or pin.model != self.models.key
+                or len(pin.latent) != info.latent_dim):
             return None
         return pin
 

@@ -33,10 +33,11 @@ from vaedesk.insight.readout import spread_text
 from vaedesk.latent.geometry import ellipse_axes
 from vaedesk.latent.geometry import grid as latent_grid
 
-__all__ = ["AUTOENCODER_TEXT", "NONE_TEXT", "PosteriorLens"]
+__all__ = ["AUTOENCODER_TEXT", "NONE_TEXT", "WAITING_TEXT", "PosteriorLens"]
 
 AUTOENCODER_TEXT = "A plain autoencoder encodes a point: there is no distribution to show."
 NONE_TEXT = "Draw a digit to see its posterior up close."
+WAITING_TEXT = "Encoding your drawing…"
 
 # The 3σ ellipse's bounding box times this is the view: a thin margin for the labels.
 _MARGIN = 1.12
@@ -286,6 +287,10 @@ class PosteriorLens(QWidget):
         """No drawing: one sentence inviting the user to draw."""
         self._show_message("none", NONE_TEXT)
 
+    def set_waiting(self) -> None:
+        """A drawing whose posterior is being computed (by a newly shown model): one sentence."""
+        self._show_message("waiting", WAITING_TEXT)
+
     def set_grid(
         self,
         tile: ArrayLike | None,
@@ -349,7 +354,7 @@ class PosteriorLens(QWidget):
     # --- queries --------------------------------------------------------------------
 
     def mode(self) -> str:
-        """``"posterior"``, ``"autoencoder"`` or ``"none"``."""
+        """``"posterior"``, ``"autoencoder"``, ``"waiting"`` or ``"none"``."""
         return self._mode
 
     def message(self) -> str:

@@ -3,7 +3,9 @@
 Shows a :class:`vaedesk.insight.explanation.DrawingReport` (computed in the model process): the
 reconstruction term with its per-pixel cost map, the decodings' mean and spread, the KL
 term per latent dimension, their sum (the −ELBO), the importance-weighted −log p(x) and how
-unusual the drawing is for the model. Only drawing: every number comes from the report.
+unusual the drawing is for the model. A plain autoencoder has none of the spread, the KL or
+the −ELBO: its breakdown is its point code and the reconstruction term, with one line that
+says why. Only drawing: every number comes from the report.
 """
 
 from __future__ import annotations
@@ -37,9 +39,14 @@ from vaedesk.insight.glossary import term_link
 if TYPE_CHECKING:
     from vaedesk.insight.report import DrawingReport
 
-__all__ = ["MAX_BARS", "NO_REPORT_TEXT", "LossBreakdown", "percentile_sentence"]
+__all__ = ["AUTOENCODER_NOTE", "MAX_BARS", "NO_REPORT_TEXT", "WAITING_TEXT", "LossBreakdown", "percentile_sentence"]
 
 NO_REPORT_TEXT = "Draw a digit to see what it costs the model."
+WAITING_TEXT = "Working out what your drawing costs the model…"
+AUTOENCODER_NOTE = ("A plain autoencoder encodes a point: no spread to sample, no KL to the prior, so no −ELBO — "
+                    "its loss is the reconstruction alone.")
+#: A plain autoencoder's code is listed up to this many dimensions, then counted.
+CODE_DIMENSIONS = 8
 #: More latent dimensions than this show only the largest bars (readable at ~300 px).
 MAX_BARS = 32
 
@@ -79,7 +86,7 @@ class _HeatView(QWidget):
 
     def __init__(self, caption: str, grey: bool = False, hint_size: int = 84, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._caption = caption
+        self.caption = caption
         self._grey = grey  # a digit image in [0, 1]: grey levels, no colour bar (same layout)
         self._hint = hint_size
         self._image: QImage | None = None
@@ -142,7 +149,7 @@ class _HeatView(QWidget):
                 painter.drawText(ends, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, f"{self._vmax:.2g}")
             painter.setFont(self.font())
         caption = QRectF(0, ends.bottom(), w, text_h)
-        text = self.fontMetrics().elidedText(self._caption, Qt.TextElideMode.ElideRight, w)
+        text = self.fontMetrics().elidedText(self.caption, Qt.TextElideMode.ElideRight, w)
         painter.drawText(caption, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, text)
         painter.end()
 
@@ -164,10 +171,13 @@ def _label(name: str, muted: dict | None = None, bold: bool = False) -> QLabel:
 class LossBreakdown(QWidget):
     """The loss of one drawing, term by term, with one plain caption per term.
 
-    :meth:`set_report` shows a report (None: a sentence inviting the user to draw). The
-    labels have object names (``loss_sum``, ``loss_iwae``, ``loss_percentile``,
-    ``loss_recon``, ``loss_kl``, ``loss_kl_note``) so a window or a test can read them;
-    their terms link into the glossary, and ``term_requested(key)`` fires when one is clicked.
+    :meth:`set_report` shows a report (None: a sentence inviting the user to draw),
+    :meth:`show_message` a sentence instead (what is being computed, or why nothing is), and
+    :meth:`set_autoencoder` whether the model is a plain autoencoder (its breakdown has no
+    spread, KL or −ELBO). The labels have object names (``loss_sum``, ``loss_iwae``,
+    ``loss_percentile``, ``loss_autoencoder``, ``loss_code``, ``loss_recon``, ``loss_kl``,
+    ``loss_kl_note``) so a window or a test can read them; their terms link into the glossary,
+    and ``term_requested(key)`` fires when one is clicked.
     """
 
     term_requested = Signal(str)  # a glossary key (vaedesk.insight.glossary)
@@ -176,8 +186,13 @@ class LossBreakdown(QWidget):
         super().__init__(parent)
         self.setObjectName("loss_breakdown")
         self._bars: list[tuple[int, float, bool]] = []
+        self._autoencoder = False
 
         self._sum = self._linked(_label("loss_sum", bold=True), "neg_elbo")
+        self._ae_note = self._linked(_label("loss_autoencoder"), "reconstruction")
+        self._ae_note.setText(AUTOENCODER_NOTE.replace("KL", term_link("kl", "KL"), 1)
+                              .replace("−ELBO", term_link("neg_elbo"), 1))
+        self._code = _label("loss_code")
         self._iwae = self._linked(_label("loss_iwae"), "iwae")
         self._percentile = self._linked(_label("loss_percentile"), "percentile")
         self._recon = self._linked(_label("loss_recon", bold=True), "reconstruction")
@@ -194,12 +209,12 @@ class LossBreakdown(QWidget):
         self._std_view = _HeatView("spread (std)")
         self._std_view.setObjectName("loss_decoded_std")
         named(self._std_view, "Decoded spread", "Where the decodings of codes drawn from q(z|x) disagree")
-        uncertainty = _label("loss_uncertainty_caption", _CAPTION)
+        uncertainty = self._uncertainty = _label("loss_uncertainty_caption", _CAPTION)
         uncertainty.setText(
             "Uncertainty: decode many codes z ~ q(z|x); their mean, and where they disagree (spread)."
         )
         self._kl = self._linked(_label("loss_kl", bold=True), "kl")
-        kl_caption = self._linked(_label("loss_kl_caption", _CAPTION), "prior")
+        kl_caption = self._kl_caption = self._linked(_label("loss_kl_caption", _CAPTION), "prior")
         kl_caption.setText(
             f"How far q(z|x) strays from the {term_link('prior', 'prior N(0, I)')}, per latent dimension: "
             "the price of using it."
@@ -218,7 +233,7 @@ class LossBreakdown(QWidget):
         column = QVBoxLayout(page)
         column.setContentsMargins(6, 6, 6, 6)
         column.setSpacing(3)
-        for widget in (self._sum, self._iwae, self._percentile):
+        for widget in (self._sum, self._iwae, self._ae_note, self._code, self._percentile):
             column.addWidget(widget)
         column.addSpacing(8)
         column.addWidget(self._recon)
@@ -241,6 +256,7 @@ class LossBreakdown(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addLayout(self._stack)
+        self.set_autoencoder(False)
         self.set_report(None)
 
     def _build_kl_plot(self) -> pg.PlotWidget:
@@ -278,11 +294,42 @@ class LossBreakdown(QWidget):
 
     # --- public API -----------------------------------------------------------------
 
-    def set_report(self, report: DrawingReport | None) -> None:
-        """Show ``report``'s terms; None shows a sentence inviting the user to draw."""
+    def set_autoencoder(self, autoencoder: bool) -> None:
+        """Fit the breakdown to the model's kind: a plain autoencoder (True) shows its point code
+        and the reconstruction term, and one line on why there is no spread, KL or −ELBO; a VAE
+        (False) shows every term."""
+        self._autoencoder = autoencoder
+        for widget in (self._sum, self._iwae, self._std_view, self._uncertainty, self._kl, self._kl_caption,
+                       self._kl_plot):
+            widget.setVisible(not autoencoder)
+        for widget in (self._ae_note, self._code):
+            widget.setVisible(autoencoder)
+        self._kl_note.setVisible(not autoencoder and bool(self._kl_note.text()))
+        # One decoding of a point code, not the mean of many from a distribution.
+        self._mean_view.caption = "decoded" if autoencoder else "mean"
+        self._mean_view.setAccessibleName("Decoded code" if autoencoder else "Decoded mean")
+        self._mean_view.update()
+
+    def is_autoencoder(self) -> bool:
+        return self._autoencoder
+
+    def show_message(self, text: str) -> None:
+        """A sentence instead of the breakdown: what is being computed, or why nothing is shown."""
+        self._bars = []
+        self._message.setText(text)
+        self._stack.setCurrentIndex(1)
+
+    def set_code(self, code: np.ndarray | None) -> None:
+        """The drawing's latent code (D,), listed for a plain autoencoder (None: none)."""
+        self._code.setText("" if code is None else _code_text(np.asarray(code, np.float64).reshape(-1)))
+
+    def set_report(self, report: DrawingReport | None, *, estimating: bool = False) -> None:
+        """Show ``report``'s terms; None shows a sentence inviting the user to draw.
+
+        ``estimating``: a report without −log p(x) whose estimate has been asked for (the pen
+        is up); otherwise it is estimated when the pen lifts."""
         if report is None:
-            self._bars = []
-            self._stack.setCurrentIndex(1)
+            self.show_message(NO_REPORT_TEXT)
             return
         # Each term is linked once, where it first appears: nats in the sum, not in every line.
         self._sum.setText(
@@ -290,7 +337,8 @@ class LossBreakdown(QWidget):
             f"{nats(report.kl_nats)} = {term_link('neg_elbo')} {nats(report.neg_elbo_nats)} {term_link('nats')}"
         )
         if report.iwae_nats is None:
-            self._iwae.setText(f"−log p(x): {term_link('iwae', 'estimated')} on pen release…")
+            when = "being estimated" if estimating else "estimated on pen release"
+            self._iwae.setText(f"−log p(x): {term_link('iwae', when)}…")
         else:
             gap = report.neg_elbo_nats - report.iwae_nats
             self._iwae.setText(
@@ -374,4 +422,11 @@ class LossBreakdown(QWidget):
             parts.append(f"Grey: {term_link('active_unit', 'inactive')} ({n_inactive} of {d}), dimensions the "
                          "model does not use.")
         self._kl_note.setText(" ".join(parts))
-        self._kl_note.setVisible(bool(parts))
+        self._kl_note.setVisible(bool(parts) and not self._autoencoder)
+
+
+def _code_text(code: np.ndarray) -> str:
+    """A plain autoencoder's code in words: "Your drawing's code: the point z = (+1.20, −0.33)"."""
+    values = ", ".join(f"{v:+.2f}".replace("-", "−") for v in code[:CODE_DIMENSIONS])
+    more = f", … {len(code) - CODE_DIMENSIONS} more" if len(code) > CODE_DIMENSIONS else ""
+    return f"Your drawing's code: the point z = ({values}{more})"

@@ -85,15 +85,17 @@ class NearestDigits(QWidget):
         labels: ArrayLike | None,
         vote_k: int = 5,
         names: Sequence[str] | None = None,
+        message: str = NO_NEIGHBOURS_TEXT,
     ) -> None:
         """Show ``images`` (K, 28, 28), white ink on black, nearest first, captioned with
         ``labels`` (K,) (or ``names[label]``), and the vote of the first ``vote_k``.
-        None shows a sentence inviting the user to draw."""
+        None shows ``message`` instead: a sentence inviting the user to draw, unless told
+        what is being computed."""
         stack = None if images is None else np.asarray(images)
         if stack is None or labels is None or len(stack) == 0:
             self._strip.clear()
             self._labels = []
-            self._set_vote(NO_NEIGHBOURS_TEXT, NO_NEIGHBOURS_TEXT)
+            self._set_vote(message, html.escape(message))
             self.update()
             return
         classes = np.asarray(labels).reshape(-1)

@@ -14,6 +14,10 @@ from vaedesk.gui.widgets.canvas import DrawingCanvas
 from vaedesk.gui.widgets.images import DigitView, ImageStrip
 
 NO_DRAWING_TEXT = "Draw a digit to see its posterior q(z|x)."
+ENCODING_TEXT = "Encoding your drawing…"
+# What the decoder preview shows when the mouse is not over the plane (its caption says which).
+NOTHING_HOVERED_TEXT = "Nothing hovered: hover over the plane to decode"
+RECONSTRUCTION_CAPTION = "Your drawing's reconstruction"
 
 
 class DrawPanel(QGroupBox):
@@ -87,7 +91,7 @@ class PreviewPanel(QGroupBox):
     def __init__(self) -> None:
         super().__init__("Decoder preview")
         self.setObjectName("preview")
-        self.preview_view = DigitView("Hover over the plane to decode", smooth=True, hint_size=160)
+        self.preview_view = DigitView(NOTHING_HOVERED_TEXT, smooth=True, hint_size=160)
         named(self.preview_view, "Decoder preview")  # its description follows what it shows (the caption)
         self.recon_view = named(DigitView("Reconstruction", hint_size=84), "Reconstruction",
                                 "The decoding of your drawing's posterior mean")

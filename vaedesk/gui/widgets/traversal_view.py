@@ -107,6 +107,15 @@ class TraversalView(QWidget):
         for button in (self.reset_button, self.save_gif_button, self.save_png_button):
             button.setEnabled(False)
 
+    def show_message(self, text: str) -> None:
+        """No rows: ``text`` says what is being computed, or why there are none."""
+        self.clear()
+        self._caption.setText(text)
+
+    def caption(self) -> str:
+        """The sentence above the rows: what they sweep, or why there are none."""
+        return self._caption.text()
+
     def set_traversal(self, traversal: Traversal, what: str = "your drawing") -> None:
         """Show ``traversal`` (from ``what``, e.g. "pin 2") and put the sliders at its origin."""
         self._traversal = traversal
