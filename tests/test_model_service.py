@@ -137,7 +137,7 @@ def test_a_bad_model_name_is_a_clear_message(tiny_model_path, tmp_path):
 
 def test_a_cancelled_export_says_so_and_leaves_no_file(loaded, tmp_path):
     service, sent = loaded
-    ends = (ResolvedEndpoint(xy=(-1.0, 0.0)), ResolvedEndpoint(xy=(1.0, 0.0)))
+    ends = (ResolvedEndpoint(latent=(-1.0, 0.0)), ResolvedEndpoint(latent=(1.0, 0.0)))
     export = ExportRequest(MorphRequest(ends, 40, "linear", "linear"), str(tmp_path / "m.gif"), "gif", 10.0, 64,
                            False)
     service.submit(Envelope(Channel.EXPORT, 5, 1, export))

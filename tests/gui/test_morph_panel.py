@@ -38,7 +38,7 @@ def test_endpoints_show_the_drawing_and_the_pins_decodings_as_thumbnails(qtbot, 
 
     # A pin moved is decoded anew, and its thumbnail follows.
     before = pins[1].pixmap(THUMBNAIL_SIZE).toImage()
-    window.workspace.move_pin(window.workspace.pins()[1].id, 2.5, -2.5)
+    window.pins.move(window.workspace.pins()[1].id, 2.5, -2.5)  # dragged on the plane
     qtbot.waitUntil(lambda: panel.thumbnails()[2].pixmap(THUMBNAIL_SIZE).toImage() != before, timeout=10_000)
     qtbot.waitUntil(lambda: _same_picture(panel.thumbnails()[2], window.pin_strip.tiles()[1].image()),
                     timeout=10_000)

@@ -275,7 +275,7 @@ class _Driver:
         self.settle()
 
     def export(self) -> None:
-        while len(self.win.workspace.morph_endpoints()) < 2:
+        while len(self.win.workspace.morph_endpoints(self.win.model_key())) < 2:
             self.pin_add()
         self.settle()
         path = self.folder / f"soak-{len(self.report.exports) + 1}.gif"
@@ -309,7 +309,7 @@ class _Driver:
 
         def problems() -> list[str]:
             found = []
-            if len(win.workspace.morph_endpoints()) < 2 and win.morph_panel.preview.image() is not None:
+            if len(win.workspace.morph_endpoints(win.model_key())) < 2 and win.morph_panel.preview.image() is not None:
                 found.append("a morph preview is shown with fewer than two endpoints")
             if win.pin_strip.count() != len(win.plane.pins()):
                 found.append(f"{win.pin_strip.count()} pin images for {len(win.plane.pins())} pins")
