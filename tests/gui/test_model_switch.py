@@ -183,6 +183,12 @@ def test_an_autoencoders_distribution_tab_shows_its_code_and_reconstruction_alon
     readable = " ".join(QTextDocumentFragment.fromHtml(label.text()).toPlainText()
                         for label in view.findChildren(QLabel) if label.isVisible())
     assert "KL 0.00" not in readable and "= −ELBO" not in readable
+    win.start_tour()  # its loss step says what an autoencoder's loss is, no KL term or −ELBO
+    for _ in range(3):
+        win.tour.next()
+    assert "reconstruction alone" in win.tour.text.text() and f"{report.recon_nats:.1f} nats" in win.tour.text.text()
+    assert "KL," not in win.tour.text.text()
+    win.tour.stop()
 
     said = _switch(qtbot, win, Qt.Key.Key_1)  # a VAE: every term again
     assert said["model"] == "mnist-vae-2d" and said["loss"] == WAITING_TEXT

@@ -215,6 +215,10 @@ def vae_steps(win: MainWindow) -> list[TourStep]:
         report = win.last_report
         if report is None:
             return "The loss adds a reconstruction term and a KL term; draw a digit to see yours."
+        if win.model_info is not None and win.model_info.kind == "ae":
+            return (f"A plain autoencoder's loss is the reconstruction alone, {report.recon_nats:.1f} nats: the "
+                    "heatmap shows where the decoding misses your pixels. It has no KL term and no −ELBO: nothing "
+                    "pulls its codes toward a prior, which is why its latent space has gaps.")
         return (f"Training makes two terms small. Reconstruction, {report.recon_nats:.1f} nats: the heatmap shows "
                 f"where the decoding misses your pixels. KL, {report.kl_nats:.1f} nats: the bars show how far "
                 f"q(z|x) is from the prior N(0, I), per dimension. Their sum, {report.neg_elbo_nats:.1f} nats, "
