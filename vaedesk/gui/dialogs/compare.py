@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from vaedesk.data.datasets import Split
 from vaedesk.errors import VaedeskError
 from vaedesk.gui.accessible import named
 from vaedesk.gui.client.model_client import WorkerClient
@@ -79,6 +80,7 @@ class CompareWindow(QWidget):
         self.clients = (WorkerClient(self), WorkerClient(self))
         self.infos: list[ModelInfo | None] = [None, None]
         self.seed = random.randrange(1 << 31)
+        self._test: Split | None = None  # MNIST's first test images, read on the first morph
 
         self.sample_button = named(QPushButton("Sample the prior"), "Sample the prior",
                                    "Draw new ε ~ N(0, I) and decode the same draws with both models")
@@ -197,13 +199,16 @@ class CompareWindow(QWidget):
                 client.morph_preview(request)
 
     def _test_digit(self, digit: int) -> np.ndarray | None:
+        """The first MNIST test image of ``digit`` (the test images read once per window)."""
         from vaedesk.data.datasets import load_split
 
-        try:
-            test = load_split("test", None, 1000, as_uint8=True)
-        except VaedeskError as exc:
-            self.status.setText(f"The test digits could not be read: {exc}")
-            return None
+        if self._test is None:
+            try:
+                self._test = load_split("test", None, 1000, as_uint8=True)
+            except VaedeskError as exc:
+                self.status.setText(f"The test digits could not be read: {exc}")
+                return None
+        test = self._test
         return test.images[int(np.flatnonzero(test.labels == digit)[0])].astype(np.float32) / np.float32(255)
 
     # -- results ---------------------------------------------------------------------------
